@@ -1,0 +1,5 @@
+import sys
+
+from mmicd.cli import main
+
+sys.exit(main())

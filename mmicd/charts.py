@@ -1,0 +1,58 @@
+"""Plotly figures. Consistent, colour-blind-safe colours (Okabe-Ito) for sex and migrant status."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from mmicd import codes
+from mmicd.i18n import t
+
+SERIES_COLOURS = {
+    "F": "#D55E00",  # vermillion
+    "M": "#0072B2",  # blue
+    "_T": "#333333",  # near black
+    "MS_MIGRANT": "#E69F00",  # orange
+    "MS_NOMIGRANT": "#009E73",  # bluish green
+}
+# plotly: decimal mark then thousands separator
+PLOTLY_SEPARATORS = {"en": ".,", "fr": ", ", "es": ",."}
+UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd"}
+
+
+def series_label(code: str, lang: str) -> str:
+    listname = "migrant_status" if code.startswith("MS_") else "sex"
+    return codes.label(listname, code, lang)
+
+
+def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "") -> go.Figure:
+    """Lines over time, one per series (sex), total drawn thicker; axis titles carry the unit."""
+    fig = go.Figure()
+    for code in ("_T", "F", "M", "MS_MIGRANT", "MS_NOMIGRANT"):
+        part = trend.loc[trend["series"] == code].sort_values("time_period")
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["time_period"],
+                y=part["value"],
+                name=series_label(code, lang),
+                mode="lines+markers",
+                line={"color": SERIES_COLOURS[code], "width": 3 if code == "_T" else 2},
+            )
+        )
+    fig.update_layout(
+        title=title or None,
+        xaxis_title=t("axis.year", lang),
+        yaxis_title=t(UNIT_KEYS[unit], lang),
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        height=320,
+        separators=PLOTLY_SEPARATORS.get(lang, ".,"),
+    )
+    fig.update_xaxes(type="category")
+    if unit == "percent":
+        fig.update_yaxes(rangemode="tozero", ticksuffix="%")
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    return fig

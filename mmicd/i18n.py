@@ -1,0 +1,63 @@
+"""The one translation layer: every user-facing string goes through :func:`t`.
+
+Catalogues are flat YAML files ``data/i18n/{en,fr,es}.yml`` (key -> text with ``{named}`` fields).
+A missing key raises in tests (see ``tests/test_i18n.py``); at run time it falls back to English,
+then to the key itself, so that a user never sees a traceback for a missing label.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import yaml
+
+from mmicd import DATA_DIR
+from mmicd.config import LANGUAGES
+
+I18N_DIR = DATA_DIR / "i18n"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    with open(I18N_DIR / f"{lang}.yml", encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def t(key: str, lang: str = "en", /, **fields: object) -> str:
+    """Translate ``key`` into ``lang`` and fill its ``{named}`` fields."""
+    text = catalogue(lang if lang in LANGUAGES else "en").get(key)
+    if text is None:
+        text = catalogue("en").get(key, key)
+    return text.format(**fields) if fields else text
+
+
+# Separators as written in each language: 15,762,457.5 / 15 762 457,5 / 15.762.457,5
+_SEPARATORS = {"en": (",", "."), "fr": ("\u202f", ","), "es": (".", ",")}
+
+
+def format_number(value: float | int | None, lang: str = "en", decimals: int = 0) -> str:
+    """Format a number with the thousands and decimal separators of ``lang``; ``None``/NaN gives '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    thousands, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+
+
+def format_percent(value: float | None, lang: str = "en", decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sep = "\u202f" if lang == "fr" else ""
+    return f"{format_number(value, lang, decimals)}{sep}%"
+
+
+def format_compact(value: float | None, lang: str = "en") -> str:
+    """Large amounts in words: 15.8 million, 41.2 billion (translated units)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    for power, key in ((12, "unit.trillion"), (9, "unit.billion"), (6, "unit.million")):
+        if abs(value) >= 10**power:
+            return t(key, lang, n=format_number(value / 10**power, lang, 1))
+    return format_number(value, lang, 0)

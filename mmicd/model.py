@@ -1,0 +1,158 @@
+"""The canonical data model.
+
+Observations are tidy and long: one row per value, SDMX-style dimension columns holding codes
+(``_T`` for a total, never a blank), then the value and its attributes. ``value`` is always in base
+units (persons, US dollars); ``unit_mult`` records the multiplier the source published in (3 =
+thousands, 6 = millions) for display and export only. Source, edition and version of every value
+live on its :class:`DatasetVersion`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from mmicd import codes
+from mmicd.issues import Issue, IssuesError
+
+DIMENSIONS = [
+    "measure",
+    "ref_area",
+    "time_period",
+    "sex",
+    "age",
+    "migrant_status",
+    "counterpart_area",
+    "labour_status",
+]
+ATTRIBUTES = ["unit_measure", "unit_mult", "obs_status"]
+OBS_COLUMNS = [*DIMENSIONS, "value", *ATTRIBUTES]
+
+# dimension -> code list that closes it (ref_area and counterpart_area also accept _T)
+DIMENSION_CODELISTS = {
+    "measure": "measure",
+    "ref_area": "areas",
+    "sex": "sex",
+    "age": "age",
+    "migrant_status": "migrant_status",
+    "counterpart_area": "areas",
+    "labour_status": "labour_status",
+}
+TIME_PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+
+
+class Kind(StrEnum):
+    MIGRANT_STOCK = "migrant_stock"
+    POPULATION = "population"
+    REMITTANCES = "remittances"
+    REMITTANCE_CORRIDORS = "remittance_corridors"
+    CENSUS = "census"
+    LFS = "lfs"
+    INTERVENTIONS = "interventions"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class DatasetMeta(BaseModel):
+    """What a load declares about itself. Unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Kind
+    source: str = Field(min_length=1)
+    edition: str = ""
+    scope: str = Field(default="_ALL", description="ISO3 of the country the data is about, or _ALL")
+    title: str = ""
+    basis: str = ""
+    file_name: str = ""
+    sha256: str = ""
+    licence: str = ""
+    url: str = ""
+    provenance: str = ""
+    notes: str = ""
+
+
+class DatasetVersion(DatasetMeta):
+    """A stored version of a dataset: nothing is overwritten, every load is a new version."""
+
+    id: int
+    version: int
+    status: Status
+    rows: int
+    loaded_by: str
+    created_at: datetime
+    status_changed_at: datetime | None = None
+    status_changed_by: str | None = None
+    status_note: str = ""
+
+    @property
+    def series(self) -> tuple[str, str, str]:
+        """Versions of one series supersede each other: same kind, scope (country) and source."""
+        return (self.kind.value, self.scope, self.source)
+
+
+def normalise_observations(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` in canonical shape: every column, dimensions as text, ``_T`` for blanks."""
+    out = frame.copy()
+    for col in DIMENSIONS:
+        if col not in out.columns:
+            out[col] = codes.TOTAL
+        out[col] = out[col].astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
+    if "unit_measure" not in out.columns:
+        units = codes.codelist("measure")["unit_measure"]
+        out["unit_measure"] = out["measure"].map(units)
+    out["unit_measure"] = out["unit_measure"].astype("string").fillna("")
+    mult = out["unit_mult"] if "unit_mult" in out.columns else pd.Series(0, index=out.index)
+    out["unit_mult"] = pd.to_numeric(mult, errors="coerce").fillna(0).astype("int64")
+    status = out["obs_status"] if "obs_status" in out.columns else pd.Series("A", index=out.index)
+    out["obs_status"] = status.astype("string").fillna("A").replace("", "A")
+    return out[OBS_COLUMNS].reset_index(drop=True)
+
+
+def check_observations(frame: pd.DataFrame, file: str | None = None) -> list[Issue]:
+    """Every problem of a canonical frame at once: unknown codes, bad periods, duplicate keys."""
+    issues: list[Issue] = []
+    for col, listname in DIMENSION_CODELISTS.items():
+        allowed = codes.codes(listname) | {codes.TOTAL}
+        bad = frame.loc[~frame[col].isin(allowed), col]
+        for value, rows in bad.groupby(bad, sort=True).groups.items():
+            issues.append(
+                Issue("error", f"unknown code '{value}' in {col} ({len(rows)} rows)", file=file,
+                      row=int(rows[0]) + 1, column=col, value=str(value))
+            )
+    bad_time = frame.loc[~frame["time_period"].str.match(TIME_PERIOD_PATTERN, na=False), "time_period"]
+    for idx, value in bad_time.head(20).items():
+        issues.append(Issue("error", f"invalid time period '{value}'", file=file, row=int(idx) + 1,
+                            column="time_period", value=str(value)))
+    dup = frame.duplicated(DIMENSIONS, keep="first")
+    for idx in np.flatnonzero(dup.to_numpy())[:20]:
+        issues.append(Issue("error", "duplicate key", file=file, row=int(idx) + 1, column=None,
+                            value="|".join(frame.loc[idx, DIMENSIONS].astype(str))))
+    bad_status = frame.loc[~frame["obs_status"].isin(codes.codes("obs_status")), "obs_status"]
+    for value in bad_status.unique()[:20]:
+        issues.append(Issue("error", f"unknown obs_status '{value}'", file=file, column="obs_status",
+                            value=str(value)))
+    missing_value = frame["value"].isna() & ~frame["obs_status"].isin(["M", "Q"])
+    for idx in np.flatnonzero(missing_value.to_numpy())[:20]:
+        issues.append(Issue("error", "value missing but obs_status is not M or Q", file=file,
+                            row=int(idx) + 1, column="value"))
+    return issues
+
+
+def validated(frame: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """Normalise and check; raise :class:`IssuesError` with every error found."""
+    canonical = normalise_observations(frame)
+    errors = [i for i in check_observations(canonical, file) if i.level == "error"]
+    if errors:
+        raise IssuesError(errors)
+    return canonical

@@ -1,0 +1,264 @@
+"""Versioned dataset store on SQLAlchemy 2: SQLite by default, PostgreSQL via ``MMICD_DATABASE_URL``.
+
+Every load creates a new version; nothing is overwritten. Versions of one series (same kind, scope
+and source) supersede each other when published, and an earlier version can be re-published.
+Every write is one transaction: a failure leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+
+from mmicd.model import OBS_COLUMNS, DatasetMeta, DatasetVersion, Status, validated
+from mmicd.store.schema import datasets, events, observations
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(RuntimeError):
+    """A store operation that cannot be done (unknown dataset, wrong status)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Store:
+    def __init__(self, url: str, *, upgrade: bool = True):
+        self.url = url
+        self.engine = make_engine(url)
+        if upgrade:
+            migrate(self.engine)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(datasets)).scalar_one() == 0
+
+    def datasets(self, *, status: Status | str | None = None, kind: str | None = None) -> list[DatasetVersion]:
+        query = select(datasets).order_by(datasets.c.id)
+        if status is not None:
+            query = query.where(datasets.c.status == str(status))
+        if kind is not None:
+            query = query.where(datasets.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [DatasetVersion.model_validate(dict(r._mapping)) for r in conn.execute(query)]
+
+    def dataset(self, dataset_id: int) -> DatasetVersion:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
+        if row is None:
+            raise StoreError(f"no dataset version {dataset_id}")
+        return DatasetVersion.model_validate(dict(row._mapping))
+
+    def published_ids(self) -> tuple[int, ...]:
+        """Ids of the published versions: the cache key of everything computed from them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(datasets.c.id).where(datasets.c.status == Status.PUBLISHED).order_by(datasets.c.id)
+            )
+            return tuple(r[0] for r in rows)
+
+    def periods(self, dataset_ids: Iterable[int]) -> list[str]:
+        """Distinct time periods in the given dataset versions, newest first."""
+        query = select(observations.c.time_period).distinct().where(
+            observations.c.dataset_id.in_(list(dataset_ids))
+        )
+        with self.engine.connect() as conn:
+            return sorted((r[0] for r in conn.execute(query)), reverse=True)
+
+    def observations(
+        self,
+        *,
+        dataset_ids: Iterable[int] | None = None,
+        status: Status | str | None = Status.PUBLISHED,
+        kinds: Iterable[str] | None = None,
+        measures: Iterable[str] | None = None,
+        ref_areas: Iterable[str] | None = None,
+        counterpart_areas: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Observations with their provenance (dataset_id, source, edition, kind)."""
+        query = select(
+            observations,
+            datasets.c.source,
+            datasets.c.edition,
+            datasets.c.kind,
+        ).join(datasets, datasets.c.id == observations.c.dataset_id)
+        if dataset_ids is not None:
+            query = query.where(observations.c.dataset_id.in_(list(dataset_ids)))
+        if status is not None:
+            query = query.where(datasets.c.status == str(status))
+        if kinds is not None:
+            query = query.where(datasets.c.kind.in_(list(kinds)))
+        if measures is not None:
+            query = query.where(observations.c.measure.in_(list(measures)))
+        if ref_areas is not None:
+            query = query.where(observations.c.ref_area.in_(list(ref_areas)))
+        if counterpart_areas is not None:
+            query = query.where(observations.c.counterpart_area.in_(list(counterpart_areas)))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["value"] = frame["value"].astype("float64")
+        return frame
+
+    def events(self, dataset_id: int | None = None) -> pd.DataFrame:
+        query = select(events).order_by(events.c.id)
+        if dataset_id is not None:
+            query = query.where(events.c.dataset_id == dataset_id)
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    # ---- writing ---------------------------------------------------------------------------
+    def add_dataset(
+        self,
+        meta: DatasetMeta,
+        frame: pd.DataFrame,
+        *,
+        actor: str,
+        status: Status = Status.DRAFT,
+    ) -> DatasetVersion:
+        """Store ``frame`` as a new version of its series, in one transaction.
+
+        Raises :class:`mmicd.issues.IssuesError` (before touching the store) when the frame has
+        unknown codes, duplicate keys or bad periods.
+        """
+        canonical = validated(frame, file=meta.file_name or None)
+        with self.engine.begin() as conn:
+            version = conn.execute(
+                select(func.coalesce(func.max(datasets.c.version), 0)).where(
+                    datasets.c.kind == meta.kind.value,
+                    datasets.c.scope == meta.scope,
+                    datasets.c.source == meta.source,
+                )
+            ).scalar_one() + 1
+            now = _now()
+            dataset_id = conn.execute(
+                insert(datasets).values(
+                    **meta.model_dump(mode="json"),
+                    version=version,
+                    status=Status.DRAFT.value,
+                    rows=len(canonical),
+                    loaded_by=actor,
+                    created_at=now,
+                    status_note="",
+                )
+            ).inserted_primary_key[0]
+            _bulk_insert(conn, dataset_id, canonical)
+            _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "version": version})
+            if status == Status.PUBLISHED:
+                _publish(conn, dataset_id, actor, note="")
+            elif status != Status.DRAFT:
+                _set_status(conn, dataset_id, status, actor, note="")
+        return self.dataset(dataset_id)
+
+    def publish(self, dataset_id: int, *, actor: str, note: str = "") -> DatasetVersion:
+        """Publish a version (also an earlier one again); the series' current one is superseded."""
+        with self.engine.begin() as conn:
+            _publish(conn, dataset_id, actor, note)
+        return self.dataset(dataset_id)
+
+    def set_status(self, dataset_id: int, status: Status, *, actor: str, note: str = "") -> DatasetVersion:
+        if status == Status.PUBLISHED:
+            return self.publish(dataset_id, actor=actor, note=note)
+        with self.engine.begin() as conn:
+            _set_status(conn, dataset_id, status, actor, note)
+        return self.dataset(dataset_id)
+
+
+def _log(conn: Connection, actor: str, action: str, dataset_id: int | None, detail: dict) -> None:
+    conn.execute(insert(events).values(at=_now(), actor=actor, action=action, dataset_id=dataset_id,
+                                       detail=detail))
+
+
+def _row(conn: Connection, dataset_id: int):
+    row = conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
+    if row is None:
+        raise StoreError(f"no dataset version {dataset_id}")
+    return row
+
+
+def _set_status(conn: Connection, dataset_id: int, status: Status, actor: str, note: str) -> None:
+    old = _row(conn, dataset_id).status
+    conn.execute(
+        update(datasets)
+        .where(datasets.c.id == dataset_id)
+        .values(status=status.value, status_changed_at=_now(), status_changed_by=actor, status_note=note)
+    )
+    _log(conn, actor, f"status:{status.value}", dataset_id, {"from": old, "to": status.value, "note": note})
+
+
+def _publish(conn: Connection, dataset_id: int, actor: str, note: str) -> None:
+    row = _row(conn, dataset_id)
+    current = conn.execute(
+        select(datasets.c.id).where(
+            datasets.c.kind == row.kind,
+            datasets.c.scope == row.scope,
+            datasets.c.source == row.source,
+            datasets.c.status == Status.PUBLISHED.value,
+            datasets.c.id != dataset_id,
+        )
+    ).scalars().all()
+    for other in current:
+        _set_status(conn, other, Status.SUPERSEDED, actor, note=f"superseded by version id {dataset_id}")
+    _set_status(conn, dataset_id, Status.PUBLISHED, actor, note)
+
+
+_INSERT_COLUMNS = ["dataset_id", *OBS_COLUMNS]
+
+
+def _bulk_insert(conn: Connection, dataset_id: int, frame: pd.DataFrame) -> None:
+    """Insert observations fast, inside the caller's transaction (COPY on PostgreSQL)."""
+    data = frame.astype({"value": object}).where(frame.notna(), None)
+    data.insert(0, "dataset_id", dataset_id)
+    rows = list(data[_INSERT_COLUMNS].itertuples(index=False, name=None))
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(
+            f"COPY observations ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
+        cur = raw.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO observations ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})", rows
+            )
+        finally:
+            cur.close()

@@ -1,0 +1,86 @@
+"""Tables of the store. The Alembic migrations in ``migrations/versions`` create and upgrade them;
+this module describes them for queries (and a test checks both agree)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("scope", String(10), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("edition", String(100), nullable=False, default=""),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("basis", Text, nullable=False, default=""),
+    Column("file_name", Text, nullable=False, default=""),
+    Column("sha256", String(64), nullable=False, default=""),
+    Column("licence", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("provenance", Text, nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+    Column("rows", Integer, nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status_changed_at", DateTime(timezone=True)),
+    Column("status_changed_by", String(200)),
+    Column("status_note", Text, nullable=False, default=""),
+    Index("ix_datasets_series", "kind", "scope", "source", "version", unique=True),
+    Index("ix_datasets_status", "status"),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="RESTRICT"), nullable=False),
+    Column("measure", String(20), nullable=False),
+    Column("ref_area", String(10), nullable=False),
+    Column("time_period", String(10), nullable=False),
+    Column("sex", String(4), nullable=False),
+    Column("age", String(10), nullable=False),
+    Column("migrant_status", String(20), nullable=False),
+    Column("counterpart_area", String(10), nullable=False),
+    Column("labour_status", String(10), nullable=False),
+    Column("value", Float),
+    Column("unit_measure", String(10), nullable=False),
+    Column("unit_mult", Integer, nullable=False),
+    Column("obs_status", String(2), nullable=False),
+    Index(
+        "ux_observations_key",
+        "dataset_id", "measure", "ref_area", "time_period", "sex", "age",
+        "migrant_status", "counterpart_area", "labour_status",
+        unique=True,
+    ),
+    Index("ix_observations_ref_area", "ref_area", "dataset_id"),
+    Index("ix_observations_counterpart", "counterpart_area", "dataset_id"),
+)
+
+# Append-only record of what happened to each dataset (extended into the full audit trail later).
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="RESTRICT")),
+    Column("detail", JSON, nullable=False, default=dict),
+)

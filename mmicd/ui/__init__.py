@@ -1,0 +1,120 @@
+"""The Streamlit layer: the store as a shared resource, the shared sidebar filters, small renderers.
+
+Only this package, ``pages/`` and ``app.py`` import Streamlit.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from mmicd import codes
+from mmicd.baseline import ensure_seeded
+from mmicd.config import LANGUAGES, get_settings
+from mmicd.i18n import t
+from mmicd.overview import KeyFigure, key_figures
+from mmicd.store import Store
+
+_SEED_LOCK = threading.Lock()
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    lang: str
+    country: str
+    year: str | None
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def store() -> Store:
+    """The configured store, migrated, and seeded with the baseline on first start."""
+    settings = get_settings()
+    s = _store(settings.database_url)
+    if not st.session_state.get("_seeded"):
+        with _SEED_LOCK:
+            if s.is_empty():
+                lang = current_lang()
+                with st.status(t("seed.running", lang), expanded=True) as status:
+                    bar = st.progress(0.0)
+
+                    def progress(done: int, total: int, what: str) -> None:
+                        bar.progress(done / max(total, 1), text=what)
+
+                    ensure_seeded(s, progress=progress)
+                    status.update(label=t("seed.done", lang), state="complete", expanded=False)
+        st.session_state["_seeded"] = True
+    return s
+
+
+def current_lang() -> str:
+    lang = st.session_state.get("lang") or get_settings().language
+    return lang if lang in LANGUAGES else "en"
+
+
+def tr(key: str, /, **fields: object) -> str:
+    """Translate into the language chosen in the sidebar."""
+    return t(key, current_lang(), **fields)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _years(url: str, published: tuple[int, ...]) -> list[str]:
+    return sorted({p[:4] for p in _store(url).periods(published)}, reverse=True)
+
+
+def sidebar(s: Store) -> Filters:
+    """Language, country and year, shared by every page (widget keys keep them across pages)."""
+    settings = get_settings()
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = settings.language
+    with st.sidebar:
+        st.selectbox(
+            "Language / Langue / Idioma",
+            options=list(LANGUAGES),
+            format_func=LANGUAGE_NAMES.get,
+            key="lang",
+        )
+        lang = current_lang()
+        options = codes.area_options(lang)
+        if st.session_state.get("country") not in options:
+            st.session_state["country"] = settings.default_country if settings.default_country in options else options[0]
+        st.selectbox(
+            t("filter.country", lang),
+            options=options,
+            format_func=lambda c: codes.area_name(c, lang),
+            key="country",
+            help=t("filter.country_help", lang),
+        )
+        years = _years(s.url, s.published_ids())
+        if years:
+            if st.session_state.get("year") not in years:
+                st.session_state["year"] = years[0]
+            st.selectbox(t("filter.year", lang), options=years, key="year", help=t("filter.year_help", lang))
+        st.caption(t("sidebar.about", lang))
+    return filters()
+
+
+def filters() -> Filters:
+    return Filters(lang=current_lang(), country=st.session_state.get("country", get_settings().default_country),
+                   year=st.session_state.get("year"))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _country_frames(url: str, published: tuple[int, ...], country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    s = _store(url)
+    own = s.observations(dataset_ids=published, ref_areas=[country])
+    abroad = s.observations(dataset_ids=published, kinds=["migrant_stock"], counterpart_areas=[country])
+    return own, abroad
+
+
+def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:
+    """Key figures of a country, cached by the published dataset versions (not by frame hashing)."""
+    own, abroad = _country_frames(s.url, s.published_ids(), country)
+    return key_figures(own, abroad, year)

@@ -1,0 +1,87 @@
+"""Renderers shared by pages: key-figure cards, sourced trend charts, empty states."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mmicd import charts, codes
+from mmicd.i18n import format_compact, format_number, format_percent
+from mmicd.overview import KeyFigure
+from mmicd.ui import tr
+
+
+def format_value(value: float | None, unit: str, lang: str, compact: bool = False) -> str:
+    if unit == "percent":
+        return format_percent(value, lang, 1)
+    if unit == "usd":
+        return tr("unit.usd_amount", amount=format_compact(value, lang))
+    return format_compact(value, lang) if compact else format_number(value, lang, 0)
+
+
+def source_line(fig: KeyFigure) -> str:
+    if not fig.source:
+        return ""
+    ids = ", ".join(f"#{i}" for i in fig.dataset_ids)
+    return tr("source.line", source=fig.source, edition=fig.edition or "–", ids=ids)
+
+
+def metric(fig: KeyFigure, lang: str) -> None:
+    """One key figure as a metric card: value, reference year, change since the previous year."""
+    label = tr(f"figure.{fig.id}")
+    if not fig.available:
+        st.metric(label, "–", help=tr("figure.no_data"))
+        return
+    delta = None
+    if fig.change is not None:
+        if fig.unit == "percent":
+            change = tr("delta.points", n=format_number(fig.change, lang, 1))
+        else:
+            change = format_value(fig.change, fig.unit, lang, compact=True)
+        sign = "+" if fig.change > 0 else ""
+        delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
+    st.metric(
+        f"{label} ({fig.year})",
+        format_value(fig.value, fig.unit, lang),
+        delta=delta,
+        delta_color="off",
+        help=f"{tr(f'figure.{fig.id}.help')}\n\n{source_line(fig)}",
+    )
+
+
+def trend(fig: KeyFigure, lang: str, key: str) -> None:
+    """A trend chart with its source beneath and its data table one click away; never a blank chart."""
+    st.markdown(f"**{tr(f'figure.{fig.id}')}**")
+    if fig.trend.empty:
+        st.info(tr("figure.empty", figure=tr(f"figure.{fig.id}")))
+        return
+    st.plotly_chart(charts.trend_chart(fig.trend, fig.unit, lang), key=key, width="stretch",
+                    config={"displaylogo": False})
+    st.caption(source_line(fig))
+    with st.expander(tr("table.show")):
+        table = fig.trend.pivot_table(index="time_period", columns="series", values="value")
+        table.columns = [charts.series_label(c, lang) for c in table.columns]
+        table.index.name = tr("axis.year")
+        st.dataframe(table, width="stretch")
+
+
+def datasets_table(versions: list, lang: str) -> pd.DataFrame:
+    """The dataset versions as a frame with translated column names."""
+    rows = [
+        {
+            tr("ds.id"): v.id,
+            tr("ds.kind"): tr(f"kind.{v.kind.value}"),
+            tr("ds.source"): v.source,
+            tr("ds.edition"): v.edition,
+            tr("ds.title"): v.title,
+            tr("ds.scope"): codes.area_name(v.scope, lang) if v.scope != "_ALL" else tr("ds.all_areas"),
+            tr("ds.version"): v.version,
+            tr("ds.status"): tr(f"status.{v.status.value}"),
+            tr("ds.rows"): v.rows,
+            tr("ds.loaded_by"): v.loaded_by,
+            tr("ds.created_at"): v.created_at.strftime("%Y-%m-%d %H:%M"),
+            tr("ds.sha256"): v.sha256[:12],
+        }
+        for v in versions
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,31 @@
+"""Overview: real key figures of the selected country, each with its source, edition and trend."""
+
+import streamlit as st
+
+from mmicd import codes
+from mmicd.ui import components, country_key_figures, filters, store, tr
+
+f = filters()
+figures = country_key_figures(store(), f.country, f.year)
+
+st.title(tr("overview.title", area=codes.area_name(f.country, f.lang)))
+st.caption(tr("overview.caption", year=f.year or "–"))
+if not codes.is_country(f.country):
+    st.info(tr("overview.aggregate_note"))
+
+rows = [("pop_total", "imm_stock", "imm_share", "imm_female_share"), ("emig_stock", "rem_in_usd", "rem_in_gdp")]
+for row in rows:
+    for column, fid in zip(st.columns(4), row, strict=False):
+        with column:
+            components.metric(figures[fid], f.lang)
+
+st.divider()
+left, right = st.columns(2)
+with left:
+    components.trend(figures["imm_stock"], f.lang, key="trend_imm_stock")
+    components.trend(figures["emig_stock"], f.lang, key="trend_emig_stock")
+    components.trend(figures["rem_in_usd"], f.lang, key="trend_rem_in_usd")
+with right:
+    components.trend(figures["imm_share"], f.lang, key="trend_imm_share")
+    components.trend(figures["imm_female_share"], f.lang, key="trend_imm_female_share")
+    components.trend(figures["rem_in_gdp"], f.lang, key="trend_rem_in_gdp")

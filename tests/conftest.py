@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh store on every backend, and a store seeded with the baseline once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mmicd.baseline import seed
+from mmicd.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+PG_URL = os.environ.get("MMICD_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path):
+    """A database URL for an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(store_url):
+    s = Store(store_url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory) -> Path:
+    """A SQLite store seeded with the baseline, built once per test session."""
+    path = tmp_path_factory.mktemp("seeded") / "mmicd.sqlite"
+    s = Store(f"sqlite:///{path}")
+    seed(s)
+    with s.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_url(seeded_file, tmp_path) -> str:
+    """A private copy of the seeded store (tests may write to it)."""
+    copy = tmp_path / "data" / "mmicd.sqlite"
+    copy.parent.mkdir()
+    shutil.copy(seeded_file, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def seeded_store(seeded_url):
+    s = Store(seeded_url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def app_env(seeded_url, monkeypatch):
+    """Environment for AppTest: the app opens a private copy of the seeded store."""
+    monkeypatch.setenv("MMICD_DATABASE_URL", seeded_url)
+    monkeypatch.setenv("MMICD_DATA_DIR", str(Path(seeded_url.split("///", 1)[1]).parent))
+    monkeypatch.delenv("MMICD_LANG", raising=False)
+    monkeypatch.delenv("MMICD_DEFAULT_COUNTRY", raising=False)
+    return seeded_url

@@ -1,0 +1,138 @@
+"""The versioned store, on SQLite and (when MMICD_TEST_DATABASE_URL is set) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+from sqlalchemy import inspect
+
+import mmicd.store as store_module
+from mmicd.issues import IssuesError
+from mmicd.model import DatasetMeta, Kind, Status
+from mmicd.store import Store, StoreError
+from mmicd.store.schema import metadata
+
+META = DatasetMeta(kind=Kind.MIGRANT_STOCK, source="Test office", edition="2020", scope="NPL", file_name="x.xlsx")
+
+
+def frame(values=(100.0, 60.0, 40.0)) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "measure": "POP",
+            "ref_area": "NPL",
+            "time_period": "2020",
+            "sex": ["_T", "F", "M"],
+            "migrant_status": "MS_MIGRANT",
+            "value": list(values),
+        }
+    )
+
+
+def snapshot(s: Store) -> tuple:
+    with s.engine.connect() as conn:
+        counts = tuple(
+            conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()
+            for t in ("datasets", "observations", "events")
+        )
+    return counts, [(v.id, v.status) for v in s.datasets()]
+
+
+def test_schema_from_migrations_matches_the_model(store):
+    found = inspect(store.engine)
+    for table in metadata.sorted_tables:
+        assert {c["name"] for c in found.get_columns(table.name)} == {c.name for c in table.columns}
+        assert {i["name"] for i in found.get_indexes(table.name)} == {i.name for i in table.indexes}
+
+
+def test_add_creates_a_draft_version_with_missing_dimensions_as_totals(store):
+    v = store.add_dataset(META, frame(), actor="analyst@npl")
+    assert (v.version, v.status, v.rows, v.loaded_by) == (1, Status.DRAFT, 3, "analyst@npl")
+    obs = store.observations(status=None)
+    assert set(obs["age"]) == {"_T"} and set(obs["counterpart_area"]) == {"_T"}
+    assert obs.set_index("sex")["value"].to_dict() == {"_T": 100.0, "F": 60.0, "M": 40.0}
+    assert obs["source"].unique().tolist() == ["Test office"]
+    # drafts never reach published reads
+    assert store.observations().empty
+
+
+def test_every_load_is_a_new_version_and_publishing_supersedes(store):
+    v1 = store.add_dataset(META, frame(), actor="a", status=Status.PUBLISHED)
+    v2 = store.add_dataset(META, frame((110.0, 70.0, 40.0)), actor="a")
+    assert (v1.version, v2.version) == (1, 2)
+    assert store.observations()["value"].max() == 100.0  # v2 still draft
+
+    store.publish(v2.id, actor="reviewer")
+    assert store.dataset(v1.id).status == Status.SUPERSEDED
+    assert store.dataset(v2.id).status == Status.PUBLISHED
+    assert store.observations()["value"].max() == 110.0
+
+    # nothing was overwritten: the old version is intact and can be re-published
+    assert store.observations(dataset_ids=[v1.id], status=None)["value"].max() == 100.0
+    store.publish(v1.id, actor="reviewer", note="revert")
+    assert [(v.id, v.status) for v in store.datasets()] == [(v1.id, Status.PUBLISHED), (v2.id, Status.SUPERSEDED)]
+    assert store.published_ids() == (v1.id,)
+    actions = store.events(v1.id)["action"].tolist()
+    assert actions == ["created", "status:published", "status:superseded", "status:published"]
+
+
+def test_other_series_are_not_superseded(store):
+    a = store.add_dataset(META, frame(), actor="a", status=Status.PUBLISHED)
+    b = store.add_dataset(META.model_copy(update={"source": "Other source"}), frame(), actor="a",
+                          status=Status.PUBLISHED)
+    c = store.add_dataset(META.model_copy(update={"scope": "SEN"}), frame().assign(ref_area="SEN"), actor="a",
+                          status=Status.PUBLISHED)
+    assert store.published_ids() == (a.id, b.id, c.id)
+    assert (a.version, b.version, c.version) == (1, 1, 1)
+
+
+def test_invalid_data_is_refused_with_every_problem_and_nothing_stored(store):
+    before = snapshot(store)
+    bad = pd.concat([frame(), frame()]).assign(ref_area=["NPL", "XXX", "NPL", "NPL", "NPL", "NPL"])
+    bad.loc[bad.index[0], "time_period"] = "20x0"
+    with pytest.raises(IssuesError) as err:
+        store.add_dataset(META, bad.reset_index(drop=True), actor="a")
+    messages = [(i.column, i.value) for i in err.value.issues]
+    assert ("ref_area", "XXX") in messages
+    assert ("time_period", "20x0") in messages
+    assert any(i.message == "duplicate key" for i in err.value.issues)
+    assert snapshot(store) == before
+
+
+def test_a_failure_mid_write_leaves_the_store_exactly_as_before(store, monkeypatch):
+    store.add_dataset(META, frame(), actor="a", status=Status.PUBLISHED)
+    before = snapshot(store)
+    real = store_module._bulk_insert
+
+    def insert_then_fail(conn, dataset_id, data):
+        real(conn, dataset_id, data)  # rows really written inside the transaction...
+        raise OSError("disk full")  # ...then the write fails
+
+    monkeypatch.setattr(store_module, "_bulk_insert", insert_then_fail)
+    with pytest.raises(OSError):
+        store.add_dataset(META, frame((1.0, 1.0, 0.0)), actor="a", status=Status.PUBLISHED)
+    assert snapshot(store) == before
+    assert store.observations()["value"].max() == 100.0
+
+
+def test_a_failed_publish_changes_nothing(store):
+    v = store.add_dataset(META, frame(), actor="a", status=Status.PUBLISHED)
+    before = snapshot(store)
+    with pytest.raises(StoreError):
+        store.publish(v.id + 99, actor="r")
+    assert snapshot(store) == before
+
+
+def test_missing_values_need_an_obs_status(store):
+    data = frame((100.0, None, 40.0))
+    with pytest.raises(IssuesError):
+        store.add_dataset(META, data, actor="a")
+    v = store.add_dataset(META, data.assign(obs_status=["A", "M", "A"]), actor="a")
+    obs = store.observations(dataset_ids=[v.id], status=None).set_index("sex")
+    assert pd.isna(obs.at["F", "value"]) and obs.at["F", "obs_status"] == "M"
+
+
+def test_postgresql_is_tested_in_ci():
+    if os.environ.get("CI"):
+        assert os.environ.get("MMICD_TEST_DATABASE_URL"), "CI must run the store tests on PostgreSQL too"
