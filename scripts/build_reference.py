@@ -15,9 +15,9 @@ and writes, deterministically (same inputs -> byte-identical outputs):
 * ``data/reference/datasets.yml``              -- one entry per table, read by the app's seeder
 
 Name-matching rule (the app resolves user-supplied area names with the same rule; see
-:func:`normalise_name`): NFKD-decompose and drop combining marks (accents), casefold, strip
-trailing footnote markers (``*``, ``†``, ``‡``, superscript digits), collapse runs of whitespace
-to one space, strip.  Every ``name_en``, ``name_fr``, ``name_es`` and ``|``-separated alias in
+:func:`normalise_name`): drop footnote markers (``*``, ``†``, ``‡``, trailing ``(1)``/``[1]``/
+superscript digits), NFKD-decompose and drop combining marks (accents), typographic apostrophe
+to ``'``, casefold, collapse runs of whitespace to one space, strip.  Every ``name_en``, ``name_fr``, ``name_es`` and ``|``-separated alias in
 areas.csv is unique after this normalisation (a name never points to two codes).
 """
 
@@ -61,15 +61,22 @@ SEX_ORDER = {"_T": 0, "M": 1, "F": 2}
 # ---------------------------------------------------------------------------------------------
 # Name normalisation
 # ---------------------------------------------------------------------------------------------
-_FOOTNOTE_TAIL = re.compile(r"[\s*\u2020\u2021\u00b9\u00b2\u00b3\u2070-\u2079]+$")
+_FOOTNOTE_TAIL = re.compile(r"(?:[\s*\u2020\u2021\u00b9\u00b2\u00b3\u2070-\u2079]|\(\d+\)|\[\d+\])+$")
 
 
 def normalise_name(name: str) -> str:
-    """Matching key for an area name: see the module docstring (the app uses the same rule)."""
-    s = _FOOTNOTE_TAIL.sub("", str(name))
+    """Matching key for an area name (the app's ``mmicd.codes.normalise_name`` follows the same rule).
+
+    1. drop footnote markers: ``*``, ``†``, ``‡`` and trailing ``(12)``, ``[12]`` or superscript digits;
+    2. NFKD-decompose and drop combining marks (accents): ``Côte`` -> ``Cote``;
+    3. typographic apostrophe ``’`` -> ``'``, no-break space -> space;
+    4. casefold, collapse runs of white space to one space, strip.
+    """
+    s = re.sub(r"[*\u2020\u2021]", "", str(name))
+    s = _FOOTNOTE_TAIL.sub("", s)
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = s.casefold()
+    s = s.replace("\u2019", "'").replace("\u00a0", " ").casefold()
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -192,7 +199,7 @@ AGGREGATE_FR_ES = {
 # Common variants and other publishers' spellings not found in the raw files or pycountry.
 EXTRA_ALIASES = {
     "TUR": ["Turkey", "Türkiye", "Turkiye", "Turquie", "Turquía"],
-    "CIV": ["Côte d'Ivoire", "Côte d’Ivoire", "Cote d'Ivoire", "Ivory Coast"],
+    "CIV": ["Côte d'Ivoire", "Cote d'Ivoire", "Ivory Coast", "Côte-d'Ivoire"],
     "CZE": ["Czechia", "Czech Republic"],
     "VNM": ["Viet Nam", "Vietnam"],
     "USA": ["United States of America", "United States", "USA", "US", "U.S.", "U.S.A."],
@@ -497,9 +504,8 @@ def drop_placeholder_zeros(origin: pd.DataFrame, stock: pd.DataFrame) -> pd.Data
     gdidata writes n=0 for every origin there (CUW, SXM, MNE, SSD before they were reported
     separately); those zeros are placeholders, not true zeros, so they are not shipped.
     """
-    have_total = set(zip(*(stock.loc[stock.sex == "_T", c] for c in ("ref_area", "time_period")), strict=True))
-    keyed = pd.Series(list(zip(origin.ref_area, origin.time_period, strict=True)), index=origin.index)
-    orphan = ~keyed.isin(have_total)
+    have_total = stock.loc[stock.sex == "_T", ["ref_area", "time_period"]].assign(_has=True)
+    orphan = origin[["ref_area", "time_period"]].merge(have_total, how="left")["_has"].isna().to_numpy()
     assert (origin.loc[orphan, "value"] == 0).all(), "non-zero origin data where the workbook has no total"
     return origin[~orphan]
 
@@ -597,19 +603,24 @@ def area_index(areas: pd.DataFrame) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
-def format_value(v: float) -> str:
-    if pd.isna(v):
-        return ""
-    v = round(float(v), 3)
-    return str(int(v)) if v.is_integer() else repr(v)
+def format_values(values: pd.Series) -> pd.Series:
+    """Numbers as text: integers without a decimal point, others rounded to 3 decimals."""
+    v = values.astype(float).round(3)
+    whole = v == v.round(0)
+    out = pd.Series("", index=v.index, dtype=object)
+    out[whole] = v[whole].astype("int64").astype(str)
+    out[~whole] = v[~whole].map(repr)
+    out[v.isna()] = ""
+    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     df = df.copy()
-    df["value"] = df.value.map(format_value)
+    df["value"] = format_values(df["value"])
+    df["_sex"] = df["sex"].map(SEX_ORDER)
+    df["_age"] = df["age"].map(AGE_ORDER)
     df = df.sort_values(
-        ["measure", "ref_area", "counterpart_area", "migrant_status", "time_period", "sex", "age"],
-        key=lambda s: s.map(SEX_ORDER) if s.name == "sex" else s.map(AGE_ORDER) if s.name == "age" else s,
+        ["measure", "ref_area", "counterpart_area", "migrant_status", "time_period", "_sex", "_age"],
         kind="mergesort",
     )
     assert not df.duplicated(KEY).any(), df[df.duplicated(KEY, keep=False)].head()
@@ -643,7 +654,7 @@ DATASETS = [
         "title": "International migrant stock by destination, origin and sex, and total population, 1990-2020",
         "basis": "country of birth (or citizenship where birth data are missing; see type of data)",
         "licence": "CC BY 3.0 IGO",
-        "url": "https://www.un.org/development/desa/pd/content/international-migrant-stock",
+        "url": "",
         "raw": [IMS_FILE, IMS_ORIGIN_FILE],
     },
     {
@@ -651,14 +662,14 @@ DATASETS = [
         "source": "UN DESA, World Population Prospects", "edition": "2024",
         "title": "Population by sex and five-year age group, 1990-2020",
         "basis": "de facto population at 1 July", "licence": "CC BY 3.0 IGO",
-        "url": "https://population.un.org/wpp/", "raw": [WPP_FILE, UNLOC_FILE],
+        "url": "", "raw": [WPP_FILE, UNLOC_FILE],
     },
     {
         "file": "wdi.csv.gz", "kind": "remittances",
         "source": "World Bank, World Development Indicators", "edition": "gdidata 1267fd37",
         "title": "Personal remittances received and paid, GDP (current US$) and net migration, 1990-2023",
         "basis": "balance of payments (remittances), national accounts (GDP), UN WPP (net migration)",
-        "licence": "CC BY 4.0", "url": "https://databank.worldbank.org/source/world-development-indicators",
+        "licence": "CC BY 4.0 (World Bank WDI); gdidata package MIT", "url": "",
         "raw": [WDI_FILE],
     },
     {
@@ -666,7 +677,7 @@ DATASETS = [
         "source": "KNOMAD/World Bank, Bilateral Remittance Matrix", "edition": "2021",
         "title": "Bilateral remittance estimates by receiving and sending country, 2021 (modelled)",
         "basis": "modelled: migrant stocks x host and origin incomes", "licence": "none stated; cite KNOMAD/World Bank",
-        "url": "https://www.knomad.org/data/remittances", "raw": [BRM_FILE],
+        "url": "", "raw": [BRM_FILE],
     },
 ]
 
