@@ -243,9 +243,13 @@ _INSERT_COLUMNS = ["dataset_id", *OBS_COLUMNS]
 
 def _bulk_insert(conn: Connection, dataset_id: int, frame: pd.DataFrame) -> None:
     """Insert observations fast, inside the caller's transaction (COPY on PostgreSQL)."""
-    data = frame.astype({"value": object}).where(frame.notna(), None)
-    data.insert(0, "dataset_id", dataset_id)
-    rows = list(data[_INSERT_COLUMNS].itertuples(index=False, name=None))
+    columns = [[dataset_id] * len(frame)]
+    for col in OBS_COLUMNS:
+        values = frame[col].to_numpy(dtype=object)
+        if col == "value":
+            values[pd.isna(frame[col]).to_numpy()] = None
+        columns.append(values.tolist())
+    rows = list(zip(*columns, strict=True))
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur, cur.copy(
