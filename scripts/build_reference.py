@@ -104,7 +104,7 @@ FR_OVERRIDES = {
     "SHN": "Sainte-Hélène", "SLB": "Îles Salomon", "VIR": "Îles Vierges des États-Unis",
 }
 ES_OVERRIDES = {
-    "BOL": "Bolivia", "COD": "República Democrática del Congo", "COM": "Comoras",
+    "BOL": "Bolivia", "CIV": "Côte d'Ivoire", "COD": "República Democrática del Congo", "COM": "Comoras",
     "FSM": "Micronesia (Estados Federados de)", "PSE": "Estado de Palestina", "SHN": "Santa Elena",
     "TZA": "Tanzania", "VEN": "Venezuela", "VGB": "Islas Vírgenes Británicas",
     "VIR": "Islas Vírgenes de los Estados Unidos",
@@ -199,13 +199,13 @@ AGGREGATE_FR_ES = {
 # Common variants and other publishers' spellings not found in the raw files or pycountry.
 EXTRA_ALIASES = {
     "TUR": ["Turkey", "Türkiye", "Turkiye", "Turquie", "Turquía"],
-    "CIV": ["Côte d'Ivoire", "Cote d'Ivoire", "Ivory Coast", "Côte-d'Ivoire"],
+    "CIV": ["Côte d'Ivoire", "Cote d'Ivoire", "Ivory Coast", "Côte-d'Ivoire", "Costa de Marfil"],
     "CZE": ["Czechia", "Czech Republic"],
     "VNM": ["Viet Nam", "Vietnam"],
     "USA": ["United States of America", "United States", "USA", "US", "U.S.", "U.S.A."],
     "GBR": ["United Kingdom", "UK", "U.K.", "Great Britain", "Britain"],
     "RUS": ["Russian Federation", "Russia"],
-    "KOR": ["Republic of Korea", "South Korea", "Korea, South", "Korea"],
+    "KOR": ["Republic of Korea", "South Korea", "Korea, South"],
     "PRK": ["Democratic People's Republic of Korea", "North Korea", "Korea, North"],
     "BOL": ["Bolivia (Plurinational State of)", "Bolivia"],
     "IRN": ["Iran (Islamic Republic of)", "Iran"],
