@@ -16,7 +16,9 @@ import pandas as pd
 from mmicd import codes
 
 T = codes.TOTAL
-FIGURE_IDS = ("pop_total", "imm_stock", "imm_share", "imm_female_share", "emig_stock", "rem_in_usd", "rem_in_gdp")
+FIGURE_IDS = (
+    "pop_total", "imm_stock", "imm_share", "imm_female_share", "emig_stock", "net_mig", "rem_in_usd", "rem_in_gdp",
+)
 
 
 @dataclass
@@ -131,6 +133,9 @@ def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | Non
         figures["imm_female_share"] = KeyFigure("imm_female_share", "percent")
 
     figures["emig_stock"] = _emigrants(as_counterpart, year)
+
+    net = _best_dataset(_totals(own, measure="NET_MIG"), year)
+    figures["net_mig"] = _figure("net_mig", "persons", _by_sex(net), year, net)
 
     rem = own.loc[own["kind"] == "remittances"]
     rem_in = _best_dataset(_totals(rem, measure="REM_IN"), year)

@@ -13,9 +13,13 @@ st.caption(tr("overview.caption", year=f.year or "–"))
 if not codes.is_country(f.country):
     st.info(tr("overview.aggregate_note"))
 
-rows = [("pop_total", "imm_stock", "imm_share", "imm_female_share"), ("emig_stock", "rem_in_usd", "rem_in_gdp")]
+rows = [
+    ("pop_total", "imm_stock", "imm_share"),
+    ("imm_female_share", "emig_stock", "net_mig"),
+    ("rem_in_usd", "rem_in_gdp"),
+]
 for row in rows:
-    for column, fid in zip(st.columns(4), row, strict=False):
+    for column, fid in zip(st.columns(3), row, strict=False):
         with column:
             components.metric(figures[fid], f.lang)
 
@@ -25,7 +29,9 @@ with left:
     components.trend(figures["imm_stock"], f.lang, key="trend_imm_stock")
     components.trend(figures["emig_stock"], f.lang, key="trend_emig_stock")
     components.trend(figures["rem_in_usd"], f.lang, key="trend_rem_in_usd")
+    components.trend(figures["net_mig"], f.lang, key="trend_net_mig")
 with right:
     components.trend(figures["imm_share"], f.lang, key="trend_imm_share")
     components.trend(figures["imm_female_share"], f.lang, key="trend_imm_female_share")
     components.trend(figures["rem_in_gdp"], f.lang, key="trend_rem_in_gdp")
+    components.trend(figures["pop_total"], f.lang, key="trend_pop_total")

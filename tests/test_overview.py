@@ -84,3 +84,11 @@ def test_aggregate_world_has_no_emigrants_but_has_a_stock(seeded_store):
     assert f["imm_stock"].value == 280_598_105
     assert not f["emig_stock"].available
     assert not math.isnan(f["imm_share"].value)
+
+
+def test_net_migration_takes_the_value_of_the_chosen_year(seeded_store):
+    germany, mexico = figures_for(seeded_store, "DEU"), figures_for(seeded_store, "MEX")
+    assert (germany["net_mig"].year, germany["net_mig"].value) == ("2020", 203_468)  # a destination
+    assert (mexico["net_mig"].year, mexico["net_mig"].value) == ("2020", -147_456)  # an origin
+    assert mexico["net_mig"].previous_year == "2019"  # WDI is annual
+    assert germany["net_mig"].source.startswith("World Bank")

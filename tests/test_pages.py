@@ -41,7 +41,7 @@ def test_overview_shows_germany_2020_figures(app_env):
     assert shown["Population (2020)"] == "83,628,708"
     assert at.title[0].value == "Overview: Germany"
     charts = at.get("plotly_chart")
-    assert len(charts) == 6
+    assert len(charts) == 8
     assert all('"y"' in c.proto.spec for c in charts)  # every chart has data
     captions = " ".join(c.value for c in at.caption)
     assert "UN DESA" in captions and "edition 2020" in captions

@@ -30,7 +30,7 @@ def metric(fig: KeyFigure, lang: str) -> None:
     """One key figure as a metric card: value, reference year, change since the previous year."""
     label = tr(f"figure.{fig.id}")
     if not fig.available:
-        st.metric(label, "–", help=tr("figure.no_data"))
+        st.metric(label, "–", help=tr("figure.no_data"), border=True)
         return
     delta = None
     if fig.change is not None:
@@ -40,12 +40,16 @@ def metric(fig: KeyFigure, lang: str) -> None:
             change = format_value(fig.change, fig.unit, lang, compact=True)
         sign = "+" if fig.change > 0 else ""
         delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
+    spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
     st.metric(
         f"{label} ({fig.year})",
         format_value(fig.value, fig.unit, lang),
         delta=delta,
         delta_color="off",
         help=f"{tr(f'figure.{fig.id}.help')}\n\n{source_line(fig)}",
+        border=True,
+        chart_data=spark.tolist() if len(spark) > 1 else None,
+        chart_type="line",
     )
 
 
