@@ -1,6 +1,8 @@
 """The one translation layer: every user-facing string goes through :func:`t`.
 
-Catalogues are flat YAML files ``data/i18n/{en,fr,es}.yml`` (key -> text with ``{named}`` fields).
+Catalogues are flat YAML files ``data/i18n/<lang>/<area>.yml`` (key -> text with ``{named}``
+fields), one file per area of the app (core, ingest, indicators, me, ...) so that each area keeps its
+own strings; a key defined in two files is an error.
 A missing key raises in tests (see ``tests/test_i18n.py``); at run time it falls back to English,
 then to the key itself, so that a user never sees a traceback for a missing label.
 """
@@ -18,11 +20,21 @@ from mmicd.config import LANGUAGES
 I18N_DIR = DATA_DIR / "i18n"
 
 
+class DuplicateKeyError(ValueError):
+    pass
+
+
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    with open(I18N_DIR / f"{lang}.yml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    merged: dict[str, str] = {}
+    for path in sorted((I18N_DIR / lang).glob("*.yml")):
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        for key, text in data.items():
+            if str(key) in merged:
+                raise DuplicateKeyError(f"{path}: key '{key}' is already defined in another {lang} file")
+            merged[str(key)] = str(text)
+    return merged
 
 
 def t(key: str, lang: str = "en", /, **fields: object) -> str:

@@ -45,6 +45,27 @@ DIMENSION_CODELISTS = {
 TIME_PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
 
 
+# Survey microdata (one row per person), stored as a Parquet file beside its dataset version.
+# ``age`` is in completed years (nullable integer), ``weight`` > 0; ``stratum`` and ``psu`` are
+# optional design variables (text; empty when the survey has none).
+MICRODATA_COLUMNS = [
+    "ref_area",
+    "time_period",
+    "sex",
+    "age",
+    "migrant_status",
+    "labour_status",
+    "weight",
+    "stratum",
+    "psu",
+]
+
+
+class Form(StrEnum):
+    OBSERVATIONS = "observations"
+    MICRODATA = "microdata"
+
+
 class Kind(StrEnum):
     MIGRANT_STOCK = "migrant_stock"
     POPULATION = "population"
@@ -88,6 +109,8 @@ class DatasetVersion(DatasetMeta):
     version: int
     status: Status
     rows: int
+    form: Form = Form.OBSERVATIONS
+    storage: str = ""
     loaded_by: str
     created_at: datetime
     status_changed_at: datetime | None = None
@@ -156,3 +179,41 @@ def validated(frame: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
     if errors:
         raise IssuesError(errors)
     return canonical
+
+
+def normalise_microdata(frame: pd.DataFrame) -> pd.DataFrame:
+    """Microdata in canonical shape: codes as text, age as nullable integer, weight as float."""
+    out = pd.DataFrame(index=frame.index)
+    for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status", "stratum", "psu"):
+        default = "" if col in ("stratum", "psu") else codes.UNKNOWN
+        values = frame[col] if col in frame.columns else pd.Series(default, index=frame.index)
+        out[col] = values.astype("string").str.strip().fillna(default).replace("", default)
+    out["age"] = pd.to_numeric(frame.get("age"), errors="coerce").astype("Int64") if "age" in frame else pd.NA
+    out["weight"] = pd.to_numeric(frame["weight"], errors="coerce").astype("float64") if "weight" in frame \
+        else 1.0
+    return out[MICRODATA_COLUMNS].reset_index(drop=True)
+
+
+def check_microdata(frame: pd.DataFrame, file: str | None = None) -> list[Issue]:
+    """Every problem of canonical microdata at once (row numbers are 1-based data rows)."""
+    issues: list[Issue] = []
+
+    def report(mask: pd.Series, column: str, message: str) -> None:
+        rows = np.flatnonzero(mask.to_numpy())
+        for idx in rows[:20]:
+            issues.append(Issue("error", message, file=file, row=int(idx) + 1, column=column,
+                                value=str(frame[column].iloc[idx])))
+        if len(rows) > 20:
+            issues.append(Issue("error", f"{message} ({len(rows)} rows in all)", file=file, column=column))
+
+    for col, listname in (("sex", "sex"), ("migrant_status", "migrant_status"),
+                          ("labour_status", "labour_status"), ("ref_area", "areas")):
+        allowed = codes.codes(listname) | {codes.UNKNOWN}
+        report(~frame[col].isin(allowed), col, f"unknown code in {col}")
+    report(~frame["time_period"].str.match(TIME_PERIOD_PATTERN, na=False), "time_period", "invalid time period")
+    age = frame["age"]
+    report(age.notna() & ((age < 0) | (age > 130)), "age", "age outside 0-130")
+    weight = frame["weight"]
+    report(weight.isna(), "weight", "weight missing or not a number")
+    report(weight.notna() & (weight <= 0), "weight", "weight must be positive")
+    return issues

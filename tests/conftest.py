@@ -37,8 +37,8 @@ def store_url(request, tmp_path):
 
 
 @pytest.fixture
-def store(store_url):
-    s = Store(store_url)
+def store(store_url, tmp_path):
+    s = Store(store_url, data_dir=tmp_path / "data")
     yield s
     s.engine.dispose()
 

@@ -17,6 +17,13 @@ LITERAL_KEY = re.compile(r"""\b(?:t|tr)\(\s*["']([a-z_][\w.]*)["']""")
 FSTRING_KEY = re.compile(r"""\b(?:t|tr)\(\s*f["']([a-z_][\w.]*)\{""")
 
 
+def test_every_language_has_the_same_catalogue_files():
+    from mmicd.i18n import I18N_DIR
+
+    files = {lang: sorted(p.name for p in (I18N_DIR / lang).glob("*.yml")) for lang in LANGUAGES}
+    assert files["en"] and all(names == files["en"] for names in files.values())
+
+
 def test_all_languages_have_the_same_keys():
     english = set(catalogue("en"))
     for lang in LANGUAGES:

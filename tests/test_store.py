@@ -136,3 +136,59 @@ def test_missing_values_need_an_obs_status(store):
 def test_postgresql_is_tested_in_ci():
     if os.environ.get("CI"):
         assert os.environ.get("MMICD_TEST_DATABASE_URL"), "CI must run the store tests on PostgreSQL too"
+
+
+def persons(n=6) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ref_area": "NPL",
+            "time_period": "2023",
+            "sex": ["F", "M"] * (n // 2),
+            "age": [25, 40] * (n // 2),
+            "migrant_status": "MS_MIGRANT",
+            "labour_status": ["EMP", "UNE"] * (n // 2),
+            "weight": 150.5,
+            "stratum": "1",
+            "psu": [str(i) for i in range(n)],
+        }
+    )
+
+
+LFS = DatasetMeta(kind=Kind.LFS, source="NSO labour force survey", edition="2023", scope="NPL")
+
+
+def test_microdata_is_stored_beside_its_version_and_read_back(store_url, tmp_path):
+    s = Store(store_url, data_dir=tmp_path / "data")
+    v = s.add_microdata(LFS, persons(), actor="analyst")
+    assert (v.form, v.rows, v.status) == ("microdata", 6, Status.DRAFT)
+    back = s.microdata(v.id)
+    assert back["weight"].sum() == pytest.approx(6 * 150.5)
+    assert back["age"].tolist() == [25, 40] * 3
+    assert (tmp_path / "data" / v.storage).exists()
+    with pytest.raises(StoreError):
+        s.microdata(s.add_dataset(META, frame(), actor="a").id)
+
+
+def test_bad_microdata_is_refused_with_every_problem_and_leaves_nothing(store_url, tmp_path):
+    s = Store(store_url, data_dir=tmp_path / "data")
+    before = snapshot(s)
+    bad = persons()
+    bad.loc[0, "age"] = 140
+    bad.loc[1, "weight"] = -1
+    bad.loc[2, "sex"] = "X"
+    with pytest.raises(IssuesError) as err:
+        s.add_microdata(LFS, bad, actor="a")
+    found = {(i.row, i.column) for i in err.value.issues}
+    assert {(1, "age"), (2, "weight"), (3, "sex")} <= found
+    assert snapshot(s) == before
+    assert not list((tmp_path / "data").glob("microdata/*.parquet"))
+
+
+def test_a_failed_microdata_write_removes_its_file(store_url, tmp_path, monkeypatch):
+    s = Store(store_url, data_dir=tmp_path / "data")
+    before = snapshot(s)
+    monkeypatch.setattr(store_module, "_log", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        s.add_microdata(LFS, persons(), actor="a")
+    assert snapshot(s) == before
+    assert not list((tmp_path / "data").glob("microdata/*.parquet"))

@@ -7,6 +7,7 @@ Every write is one transaction: a failure leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 
-from mmicd.model import OBS_COLUMNS, DatasetMeta, DatasetVersion, Status, validated
+from mmicd.issues import IssuesError
+from mmicd.model import (
+    OBS_COLUMNS,
+    DatasetMeta,
+    DatasetVersion,
+    Form,
+    Status,
+    check_microdata,
+    normalise_microdata,
+    validated,
+)
 from mmicd.store.schema import datasets, events, observations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -59,8 +70,14 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    def __init__(self, url: str, *, upgrade: bool = True):
+    """The store. Observations live in the database; survey microdata (one row per person) in
+    Parquet files under ``<data_dir>/microdata/``, referenced by their dataset version."""
+
+    def __init__(self, url: str, *, data_dir: Path | None = None, upgrade: bool = True):
+        from mmicd.config import get_settings
+
         self.url = url
+        self.data_dir = Path(data_dir) if data_dir is not None else get_settings().data_dir
         self.engine = make_engine(url)
         if upgrade:
             migrate(self.engine)
@@ -159,32 +176,55 @@ class Store:
         """
         canonical = validated(frame, file=meta.file_name or None)
         with self.engine.begin() as conn:
-            version = conn.execute(
-                select(func.coalesce(func.max(datasets.c.version), 0)).where(
-                    datasets.c.kind == meta.kind.value,
-                    datasets.c.scope == meta.scope,
-                    datasets.c.source == meta.source,
-                )
-            ).scalar_one() + 1
-            now = _now()
-            dataset_id = conn.execute(
-                insert(datasets).values(
-                    **meta.model_dump(mode="json"),
-                    version=version,
-                    status=Status.DRAFT.value,
-                    rows=len(canonical),
-                    loaded_by=actor,
-                    created_at=now,
-                    status_note="",
-                )
-            ).inserted_primary_key[0]
+            dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.OBSERVATIONS, "")
             _bulk_insert(conn, dataset_id, canonical)
-            _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "version": version})
+            _log(conn, actor, "created", dataset_id, {"rows": len(canonical)})
             if status == Status.PUBLISHED:
                 _publish(conn, dataset_id, actor, note="")
             elif status != Status.DRAFT:
                 _set_status(conn, dataset_id, status, actor, note="")
         return self.dataset(dataset_id)
+
+    def add_microdata(
+        self,
+        meta: DatasetMeta,
+        frame: pd.DataFrame,
+        *,
+        actor: str,
+        status: Status = Status.DRAFT,
+    ) -> DatasetVersion:
+        """Store survey microdata as a new version: a Parquet file plus its dataset row, atomically.
+
+        Raises :class:`mmicd.issues.IssuesError` with every problem before anything is written.
+        """
+        canonical = normalise_microdata(frame)
+        errors = [i for i in check_microdata(canonical, meta.file_name or None) if i.level == "error"]
+        if errors:
+            raise IssuesError(errors)
+        folder = self.data_dir / "microdata"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.parquet"
+        path = folder / name
+        try:
+            with self.engine.begin() as conn:
+                dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.MICRODATA, f"microdata/{name}")
+                canonical.to_parquet(path, index=False)
+                _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": "microdata"})
+                if status == Status.PUBLISHED:
+                    _publish(conn, dataset_id, actor, note="")
+                elif status != Status.DRAFT:
+                    _set_status(conn, dataset_id, status, actor, note="")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return self.dataset(dataset_id)
+
+    def microdata(self, dataset_id: int) -> pd.DataFrame:
+        """The person records of a microdata version, in canonical columns."""
+        version = self.dataset(dataset_id)
+        if version.form != Form.MICRODATA:
+            raise StoreError(f"dataset version {dataset_id} holds observations, not microdata")
+        return pd.read_parquet(self.data_dir / version.storage)
 
     def publish(self, dataset_id: int, *, actor: str, note: str = "") -> DatasetVersion:
         """Publish a version (also an earlier one again); the series' current one is superseded."""
@@ -198,6 +238,30 @@ class Store:
         with self.engine.begin() as conn:
             _set_status(conn, dataset_id, status, actor, note)
         return self.dataset(dataset_id)
+
+
+def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, form: Form, storage: str) -> int:
+    """Insert the dataset row of a new draft version (the next number in its series); return its id."""
+    version = conn.execute(
+        select(func.coalesce(func.max(datasets.c.version), 0)).where(
+            datasets.c.kind == meta.kind.value,
+            datasets.c.scope == meta.scope,
+            datasets.c.source == meta.source,
+        )
+    ).scalar_one() + 1
+    return conn.execute(
+        insert(datasets).values(
+            **meta.model_dump(mode="json"),
+            version=version,
+            status=Status.DRAFT.value,
+            rows=rows,
+            form=form.value,
+            storage=storage,
+            loaded_by=actor,
+            created_at=_now(),
+            status_note="",
+        )
+    ).inserted_primary_key[0]
 
 
 def _log(conn: Connection, actor: str, action: str, dataset_id: int | None, detail: dict) -> None:

@@ -38,6 +38,8 @@ datasets = Table(
     Column("provenance", Text, nullable=False, default=""),
     Column("notes", Text, nullable=False, default=""),
     Column("rows", Integer, nullable=False),
+    Column("form", String(20), nullable=False, default="observations"),
+    Column("storage", Text, nullable=False, default=""),
     Column("loaded_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("status_changed_at", DateTime(timezone=True)),

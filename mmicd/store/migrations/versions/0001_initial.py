@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("provenance", sa.Text, nullable=False),
         sa.Column("notes", sa.Text, nullable=False),
         sa.Column("rows", sa.Integer, nullable=False),
+        sa.Column("form", sa.String(20), nullable=False),
+        sa.Column("storage", sa.Text, nullable=False),
         sa.Column("loaded_by", sa.String(200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status_changed_at", sa.DateTime(timezone=True)),
