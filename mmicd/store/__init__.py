@@ -28,7 +28,7 @@ from mmicd.model import (
     normalise_microdata,
     validated,
 )
-from mmicd.store.schema import datasets, events, observations
+from mmicd.store.schema import audit, datasets, observations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -153,10 +153,21 @@ class Store:
         frame["value"] = frame["value"].astype("float64")
         return frame
 
-    def events(self, dataset_id: int | None = None) -> pd.DataFrame:
-        query = select(events).order_by(events.c.id)
-        if dataset_id is not None:
-            query = query.where(events.c.dataset_id == dataset_id)
+    def audit(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | int | None = None,
+        dataset_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+    ) -> pd.DataFrame:
+        """The audit trail, oldest first, filtered by any of its columns."""
+        query = select(audit).order_by(audit.c.id)
+        for column, value in (("entity_type", entity_type), ("entity_id", entity_id), ("dataset_id", dataset_id),
+                              ("actor", actor), ("action", action)):
+            if value is not None:
+                query = query.where(audit.c[column] == (str(value) if column == "entity_id" else value))
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
@@ -264,9 +275,32 @@ def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, 
     ).inserted_primary_key[0]
 
 
-def _log(conn: Connection, actor: str, action: str, dataset_id: int | None, detail: dict) -> None:
-    conn.execute(insert(events).values(at=_now(), actor=actor, action=action, dataset_id=dataset_id,
-                                       detail=detail))
+def record_audit(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    old: object = None,
+    new: object = None,
+    reason: str = "",
+    dataset_id: int | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Append one entry to the audit trail, inside the caller's transaction."""
+    conn.execute(
+        insert(audit).values(
+            at=_now(), actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
+            dataset_id=dataset_id, old=old, new=new, reason=reason or "", detail=detail or {},
+        )
+    )
+
+
+def _log(conn: Connection, actor: str, action: str, dataset_id: int, detail: dict, *,
+         old: object = None, new: object = None, reason: str = "") -> None:
+    record_audit(conn, actor=actor, action=action, entity_type="dataset", entity_id=dataset_id,
+                 dataset_id=dataset_id, old=old, new=new, reason=reason, detail=detail)
 
 
 def _row(conn: Connection, dataset_id: int):
@@ -283,7 +317,7 @@ def _set_status(conn: Connection, dataset_id: int, status: Status, actor: str, n
         .where(datasets.c.id == dataset_id)
         .values(status=status.value, status_changed_at=_now(), status_changed_by=actor, status_note=note)
     )
-    _log(conn, actor, f"status:{status.value}", dataset_id, {"from": old, "to": status.value, "note": note})
+    _log(conn, actor, f"status:{status.value}", dataset_id, {}, old=old, new=status.value, reason=note)
 
 
 def _publish(conn: Connection, dataset_id: int, actor: str, note: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -75,14 +76,40 @@ observations = Table(
     Index("ix_observations_counterpart", "counterpart_area", "dataset_id"),
 )
 
-# Append-only record of what happened to each dataset (extended into the full audit trail later).
-events = Table(
-    "events",
+# The audit trail: append-only (triggers refuse UPDATE and DELETE), who did what, when, to which
+# dataset, intervention, indicator or user, with old and new values and the reason where one is required.
+audit = Table(
+    "audit",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
-    Column("action", String(40), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("entity_type", String(40), nullable=False),
+    Column("entity_id", String(64), nullable=False),
     Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="RESTRICT")),
+    Column("old", JSON),
+    Column("new", JSON),
+    Column("reason", Text, nullable=False, default=""),
     Column("detail", JSON, nullable=False, default=dict),
+    Index("ix_audit_entity", "entity_type", "entity_id"),
+    Index("ix_audit_at", "at"),
+)
+
+# Local accounts (passwords hashed with argon2) and accounts signed in through an identity
+# provider (no password; matched by verified e-mail). countries: "*" or comma-separated ISO3 codes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("password_hash", Text),
+    Column("role", String(20), nullable=False),
+    Column("countries", Text, nullable=False, default="*"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("last_login_at", DateTime(timezone=True)),
 )

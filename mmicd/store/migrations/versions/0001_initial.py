@@ -1,4 +1,4 @@
-"""Initial schema: versioned datasets, observations, events.
+"""Initial schema: versioned datasets, observations, the append-only audit trail, users.
 
 Revision ID: 0001
 Revises:
@@ -68,17 +68,57 @@ def upgrade() -> None:
     op.create_index("ix_observations_ref_area", "observations", ["ref_area", "dataset_id"])
     op.create_index("ix_observations_counterpart", "observations", ["counterpart_area", "dataset_id"])
     op.create_table(
-        "events",
+        "audit",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
-        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("action", sa.String(60), nullable=False),
+        sa.Column("entity_type", sa.String(40), nullable=False),
+        sa.Column("entity_id", sa.String(64), nullable=False),
         sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="RESTRICT")),
+        sa.Column("old", sa.JSON),
+        sa.Column("new", sa.JSON),
+        sa.Column("reason", sa.Text, nullable=False),
         sa.Column("detail", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_audit_entity", "audit", ["entity_type", "entity_id"])
+    op.create_index("ix_audit_at", "audit", ["at"])
+    _append_only("audit")
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(200), nullable=False, unique=True),
+        sa.Column("display_name", sa.String(200), nullable=False),
+        sa.Column("password_hash", sa.Text),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("countries", sa.Text, nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failed_attempts", sa.Integer, nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True)),
+        sa.Column("last_login_at", sa.DateTime(timezone=True)),
     )
 
 
+def _append_only(table: str) -> None:
+    """Refuse UPDATE and DELETE on ``table`` in the database itself."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$"
+        )
+        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse_change()")
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                       "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+
+
 def downgrade() -> None:
-    op.drop_table("events")
+    op.drop_table("users")
+    op.drop_table("audit")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS refuse_change()")
     op.drop_table("observations")
     op.drop_table("datasets")
