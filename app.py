@@ -1,18 +1,43 @@
-"""Entry point: `streamlit run app.py`. Builds the shared sidebar and the navigation."""
+"""Entry point: `streamlit run app.py`. Builds the shared sidebar and the navigation for the user's role.
+
+A page a role may not use is not in the navigation, so it cannot be opened by URL either; every
+state-changing action checks the role again on the server (mmicd.auth.require).
+"""
 
 import streamlit as st
 
 from mmicd import ui
+from mmicd.auth import Action, can
+from mmicd.ui import auth
 
 st.set_page_config(page_title="MMICD – Migration & development", page_icon="🌍", layout="wide")
 
 store = ui.store()
+user = auth.current_user(store)
 ui.sidebar(store)
+auth.sidebar_account(user)
 
+# Pages for everybody who may read published data (viewers, donors, the public).
 pages = [
     st.Page("pages/overview.py", title=ui.tr("nav.overview"), icon=":material/public:", url_path="overview",
             default=True),
     st.Page("pages/data_sources.py", title=ui.tr("nav.data_sources"), icon=":material/database:",
             url_path="data-sources"),
 ]
-st.navigation(pages).run()
+# Pages that need a role: shown only to users who may do one of the actions.
+restricted = [
+    (st.Page("pages/review.py", title=ui.tr("nav.review"), icon=":material/fact_check:", url_path="review"),
+     (Action.SUBMIT, Action.REVIEW)),
+    (st.Page("pages/audit.py", title=ui.tr("nav.audit"), icon=":material/history:", url_path="audit"),
+     (Action.VIEW_AUDIT,)),
+    (st.Page("pages/users.py", title=ui.tr("nav.users"), icon=":material/group:", url_path="users"),
+     (Action.MANAGE_USERS,)),
+]
+pages += [page for page, actions in restricted if any(can(user, a) for a in actions)]
+account = st.Page("pages/account.py", title=ui.tr("nav.sign_in" if user.is_anonymous else "nav.account"),
+                  icon=":material/person:", url_path="account")
+if user.is_anonymous and not auth.anonymous_allowed():
+    pages = [account]
+else:
+    pages.append(account)
+auth.run_page(st.navigation(pages))

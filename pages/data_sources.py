@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from mmicd.ui import components, filters, store, tr
+from mmicd.ui import auth, components, filters, store, tr
+from mmicd.workflow import visible_datasets
 
 f = filters()
-versions = store().datasets()
+s = store()
+versions = visible_datasets(s, auth.current_user(s))
 
 st.title(tr("sources.title"))
 st.caption(tr("sources.caption"))

@@ -16,6 +16,12 @@ from mmicd.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
 PG_URL = os.environ.get("MMICD_TEST_DATABASE_URL")
+
+
+def pytest_configure(config):
+    # Pages raise instead of showing the generic incident message, so that no test (AppTest or the
+    # browser run, which inherits the environment) can miss an error. tests/auth checks the message.
+    os.environ["MMICD_RAISE_ERRORS"] = "1"
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 

@@ -226,3 +226,15 @@ def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
         print(f"\n*** MMICD first start: admin account '{username}' created with password: {password}\n"
               "*** Sign in and change it; set MMICD_ADMIN_PASSWORD to choose it yourself.\n", flush=True)
     return password
+
+
+def change_own_password(store: Store, user: User, current: str, new: str, **kwargs) -> None:
+    """A signed-in user changes their own password, proving the current one first (audited)."""
+    if user.is_anonymous:
+        raise AccountError("unknown_user")
+    authenticate(store, user.username, current, **kwargs)
+    _check_password(new)
+    with store.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hasher.hash(new)))
+        record_audit(conn, actor=user.label, action="user:password", entity_type="user", entity_id=user.id,
+                     new={"password": "changed"})

@@ -1,0 +1,75 @@
+"""Renderers of the review page; every action goes through mmicd.workflow (roles checked there)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mmicd import workflow
+from mmicd.auth import PermissionDenied, User
+from mmicd.model import DatasetVersion, Form, Status
+from mmicd.store import Store
+from mmicd.ui import tr
+
+PREVIEW_ROWS = 200
+
+
+def reviewable(store: Store, user: User) -> list[DatasetVersion]:
+    """Drafts, submitted and superseded versions the user may see (published ones are on Data sources)."""
+    return [v for v in workflow.visible_datasets(store, user) if v.status != Status.PUBLISHED]
+
+
+def pick(rows: list[DatasetVersion], key: str) -> DatasetVersion:
+    chosen = st.selectbox(
+        tr("review.pick"), options=[v.id for v in rows], key=key,
+        format_func=lambda i: next(f"#{v.id} · {v.source} {v.edition} · v{v.version}" for v in rows if v.id == i),
+    )
+    version = next(v for v in rows if v.id == chosen)
+    if version.status_note:
+        st.warning(tr("review.note", note=version.status_note, who=version.status_changed_by or "–"))
+    return version
+
+
+def preview(store: Store, version: DatasetVersion) -> None:
+    with st.expander(tr("review.preview", n=PREVIEW_ROWS)):
+        if version.form == Form.MICRODATA:
+            frame = store.microdata(version.id).head(PREVIEW_ROWS)
+        else:
+            frame = store.observations(dataset_ids=[version.id], status=None).head(PREVIEW_ROWS)
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _act(action, *args) -> None:
+    """Run a workflow step and report its outcome in the user's language."""
+    try:
+        done = action(*args)
+    except PermissionDenied:
+        st.error(tr("auth.error.forbidden"))
+        return
+    except workflow.TransitionError as err:
+        st.error(tr(f"review.error.{err.reason}"))
+        return
+    st.success(tr("review.done", id=done.id, status=tr(f"status.{done.status.value}")))
+
+
+def submit_form(store: Store, user: User, version: DatasetVersion) -> None:
+    if st.button(tr("review.submit"), key=f"submit_{version.id}", type="primary"):
+        _act(workflow.submit, store, user, version.id)
+
+
+def decide_form(store: Store, user: User, version: DatasetVersion) -> None:
+    with st.form(f"decide_{version.id}"):
+        note = st.text_area(tr("review.note_label"), help=tr("review.note_help"))
+        publish, back = st.columns(2)
+        do_publish = publish.form_submit_button(tr("review.publish"), type="primary")
+        do_return = back.form_submit_button(tr("review.return"))
+    if do_publish:
+        _act(workflow.publish, store, user, version.id, note)
+    elif do_return:
+        _act(workflow.return_to_draft, store, user, version.id, note)
+
+
+def republish_form(store: Store, user: User, version: DatasetVersion) -> None:
+    with st.form(f"republish_{version.id}"):
+        note = st.text_input(tr("review.republish_reason"))
+        if st.form_submit_button(tr("review.republish")):
+            _act(workflow.publish, store, user, version.id, note)
