@@ -22,6 +22,8 @@ def pytest_configure(config):
     # Pages raise instead of showing the generic incident message, so that no test (AppTest or the
     # browser run, which inherits the environment) can miss an error. tests/auth checks the message.
     os.environ["MMICD_RAISE_ERRORS"] = "1"
+    # production hides error details (.streamlit/config.toml); tests want to read them
+    os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 

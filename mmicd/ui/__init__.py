@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import codes
+from mmicd.auth.accounts import ensure_admin
 from mmicd.baseline import ensure_seeded
 from mmicd.config import LANGUAGES, get_settings
 from mmicd.i18n import t
@@ -50,6 +51,7 @@ def store() -> Store:
 
                     ensure_seeded(s, progress=progress)
                     status.update(label=t("seed.done", lang), state="complete", expanded=False)
+            ensure_admin(s)  # first start: the first admin (password from the environment or printed once)
         st.session_state["_seeded"] = True
     return s
 
