@@ -22,8 +22,12 @@ def pytest_configure(config):
     # Pages raise instead of showing the generic incident message, so that no test (AppTest or the
     # browser run, which inherits the environment) can miss an error. tests/auth checks the message.
     os.environ["MMICD_RAISE_ERRORS"] = "1"
-    # production hides error details (.streamlit/config.toml); tests want to read them
+    # production hides error details (.streamlit/config.toml); tests want to read them (in-process
+    # AppTest through the option, the browser run's server through the environment)
     os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
+    from streamlit import config as streamlit_config
+
+    streamlit_config.set_option("client.showErrorDetails", "full")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
