@@ -230,6 +230,61 @@ class Store:
             raise
         return self.dataset(dataset_id)
 
+    def add_many(
+        self,
+        items: list[tuple[DatasetMeta, Form, pd.DataFrame]],
+        *,
+        actor: str,
+        status: Status = Status.DRAFT,
+    ) -> list[DatasetVersion]:
+        """Store several datasets (observations or microdata) as new versions in ONE transaction.
+
+        Every frame is checked first (:class:`IssuesError` with every problem, nothing written);
+        a failure part-way rolls back every dataset row and removes the Parquet files written.
+        """
+        prepared = []
+        errors = []
+        for meta, form, frame in items:
+            if Form(form) == Form.MICRODATA:
+                canonical = normalise_microdata(frame)
+                errors += [i for i in check_microdata(canonical, meta.file_name or None) if i.level == "error"]
+            else:
+                try:
+                    canonical = validated(frame, file=meta.file_name or None)
+                except IssuesError as exc:
+                    errors += exc.issues
+                    continue
+            prepared.append((meta, Form(form), canonical))
+        if errors:
+            raise IssuesError(errors)
+        folder = self.data_dir / "microdata"
+        written: list[Path] = []
+        ids: list[int] = []
+        try:
+            with self.engine.begin() as conn:
+                for meta, form, canonical in prepared:
+                    storage = ""
+                    if form == Form.MICRODATA:
+                        folder.mkdir(parents=True, exist_ok=True)
+                        name = f"{uuid.uuid4().hex}.parquet"
+                        storage = f"microdata/{name}"
+                        written.append(folder / name)
+                        canonical.to_parquet(folder / name, index=False)
+                    dataset_id = _insert_version(conn, meta, len(canonical), actor, form, storage)
+                    if form == Form.OBSERVATIONS:
+                        _bulk_insert(conn, dataset_id, canonical)
+                    _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
+                    if status == Status.PUBLISHED:
+                        _publish(conn, dataset_id, actor, note="")
+                    elif status != Status.DRAFT:
+                        _set_status(conn, dataset_id, status, actor, note="")
+                    ids.append(dataset_id)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return [self.dataset(i) for i in ids]
+
     def microdata(self, dataset_id: int) -> pd.DataFrame:
         """The person records of a microdata version, in canonical columns."""
         version = self.dataset(dataset_id)

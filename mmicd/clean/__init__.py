@@ -1,0 +1,1 @@
+"""Cleaning: column mapping and value recoding (:mod:`mapping`), validation (:mod:`validate`)."""

@@ -1,0 +1,187 @@
+"""Column mapping: synonyms kept as data (``data/mappings/synonyms.yml``), suggestions for a
+table's headers, value recoding to canonical codes, and reusable :class:`MappingProfile` files."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from mmicd import DATA_DIR, codes
+from mmicd.model import Kind
+
+SYNONYMS_FILE = DATA_DIR / "mappings" / "synonyms.yml"
+CODE_COLUMNS = ("sex", "migrant_status", "labour_status", "obs_status")
+
+
+class MappingProfile(BaseModel):
+    """How a source table maps onto canonical columns; saved and loaded as YAML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]] = {}
+    sheet: str | None = None
+    header_row: int | None = None
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> MappingProfile:
+        data = yaml.safe_load(text) or {}
+        if not isinstance(data, dict):
+            raise ValueError("a mapping profile is a YAML mapping")
+        data["values"] = {str(k): {str(a): str(b) for a, b in (v or {}).items()}
+                          for k, v in (data.get("values") or {}).items()}
+        return cls.model_validate(data)
+
+
+def key(text: object) -> str:
+    """Matching key: casefold, no accents, punctuation and underscores as single spaces."""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = re.sub(r"[^\w+]+|_", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+@cache
+def synonyms() -> dict:
+    with open(SYNONYMS_FILE, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@cache
+def _column_lookup() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for canonical, names in synonyms()["columns"].items():
+        for name in [canonical, *names]:
+            out.setdefault(key(name), canonical)
+    return out
+
+
+def suggest_columns(headers: list[str], wanted: list[str] | None = None) -> dict[str, str]:
+    """canonical column -> source header, from synonyms (first matching header wins)."""
+    lookup = _column_lookup()
+    out: dict[str, str] = {}
+    for header in headers:
+        canonical = lookup.get(key(header))
+        if canonical and canonical not in out and (wanted is None or canonical in wanted):
+            out[canonical] = header
+    return out
+
+
+@cache
+def _value_lookup(column: str) -> dict[str, str]:
+    """Source value key -> canonical code for a code column: codes, code-list names, synonyms."""
+    out: dict[str, str] = {}
+    listname = {"sex": "sex", "migrant_status": "migrant_status", "labour_status": "labour_status",
+                "obs_status": "obs_status", "age": "age", "measure": "measure"}.get(column)
+    if listname:
+        frame = codes.codelist(listname)
+        for row in frame.itertuples(index=False):
+            for name in (row.code, row.name_en, row.name_fr, row.name_es):
+                if name:
+                    out.setdefault(key(name), row.code)
+    for code, names in (synonyms()["values"].get(column) or {}).items():
+        for name in names:
+            out.setdefault(key(name), code)
+    if column == "measure":
+        for name, code in synonyms()["measures"].items():
+            out.setdefault(key(name), code)
+    return out
+
+
+def recode_for(header: str, column: str) -> dict[str, str]:
+    """Numeric recodes for a known harmonised variable (IPUMS SEX 1/2 ...), by source header."""
+    table = {k.casefold(): v for k, v in synonyms()["recode"].items()}
+    return {str(a): str(b) for a, b in (table.get(str(header).casefold(), {}).get(column) or {}).items()}
+
+
+_AGE_RANGE = re.compile(r"^(?:y|age|ages|de|from)?\s*(\d{1,3})\s*(?:-|to|a|à|t|y|al|\s)\s*(\d{1,3})(?:\s*(?:years|ans|anos|años|y))?$")
+_AGE_OPEN = re.compile(r"^(?:y ge|ge|y)?\s*(\d{1,3})\s*(?:\+|plus|and over|and older|or more|et plus|ans et plus|"
+                       r"ans et \+|y mas|anos y mas|o mas|\+ years|years and over)$")
+
+
+@cache
+def _age_by_bounds() -> dict[tuple[int | None, int | None], str]:
+    frame = codes.codelist("age")
+    out = {}
+    for code in frame.index:
+        if code in ("_T", "_U"):
+            continue
+        out[codes.age_bounds(code)] = code
+    return out
+
+
+def age_code(value: object) -> str | None:
+    """Canonical age code for a label (``15-24``, ``65+``, ``Y15-24``, ``AGE_YTHADULT_Y15-24``, ``Total``)."""
+    text = str(value).strip()
+    if text in codes.codes("age"):
+        return text
+    k = key(text.replace("AGE_", "").split("_Y")[-1] if text.upper().startswith("AGE_") else text)
+    hit = _value_lookup("age").get(k)
+    if hit:
+        return hit
+    if k in ("total", "all ages", "all", "tous ages", "todas las edades", "ensemble", "ytotal", "agetotal"):
+        return codes.TOTAL
+    if k in ("unknown", "not stated", "inconnu", "desconocido", "unk"):
+        return codes.UNKNOWN
+    k = k.replace(" ", "") if re.fullmatch(r"[\d\s+-]+", k) else k
+    m = _AGE_RANGE.match(k.replace("–", "-"))
+    if m:
+        return _age_by_bounds().get((int(m.group(1)), int(m.group(2))))
+    m = _AGE_OPEN.match(k)
+    if m:
+        return _age_by_bounds().get((int(m.group(1)), None))
+    return None
+
+
+def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
+           header: str | None = None) -> pd.Series:
+    """Map source values of ``column`` to canonical codes; unmapped values are kept as written
+    (validation reports them as unknown codes)."""
+    text = values.astype("string").str.strip().fillna("")
+    uniques = pd.unique(text.to_numpy())
+    mapping: dict[str, str] = {}
+    numeric = recode_for(header, column) if header else {}
+    lookup = _value_lookup(column) if column in (*CODE_COLUMNS, "measure") else {}
+    for u in uniques:
+        u = str(u)
+        if explicit and u in explicit:
+            mapping[u] = explicit[u]
+            continue
+        bare = u[:-2] if u.endswith(".0") and u[:-2].isdigit() else u
+        if bare in numeric:
+            mapping[u] = numeric[bare]
+        elif column == "age":
+            mapping[u] = (age_code(u) or u) if u else codes.TOTAL
+        elif column in ("ref_area", "counterpart_area"):
+            mapping[u] = (codes.resolve_area(u) or u) if u else codes.TOTAL
+        elif column == "time_period":
+            mapping[u] = _period(bare)
+        elif lookup:
+            mapping[u] = lookup.get(key(u), u) if u else ""
+        else:
+            mapping[u] = u
+    return text.map(mapping).astype("string")
+
+
+def _period(text: str) -> str:
+    """2020, 2020-Q3, 2020-07 from '2020', '2020.0', '2020Q3', '2020 [YR2020]', '2020_3Q'."""
+    t = text.strip()
+    m = re.fullmatch(r"(\d{4})(?:\.0)?(?:\s*\[YR\d{4}\])?", t)
+    if m:
+        return m.group(1)
+    m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[Qq]([1-4])", t) or re.fullmatch(r"(\d{4})[-_ ]([1-4])[Qq]", t)
+    if m:
+        return f"{m.group(1)}-Q{m.group(2)}"
+    m = re.fullmatch(r"(\d{4})[-/.M](\d{1,2})", t)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return t

@@ -1,0 +1,427 @@
+"""Ingestion: uploads -> prepared datasets (dry run with issues and diff) -> one-transaction commit.
+
+``prepare`` reads every upload once (real type from its bytes), detects its layout (our templates,
+UN DESA, World Bank WDI, KNOMAD, UN WPP, ILOSTAT, Remittance Prices Worldwide, or a generic table
+mapped through synonyms), recodes to canonical codes and validates; nothing is written.
+``commit`` stores every dataset of a preparation in one transaction or none; ``annotate`` returns
+the user's workbook with every problem cell highlighted and commented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from mmicd import codes
+from mmicd.clean import validate
+from mmicd.clean.mapping import MappingProfile, recode, suggest_columns
+from mmicd.i18n import t
+from mmicd.io import FileProblem, open_book, parse_numbers
+from mmicd.io.layouts import (
+    Raw,
+    find_header,
+    is_template,
+    melt_years,
+    read_table,
+    title_texts,
+    unit_mult_from,
+    year_columns,
+)
+from mmicd.issues import Issue, IssuesError
+from mmicd.model import (
+    DIMENSIONS,
+    MICRODATA_COLUMNS,
+    OBS_COLUMNS,
+    DatasetMeta,
+    DatasetVersion,
+    Form,
+    Kind,
+    Status,
+    normalise_microdata,
+    normalise_observations,
+)
+
+__all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
+           "KIND_ALIASES"]
+
+KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
+                "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
+                "remittance_corridors": Kind.REMITTANCE_CORRIDORS, "migrant_stock": Kind.MIGRANT_STOCK}
+DEFAULT_SOURCE = "Uploaded table"
+OBS_CANONICAL = [*DIMENSIONS, "value", "unit_mult", "obs_status"]
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+@dataclass
+class PreparedDataset:
+    meta: DatasetMeta
+    form: Form
+    frame: pd.DataFrame
+    layout: str
+    file: str
+    sheet: str | None
+    source_columns: list[str]
+    mapping: MappingProfile | None
+    diff: pd.DataFrame | None
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted(set(self.frame["ref_area"].dropna().astype(str)))
+
+    @property
+    def years(self) -> list[str]:
+        return sorted(set(self.frame["time_period"].dropna().astype(str)))
+
+
+@dataclass
+class Preparation:
+    datasets: list[PreparedDataset]
+    issues: list[Issue]
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.level == "error" for i in self.issues)
+
+
+# ---- prepare --------------------------------------------------------------------------------------
+def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = None, source: str | None = None,
+            edition: str | None = None, mapping: MappingProfile | None = None, store=None, lang: str = "en",
+            progress: Callable[[float, str], None] | None = None) -> Preparation:
+    """Read, detect, map and validate every upload; nothing is written (``store`` only for the diff)."""
+    datasets: list[PreparedDataset] = []
+    issues: list[Issue] = []
+    if kind not in KIND_ALIASES:
+        issues.append(Issue("error", t("ingest.issue.bad_kind", lang, kind=kind)))
+        return Preparation([], issues)
+    wanted = KIND_ALIASES[kind]
+    if country is not None and codes.resolve_area(country) is None:
+        issues.append(Issue("error", t("ingest.issue.unknown_area", lang, value=country, column="--country")))
+        return Preparation([], issues)
+    country = codes.resolve_area(country) if country else None
+    for n, upload in enumerate(uploads):
+        if progress:
+            progress(n / max(len(uploads), 1), upload.name)
+        try:
+            found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang)
+        except FileProblem as exc:
+            found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
+        except MemoryError:
+            found, file_issues = [], [Issue("error", t("ingest.file.too_large_memory", lang), file=upload.name)]
+        except Exception as exc:  # noqa: BLE001 - no traceback reaches a user; the message names the file
+            if os.environ.get("MMICD_INGEST_DEBUG"):
+                raise
+            found, file_issues = [], [Issue("error", t("ingest.file.unreadable", lang, error=type(exc).__name__),
+                                            file=upload.name)]
+        datasets += found
+        issues += file_issues
+    if progress:
+        progress(1.0, "")
+    return Preparation(datasets, issues)
+
+
+def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, source: str | None,
+                 edition: str | None, mapping: MappingProfile | None, store, lang: str):
+    sha = hashlib.sha256(upload.data).hexdigest()
+    book = open_book(upload.name, upload.data, sha)
+    raws = detect(book, wanted, mapping)
+    issues: list[Issue] = []
+    if not raws:
+        return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name)]
+    out = []
+    for raw in raws:
+        ctx = validate.Context(file=upload.name, sheet=raw.sheet or None, lang=lang, columns=dict(raw.columns))
+        for level, key, fields in raw.problems:
+            ctx.add(level, key, **fields)
+        k = Kind(wanted or raw.kind or _guess_kind(raw))
+        if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
+            frame = _microdata(ctx, raw, country)
+            form = Form.MICRODATA
+        else:
+            frame = _observations(ctx, raw, k, country)
+            form = Form.OBSERVATIONS
+        issues += ctx.issues
+        if frame is None:
+            continue
+        d = raw.defaults
+        areas = sorted(set(frame["ref_area"].astype(str)) - {codes.UNKNOWN, codes.TOTAL}) if len(frame) else []
+        scope = country or (areas[0] if len(areas) == 1 else "_ALL")
+        try:
+            meta = DatasetMeta(kind=k, source=source or d.get("source") or DEFAULT_SOURCE,
+                               edition=edition if edition is not None else str(d.get("edition", "")),
+                               scope=scope, title=d.get("title", ""), basis=d.get("basis", ""),
+                               file_name=upload.name, sha256=sha, licence=d.get("licence", ""),
+                               provenance=f"{raw.layout}" + (f", sheet {raw.sheet}" if raw.sheet else ""),
+                               notes=d.get("notes", ""))
+        except ValueError as exc:
+            issues.append(Issue("error", t("ingest.issue.bad_meta", lang, error=str(exc).splitlines()[0]),
+                                file=upload.name))
+            continue
+        diff = _diff(store, meta, frame) if store is not None and form == Form.OBSERVATIONS else None
+        used = mapping if mapping is not None and raw.layout in ("generic_table", "microdata") else \
+            (MappingProfile(kind=k, columns=dict(raw.columns), sheet=raw.sheet or None, header_row=raw.header_row)
+             if raw.layout in ("generic_table", "microdata", "template") else None)
+        out.append(PreparedDataset(meta=meta, form=form, frame=frame, layout=raw.layout, file=upload.name,
+                                   sheet=raw.sheet or None, source_columns=raw.source_columns, mapping=used,
+                                   diff=diff))
+    return out, issues
+
+
+def _guess_kind(raw: Raw) -> str:
+    cols = set(raw.columns)
+    if {"weight"} & cols and "value" not in cols:
+        return Kind.LFS.value
+    if "labour_status" in cols:
+        return Kind.LFS.value
+    if "measure" in cols:
+        return Kind.REMITTANCES.value
+    if "counterpart_area" in cols:
+        return Kind.MIGRANT_STOCK.value
+    return Kind.CENSUS.value
+
+
+def _looks_microdata(raw: Raw) -> bool:
+    return "weight" in raw.columns or "value" not in raw.columns
+
+
+# ---- detection --------------------------------------------------------------------------------------
+def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = None) -> list[Raw]:
+    """Raw tables of a book: our template, an official layout, else the best generic table."""
+    if mapping is None:
+        tpl = is_template(book)
+        if tpl is not None:
+            return [_template(book, tpl[0])]
+        from mmicd.io import official
+
+        found = official.detect(book)
+        if found:
+            return found
+    return _generic(book, wanted, mapping)
+
+
+def _template(book, kind: str) -> Raw:
+    sheet = "data" if "data" in book.sheet_names else book.sheet_names[0]
+    frame, headers = read_table(book, sheet, 0)
+    columns = {h: h for h in headers if h in (*OBS_CANONICAL, *MICRODATA_COLUMNS, "unit_measure")}
+    frame = frame.rename(columns={})
+    form = "microdata" if kind == Kind.LFS.value else "observations"
+    return Raw(layout="template", sheet=sheet, frame=frame, columns=columns, source_columns=headers,
+               kind=kind if kind in {k.value for k in Kind} else None, form=form, header_row=1,
+               defaults={"decimal": book.decimal})
+
+
+def _header_score(texts: list[str]) -> float:
+    return len(suggest_columns(texts)) + 0.5 * len(year_columns(texts))
+
+
+def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[Raw]:
+    sheets = [mapping.sheet] if mapping is not None and mapping.sheet in book.sheet_names else book.sheet_names
+    best: tuple[float, str, int] | None = None
+    for sheet in sheets:
+        if sheet.startswith("_"):
+            continue
+        grid = book.grid(sheet, 60)
+        if mapping is not None and mapping.header_row:
+            row = mapping.header_row - 1
+        else:
+            row = find_header(grid, _header_score)
+        score = _header_score([str(c) for c in grid[row]]) if grid and row < len(grid) else 0
+        if mapping is not None and grid and row < len(grid):
+            score += sum(1 for h in mapping.columns.values() if h in {str(c).strip() for c in grid[row]})
+        if best is None or score > best[0]:
+            best = (score, sheet, row)
+    if best is None or best[0] < 1:
+        return []
+    _, sheet, row = best
+    grid = book.grid(sheet, 60)
+    frame, headers = read_table(book, sheet, row)
+    if mapping is not None:
+        columns = {c: h for c, h in mapping.columns.items() if h in headers}
+        missing = {c: h for c, h in mapping.columns.items() if h not in headers}
+    else:
+        columns, missing = suggest_columns(headers), {}
+    years = year_columns(headers)
+    raw_frame = pd.DataFrame({"_row": frame["_row"]})
+    for canonical, header in columns.items():
+        raw_frame[canonical] = frame[header]
+    if years and "value" not in columns and "time_period" not in columns:
+        id_cols = [c for c in columns if c not in ("value", "time_period")]
+        wide = pd.concat([raw_frame, frame[list(years)]], axis=1)
+        raw_frame = melt_years(wide, id_cols, years)
+        columns["time_period"] = next(iter(years))
+    mult = unit_mult_from(title_texts(grid, row))
+    if mult and "unit_mult" not in columns:
+        raw_frame["unit_mult"] = str(mult)
+        raw_frame["_scaled"] = True
+    is_micro = ("weight" in columns and "value" not in columns) or (wanted == Kind.LFS and "value" not in columns)
+    raw = Raw(layout="microdata" if is_micro else "generic_table", sheet=sheet if book.ftype != "csv" else None,
+              frame=raw_frame, columns=columns, source_columns=headers, kind=wanted.value if wanted else None,
+              form="microdata" if is_micro else "observations", header_row=row + 1,
+              defaults={"decimal": book.decimal})
+    for canonical, header in missing.items():
+        raw.problems.append(("error", "mapped_column_absent", {"column": header, "canonical": canonical}))
+    return [raw]
+
+
+# ---- canonical frames -----------------------------------------------------------------------------
+def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None) -> pd.DataFrame | None:
+    src = raw.frame
+    present = set(raw.columns) | {c for c in ("ref_area", "time_period", "value", "measure") if c in src}
+    if country and "ref_area" not in present:
+        present.add("ref_area")
+    if not validate.check_required(ctx, present, "observations", kind.value):
+        return None
+    explicit = _explicit_values(raw)
+    out = pd.DataFrame(index=src.index)
+    rawvals: dict[str, pd.Series] = {}
+    for col in DIMENSIONS:
+        if col in src:
+            rawvals[col] = src[col]
+            out[col] = src[col] if raw.coded else recode(col, src[col], explicit.get(col), raw.columns.get(col))
+        elif col == "ref_area" and country:
+            out[col] = country
+        elif col == "measure":
+            out[col] = "POP"
+        else:
+            out[col] = codes.TOTAL
+    for col in DIMENSIONS:
+        out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
+    values, status, bad = parse_numbers(src["value"], raw.defaults.get("decimal", _decimal(raw)))
+    rawvals["value"] = src["value"]
+    ctx.cells("error", "not_a_number", src, bad, "value", source_values=src["value"])
+    mult = pd.to_numeric(src["unit_mult"], errors="coerce").fillna(0).astype("int64") if "unit_mult" in src \
+        else pd.Series(0, index=src.index, dtype="int64")
+    if "_scaled" in src or not raw.coded and "unit_mult" in raw.columns:
+        values = values * np.power(10.0, mult.to_numpy())
+    out["value"] = values
+    out["unit_mult"] = mult
+    if "obs_status" in src:
+        given = src["obs_status"] if raw.coded else recode("obs_status", src["obs_status"],
+                                                           explicit.get("obs_status"), raw.columns.get("obs_status"))
+        given = given.astype("string").replace("", pd.NA)
+        rawvals["obs_status"] = src["obs_status"]
+    else:
+        given = pd.Series(pd.NA, index=src.index, dtype="string")
+    out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
+    units = codes.codelist("measure")["unit_measure"]
+    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
+    out["_row"] = src["_row"].to_numpy()
+    if "_col" in src:
+        out["_col"] = src["_col"].to_numpy()
+    validate.check_observations(ctx, out, rawvals)
+    return normalise_observations(out[OBS_COLUMNS])
+
+
+def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataFrame | None:
+    src = raw.frame
+    present = set(raw.columns) | ({"ref_area"} if country else set())
+    if not validate.check_required(ctx, present, "microdata", Kind.LFS.value):
+        return None
+    explicit = _explicit_values(raw)
+    out = pd.DataFrame(index=src.index)
+    rawvals = {}
+    for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
+        if col in src:
+            rawvals[col] = src[col]
+            out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col))
+        elif col == "ref_area" and country:
+            out[col] = country
+        else:
+            out[col] = codes.UNKNOWN
+        out[col] = out[col].astype("string").fillna(codes.UNKNOWN).replace("", codes.UNKNOWN)
+    for col in ("stratum", "psu"):
+        out[col] = src[col].astype("string").str.strip().fillna("") if col in src else ""
+    for col in ("age", "weight"):
+        values, _, bad = parse_numbers(src[col], _decimal(raw))
+        rawvals[col] = src[col]
+        ctx.cells("error", "not_a_number" if col == "age" else "bad_weight", src,
+                  bad | (values.isna() if col == "weight" else False), col, source_values=src[col])
+        out[col] = values
+    whole = out["age"].dropna()
+    ctx.cells("error", "not_a_number", src, out["age"].notna() & (out["age"] != np.floor(out["age"].fillna(0))),
+              "age", source_values=src["age"])
+    del whole
+    out["_row"] = src["_row"].to_numpy()
+    validate.check_codes(ctx, out, rawvals, ["time_period"], unknown_ok=True)
+    validate.check_microdata(ctx, out, rawvals)
+    return normalise_microdata(out[MICRODATA_COLUMNS])
+
+
+def _explicit_values(raw: Raw) -> dict[str, dict[str, str]]:
+    return raw.defaults.get("values", {}) if isinstance(raw.defaults.get("values"), dict) else {}
+
+
+def _decimal(raw: Raw) -> str:
+    return raw.defaults.get("decimal", ".")
+
+
+# ---- diff -------------------------------------------------------------------------------------------
+def _current(store, meta: DatasetMeta) -> DatasetVersion | None:
+    for v in store.datasets(status=Status.PUBLISHED, kind=meta.kind.value):
+        if v.scope == meta.scope and v.source == meta.source:
+            return v
+    return None
+
+
+def _diff(store, meta: DatasetMeta, frame: pd.DataFrame) -> pd.DataFrame:
+    current = _current(store, meta)
+    cols = [*DIMENSIONS, "old_value", "new_value", "change"]
+    new = frame[[*DIMENSIONS, "value"]].rename(columns={"value": "new_value"})
+    if current is None or current.form != Form.OBSERVATIONS:
+        return new.assign(old_value=np.nan, change="added")[cols]
+    old = store.observations(dataset_ids=[current.id], status=None)[[*DIMENSIONS, "value"]]
+    old = old.rename(columns={"value": "old_value"})
+    joined = old.merge(new, on=DIMENSIONS, how="outer", indicator=True)
+    change = np.select([joined["_merge"] == "right_only", joined["_merge"] == "left_only",
+                        ~np.isclose(joined["old_value"].fillna(-1e300), joined["new_value"].fillna(-1e300))],
+                       ["added", "removed", "changed"], default="")
+    joined["change"] = change
+    return joined[joined["change"] != ""][cols].reset_index(drop=True)
+
+
+# ---- commit -----------------------------------------------------------------------------------------
+def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "add"] = "replace",
+           publish: bool = False) -> list[DatasetVersion]:
+    """Store every dataset of ``prep`` in ONE transaction (or none). Refuses a preparation with errors."""
+    errors = [i for i in prep.issues if i.level == "error"]
+    if errors:
+        raise IssuesError(errors)
+    if mode not in ("replace", "add"):
+        raise ValueError(f"mode must be 'replace' or 'add', not {mode!r}")
+    items = []
+    for d in prep.datasets:
+        frame = d.frame
+        if mode == "add" and d.form == Form.OBSERVATIONS:
+            current = _current(store, d.meta)
+            if current is not None and current.form == Form.OBSERVATIONS:
+                old = store.observations(dataset_ids=[current.id], status=None)[OBS_COLUMNS]
+                frame = pd.concat([old, frame], ignore_index=True).drop_duplicates(DIMENSIONS, keep="last")
+        elif mode == "add" and d.form == Form.MICRODATA:
+            current = _current(store, d.meta)
+            if current is not None and current.form == Form.MICRODATA:
+                frame = pd.concat([store.microdata(current.id), frame], ignore_index=True)
+        items.append((d.meta, d.form, frame))
+    status = Status.PUBLISHED if publish else Status.DRAFT
+    return store.add_many(items, actor=actor, status=status)
+
+
+# ---- annotate ---------------------------------------------------------------------------------------
+def annotate(upload: Upload, issues: list[Issue], lang: str = "en") -> bytes:
+    """The user's workbook with every problem cell highlighted and commented, plus a summary sheet."""
+    from mmicd.io.annotate import annotate_workbook
+
+    return annotate_workbook(upload.name, upload.data, issues, lang)

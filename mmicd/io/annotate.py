@@ -1,0 +1,111 @@
+"""The user's own workbook back, every problem cell highlighted and commented, plus a summary sheet."""
+
+from __future__ import annotations
+
+import io
+
+from mmicd.i18n import t
+from mmicd.io.read import Book, _decode
+from mmicd.io.sniff import FileProblem, detect_type
+from mmicd.issues import Issue
+
+FILL = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
+SUMMARY_MAX = 5000
+
+
+def _workbook(name: str, data: bytes):
+    """An openpyxl workbook of the upload: the xlsx itself, else its cells copied (CSV, xls, ods)."""
+    import openpyxl
+
+    try:
+        ftype = detect_type(data, limit=len(data) + 1).kind
+    except FileProblem:
+        ftype = None
+    if ftype == "xlsx":
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), keep_vba=False, rich_text=False)
+        except Exception:  # noqa: BLE001 - fall back to copying the values
+            pass
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    if ftype is None:
+        return wb
+    if ftype == "csv":
+        import csv
+
+        book = Book(name, data, "csv")
+        ws = wb.create_sheet("data")
+        for row in csv.reader(_decode(data).splitlines(), delimiter=book.delimiter):
+            ws.append([_safe(c) for c in row])
+        return wb
+    book = Book(name, data, ftype)
+    for sheet in book.sheet_names:
+        ws = wb.create_sheet(sheet[:31] or "data")
+        for row in book.grid(sheet):
+            ws.append([_safe(c) for c in row])
+    return wb
+
+
+def _safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is written as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and len(value) > 1 and not _num(value):
+        return "'" + value
+    return value
+
+
+def _num(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def _header_map(ws, header_hint: int | None = None) -> dict[str, int]:
+    """Column header text -> 1-based column index, from the first rows."""
+    out: dict[str, int] = {}
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 60)):
+        for cell in row:
+            if isinstance(cell.value, (str, int, float)) and str(cell.value).strip():
+                out.setdefault(str(cell.value).strip(), cell.column)
+    return out
+
+
+def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "en") -> bytes:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    wb = _workbook(name, data)
+    sheets = {ws.title: ws for ws in wb.worksheets}
+    headers: dict[str, dict[str, int]] = {}
+    mine = [i for i in issues if i.file in (None, name)]
+    for issue in mine:
+        ws = sheets.get(issue.sheet) if issue.sheet else (wb.worksheets[0] if wb.worksheets else None)
+        if ws is None or issue.row is None:
+            continue
+        if ws.title not in headers:
+            headers[ws.title] = _header_map(ws)
+        col = headers[ws.title].get(str(issue.column).strip()) if issue.column else None
+        cell = ws.cell(row=issue.row, column=col or 1)
+        cell.fill = PatternFill("solid", fgColor=FILL.get(issue.level, FILL["info"]))
+        text = f"{t(f'ingest.level.{issue.level}', lang)}: {issue.message}"
+        if cell.comment is not None:
+            text = cell.comment.text + "\n" + text
+        cell.comment = Comment(text[:30000], "MMICD")
+    title = t("ingest.annotate.summary", lang)[:31]
+    if title in sheets:
+        del wb[title]
+    summary = wb.create_sheet(title, 0)
+    head = ["level", "file", "sheet", "row", "column", "value", "message"]
+    summary.append([t(f"ingest.annotate.{h}", lang) for h in head])
+    for c in summary[1]:
+        c.font = Font(bold=True)
+    for issue in mine[:SUMMARY_MAX]:
+        summary.append([_safe(x) for x in (t(f"ingest.level.{issue.level}", lang), issue.file, issue.sheet,
+                                           issue.row, issue.column, issue.value, issue.message)])
+    for letter, width in zip("ABCDEFG", (12, 28, 16, 8, 20, 20, 90), strict=True):
+        summary.column_dimensions[letter].width = width
+    wb.active = 0
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,127 @@
+"""Layout detection: which known shape a sheet has, and its cells as a raw long frame.
+
+A detector looks at a :class:`Book` and returns :class:`Raw` tables (or nothing). Raw frames hold
+source values under canonical column names plus ``_row`` (1-based sheet row) and, for wide layouts,
+``_col`` (the header of the value's column); recoding and validation happen in the next stage.
+Official layouts live in :mod:`mmicd.io.official`; this module has the common pieces, the template
+and the generic table reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mmicd.io.read import Book, cell_text
+
+TEMPLATE_MARK = "mmicd-template"
+YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\.0)?(?:\s*\[YR\d{4}\])?\s*$")
+UNIT_WORDS = [  # (regex on a title/unit row, unit_mult)
+    (re.compile(r"\b(billions?|milliards?|miles de millones)\b", re.I), 9),
+    (re.compile(r"\b(millions?|millones|mn)\b", re.I), 6),
+    (re.compile(r"\b(thousands?|milliers?|miles|'000|000s)\b", re.I), 3),
+]
+FOOTER = re.compile(r"^\s*(source|sources|note|notes|fuente|fuentes|nota|notas|\*|\(\d+\)|\d+\s*[/)]|"
+                    r"data from database|last updated|citation|suggested citation|footnote|remarque|"
+                    r"elaborado|elaboration|copyright)\b", re.I)
+
+
+@dataclass
+class Raw:
+    layout: str
+    sheet: str | None
+    frame: pd.DataFrame
+    columns: dict[str, str]                    # canonical -> source header (for messages)
+    source_columns: list[str]
+    kind: str | None = None                    # a Kind value, None when the caller must decide
+    form: str = "observations"
+    header_row: int | None = None              # 1-based
+    defaults: dict = field(default_factory=dict)  # source, edition, title, licence, basis, notes
+    coded: bool = False                        # values already canonical codes (official layouts)
+    problems: list[tuple[str, str, dict]] = field(default_factory=list)  # (level, key, fields)
+
+
+def unit_mult_from(texts: list[str]) -> int:
+    for text in texts:
+        for pattern, mult in UNIT_WORDS:
+            if pattern.search(text):
+                return mult
+    return 0
+
+
+def is_template(book: Book) -> tuple[str, str] | None:
+    """(kind, language) when the book is one of our templates (hidden sheet ``_mmicd``)."""
+    if book.ftype == "csv" or "_mmicd" not in book.sheet_names:
+        return None
+    grid = book.grid("_mmicd", 6)
+    cells = [cell_text(r[0]) if r else "" for r in grid] + [""] * 4
+    if cells[0] != TEMPLATE_MARK:
+        return None
+    return cells[1], cells[3] or "en"
+
+
+def find_header(grid: list[list], score: Callable[[list[str]], float], max_rows: int = 60) -> int:
+    """0-based index of the most header-like row among the first ``max_rows``."""
+    best, best_score = 0, -1.0
+    for i, row in enumerate(grid[:max_rows]):
+        texts = [cell_text(c) for c in row]
+        filled = [c for c in texts if c]
+        if len(filled) < 2:
+            continue
+        s = score(texts) + 0.01 * sum(1 for c in filled if not _is_number(c))
+        if s > best_score:
+            best, best_score = i, s
+    return best
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").replace(" ", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def title_texts(grid: list[list], header_row: int) -> list[str]:
+    return [" ".join(cell_text(c) for c in row if cell_text(c)) for row in grid[:header_row]]
+
+
+def read_table(book: Book, sheet: str, header_row: int) -> tuple[pd.DataFrame, list[str]]:
+    """The table under ``header_row`` (0-based), with ``_row``; blank and footnote rows dropped."""
+    frame = book.table(sheet, header_row)
+    headers = list(frame.columns)
+    frame = frame.reset_index(drop=True)
+    frame["_row"] = np.arange(len(frame), dtype="int64") + header_row + 2
+    if len(frame):
+        data = frame[headers].astype("string").fillna("")
+        filled = (data.apply(lambda s: s.str.strip()) != "").sum(axis=1)
+        first = data.iloc[:, 0].str.strip() if headers else pd.Series("", index=frame.index)
+        footer = (filled <= 1) & first.str.match(FOOTER)
+        # everything after the first footnote row that follows the data is dropped too
+        cut = len(frame)
+        if footer.any():
+            cut = int(np.flatnonzero(footer.to_numpy())[0])
+        keep = (filled > 0).to_numpy() & (np.arange(len(frame)) < cut)
+        frame = frame[keep].reset_index(drop=True)
+    return frame, headers
+
+
+def year_columns(headers: list[str]) -> dict[str, str]:
+    """Header -> year for headers that are years (``2020``, ``2020 [YR2020]``)."""
+    out = {}
+    for h in headers:
+        m = YEAR.match(str(h))
+        if m:
+            out[h] = m.group(1)
+    return out
+
+
+def melt_years(frame: pd.DataFrame, id_cols: list[str], years: dict[str, str]) -> pd.DataFrame:
+    """Wide year columns to long: one row per (id, year) with ``time_period``, ``value``, ``_col``."""
+    long = frame.melt(id_vars=[*id_cols, "_row"], value_vars=list(years), var_name="_col", value_name="value")
+    long["time_period"] = long["_col"].map(years)
+    return long

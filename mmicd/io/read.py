@@ -1,0 +1,226 @@
+"""Read an upload once: bytes -> :class:`Book` (sheets as grids of cell values, fast tables).
+
+Spreadsheets (.xlsx/.xlsm/.xls/.ods) are read with python-calamine for grids (small sheets, layout
+detection, merged cells) and with fastexcel (Arrow) for large tidy tables; formulas give their
+cached values. CSV: UTF-8 with or without BOM, else Latin-1 (cp1252); delimiter sniffed; every
+field read as text so code columns keep leading zeros; numbers parsed later with the file's
+decimal separator (see :func:`parse_numbers`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import OrderedDict
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from mmicd.io.sniff import FileProblem, detect_type
+
+# missing-value markers -> OBS_STATUS (SDMX CL_OBS_STATUS)
+MARKERS = {
+    "": "M", "..": "M", "...": "M", "-": "M", "\u2014": "M", "\u2013": "M", "n/a": "M", "na": "M",
+    "n.a.": "M", ":": "M", "nan": "M", "~": "Q", "x": "Q", "c": "Q", "*": "Q", "s": "Q",
+}
+PREVIEW_ROWS = 60
+
+
+def _decode(data: bytes) -> str:
+    for enc in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+class Book:
+    """One uploaded file, parsed lazily and once. Sheet rows/columns are 0-based internally."""
+
+    def __init__(self, name: str, data: bytes, ftype: str):
+        self.name = name
+        self.data = data
+        self.ftype = ftype
+        self._grids: dict[tuple[str, int | None], list[list]] = {}
+
+    # ---- CSV ---------------------------------------------------------------------------------
+    @cached_property
+    def text(self) -> str:
+        return _decode(self.data)
+
+    @cached_property
+    def delimiter(self) -> str:
+        sample = "\n".join(self.text[:65536].splitlines()[:50])
+        try:
+            return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            counts = {d: sample.count(d) for d in ",;\t|"}
+            return max(counts, key=counts.get) if any(counts.values()) else ","
+
+    @cached_property
+    def decimal(self) -> str:
+        """',' when numbers are written with a decimal comma (French/Spanish locales)."""
+        if self.ftype != "csv":
+            return "."
+        sample = self.text[:200000]
+        comma = len(re.findall(r"(?<![\d.,])-?\d{1,3}(?:[.\u00a0\u202f ]\d{3})+,\d+(?![\d.,])|(?<![\d.,])-?\d+,\d{1,2}(?![\d,.])",
+                               sample))
+        dot = len(re.findall(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})+\.\d+(?![\d.,])|(?<![\d.,])-?\d+\.\d+(?![\d.,])", sample))
+        if self.delimiter == ",":
+            return "."
+        return "," if comma > dot else "."
+
+    # ---- sheets ------------------------------------------------------------------------------
+    @cached_property
+    def _calamine(self):
+        import python_calamine as pc
+
+        try:
+            return pc.CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+        except Exception as exc:  # noqa: BLE001 - any reader failure is an unreadable file
+            msg = str(exc).lower()
+            if "password" in msg or "encrypt" in msg:
+                raise FileProblem("ingest.file.encrypted") from exc
+            raise FileProblem("ingest.file.corrupt") from exc
+
+    @cached_property
+    def sheet_names(self) -> list[str]:
+        if self.ftype == "csv":
+            return [""]
+        return list(self._calamine.sheet_names)
+
+    def grid(self, sheet: str, nrows: int | None = None) -> list[list]:
+        """Cell values from A1 (strings, floats, ints, dates; '' for an empty cell)."""
+        key = (sheet, nrows)
+        if key in self._grids:
+            return self._grids[key]
+        if (sheet, None) in self._grids:
+            rows = self._grids[(sheet, None)]
+            return rows if nrows is None else rows[:nrows]
+        if self.ftype == "csv":
+            lines = self.text.splitlines() if nrows is None else self.text.splitlines()[: nrows]
+            rows = [list(r) for r in csv.reader(lines, delimiter=self.delimiter)]
+        else:
+            try:
+                ws = self._calamine.get_sheet_by_name(sheet)
+                rows = ws.to_python(skip_empty_area=False, nrows=nrows)
+            except Exception as exc:  # noqa: BLE001
+                raise FileProblem("ingest.file.corrupt") from exc
+        self._grids[key] = rows
+        return rows
+
+    def merged(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        if self.ftype == "csv":
+            return []
+        try:
+            return list(self._calamine.get_sheet_by_name(sheet).merged_cell_ranges or [])
+        except Exception:  # noqa: BLE001 - .xls/.ods may not report merged cells
+            return []
+
+    def table(self, sheet: str, header_row: int) -> pd.DataFrame:
+        """The sheet from ``header_row`` (0-based) down as a frame with the header as column names.
+
+        Every column is read as text (code columns keep their zeros; numbers are parsed later).
+        """
+        if self.ftype == "csv":
+            try:
+                frame = pd.read_csv(io.StringIO(self.text), sep=self.delimiter, dtype=str, header=0,
+                                    skiprows=header_row, keep_default_na=False, skip_blank_lines=False,
+                                    engine="c", on_bad_lines="skip")
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+                raise FileProblem("ingest.file.corrupt") from exc
+            frame.columns = [str(c).strip() for c in frame.columns]
+            return frame
+        import fastexcel
+
+        try:
+            reader = fastexcel.read_excel(self.data)
+            batch = reader.load_sheet(sheet, header_row=header_row, dtypes="string",
+                                      skip_whitespace_tail_rows=True, eager=True)
+            frame = batch.to_pandas()
+        except Exception:  # noqa: BLE001 - fall back to calamine for what fastexcel refuses
+            rows = self.grid(sheet)[header_row:]
+            header = [str(c).strip() for c in rows[0]] if rows else []
+            frame = pd.DataFrame(rows[1:], columns=header).astype("string") if rows else pd.DataFrame()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return frame
+
+
+# ---- parse once per content hash --------------------------------------------------------------
+_CACHE: OrderedDict[str, Book] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def open_book(name: str, data: bytes, sha256: str, *, limit: int | None = None) -> Book:
+    """A :class:`Book` for ``data`` (cached by content hash). Raises FileProblem."""
+    if sha256 in _CACHE:
+        _CACHE.move_to_end(sha256)
+        book = _CACHE[sha256]
+        if book.name == name:
+            return book
+    ftype = detect_type(data, limit=limit).kind
+    book = Book(name, data, ftype)
+    _CACHE[sha256] = book
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return book
+
+
+# ---- numbers ----------------------------------------------------------------------------------
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers from cells: returns (float values, obs_status from markers or <NA>, bad-text mask).
+
+    Accepts numbers, numeric text with the file's separators (``1 234,5`` / ``1.234,5`` when
+    ``decimal`` is ',', ``1,234.5`` otherwise), and missing-value markers (``..`` -> M, ``~`` -> Q).
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        out = values.astype("float64")
+        status = pd.Series(pd.NA, index=values.index, dtype="string").mask(out.isna(), "M")
+        return out, status, pd.Series(False, index=values.index)
+    text = values.astype("string").str.strip()
+    text = text.fillna("")
+    if decimal == ",":
+        out = pd.Series(np.nan, index=values.index, dtype="float64")
+        todo = text != ""
+    else:
+        out = pd.to_numeric(text, errors="coerce")
+        todo = out.isna() & (text != "")
+    if todo.any():
+        t = text[todo].str.replace(_SPACES, "", regex=True).str.replace("\u2212", "-")
+        if decimal == ",":
+            t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            t = t.str.replace(",", "", regex=False)
+        t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+        out.loc[todo] = pd.to_numeric(t, errors="coerce").astype("float64")
+    out = out.astype("float64")
+    low = text.str.lower()
+    marker = low.map(lambda s: MARKERS.get(s, pd.NA) if isinstance(s, str) else "M").astype("string")
+    status = marker.where(out.isna())
+    bad = out.isna() & status.isna()
+    return out, status, bad
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: floats that are whole numbers without '.0' (codes, years)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
