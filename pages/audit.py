@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mmicd.auth import Action, require
-from mmicd.ui import auth, store, tr
+from mmicd.ui import auth, components, store, tr
 
 s = store()
 require(auth.current_user(s), Action.VIEW_AUDIT)
@@ -25,6 +25,6 @@ for column, chosen in (("entity_type", entity), ("actor", actor), ("action", act
         shown = shown.loc[shown[column].isin(chosen)]
 shown = shown.sort_values("id", ascending=False)
 
-st.dataframe(shown, hide_index=True, width="stretch")
+st.dataframe(components.translated_columns(shown, "audit.col"), hide_index=True, width="stretch")
 st.download_button(tr("audit.download"), shown.to_csv(index=False).encode("utf-8"), file_name="mmicd-audit.csv",
                    mime="text/csv")

@@ -5,7 +5,7 @@ import streamlit as st
 from mmicd import codes
 from mmicd.auth import Action, Role, require
 from mmicd.auth.accounts import AccountError, create_user, list_users, update_user
-from mmicd.ui import auth, filters, store, tr
+from mmicd.ui import auth, components, filters, store, tr
 
 s = store()
 admin = auth.current_user(s)
@@ -16,7 +16,7 @@ countries = codes.country_codes()
 
 st.title(tr("users.title"))
 accounts = list_users(s)
-st.dataframe(accounts, hide_index=True, width="stretch")
+st.dataframe(components.translated_columns(accounts, "users.col"), hide_index=True, width="stretch")
 
 
 def _scope(chosen: list[str]) -> str:
@@ -40,10 +40,10 @@ with st.form("create_user", clear_on_submit=True):
             st.error(tr(f"auth.error.{err.reason}"))
 
 if not accounts.empty:
-    with st.form("edit_user"):
-        st.subheader(tr("users.edit"))
-        name = st.selectbox(tr("auth.username"), accounts["username"].tolist())
-        row = accounts.set_index("username").loc[name]
+    st.subheader(tr("users.edit"))
+    name = st.selectbox(tr("auth.username"), accounts["username"].tolist(), key="edit_user_name")
+    row = accounts.set_index("username").loc[name]
+    with st.form(f"edit_user_{name}"):
         role = st.selectbox(tr("auth.role"), roles, format_func=auth.role_label, index=roles.index(Role(row["role"])))
         scope = st.multiselect(tr("auth.countries"), countries, format_func=lambda c: codes.area_name(c, lang),
                                default=[c for c in str(row["countries"]).split(",") if c in countries],

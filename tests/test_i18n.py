@@ -44,6 +44,13 @@ def test_dynamic_key_families_are_complete():
 
     needed = {f"figure.{f}" for f in FIGURE_IDS} | {f"figure.{f}.help" for f in FIGURE_IDS}
     needed |= {f"kind.{k.value}" for k in Kind} | {f"status.{s.value}" for s in Status}
+    from mmicd.auth import Role
+    from mmicd.store.schema import audit, users
+
+    needed |= {f"role.{r.value}" for r in Role}
+    needed |= {f"audit.col.{c.name}" for c in audit.columns}
+    needed |= {f"users.col.{c.name}" for c in users.columns if c.name != "password_hash"}
+    needed |= {f"review.empty.{s.value}" for s in (Status.DRAFT, Status.SUBMITTED, Status.SUPERSEDED)}
     assert needed <= set(catalogue("en"))
 
 

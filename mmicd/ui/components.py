@@ -89,3 +89,8 @@ def datasets_table(versions: list, lang: str) -> pd.DataFrame:
         for v in versions
     ]
     return pd.DataFrame(rows)
+
+
+def translated_columns(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The frame with its columns named in the user's language (keys ``<prefix>.<column>``)."""
+    return frame.rename(columns={c: tr(f"{prefix}.{c}") for c in frame.columns})

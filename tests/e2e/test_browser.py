@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # The folder holding app.py; overridable only to try the harness against another app.
 APP_ROOT = Path(os.environ.get("MMICD_E2E_APP_ROOT", REPO_ROOT))
 SCREENSHOT_DIR = REPO_ROOT / "build" / "screenshots"
+ADMIN = ("e2e-admin", "e2e admin password")  # the first admin of the fresh store
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -72,6 +73,7 @@ def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "MMICD_DATABASE_URL"}
     env["MMICD_DATA_DIR"] = str(data_dir)
+    env["MMICD_ADMIN_USER"], env["MMICD_ADMIN_PASSWORD"] = ADMIN
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -222,16 +224,9 @@ def test_every_page_renders_without_errors_or_outside_requests(tmp_path: Path) -
             page.on("console", on_console)
             page.on("pageerror", lambda exc: console_errors.append(f"{current['url']}: uncaught {exc}"))
 
-            current["url"] = f"{base_url}/"
-            page.goto(current["url"])
-            wait_for_app_idle(page, FIRST_RUN_TIMEOUT_S)
-            urls = _nav_links(page, base_url)
-
-            for url in urls:
-                current["url"] = url
-                page.goto(url)
+            def check(name: str) -> None:
+                """Screenshot the page the browser shows now, and record any error on it."""
                 wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
-                name = _page_name(url)
                 # The main area scrolls inside the window, so grow the window to the content's height
                 # to get the whole page on the screenshot.
                 height = page.evaluate(
@@ -246,9 +241,36 @@ def test_every_page_renders_without_errors_or_outside_requests(tmp_path: Path) -
 
                 exceptions = page.locator('[data-testid="stException"]')
                 if exceptions.count():
-                    problems.append(f"{url}: st.exception shown: {exceptions.first.inner_text()[:500]}")
+                    problems.append(f"{name}: st.exception shown: {exceptions.first.inner_text()[:500]}")
                 if page.get_by_text("Traceback").count():
-                    problems.append(f"{url}: the page shows a Traceback")
+                    problems.append(f"{name}: the page shows a Traceback")
+
+            # 1. Anonymous visitor: every page of the navigation, each opened by its URL.
+            current["url"] = f"{base_url}/"
+            page.goto(current["url"])
+            wait_for_app_idle(page, FIRST_RUN_TIMEOUT_S)
+            for url in _nav_links(page, base_url):
+                current["url"] = url
+                page.goto(url)
+                check(_page_name(url))
+
+            # 2. Signed in as the admin: every page, reached by clicking the navigation (a new URL
+            # would start a new session, signed out).
+            current["url"] = f"{base_url}/account"
+            page.goto(current["url"])
+            wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
+            page.get_by_label("User name (or e-mail)").fill(ADMIN[0])
+            page.get_by_label("Password", exact=True).fill(ADMIN[1])
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
+            admin_urls = _nav_links(page, base_url)
+            if not any(u.endswith("/users") for u in admin_urls):
+                problems.append(f"admin sign-in did not open the admin pages: {admin_urls}")
+            for url in admin_urls:
+                current["url"] = url
+                href = url.removeprefix(base_url)
+                page.locator(f'[data-testid="stSidebarNav"] a[href$="{href}"]').first.click()
+                check(f"admin-{_page_name(url)}")
         finally:
             context.close()
 
