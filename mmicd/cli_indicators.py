@@ -1,0 +1,46 @@
+"""``python -m mmicd indicators``: compute the catalogue from the store and write it to stdout."""
+
+from __future__ import annotations
+
+import sys
+
+from mmicd.i18n import t
+
+
+def register(sub, lang: str) -> None:
+    from mmicd.engine.export import FORMATS
+
+    p = sub.add_parser("indicators", help=t("cli.indicators.help", lang), description=t("cli.indicators.help", lang))
+    p.add_argument("--country", help=t("cli.indicators.country", lang))
+    p.add_argument("--indicator", nargs="+", metavar="ID", help=t("cli.indicators.indicator", lang))
+    p.add_argument("--year", help=t("cli.indicators.year", lang))
+    p.add_argument("--format", choices=FORMATS, default="csv", help=t("cli.indicators.format", lang))
+    p.add_argument("--include-drafts", action="store_true", help=t("cli.indicators.drafts", lang))
+    p.set_defaults(func=run)
+
+
+def run(args, lang: str) -> int:
+    from mmicd import codes
+    from mmicd.cli import open_store
+    from mmicd.engine import catalogue, compute
+    from mmicd.engine.export import export
+
+    country = None
+    if args.country:
+        country = codes.resolve_area(args.country)
+        if country is None:
+            print(t("cli.indicators.unknown_country", lang, country=args.country), file=sys.stderr)
+            return 2
+    known = catalogue()
+    unknown = [i for i in args.indicator or [] if i not in known]
+    if unknown:
+        print(t("cli.indicators.unknown_indicator", lang, ids=", ".join(unknown), known=", ".join(known)),
+              file=sys.stderr)
+        return 2
+    result = compute(open_store(), country=country, indicators=args.indicator, year=args.year,
+                     include_drafts=args.include_drafts)
+    sys.stdout.write(export(result.table, args.format))
+    for issue in result.issues:
+        if issue.level != "info":
+            print(t("cli.indicators.issue", lang, file=issue.file or "", message=issue.message), file=sys.stderr)
+    return 0
