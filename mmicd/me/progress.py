@@ -183,8 +183,9 @@ def evaluate(
 
     # overdue: the latest reporting period that is due has no report
     due_end = due_by = None
-    check_overdue = intervention is None or intervention.status in (
-        InterventionStatus.ONGOING, InterventionStatus.COMPLETED)
+    # linked indicators take their actuals from published statistics: nobody is chased for a report
+    check_overdue = indicator.link is None and (intervention is None or intervention.status in (
+        InterventionStatus.ONGOING, InterventionStatus.COMPLETED))
     window_start = max(indicator.baseline_date, intervention.start if intervention else indicator.baseline_date)
     window_end = min(indicator.end_date, intervention.end if intervention else indicator.end_date)
     periods = reporting_periods(indicator.frequency, window_start, window_end)
@@ -241,7 +242,7 @@ def format_value(value: float | None, unit: Unit, lang: str) -> str:
         return "–"
     if Unit(unit) == Unit.PERCENTAGE:
         return format_percent(value, lang, 1)
-    return format_number(value, lang, 0 if abs(value - round(value)) < 0.05 else 1)
+    return format_number(value, lang, 0 if abs(value) >= 100 or abs(value - round(value)) < 0.05 else 1)
 
 
 def status_label(status: ProgressStatus | str, lang: str) -> str:
@@ -260,6 +261,8 @@ def explain(progress: Progress, indicator: Indicator, lang: str = "en") -> str:
         return t("me.explain.overdue", lang, period=month_year(progress.due_period_end, lang),
                  due=format_date(progress.due_by, lang), status=status)
     if progress.status == ProgressStatus.NO_DATA:
+        if indicator.link is not None:
+            return t("me.explain.no_data_linked", lang, indicator=indicator.link.indicator, status=status)
         if progress.due_by is not None:
             return t("me.explain.no_data_due", lang, due=format_date(progress.due_by, lang), status=status)
         return t("me.explain.no_data", lang, status=status)
