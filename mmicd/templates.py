@@ -7,7 +7,8 @@ A template is an xlsx workbook with
 - a translated instructions sheet: what each column means, which codes are allowed, the units;
 - a sheet ``codes`` with the allowed codes and their labels in the template's language (it feeds
   the drop-down lists);
-- a hidden sheet ``_mmicd`` with A1 = ``mmicd-template``, A2 = the kind, A3 = the template version,
+- a hidden sheet ``_mmicd`` with A1 = ``mmicd-template``, A2 = the kind as stored (``census``, ``migrant_stock``,
+  ``remittances``, ``lfs``), A3 = the template version,
   A4 = the language, by which the ingestion recognises a template (layout ``template``).
 
 :func:`build_template` also fills the ``data`` sheet when given a frame (the demo data are filled
@@ -50,6 +51,8 @@ COLUMNS: dict[str, list[str]] = {
     "lfs": list(MICRODATA_COLUMNS),
 }
 TEMPLATE_KINDS = tuple(COLUMNS)
+# the kind as stored (mmicd.model.Kind), written in the marker sheet
+STORED_KIND = {"census": "census", "stocks": "migrant_stock", "remittances": "remittances", "lfs": "lfs"}
 # columns a row cannot do without (the others default: _T for a total, A for a normal value, ...)
 REQUIRED: dict[str, set[str]] = {
     "census": {"ref_area", "time_period", "value"},
@@ -194,7 +197,7 @@ def build_template(kind: str, lang: str = "en", data: pd.DataFrame | None = None
     _write_instructions(instructions, kind, lang, columns, notes)
 
     # --- marker sheet ----------------------------------------------------------------------------
-    for row, value in enumerate((MARKER, kind, TEMPLATE_VERSION, lang), start=1):
+    for row, value in enumerate((MARKER, STORED_KIND[kind], TEMPLATE_VERSION, lang), start=1):
         meta.cell(row=row, column=1, value=value)
     meta.sheet_state = "hidden"
 

@@ -13,6 +13,7 @@ from mmicd.i18n import t
 from mmicd.model import MICRODATA_COLUMNS
 from mmicd.templates import (
     COLUMNS,
+    STORED_KIND,
     TEMPLATE_KINDS,
     TemplateError,
     build_template,
@@ -44,7 +45,7 @@ def test_template_structure(kind, lang):
     assert wb.sheetnames == ["data", t("upload.tpl.sheet_instructions", lang), "codes", "_mmicd"]
     meta = wb["_mmicd"]
     assert meta.sheet_state == "hidden"
-    assert [meta.cell(r, 1).value for r in range(1, 5)] == ["mmicd-template", kind, "1", lang]
+    assert [meta.cell(r, 1).value for r in range(1, 5)] == ["mmicd-template", STORED_KIND[kind], "1", lang]
     data = wb["data"]
     assert [c.value for c in data[1]] == COLUMNS[kind]
     assert data.max_row == 1  # empty: data start in row 2
