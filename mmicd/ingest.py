@@ -300,13 +300,19 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = codes.TOTAL
     for col in DIMENSIONS:
         out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
-    values, status, bad = parse_numbers(src["value"], raw.defaults.get("decimal", _decimal(raw)))
-    rawvals["value"] = src["value"]
-    ctx.cells("error", "not_a_number", src, bad, "value", source_values=src["value"])
     mult = pd.to_numeric(src["unit_mult"], errors="coerce").fillna(0).astype("int64") if "unit_mult" in src \
         else pd.Series(0, index=src.index, dtype="int64")
-    if "_scaled" in src or not raw.coded and "unit_mult" in raw.columns:
-        values = values * np.power(10.0, mult.to_numpy())
+    if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
+        values = src["value"].astype("float64")
+        status = src["obs_status"].astype("string").where(values.isna())
+        bad = src["_bad"].astype(bool) if "_bad" in src else pd.Series(False, index=src.index)
+        rawvals["value"] = src["_text"] if "_text" in src else src["value"]
+    else:
+        values, status, bad = parse_numbers(src["value"], _decimal(raw))
+        rawvals["value"] = src["value"]
+        if "_scaled" in src or "unit_mult" in raw.columns:
+            values = values * np.power(10.0, mult.to_numpy())
+    ctx.cells("error", "not_a_number", src, bad, "value", source_values=rawvals["value"])
     out["value"] = values
     out["unit_mult"] = mult
     if "obs_status" in src:

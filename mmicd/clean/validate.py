@@ -167,7 +167,8 @@ def check_sums(ctx: Context, frame: pd.DataFrame) -> None:
     for dim, (parts, _) in PARTS.items():
         _check_sum(ctx, frame, dim, frame[dim].isin(parts))
     ages = frame["age"]
-    five = ages.map(lambda a: codes.codelist("age").at[a, "kind"] if a in codes.codes("age") else "")
+    kinds = codes.codelist("age")["kind"].to_dict()
+    five = ages.map(kinds).fillna("")
     _check_sum(ctx, frame, "age", (five == "5y") | (ages == codes.UNKNOWN), complete_ages=True)
 
 
@@ -177,11 +178,14 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, 
         return
     keys = _group_cols(frame, dim)
     part = frame[is_part]
-    sums = part.groupby(keys, sort=False).agg(parts=("value", lambda v: v.sum(min_count=1)), n=("value", "size"))
+    grouped = part.groupby(keys, sort=False)
+    sums = pd.DataFrame({"parts": grouped["value"].sum(min_count=1), "n": grouped["value"].size()})
     if complete_ages:
-        covered = part.groupby(keys, sort=False)["age"].agg(lambda a: any(str(x).startswith("Y_GE") for x in a)
-                                                            and any(str(x).startswith("Y0T") for x in a))
-        sums = sums[covered]
+        age = part["age"].astype(str)
+        flags = pd.DataFrame({"open": age.str.startswith("Y_GE"), "zero": age.str.startswith("Y0T")},
+                             index=part.index)
+        cover = flags.groupby([part[k] for k in keys], sort=False).any()
+        sums = sums[(cover["open"] & cover["zero"]).reindex(sums.index).fillna(False).astype(bool)]
     joined = totals.set_index(keys)[["value", "_row", "unit_mult"]].join(sums, how="inner")
     joined = joined[joined["value"].notna() & joined["parts"].notna()]
     if joined.empty:

@@ -23,7 +23,7 @@ from mmicd.io.sniff import FileProblem, detect_type
 # missing-value markers -> OBS_STATUS (SDMX CL_OBS_STATUS)
 MARKERS = {
     "": "M", "..": "M", "...": "M", "-": "M", "\u2014": "M", "\u2013": "M", "n/a": "M", "na": "M",
-    "n.a.": "M", ":": "M", "nan": "M", "~": "Q", "x": "Q", "c": "Q", "*": "Q", "s": "Q",
+    "n.a.": "M", ":": "M", "nan": "M", "\u2026": "M", "~": "Q", "x": "Q", "c": "Q", "*": "Q", "s": "Q",
 }
 PREVIEW_ROWS = 60
 
@@ -200,9 +200,11 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.
         t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
         out.loc[todo] = pd.to_numeric(t, errors="coerce").astype("float64")
     out = out.astype("float64")
-    low = text.str.lower()
-    marker = low.map(lambda s: MARKERS.get(s, pd.NA) if isinstance(s, str) else "M").astype("string")
-    status = marker.where(out.isna())
+    status = pd.Series(pd.NA, index=values.index, dtype="string")
+    missing = out.isna()
+    if missing.any():
+        low = text[missing].str.lower()
+        status.loc[missing] = low.map({u: MARKERS.get(u, pd.NA) for u in pd.unique(low.to_numpy())}).astype("string")
     bad = out.isna() & status.isna()
     return out, status, bad
 
