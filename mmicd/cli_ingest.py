@@ -1,0 +1,94 @@
+"""``python -m mmicd ingest PATH...``: prepare (read, detect, map, validate) and commit uploads.
+
+Exit 0 when stored (or storable with ``--dry-run``), 2 when an error blocked it (nothing stored).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from mmicd.i18n import t
+
+KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors"]
+
+
+def register(sub, lang: str) -> None:
+    p = sub.add_parser("ingest", help=t("cli.ingest.help", lang), description=t("cli.ingest.help", lang))
+    p.add_argument("paths", nargs="+", metavar="PATH", help=t("cli.ingest.paths", lang))
+    p.add_argument("--kind", choices=KINDS, default="auto", help=t("cli.ingest.kind", lang))
+    p.add_argument("--country", help=t("cli.ingest.country", lang))
+    p.add_argument("--source", help=t("cli.ingest.source", lang))
+    p.add_argument("--edition", help=t("cli.ingest.edition", lang))
+    p.add_argument("--mapping", metavar="FILE.yml", help=t("cli.ingest.mapping", lang))
+    p.add_argument("--mode", choices=["replace", "add"], default="replace", help=t("cli.ingest.mode", lang))
+    p.add_argument("--dry-run", action="store_true", help=t("cli.ingest.dry_run", lang))
+    p.add_argument("--publish", action="store_true", help=t("cli.ingest.publish", lang))
+    p.add_argument("--json", action="store_true", help=t("cli.ingest.json", lang))
+    p.set_defaults(func=run_ingest)
+
+
+def _report(prep, versions, ok: bool) -> dict:
+    ids = [v.id for v in versions] if versions else [None] * len(prep.datasets)
+    return {
+        "status": "ok" if ok else "error",
+        "datasets": [{"id": i, "kind": d.meta.kind.value, "layout": d.layout, "file": d.file, "rows": d.rows,
+                      "countries": d.countries, "years": d.years} for i, d in zip(ids, prep.datasets, strict=False)],
+        "issues": [{"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column,
+                    "value": i.value, "message": i.message} for i in prep.issues],
+    }
+
+
+def _error(args, lang: str, message: str) -> int:
+    if args.json:
+        print(json.dumps({"status": "error", "datasets": [], "issues": [
+            {"level": "error", "file": None, "sheet": None, "row": None, "column": None, "value": None,
+             "message": message}]}, ensure_ascii=False))
+    else:
+        print(message, file=sys.stderr)
+    return 2
+
+
+def run_ingest(args, lang: str) -> int:
+    from mmicd.ingest import MappingProfile, Upload, commit, prepare
+
+    uploads = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.is_file():
+            return _error(args, lang, t("cli.ingest.no_file", lang, path=raw))
+        uploads.append(Upload(path.name, path.read_bytes()))
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = MappingProfile.from_yaml(Path(args.mapping).read_text(encoding="utf-8"))
+        except Exception as exc:  # noqa: BLE001 - reported as a message, never a traceback
+            return _error(args, lang, t("cli.ingest.bad_mapping", lang, path=args.mapping,
+                                        error=str(exc).splitlines()[0]))
+    from mmicd.cli import open_store
+
+    store = open_store()
+    prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
+                   mapping=mapping, store=store, lang=lang)
+    ok = prep.ok and bool(prep.datasets)
+    versions = []
+    if ok and not args.dry_run:
+        versions = commit(prep, store, actor="cli", mode=args.mode, publish=args.publish)
+    if args.json:
+        print(json.dumps(_report(prep, versions, ok), ensure_ascii=False, default=str))
+    else:
+        for i in prep.issues:
+            where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
+            print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
+        for d in prep.datasets:
+            print(t("cli.ingest.dataset", lang, file=d.file, layout=d.layout, kind=d.meta.kind.value, rows=d.rows,
+                    countries=len(d.countries), years=f"{d.years[0]}–{d.years[-1]}" if d.years else "–"))
+        errors = sum(1 for i in prep.issues if i.level == "error")
+        if not ok:
+            print(t("cli.ingest.blocked", lang, n=max(errors, 1)), file=sys.stderr)
+        elif args.dry_run:
+            print(t("cli.ingest.storable", lang, n=len(prep.datasets)))
+        else:
+            print(t("cli.ingest.stored", lang, n=len(versions), ids=", ".join(str(v.id) for v in versions)))
+    return 0 if ok else 2
