@@ -26,6 +26,8 @@ pages = [
 ]
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [
+    (st.Page("pages/upload.py", title=ui.tr("nav.upload"), icon=":material/upload_file:", url_path="upload"),
+     (Action.UPLOAD,)),
     (st.Page("pages/review.py", title=ui.tr("nav.review"), icon=":material/fact_check:", url_path="review"),
      (Action.SUBMIT, Action.REVIEW)),
     (st.Page("pages/audit.py", title=ui.tr("nav.audit"), icon=":material/history:", url_path="audit"),

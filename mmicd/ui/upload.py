@@ -1,0 +1,498 @@
+"""Renderers of the upload page: templates to download, files to check, what would be stored, confirm.
+
+Every file is read once per content and options (the :class:`Preparation` is kept in the session,
+keyed by the file's SHA-256, the options and the mapping), so reruns never re-parse a workbook.
+Everything written goes through :func:`mmicd.ingest.commit`; the role is checked again here, on
+the server, before anything is stored. Uploaded text (file and sheet names, cell values, headers)
+is only ever shown as text: in data frames, or escaped for Markdown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from mmicd import codes, templates
+from mmicd.auth import Action, PermissionDenied, User, require
+from mmicd.config import LANGUAGES
+from mmicd.i18n import format_number
+from mmicd.issues import Issue, IssuesError
+from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS, Form
+from mmicd.store import Store
+from mmicd.ui import current_lang, tr
+
+log = logging.getLogger("mmicd.ui")
+
+KINDS = ("auto", "census", "stocks", "remittances", "lfs")
+FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv", "txt"]
+PREVIEW_ROWS = 20
+DIFF_ROWS = 500
+STATE = "_upload"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+# canonical columns offered in the mapping editor, by stored kind
+KIND_COLUMNS = {
+    "census": templates.COLUMNS["census"],
+    "migrant_stock": templates.COLUMNS["stocks"],
+    "population": templates.COLUMNS["census"],
+    "remittances": templates.COLUMNS["remittances"],
+    "remittance_corridors": templates.COLUMNS["remittances"],
+    "lfs": list(MICRODATA_COLUMNS),
+}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+
+
+def plain(text: object) -> str:
+    """User text made inert for Markdown (no links, no emphasis, no HTML)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def _labels(prefix: str, keys) -> dict[str, str]:
+    """Translated labels computed now: a format_func must not read the session (AppTest calls it
+    outside the script run)."""
+    return {k: tr(f"{prefix}{k}") for k in keys}
+
+
+# ---- pure helpers (tested without a browser) ---------------------------------------------------
+@dataclass
+class FileCheck:
+    """One uploaded file and what prepare found in it, with the mapping the user chose for it."""
+
+    name: str
+    data: bytes
+    sha256: str
+    signature: tuple
+    prep: object  # mmicd.ingest.Preparation
+    mapping_yaml: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def issues_frame(issues: list[Issue], lang: str) -> pd.DataFrame:
+    """The issues as a table with translated headers and levels (row numbers as the sheet shows them)."""
+    rows = [
+        {
+            "level": i.level,
+            tr("upload.col.level"): tr(f"upload.level.{i.level}"),
+            tr("upload.col.file"): i.file or "",
+            tr("upload.col.sheet"): i.sheet or "",
+            tr("upload.col.row"): i.row,
+            tr("upload.col.column"): i.column or "",
+            tr("upload.col.value"): "" if i.value is None else str(i.value),
+            tr("upload.col.message"): i.message,
+        }
+        for i in issues
+    ]
+    frame = pd.DataFrame(rows, columns=["level", tr("upload.col.level"), tr("upload.col.file"),
+                                        tr("upload.col.sheet"), tr("upload.col.row"), tr("upload.col.column"),
+                                        tr("upload.col.value"), tr("upload.col.message")])
+    frame[tr("upload.col.row")] = frame[tr("upload.col.row")].astype("Int64")
+    return frame
+
+
+def diff_counts(diff: pd.DataFrame | None) -> dict[str, int]:
+    if diff is None or diff.empty or "change" not in diff:
+        return {"added": 0, "changed": 0, "removed": 0}
+    counts = diff["change"].value_counts()
+    return {c: int(counts.get(c, 0)) for c in ("added", "changed", "removed")}
+
+
+def combine(checks: list[FileCheck]):
+    """One Preparation of every file, so that confirming stores them all in one transaction."""
+    from mmicd.ingest import Preparation
+
+    return Preparation(datasets=[d for c in checks for d in c.prep.datasets],
+                       issues=[i for c in checks for i in c.prep.issues])
+
+
+def canonical_columns(dataset) -> list[str]:
+    """The canonical columns the mapping editor offers for a prepared dataset."""
+    kind = dataset.meta.kind.value
+    base = KIND_COLUMNS.get(kind) or (MICRODATA_COLUMNS if dataset.form == Form.MICRODATA else OBS_COLUMNS)
+    mapped = list(dataset.mapping.columns) if dataset.mapping else []
+    return list(dict.fromkeys([*base, *mapped]))
+
+
+def signature(name: str, sha: str, kind: str, country: str | None, source: str, edition: str,
+              mapping_yaml: str | None, lang: str) -> tuple:
+    return (name, sha, kind, country, source.strip(), edition.strip(), mapping_yaml or "", lang)
+
+
+# ---- templates -------------------------------------------------------------------------------
+@st.cache_data(max_entries=24, show_spinner=False)
+def _template(kind: str, lang: str) -> bytes:
+    return templates.build_template(kind, lang)
+
+
+def templates_section() -> None:
+    lang = current_lang()
+    with st.expander(tr("upload.templates.title"), icon=":material/download:"):
+        st.caption(tr("upload.templates.caption"))
+        left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
+        kind = left.selectbox(tr("upload.templates.kind"), options=list(templates.TEMPLATE_KINDS),
+                              format_func=_labels("upload.kind.", templates.TEMPLATE_KINDS).get, key="upload_tpl_kind")
+        tpl_lang = mid.selectbox(tr("upload.templates.lang"), options=list(LANGUAGES),
+                                 index=list(LANGUAGES).index(lang), format_func=LANGUAGE_NAMES.get,
+                                 key="upload_tpl_lang")
+        right.download_button(
+            tr("upload.templates.download"), data=_template(kind, tpl_lang),
+            file_name=templates.template_filename(kind, tpl_lang),
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:", key="upload_tpl_download", width="stretch",
+        )
+        st.caption(tr(f"upload.tpl.{kind}.purpose"))
+
+
+# ---- checking files --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Options:
+    kind: str
+    country: str | None
+    source: str
+    edition: str
+
+
+def options_form(lang: str) -> Options:
+    one, two = st.columns(2)
+    kind = one.selectbox(tr("upload.kind"), options=list(KINDS), format_func=_labels("upload.kind.", KINDS).get,
+                         key="upload_kind", help=tr("upload.kind_help"))
+    countries = [c for c in codes.area_options(lang) if codes.is_country(c)]
+    country = two.selectbox(tr("upload.country"), options=[None, *countries], key="upload_country",
+                            format_func={None: tr("upload.country_auto"),
+                                         **{c: codes.area_name(c, lang) for c in countries}}.get,
+                            help=tr("upload.country_help"))
+    three, four = st.columns(2)
+    source = three.text_input(tr("upload.source"), key="upload_source", help=tr("upload.source_help"),
+                              max_chars=200)
+    edition = four.text_input(tr("upload.edition"), key="upload_edition", help=tr("upload.edition_help"),
+                              max_chars=100)
+    return Options(kind=kind, country=country, source=source, edition=edition)
+
+
+def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck]:
+    """Prepare every uploaded file (each once per content, options and mapping), with a progress bar."""
+    from mmicd.ingest import MappingProfile, Upload, prepare
+
+    state = st.session_state.setdefault(STATE, {})
+    mappings = st.session_state.setdefault("_upload_mappings", {})
+    checks: list[FileCheck] = []
+    todo = []
+    for f in files:
+        data = f.getvalue()
+        sha = hashlib.sha256(data).hexdigest()
+        mapping_yaml = mappings.get((f.name, sha))
+        sig = signature(f.name, sha, opts.kind, opts.country, opts.source, opts.edition, mapping_yaml, lang)
+        cached = state.get((f.name, sha))
+        if cached is not None and cached.signature == sig:
+            checks.append(cached)
+        else:
+            todo.append((f.name, data, sha, sig, mapping_yaml))
+            checks.append(None)
+    if todo:
+        bar = st.progress(0.0, text=tr("upload.progress.start"))
+        for n, (name, data, sha, sig, mapping_yaml) in enumerate(todo):
+            def progress(fraction: float, message: str, n=n, name=name) -> None:
+                done = (n + max(0.0, min(1.0, fraction))) / len(todo)
+                bar.progress(done, text=tr("upload.progress.file", file=name, step=message))
+
+            mapping = MappingProfile.from_yaml(mapping_yaml) if mapping_yaml else None
+            prep = prepare([Upload(name, data)], kind=opts.kind, country=opts.country,
+                           source=opts.source.strip() or None, edition=opts.edition.strip() or None,
+                           mapping=mapping, store=store, lang=lang, progress=progress)
+            check = FileCheck(name=name, data=data, sha256=sha, signature=sig, prep=prep, mapping_yaml=mapping_yaml)
+            state[(name, sha)] = check
+            checks[checks.index(None)] = check
+        bar.empty()
+    # forget files that were removed from the uploader
+    keep = {(c.name, c.sha256) for c in checks}
+    for k in [k for k in state if k not in keep]:
+        del state[k]
+    return checks
+
+
+# ---- showing what was found ----------------------------------------------------------------------
+def summary_table(checks: list[FileCheck], lang: str) -> pd.DataFrame:
+    rows = []
+    for c in checks:
+        errors = sum(1 for i in c.prep.issues if i.level == "error")
+        warnings = sum(1 for i in c.prep.issues if i.level == "warning")
+        if not c.prep.datasets:
+            rows.append({tr("upload.col.file"): c.name, tr("upload.col.sheet"): "", tr("upload.col.layout"): "",
+                         tr("upload.col.kind"): "", tr("upload.col.rows"): "", tr("upload.col.countries"): "",
+                         tr("upload.col.years"): "", tr("upload.col.errors"): format_number(errors, lang),
+                         tr("upload.col.warnings"): format_number(warnings, lang)})
+        for d in c.prep.datasets:
+            countries = d.countries
+            years = d.years
+            rows.append({
+                tr("upload.col.file"): c.name,
+                tr("upload.col.sheet"): d.sheet or "",
+                tr("upload.col.layout"): d.layout,
+                tr("upload.col.kind"): tr(f"kind.{d.meta.kind.value}"),
+                tr("upload.col.rows"): format_number(d.rows, lang),
+                tr("upload.col.countries"): _short_list([codes.area_name(a, lang) for a in countries]),
+                tr("upload.col.years"): _span(years),
+                tr("upload.col.errors"): format_number(errors, lang),
+                tr("upload.col.warnings"): format_number(warnings, lang),
+            })
+    return pd.DataFrame(rows)
+
+
+def _short_list(items: list[str], n: int = 4) -> str:
+    return ", ".join(items) if len(items) <= n else ", ".join(items[:n]) + f" … (+{len(items) - n})"
+
+
+def _span(years: list[str]) -> str:
+    if not years:
+        return ""
+    ordered = sorted(years)
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}–{ordered[-1]} ({len(ordered)})"
+
+
+def status_banner(checks: list[FileCheck], lang: str) -> None:
+    errors = sum(1 for c in checks for i in c.prep.issues if i.level == "error")
+    warnings = sum(1 for c in checks for i in c.prep.issues if i.level == "warning")
+    if errors:
+        st.error(tr("upload.status.errors", errors=format_number(errors, lang), warnings=format_number(warnings, lang)),
+                 icon=":material/error:")
+    elif warnings:
+        st.warning(tr("upload.status.warnings", warnings=format_number(warnings, lang)), icon=":material/warning:")
+    else:
+        st.success(tr("upload.status.clean"), icon=":material/check_circle:")
+
+
+def previews(checks: list[FileCheck], lang: str) -> None:
+    datasets = [(c, d) for c in checks for d in c.prep.datasets]
+    if not datasets:
+        return
+    st.subheader(tr("upload.preview.title"))
+    labels = [f"{c.name} · {d.sheet}" if d.sheet else c.name for c, d in datasets]
+    for tab, (_c, d) in zip(st.tabs(labels), datasets, strict=True):
+        with tab:
+            a, b, cc, e = st.columns(4)
+            a.metric(tr("upload.col.rows"), format_number(d.rows, lang), border=True)
+            b.metric(tr("upload.col.countries"), format_number(len(d.countries), lang), border=True)
+            cc.metric(tr("upload.col.years"), _span(d.years) or "–", border=True)
+            e.metric(tr("upload.col.layout"), d.layout, border=True)
+            st.caption(tr("upload.preview.caption", n=PREVIEW_ROWS, kind=tr(f"kind.{d.meta.kind.value}"),
+                          source=plain(d.meta.source), edition=plain(d.meta.edition or "–")))
+            st.dataframe(d.frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+
+
+def issues_section(checks: list[FileCheck], lang: str) -> None:
+    issues = [i for c in checks for i in c.prep.issues]
+    st.subheader(tr("upload.issues.title"))
+    if not issues:
+        st.caption(tr("upload.issues.none"))
+        return
+    table = issues_frame(issues, lang)
+    one, two, three = st.columns(3)
+    levels = [lv for lv in ("error", "warning", "info") if (table["level"] == lv).any()]
+    chosen_levels = one.multiselect(tr("upload.issues.filter_level"), options=levels, default=levels,
+                                    format_func=_labels("upload.level.", levels).get, key="upload_f_level")
+    file_col, sheet_col = tr("upload.col.file"), tr("upload.col.sheet")
+    files = sorted(table[file_col].unique())
+    chosen_files = two.multiselect(tr("upload.issues.filter_file"), options=files, default=files,
+                                   key="upload_f_file")
+    sheets = sorted(table[sheet_col].unique())
+    chosen_sheets = three.multiselect(tr("upload.issues.filter_sheet"), options=sheets, default=sheets,
+                                      key="upload_f_sheet")
+    shown = table[table["level"].isin(chosen_levels) & table[file_col].isin(chosen_files)
+                  & table[sheet_col].isin(chosen_sheets)].drop(columns="level")
+    st.caption(tr("upload.issues.count", shown=format_number(len(shown), lang), total=format_number(len(table), lang)))
+    st.dataframe(shown, hide_index=True, width="stretch")
+    _annotated_downloads(checks, lang)
+
+
+def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
+    from mmicd.ingest import Upload, annotate
+
+    for n, c in enumerate(c for c in checks if c.prep.issues):
+        key = ("annotated", c.signature)
+        store = st.session_state.setdefault("_upload_annotated", {})
+        if key not in store:
+            try:
+                store[key] = annotate(Upload(c.name, c.data), c.prep.issues, lang)
+            except Exception:  # an unreadable file cannot be annotated; the issue list says why
+                log.exception("annotate failed for %s", c.name)
+                store[key] = None
+        data = store[key]
+        if data is None:
+            st.caption(tr("upload.annotated.unavailable", file=plain(c.name)))
+            continue
+        stem = re.sub(r"\.[^.]*$", "", c.name) or "upload"
+        st.download_button(tr("upload.annotated.download", file=c.name), data=data,
+                           file_name=f"{stem}-{tr('upload.annotated.suffix')}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/rule:", key=f"upload_annot_{n}")
+
+
+def mapping_section(checks: list[FileCheck], lang: str) -> None:
+    """Per file: a selectbox of source columns for each canonical column, re-check, save/load YAML."""
+    from mmicd.ingest import MappingProfile
+
+    editable = [(c, d) for c in checks for d in c.prep.datasets if d.source_columns]
+    failed = [c for c in checks if not c.prep.datasets]
+    if not editable and not failed:
+        return
+    with st.expander(tr("upload.mapping.title"), icon=":material/swap_horiz:"):
+        st.caption(tr("upload.mapping.caption"))
+        options = [(c.name, c.sha256, n) for n, (c, _) in enumerate(editable)]
+        if not options:
+            st.info(tr("upload.mapping.nothing"))
+            return
+        chosen = st.selectbox(tr("upload.mapping.file"), options=range(len(options)), key="upload_map_file",
+                              format_func=lambda n: f"{editable[n][0].name} · {editable[n][1].sheet or ''}")
+        c, d = editable[chosen]
+        current = d.mapping.columns if d.mapping else {}
+        sources = list(d.source_columns)
+        if d.layout == "template":
+            st.caption(tr("upload.mapping.template"))
+        edited: dict[str, str] = {}
+        none_label = tr("upload.mapping.none")
+        cols = st.columns(3)
+        for j, canonical in enumerate(canonical_columns(d)):
+            pre = current.get(canonical)
+            opts = [None, *sources]
+            picked = cols[j % 3].selectbox(
+                canonical, options=opts, index=opts.index(pre) if pre in opts else 0,
+                format_func={None: none_label, **{s: str(s) for s in sources}}.get,
+                key=f"upload_map_{c.sha256[:12]}_{d.sheet}_{canonical}",
+            )
+            if picked is not None:
+                edited[canonical] = picked
+        profile = MappingProfile(kind=d.meta.kind, columns=edited, values=d.mapping.values if d.mapping else {},
+                                 sheet=d.mapping.sheet if d.mapping and d.mapping.sheet else d.sheet,
+                                 header_row=d.mapping.header_row if d.mapping else None)
+        left, mid, right = st.columns(3, vertical_alignment="bottom")
+        if left.button(tr("upload.mapping.apply"), key="upload_map_apply", icon=":material/refresh:"):
+            st.session_state.setdefault("_upload_mappings", {})[(c.name, c.sha256)] = profile.to_yaml()
+            st.rerun()
+        mid.download_button(tr("upload.mapping.save"), data=profile.to_yaml().encode("utf-8"),
+                            file_name=f"{re.sub(r'[.][^.]*$', '', c.name) or 'mapping'}-mapping.yml",
+                            mime="application/x-yaml", icon=":material/save:", key="upload_map_save")
+        loaded = right.file_uploader(tr("upload.mapping.load"), type=["yml", "yaml"], key="upload_map_load",
+                                     help=tr("upload.mapping.load_help"))
+        if loaded is not None:
+            _load_mapping(loaded, c)
+
+
+def _load_mapping(loaded, check: FileCheck) -> None:
+    from mmicd.ingest import MappingProfile
+
+    text = loaded.getvalue()
+    marker = ("loaded", hashlib.sha256(text).hexdigest(), check.sha256)
+    if st.session_state.get("_upload_map_loaded") == marker:
+        return
+    try:
+        profile = MappingProfile.from_yaml(text.decode("utf-8-sig"))
+    except Exception:  # YAML syntax, unknown keys, wrong types: one clear message
+        st.error(tr("upload.mapping.load_error", file=plain(loaded.name)))
+        return
+    st.session_state["_upload_map_loaded"] = marker
+    st.session_state.setdefault("_upload_mappings", {})[(check.name, check.sha256)] = profile.to_yaml()
+    st.rerun()
+
+
+def diff_section(checks: list[FileCheck], lang: str) -> None:
+    datasets = [(c, d) for c in checks for d in c.prep.datasets]
+    if not datasets:
+        return
+    st.subheader(tr("upload.diff.title"))
+    st.caption(tr("upload.diff.caption"))
+    for n, (c, d) in enumerate(datasets):
+        counts = diff_counts(d.diff)
+        label = f"{c.name} · {d.sheet}" if d.sheet else c.name
+        if d.diff is None:
+            st.markdown(f"**{plain(label)}** — {tr('upload.diff.first')}")
+            continue
+        st.markdown(f"**{plain(label)}** — " + tr("upload.diff.counts", added=format_number(counts["added"], lang),
+                                                  changed=format_number(counts["changed"], lang),
+                                                  removed=format_number(counts["removed"], lang)))
+        if len(d.diff):
+            with st.expander(tr("upload.diff.show", n=format_number(min(len(d.diff), DIFF_ROWS), lang))):
+                table = d.diff.head(DIFF_ROWS).copy()
+                table["change"] = table["change"].map(lambda v: tr(f"upload.diff.{v}"))
+                st.dataframe(table, hide_index=True, width="stretch", key=f"upload_diff_{n}")
+
+
+def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str) -> None:
+    from mmicd.ingest import commit
+
+    prep = combine(checks)
+    st.subheader(tr("upload.confirm.title"))
+    if not prep.datasets:
+        st.info(tr("upload.confirm.nothing"))
+        return
+    mode = st.radio(tr("upload.confirm.mode"), options=["replace", "add"], key="upload_mode",
+                    format_func=_labels("upload.confirm.mode_", ("replace", "add")).get,
+                    help=tr("upload.confirm.mode_help"))
+    if not prep.ok:
+        st.button(tr("upload.confirm.button"), disabled=True, key="upload_confirm_off", type="primary")
+        st.caption(tr("upload.confirm.blocked"))
+        return
+    if st.button(tr("upload.confirm.button"), key="upload_confirm", type="primary", icon=":material/check:"):
+        try:
+            for d in prep.datasets:
+                require(user, Action.UPLOAD, d.meta.scope)
+            versions = commit(prep, store, actor=user.label, mode=mode)
+        except PermissionDenied:
+            st.error(tr("upload.confirm.forbidden"))
+            return
+        except IssuesError as err:
+            st.error(tr("upload.confirm.refused", n=format_number(len(err.issues), lang)))
+            st.dataframe(issues_frame(err.issues, lang).drop(columns="level"), hide_index=True, width="stretch")
+            return
+        except Exception:
+            log.exception("commit failed")
+            st.error(tr("upload.confirm.failed"))
+            return
+        ids = ", ".join(f"#{v.id}" for v in versions)
+        st.session_state["_upload_done"] = tr("upload.confirm.done", ids=ids, n=format_number(len(versions), lang))
+        st.session_state.pop(STATE, None)
+        st.session_state.pop("_upload_mappings", None)
+        st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
+        st.rerun()
+
+
+def done_message() -> None:
+    message = st.session_state.pop("_upload_done", None)
+    if message:
+        st.success(message, icon=":material/task_alt:")
+
+
+def uploader():
+    """The file uploader; a new one (empty) after each confirmed load."""
+    round_ = st.session_state.get("_upload_round", 0)
+    return st.file_uploader(tr("upload.files"), type=FILE_TYPES, accept_multiple_files=True,
+                            key=f"upload_files_{round_}", help=tr("upload.files_help"))
+
+
+def page(store: Store, user: User) -> None:
+    """The whole page (called by pages/upload.py)."""
+    lang = current_lang()
+    st.title(tr("upload.title"))
+    st.caption(tr("upload.caption"))
+    done_message()
+    templates_section()
+    files = uploader()
+    opts = options_form(lang)
+    if not files:
+        st.info(tr("upload.empty"))
+        return
+    try:
+        checks = check_files(files, opts, store, lang)
+    except Exception:  # prepare returns problems as issues; anything else is a bug, never a traceback
+        log.exception("prepare failed")
+        st.error(tr("upload.failed"))
+        return
+    status_banner(checks, lang)
+    st.dataframe(summary_table(checks, lang), hide_index=True, width="stretch")
+    issues_section(checks, lang)
+    previews(checks, lang)
+    mapping_section(checks, lang)
+    diff_section(checks, lang)
+    confirm_section(checks, store, user, lang)

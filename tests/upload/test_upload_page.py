@@ -1,0 +1,158 @@
+"""The upload page under AppTest: a filled template is previewed with no issue and stored as a draft
+on confirm; a broken file shows its issues (sheet, row, column) and stores nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mmicd.auth import Role, User
+from mmicd.issues import Issue
+from mmicd.model import Status
+from mmicd.store import Store
+from mmicd.templates import build_template
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ANALYST = User("ana", Role.ANALYST, id=5)
+
+
+def open_upload_page(user: User | None = ANALYST) -> AppTest:
+    """The app as a signed-in user, then its upload page (which is in that user's navigation)."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    if user is not None:
+        at.session_state["_auth"] = {"user": user, "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    at.run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.get("file_uploader")[0].set_value([(name, data, XLSX) for name, data in files])
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def census_rows() -> pd.DataFrame:
+    rows = []
+    for sex, value in (("F", 600), ("M", 400), ("_T", 1000)):
+        rows.append({"ref_area": "NPL", "time_period": "2021", "sex": sex, "age": "_T", "migrant_status": "_T",
+                     "counterpart_area": "_T", "value": value, "obs_status": "A"})
+    return pd.DataFrame(rows)
+
+
+def broken_template() -> bytes:
+    """A census template with an unknown sex code in C3 and text in the value column in G4."""
+    wb = openpyxl.load_workbook(io.BytesIO(build_template("census", "en", census_rows())))
+    ws = wb["data"]
+    ws["C3"] = "Z"
+    ws["G4"] = "lots"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_filled_template_is_previewed_without_issues_and_stored_as_draft_on_confirm(app_env):
+    before = {v.id for v in Store(app_env).datasets()}
+    at = open_upload_page()
+    assert at.title[0].value == "Upload data"
+    at = upload(at, ("npl-census.xlsx", build_template("census", "en", census_rows())))
+    assert [s.value for s in at.success] == ["Every file can be stored: no problem found."]
+    assert any(c.value == "No problem found in any file." for c in at.caption)
+    summary = at.dataframe[0].value
+    assert summary["File"].tolist() == ["npl-census.xlsx"]
+    assert summary["Layout"].tolist() == ["template"] and summary["Rows"].tolist() == ["3"]
+    preview = at.dataframe[1].value
+    assert len(preview) == 3 and set(preview["sex"]) == {"F", "M", "_T"}
+    assert not button(at, "Confirm and store as draft").disabled
+
+    button(at, "Confirm and store as draft").click().run()
+    assert not at.exception, at.exception
+    store = Store(app_env)
+    new = [v for v in store.datasets() if v.id not in before]
+    assert len(new) == 1
+    [version] = new
+    assert version.status == Status.DRAFT
+    assert version.loaded_by == "ana"
+    assert version.scope == "NPL" and version.file_name == "npl-census.xlsx"
+    assert store.observations(dataset_ids=[version.id], status=None)["value"].sum() == 2000
+    assert any(f"#{version.id}" in s.value for s in at.success)
+    # the uploader is empty again: nothing is stored twice
+    assert not at.get("file_uploader")[0].value
+
+
+def test_broken_file_shows_sheet_row_column_and_stores_nothing(app_env):
+    before = len(Store(app_env).datasets())
+    at = open_upload_page()
+    at = upload(at, ("broken.xlsx", broken_template()))
+    assert at.error and "block storing" in at.error[0].value
+    issues = at.dataframe[1].value
+    assert {"Level", "File", "Sheet", "Row", "Column", "Value", "Problem"} <= set(issues.columns)
+    found = {(r.Sheet, int(r.Row), r.Column) for r in issues.itertuples()}
+    assert ("data", 3, "sex") in found
+    assert ("data", 4, "value") in found
+    assert set(issues["File"]) == {"broken.xlsx"}
+    assert button(at, "Confirm and store as draft").disabled
+    assert len(Store(app_env).datasets()) == before
+
+
+def test_several_files_at_once_one_broken_blocks_all(app_env):
+    before = len(Store(app_env).datasets())
+    at = open_upload_page()
+    at = upload(at, ("good.xlsx", build_template("census", "en", census_rows())), ("broken.xlsx", broken_template()))
+    summary = at.dataframe[0].value
+    assert summary["File"].tolist() == ["good.xlsx", "broken.xlsx"]
+    assert summary["Errors"].tolist()[0] == "0" and int(summary["Errors"].tolist()[1]) >= 2
+    assert button(at, "Confirm and store as draft").disabled
+    assert len(Store(app_env).datasets()) == before
+
+
+def test_page_speaks_french(app_env):
+    # The page file alone: under AppTest the sidebar's language widget (drawn by app.py) vanishes on a
+    # rerun, which would switch the language back to English between the two runs.
+    at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=120)
+    at.session_state["_auth"] = {"user": ANALYST, "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    at.session_state["lang"] = "fr"
+    at.run()
+    assert at.title[0].value == "Charger des données"
+    at = upload(at, ("recensement.xlsx", build_template("census", "fr", census_rows())))
+    assert at.success[0].value.startswith("Tous les fichiers peuvent être enregistrés")
+    assert "Fichier" in at.dataframe[0].value.columns
+
+
+@pytest.mark.parametrize("user", [None, User("v", Role.VIEWER, id=9)])
+def test_page_is_refused_without_the_upload_role(app_env, user):
+    at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=120)
+    if user is not None:
+        at.session_state["_auth"] = {"user": user, "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    at.run()
+    assert not at.exception
+    assert at.error and "does not allow" in at.error[0].value
+    assert not at.get("file_uploader")
+
+
+def test_issues_frame_translates_and_keeps_user_text_as_text(app_env):
+    from mmicd.ui.upload import diff_counts, issues_frame, plain
+
+    at = AppTest.from_string("import streamlit as st")  # tr() needs a session; any will do
+    at.run()
+    frame = issues_frame([Issue("error", "unknown code", file="a.xlsx", sheet="data", row=3, column="sex",
+                                value="<b>Z</b>")], "en")
+    assert frame.loc[0, "Level"] == "Error" and frame.loc[0, "Row"] == 3 and frame.loc[0, "Value"] == "<b>Z</b>"
+    assert plain("[x](http://evil) **b**") == r"\[x\]\(http://evil\) \*\*b\*\*"
+    diff = pd.DataFrame({"change": ["added", "added", "changed", "removed"]})
+    assert diff_counts(diff) == {"added": 2, "changed": 1, "removed": 1}
+    assert diff_counts(None) == {"added": 0, "changed": 0, "removed": 0}
