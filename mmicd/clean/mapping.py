@@ -128,7 +128,8 @@ def age_code(value: object) -> str | None:
     hit = _value_lookup("age").get(k)
     if hit:
         return hit
-    if k in ("total", "all ages", "all", "tous ages", "todas las edades", "ensemble", "ytotal", "agetotal"):
+    if k in ("total", "all ages", "all", "tous ages", "todas las edades", "ensemble", "ytotal", "agetotal",
+             "aggregate total", "age aggregate total"):
         return codes.TOTAL
     if k in ("unknown", "not stated", "inconnu", "desconocido", "unk"):
         return codes.UNKNOWN
@@ -136,7 +137,7 @@ def age_code(value: object) -> str | None:
     m = _AGE_RANGE.match(k.replace("–", "-"))
     if m:
         return _age_by_bounds().get((int(m.group(1)), int(m.group(2))))
-    m = _AGE_OPEN.match(k)
+    m = _AGE_OPEN.match(k) or re.fullmatch(r"y? ?ge ?(\d{1,3})", k)
     if m:
         return _age_by_bounds().get((int(m.group(1)), None))
     return None

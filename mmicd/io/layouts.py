@@ -19,7 +19,7 @@ import pandas as pd
 from mmicd.io.read import Book, cell_text
 
 TEMPLATE_MARK = "mmicd-template"
-YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\.0)?(?:\s*\[YR\d{4}\])?\s*$")
+YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\.0)?(?:\s*\[YR\d{4}\])?\s*$", re.I)
 UNIT_WORDS = [  # (regex on a title/unit row, unit_mult)
     (re.compile(r"\b(billions?|milliards?|miles de millones)\b", re.I), 9),
     (re.compile(r"\b(millions?|millones|mn)\b", re.I), 6),

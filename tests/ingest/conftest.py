@@ -1,0 +1,37 @@
+"""Helpers for the ingestion tests: fixture folders, the real reference files, store snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from mmicd.ingest import Upload
+from mmicd.store.schema import audit, datasets, observations
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+BAD = FIXTURES / "bad"
+GOOD = FIXTURES / "good"
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+
+
+def upload(path: Path) -> Upload:
+    return Upload(path.name, path.read_bytes())
+
+
+def snapshot(store) -> tuple:
+    """Everything a failed load must leave untouched: row counts and Parquet files."""
+    with store.engine.connect() as conn:
+        counts = tuple(conn.execute(select(func.count()).select_from(t)).scalar_one()
+                       for t in (datasets, observations, audit))
+    files = sorted(p.name for p in (store.data_dir / "microdata").glob("*")) \
+        if (store.data_dir / "microdata").exists() else []
+    return counts, tuple(files)
+
+
+@pytest.fixture
+def reference() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference folder {REFERENCE} is absent")
+    return REFERENCE

@@ -1,0 +1,106 @@
+"""Every real file in ../shared/reference loads through the automatic path; stored values match
+the figures of its README (UN DESA IMS 2020, gdidata, KNOMAD, WPP 2024)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mmicd.ingest import commit, prepare
+from tests.ingest.conftest import upload
+
+IMS = "undesa-ims2020/undesa_pd_2020_ims_stock_by_sex_and_destination.xlsx"
+
+
+def _load(store, path):
+    prep = prepare([upload(path)], store=store)
+    assert prep.ok, [i for i in prep.issues if i.level == "error"][:5]
+    versions = commit(prep, store, actor="test", publish=True)
+    frames = {v.kind.value: store.observations(dataset_ids=[v.id]) for v in versions}
+    return prep, versions, frames
+
+
+def _value(frame, **key):
+    sel = frame
+    for col, val in key.items():
+        sel = sel[sel[col] == val]
+    assert len(sel) == 1, (key, len(sel))
+    return float(sel["value"].iloc[0])
+
+
+def test_ims_workbook(store, reference):
+    prep, versions, frames = _load(store, reference / IMS)
+    assert {d.layout for d in prep.datasets} == {"undesa_ims_by_sex"}
+    stock = frames["migrant_stock"]
+    base = dict(measure="POP", time_period="2020", age="_T", counterpart_area="_T", migrant_status="MS_MIGRANT")
+    assert _value(stock, ref_area="DEU", sex="_T", **base) == 15_762_457
+    assert _value(stock, ref_area="DEU", sex="M", **base) == 7_891_635
+    assert _value(stock, ref_area="DEU", sex="F", **base) == 7_870_822
+    assert _value(stock, ref_area="WLD", sex="_T", **base) == 280_598_105
+    assert _value(stock, ref_area="WLD", sex="F", **base) == 134_942_261
+    pop = frames["population"]
+    share = 100 * 15_762_457 / _value(pop, ref_area="DEU", sex="_T", **(base | {"migrant_status": "_T"}))
+    assert round(share, 3) == 18.813  # Table 3
+    assert set(pop["unit_mult"]) == {3}
+    assert versions[0].edition == "2020" and versions[0].source.startswith("UN DESA")
+
+
+def test_ims_origin_2020(store, reference):
+    prep, _, frames = _load(store, reference / "iom-gdidata/undesa_stocks_2020.csv")
+    assert prep.datasets[0].layout == "undesa_ims_origin"
+    od = frames["migrant_stock"]
+    deu = od[(od.ref_area == "DEU") & (od.time_period == "2020")].groupby("sex")["value"].sum()
+    assert deu["F"] == 7_870_822 and deu["M"] == 7_891_635
+    usa = od[(od.ref_area == "USA") & (od.counterpart_area == "MEX") & (od.time_period == "2020")]
+    assert usa.set_index("sex")["value"].to_dict() == {"F": 5_056_331, "M": 5_796_774}
+
+
+def test_ims_origin_2024_flags_equal_sexes(reference):
+    prep = prepare([upload(reference / "iom-gdidata/undesa_stocks.csv")])
+    assert prep.ok
+    od = prep.datasets[0].frame
+    deu = od[(od.ref_area == "DEU") & (od.time_period == "2020")].groupby("sex")["value"].sum()
+    assert deu["F"] == 7_585_757  # the 2024 edition revises 2020
+    flagged = [i for i in prep.issues if i.level == "warning" and "DEU" in i.message and "2024" in i.message
+               and "exactly equal" in i.message]
+    assert len(flagged) == 1 and flagged[0].value == "8,375,042"
+    assert prep.datasets[0].meta.edition.startswith("2024")
+
+
+def test_wdi_long(store, reference):
+    prep, _, frames = _load(store, reference / "iom-gdidata/wdi.csv")
+    assert prep.datasets[0].layout == "wdi"
+    raw = pd.read_csv(reference / "iom-gdidata/wdi.csv", keep_default_na=False)
+    want = float(raw[(raw.geo == "NPL") & (raw["var"] == "remin") & (raw.t == 2020)]["v"].iloc[0])
+    got = frames["remittances"]
+    assert _value(got, ref_area="NPL", measure="REM_IN", time_period="2020") == want
+    assert {"REM_IN", "REM_OUT", "GDP", "NET_MIG"} <= set(got["measure"])
+
+
+def test_knomad_remittance_matrix(store, reference):
+    prep, _, frames = _load(store, reference / "knomad-brm2021/bilateral_remittance_matrix_2021.xlsx")
+    assert prep.datasets[0].layout == "knomad_matrix"
+    got = frames["remittance_corridors"]
+    row = got[(got.ref_area == "MEX") & (got.counterpart_area == "USA")]
+    assert len(row) == 1
+    assert row["value"].iloc[0] == pytest.approx(52_595.34e6, abs=1e4)
+    assert row["obs_status"].iloc[0] == "E" and row["unit_mult"].iloc[0] == 6
+
+
+def test_knomad_migration_matrix(reference):
+    prep = prepare([upload(reference / "knomad-brm2021/bilateral_migration_matrix_2021_latest.xlsx")])
+    assert prep.ok and prep.datasets[0].layout == "knomad_matrix"
+    frame = prep.datasets[0].frame
+    assert set(frame["measure"]) == {"POP"} and set(frame["migrant_status"]) == {"MS_MIGRANT"}
+    mex_to_usa = frame[(frame.ref_area == "USA") & (frame.counterpart_area == "MEX")]["value"]
+    assert len(mex_to_usa) == 1 and mex_to_usa.iloc[0] > 10_000_000  # about 11 million Mexicans in the US
+
+
+def test_wpp(store, reference):
+    prep = prepare([upload(reference / "wpp2024/popAge5dt.csv")])
+    assert prep.ok and prep.datasets[0].layout == "wpp"
+    frame = prep.datasets[0].frame
+    deu = frame[(frame.ref_area == "DEU") & (frame.time_period == "2020") & (frame.sex == "_T")
+                & (frame.age == "_T")]
+    assert deu["value"].iloc[0] == pytest.approx(83_628_708, abs=0.5)
+    assert set(frame["unit_mult"]) == {3}
