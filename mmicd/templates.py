@@ -304,10 +304,11 @@ def _allowed(kind: str, col: str, coded: set[str], lang: str) -> str:
 def _rules(kind: str) -> list[str]:
     common = ["upload.tpl.rule_header", "upload.tpl.rule_one_row"]
     if kind == "lfs":
-        return [*common, "upload.tpl.rule_lfs_weights", "upload.tpl.rule_lfs_design", "upload.tpl.rule_codes",
-                "upload.tpl.rule_marker"]
+        return [*common, "upload.tpl.rule_lfs_weights", "upload.tpl.rule_lfs_design", "upload.tpl.rule_basis",
+                "upload.tpl.rule_codes", "upload.tpl.rule_marker"]
     units = "upload.tpl.rule_units_usd" if kind == "remittances" else "upload.tpl.rule_units_persons"
-    return [*common, "upload.tpl.rule_totals", units, "upload.tpl.rule_missing", "upload.tpl.rule_codes",
+    basis = [] if kind == "remittances" else ["upload.tpl.rule_basis"]
+    return [*common, "upload.tpl.rule_totals", units, "upload.tpl.rule_missing", *basis, "upload.tpl.rule_codes",
             "upload.tpl.rule_marker"]
 
 

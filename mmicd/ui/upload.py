@@ -153,6 +153,11 @@ class Options:
     country: str | None
     source: str
     edition: str
+    basis: str = ""
+
+
+# basis of the migrant status, stored on the dataset version (DatasetMeta.basis)
+BASES = ("", "country of birth", "citizenship")
 
 
 def options_form(lang: str) -> Options:
@@ -169,7 +174,27 @@ def options_form(lang: str) -> Options:
                               max_chars=200)
     edition = four.text_input(tr("upload.edition"), key="upload_edition", help=tr("upload.edition_help"),
                               max_chars=100)
-    return Options(kind=kind, country=country, source=source, edition=edition)
+    basis_labels = {"": tr("upload.basis.none"), "country of birth": tr("upload.basis.birth"),
+                    "citizenship": tr("upload.basis.citizenship")}
+    basis = st.columns(2)[0].selectbox(tr("upload.basis"), options=list(BASES), format_func=basis_labels.get, key="upload_basis",
+                         help=tr("upload.basis_help"))
+    return Options(kind=kind, country=country, source=source, edition=edition, basis=basis)
+
+
+def with_basis(prep, basis: str):
+    """The preparation with the chosen basis of migrant status on every dataset that has none.
+
+    (The ingestion API takes no basis; the cached preparation itself is left unchanged.)
+    """
+    from mmicd.ingest import Preparation, PreparedDataset
+
+    if not basis:
+        return prep
+    datasets = [
+        PreparedDataset(**{**d.__dict__, "meta": d.meta.model_copy(update={"basis": d.meta.basis or basis})})
+        for d in prep.datasets
+    ]
+    return Preparation(datasets=datasets, issues=prep.issues)
 
 
 def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck]:
@@ -419,10 +444,10 @@ def diff_section(checks: list[FileCheck], lang: str) -> None:
                 st.dataframe(table, hide_index=True, width="stretch", key=f"upload_diff_{n}")
 
 
-def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str) -> None:
+def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str, basis: str = "") -> None:
     from mmicd.ingest import commit
 
-    prep = combine(checks)
+    prep = with_basis(combine(checks), basis)
     st.subheader(tr("upload.confirm.title"))
     if not prep.datasets:
         st.info(tr("upload.confirm.nothing"))
@@ -495,4 +520,4 @@ def page(store: Store, user: User) -> None:
     previews(checks, lang)
     mapping_section(checks, lang)
     diff_section(checks, lang)
-    confirm_section(checks, store, user, lang)
+    confirm_section(checks, store, user, lang, opts.basis)

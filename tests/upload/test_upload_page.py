@@ -79,6 +79,8 @@ def test_filled_template_is_previewed_without_issues_and_stored_as_draft_on_conf
     assert len(preview) == 3 and set(preview["sex"]) == {"F", "M", "_T"}
     assert not button(at, "Confirm and store as draft").disabled
 
+    at.selectbox(key="upload_basis").set_value("country of birth")
+    at.radio(key="upload_mode").set_value("replace")
     button(at, "Confirm and store as draft").click().run()
     assert not at.exception, at.exception
     store = Store(app_env)
@@ -88,6 +90,7 @@ def test_filled_template_is_previewed_without_issues_and_stored_as_draft_on_conf
     assert version.status == Status.DRAFT
     assert version.loaded_by == "ana"
     assert version.scope == "NPL" and version.file_name == "npl-census.xlsx"
+    assert version.basis == "country of birth"
     assert store.observations(dataset_ids=[version.id], status=None)["value"].sum() == 2000
     assert any(f"#{version.id}" in s.value for s in at.success)
     # the uploader is empty again: nothing is stored twice
