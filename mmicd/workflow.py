@@ -56,3 +56,13 @@ def visible_datasets(store: Store, user: User) -> list[DatasetVersion]:
 
     return [v for v in store.datasets()
             if v.status == Status.PUBLISHED or can(user, Action.VIEW_DRAFTS, v.scope)]
+
+
+def commit_upload(store: Store, user: User, preparation, *, mode: str = "replace") -> list[DatasetVersion]:
+    """Store a prepared upload as draft versions, after checking the user may upload for every
+    country it touches (``preparation`` is a :class:`mmicd.ingest.Preparation`)."""
+    from mmicd.ingest import commit
+
+    for prepared in preparation.datasets:
+        require(user, Action.UPLOAD, prepared.meta.scope)
+    return commit(preparation, store, actor=user.label, mode=mode, publish=False)

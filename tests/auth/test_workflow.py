@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -10,6 +12,7 @@ from mmicd.auth import ANONYMOUS, SYSTEM, Action, PermissionDenied, Role, User, 
 from mmicd.auth.accounts import create_user
 from mmicd.model import DatasetMeta, Kind, Status
 
+ROOT = Path(__file__).resolve().parents[2]
 META = DatasetMeta(kind=Kind.CENSUS, source="Nepal NSO census", edition="2021", scope="NPL")
 
 
@@ -119,3 +122,20 @@ def test_drafts_are_visible_only_within_scope(store, people):
     assert ids(people["other_analyst"]) == [published.id]
     assert ids(ana) == ids(people["reviewer"]) == [draft.id, published.id]
     assert store.observations()["source"].unique().tolist() == ["other"]  # published reads: no drafts
+
+
+def test_uploads_are_stored_only_for_the_countries_of_the_analyst(store, people):
+    from mmicd.ingest import Upload, prepare
+    from mmicd.workflow import commit_upload
+
+    data = (ROOT / "data" / "demo" / "npl_census_2021_synthetic.xlsx").read_bytes()
+    prep = prepare([Upload("npl_census_2021_synthetic.xlsx", data)])
+    assert prep.ok and {d.meta.scope for d in prep.datasets} == {"NPL"}
+    before = state(store)
+    with pytest.raises(PermissionDenied):
+        commit_upload(store, people["other_analyst"], prep)  # scoped to Senegal
+    with pytest.raises(PermissionDenied):
+        commit_upload(store, people["viewer"], prep)
+    assert state(store) == before
+    versions = commit_upload(store, people["analyst"], prep)
+    assert versions and all(v.status == Status.DRAFT and v.loaded_by == "ana" for v in versions)
