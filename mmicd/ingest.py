@@ -235,15 +235,18 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
         if sheet.startswith("_"):
             continue
         grid = book.grid(sheet, 60)
+        wanted_headers = set(mapping.columns.values()) if mapping is not None else set()
+
+        def score(texts: list[str], wanted_headers=wanted_headers) -> float:
+            return _header_score(texts) + sum(1 for h in texts if h and h.strip() in wanted_headers)
+
         if mapping is not None and mapping.header_row:
             row = mapping.header_row - 1
         else:
-            row = find_header(grid, _header_score)
-        score = _header_score([str(c) for c in grid[row]]) if grid and row < len(grid) else 0
-        if mapping is not None and grid and row < len(grid):
-            score += sum(1 for h in mapping.columns.values() if h in {str(c).strip() for c in grid[row]})
-        if best is None or score > best[0]:
-            best = (score, sheet, row)
+            row = find_header(grid, score)
+        found = score([str(c) for c in grid[row]]) if grid and row < len(grid) else 0
+        if best is None or found > best[0]:
+            best = (found, sheet, row)
     if best is None or best[0] < 1:
         return []
     _, sheet, row = best
@@ -271,7 +274,7 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
     raw = Raw(layout="microdata" if is_micro else "generic_table", sheet=sheet if book.ftype != "csv" else None,
               frame=raw_frame, columns=columns, source_columns=headers, kind=wanted.value if wanted else None,
               form="microdata" if is_micro else "observations", header_row=row + 1,
-              defaults={"decimal": book.decimal})
+              defaults={"decimal": book.decimal, "values": dict(mapping.values) if mapping is not None else {}})
     for canonical, header in missing.items():
         raw.problems.append(("error", "mapped_column_absent", {"column": header, "canonical": canonical}))
     return [raw]
