@@ -303,8 +303,7 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = codes.TOTAL
     for col in DIMENSIONS:
         out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
-    mult = pd.to_numeric(src["unit_mult"], errors="coerce").fillna(0).astype("int64") if "unit_mult" in src \
-        else pd.Series(0, index=src.index, dtype="int64")
+    mult = _unit_mult(ctx, src, raw)
     if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
@@ -333,6 +332,29 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         out["_col"] = src["_col"].to_numpy()
     validate.check_observations(ctx, out, rawvals)
     return normalise_observations(out[OBS_COLUMNS])
+
+
+def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
+    """UNIT_MULT per row: 0/3/6/9 as numbers, or words (thousands, milliers, millones ...)."""
+    if "unit_mult" not in src:
+        return pd.Series(0, index=src.index, dtype="int64")
+    text = src["unit_mult"].astype("string").str.strip().fillna("")
+    lookup = {}
+    for u in pd.unique(text.to_numpy()):
+        u = str(u)
+        number = pd.to_numeric(u, errors="coerce")
+        if u == "":
+            lookup[u] = 0
+        elif pd.notna(number) and float(number) in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12):
+            lookup[u] = int(number)
+        elif unit_mult_from([u]) or u.lower().startswith(("unit", "unité", "unidad")):
+            lookup[u] = unit_mult_from([u])
+        else:
+            lookup[u] = -1
+    mult = text.map(lookup).astype("int64")
+    if not raw.coded:
+        ctx.cells("error", "unknown_code", src, mult < 0, "unit_mult", source_values=src["unit_mult"])
+    return mult.clip(lower=0)
 
 
 def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataFrame | None:
