@@ -13,7 +13,7 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.auth.accounts import ensure_admin
-from mmicd.baseline import ensure_seeded
+from mmicd.bootstrap import first_start
 from mmicd.config import LANGUAGES, get_settings
 from mmicd.i18n import t
 from mmicd.overview import KeyFigure, key_figures
@@ -36,7 +36,7 @@ def _store(url: str) -> Store:
 
 
 def store() -> Store:
-    """The configured store, migrated, and seeded with the baseline on first start."""
+    """The configured store, migrated; on first start, loaded by :func:`mmicd.bootstrap.first_start`."""
     settings = get_settings()
     s = _store(settings.database_url)
     if not st.session_state.get("_seeded"):
@@ -49,7 +49,7 @@ def store() -> Store:
                     def progress(done: int, total: int, what: str) -> None:
                         bar.progress(done / max(total, 1), text=what)
 
-                    ensure_seeded(s, progress=progress)
+                    first_start(s, progress=progress)
                     status.update(label=t("seed.done", lang), state="complete", expanded=False)
             ensure_admin(s)  # first start: the first admin (password from the environment or printed once)
         st.session_state["_seeded"] = True
