@@ -42,18 +42,22 @@ def age_table() -> pd.DataFrame:
     return out
 
 
+@cache
+def bounds() -> dict[str, tuple[int, int]]:
+    """Lower and upper year of every age code with bounds (open-ended: upper = OPEN_UPPER)."""
+    table = age_table().dropna(subset=["lower"])
+    return {c: (int(lo), int(up)) for c, lo, up in zip(table["code"], table["lower"], table["upper"], strict=True)}
+
+
 def age_range(selection: tuple[str, ...]) -> tuple[int, int]:
     """The year range [lower, upper] covered by the age codes of a selection."""
-    table = age_table()
-    rows = table.loc[list(selection)]
-    return int(rows["lower"].min()), int(rows["upper"].max())
+    b = bounds()
+    return min(b[c][0] for c in selection), max(b[c][1] for c in selection)
 
 
 def within(code: str, lower: int, upper: int) -> bool:
-    table = age_table()
-    if code not in table.index or pd.isna(table.at[code, "lower"]):
-        return False
-    return table.at[code, "lower"] >= lower and table.at[code, "upper"] <= upper
+    b = bounds().get(code)
+    return b is not None and b[0] >= lower and b[1] <= upper
 
 
 def _status_of(grouped: pd.DataFrame) -> np.ndarray:
@@ -160,6 +164,8 @@ def table(frame: pd.DataFrame, selection: dict[str, tuple[str, ...]], disaggrega
     Returns KEY + value + obs_status. ``derive=False`` keeps the published cells only (passthrough).
     """
     f = frame
+    if f.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in [*KEY, "value", "obs_status"]})
     for dim, values in selection.items():
         if dim != "age":
             f = f.loc[f[dim].isin(values)]

@@ -81,8 +81,6 @@ class Indicator(BaseModel):
             for dim, values in sel.items():
                 if dim not in SELECTABLE:
                     raise ValueError(f"{which}: unknown dimension '{dim}'")
-                if dim == "measure":  # a measure may precede its code (tests list the pending ones)
-                    continue
                 allowed = codes.codes(SELECTABLE[dim]) | {codes.TOTAL}
                 bad = [v for v in values if v not in allowed]
                 if bad:

@@ -177,6 +177,8 @@ def _finish(ind: Indicator, rows: pd.DataFrame, provenance: pd.DataFrame, cfg: E
         hidden = out["obs_status"] == "Q"
         out.loc[hidden, ["value", "se", "ci_lower", "ci_upper", "cv"]] = np.nan
     out["dataset_id"] = out["dataset_id"].astype("int64").astype("string")
+    for col in ("value", "se", "ci_lower", "ci_upper", "cv", "n_obs"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     return out[OUTPUT_COLUMNS]
 
 

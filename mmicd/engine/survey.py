@@ -12,12 +12,13 @@ person is its own PSU; without strata there is one stratum; both are reported as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from mmicd import codes
-from mmicd.engine.aggregate import OPEN_UPPER, age_range, age_table
+from mmicd.engine.aggregate import OPEN_UPPER, age_range, bounds
 from mmicd.engine.config import EngineConfig
 
 T, U = codes.TOTAL, codes.UNKNOWN
@@ -45,10 +46,10 @@ FINE = _fine_index()
 
 def _codes_of(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
     """Integer code of each value in ``vocabulary``; anything else is the unknown (last) code."""
-    cat = pd.Categorical(values.astype("string").fillna(U), categories=vocabulary)
-    out = np.asarray(cat.codes, dtype=np.int64)
-    out[out < 0] = len(vocabulary) - 1
-    return out
+    lookup = {code: i for i, code in enumerate(vocabulary)}
+    codes_, uniques = pd.factorize(values.astype("string").fillna(U))
+    mapped = np.array([lookup.get(u, len(vocabulary) - 1) for u in uniques], dtype=np.int64)
+    return mapped[codes_] if len(uniques) else np.zeros(len(values), dtype=np.int64)
 
 
 @dataclass
@@ -107,8 +108,13 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
 
 def selection_vector(selection: dict[str, tuple[str, ...]]) -> np.ndarray:
     """1.0 for the fine cells a selection keeps (age as a year range; unknown ages excluded)."""
+    return _selection_vector(tuple(sorted(selection.items()))).copy()
+
+
+@cache
+def _selection_vector(items: tuple) -> np.ndarray:
     keep = np.ones(N_FINE, dtype=bool)
-    for dim, values in selection.items():
+    for dim, values in items:
         if dim == "measure":
             continue
         if dim == "age":
@@ -120,10 +126,10 @@ def selection_vector(selection: dict[str, tuple[str, ...]]) -> np.ndarray:
 
 
 def _age_within(code: str, lower: int, upper: int) -> bool:
-    table = age_table()
     if code == U:
         return lower == 0 and upper == OPEN_UPPER
-    return table.at[code, "lower"] >= lower and table.at[code, "upper"] <= upper
+    lo, up = bounds()[code]
+    return lo >= lower and up <= upper
 
 
 def _output_codes(dim: str, disaggregated: bool, age_sel: tuple[int, int]) -> list[tuple[str, np.ndarray]]:
@@ -134,10 +140,9 @@ def _output_codes(dim: str, disaggregated: bool, age_sel: tuple[int, int]) -> li
     out = [(c, np.array([v == c for v in vocab])) for c in vocab]
     if dim == "age":
         lower, upper = age_sel
-        table = age_table()
+        bd = bounds()
         for b in BROAD:
-            members = np.array([v != U and table.at[v, "lower"] >= table.at[b, "lower"]
-                                and table.at[v, "upper"] <= table.at[b, "upper"] for v in vocab])
+            members = np.array([v != U and bd[v][0] >= bd[b][0] and bd[v][1] <= bd[b][1] for v in vocab])
             out.append((b, members))
         out = [(c, m) for c, m in out if c == U and (lower, upper) == (0, OPEN_UPPER)
                or c != U and _age_within(c, lower, upper)]
@@ -147,6 +152,12 @@ def _output_codes(dim: str, disaggregated: bool, age_sel: tuple[int, int]) -> li
 
 def output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
     """Every combination of output codes (totals included) and its 0/1 membership over fine cells."""
+    cells, members = _output_cells(tuple(disaggregations), tuple(age_sel))
+    return cells.copy(), members
+
+
+@cache
+def _output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
     per_dim = [_output_codes(d, d in disaggregations, age_sel) for d in ("sex", "age", "migrant_status")]
     rows, mats = [], []
     sex_i = np.arange(N_FINE) // (len(AGE_FINE) * len(MIGRANT) * len(LABOUR))

@@ -14,7 +14,7 @@ def lfs_microdata(n: int = 20_000, *, strata: int = 20, psus: int = 200, seed: i
     psu = rng.integers(0, psus, n)
     stratum = psu % strata
     psu_effect = rng.normal(0, 0.4, psus)[psu]
-    sex = np.where(rng.random(n) < 0.5, "F", "M")
+    sex = np.where(rng.random(n) < 0.5, "F", "M").astype(object)
     sex[rng.random(n) < 0.003] = "_U"
     age = np.minimum(rng.gamma(3.0, 11.0, n).astype(int), 95).astype(float)
     age[rng.random(n) < 0.002] = np.nan

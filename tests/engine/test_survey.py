@@ -1,0 +1,121 @@
+"""Survey estimates from microdata: equal to samplics (the oracle) to 1e-6 relative, and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.engine_oracle import oracle
+from mmicd.engine import EngineConfig, Microdata, catalogue, compute_frames
+from mmicd.engine.synthetic import lfs_microdata
+
+RAW = EngineConfig(suppress=False)
+LABOUR = ["wap", "lfpr", "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
+
+
+def engine(md: pd.DataFrame, indicators, cfg: EngineConfig = RAW) -> pd.DataFrame:
+    return compute_frames(None, [Microdata(1, "lfs", "Test LFS", "2022", md)], indicators=indicators, cfg=cfg).table
+
+
+@pytest.fixture(scope="module")
+def small_lfs() -> pd.DataFrame:
+    """3,000 generated records, 8 strata, 40 PSUs: samplics loops over domains, so keep it small."""
+    return lfs_microdata(3_000, strata=8, psus=40, seed=5)
+
+
+@pytest.mark.parametrize("design", [True, False], ids=["strata+psu", "no-design"])
+@pytest.mark.parametrize("indicator", LABOUR)
+def test_estimates_equal_the_oracle(small_lfs, indicator, design):
+    md = small_lfs if design else small_lfs.assign(stratum="", psu="")
+    ours = engine(md, [indicator])
+    ind = catalogue()[indicator]
+    expected = oracle(md, ind, design=design).dropna(subset=["value"])
+    merged = expected.merge(ours, on=["sex", "age", "migrant_status"], how="left", suffixes=("_o", ""))
+    assert len(merged) > 50 and merged["value"].notna().all(), merged.loc[merged["value"].isna()].head()
+    np.testing.assert_allclose(merged["value"], merged["value_o"], rtol=1e-6)
+    np.testing.assert_allclose(merged["se"], merged["se_o"], rtol=1e-6, atol=1e-9)
+    cv_oracle = merged["se_o"] / merged["value_o"].abs() * 100
+    ok = merged["value_o"].abs() > 0
+    np.testing.assert_allclose(merged.loc[ok, "cv"], cv_oracle[ok], rtol=1e-6)
+    # every cell the oracle estimates; the engine adds only empty combinations (no person: 0, n 0)
+    extra = ours.merge(expected, on=["sex", "age", "migrant_status"], how="left", indicator=True)
+    extra = extra.loc[extra["_merge"] == "left_only"]
+    assert (extra["n_obs"] == 0).all() and (extra["value_x"] == 0).all()
+
+
+def test_output_has_every_combination_and_intervals(lfs):
+    t = engine(lfs, ["lfpr"])
+    ages = set(t["age"])
+    assert {"Y15T19", "Y70T74", "Y_GE75", "Y15T24", "Y25T54", "Y55T64", "Y_GE65", "Y_GE15", "Y15T64", "_T"} <= ages
+    assert not ages & {"Y0T4", "Y10T14", "_U"}  # outside the working age
+    assert {"F", "M", "_T"} <= set(t["sex"]) and {"MS_MIGRANT", "MS_NOMIGRANT", "_T"} <= set(t["migrant_status"])
+    row = t.loc[(t["sex"] == "_T") & (t["age"] == "_T") & (t["migrant_status"] == "_T")].iloc[0]
+    assert row["ci_lower"] == pytest.approx(row["value"] - 1.959963984540054 * row["se"])
+    assert row["ci_upper"] == pytest.approx(row["value"] + 1.959963984540054 * row["se"])
+    assert row["n_obs"] == (pd.to_numeric(lfs["age"]) >= 15).sum() - (
+        (pd.to_numeric(lfs["age"]) >= 15) & (lfs["labour_status"] == "_U")).sum()
+    assert row["obs_status"] == "A" and row["source"] == "Test LFS" and row["edition"] == "2022"
+
+
+def test_reliability_flags_and_suppression(lfs):
+    cfg = EngineConfig()
+    t = engine(lfs, ["unemp_rate"], cfg)
+    raw = engine(lfs, ["unemp_rate"])
+    assert (raw["obs_status"] == "Q").any() and (raw["obs_status"] == "U").any()
+    flagged = raw.loc[raw["obs_status"] == "U"]
+    assert ((flagged["cv"] > 16.5) & (flagged["cv"] <= 33.3) & (flagged["n_obs"] >= 30)).all()
+    q = raw.loc[raw["obs_status"] == "Q"]
+    assert ((q["cv"] > 33.3) | (q["n_obs"] < 30)).all()
+    a = raw.loc[raw["obs_status"] == "A"]
+    assert ((a["cv"] <= 16.5) & (a["n_obs"] >= 30)).all()
+    hidden = t.loc[t["obs_status"] == "Q"]
+    assert len(hidden) == len(q) and hidden["value"].isna().all() and hidden["se"].isna().all()
+    assert hidden["n_obs"].notna().all()  # the row stays, marked
+    strict = engine(lfs, ["unemp_rate"], EngineConfig(suppress=False, cv_flag=1.0, cv_suppress=2.0, min_n=10))
+    assert (strict["obs_status"] == "Q").sum() > len(q)
+
+
+def test_missing_design_is_reported(lfs):
+    result = compute_frames(None, [Microdata(5, "lfs", "Test LFS", "2022", lfs.assign(psu=""))], indicators=["wap"])
+    assert any(i.level == "info" and "with-replacement" in i.message and i.file == "dataset #5"
+               for i in result.issues)
+
+
+# ---- properties (hypothesis) ----------------------------------------------------------------------
+small = st.integers(min_value=0, max_value=10_000)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=small, n=st.integers(min_value=200, max_value=1500))
+def test_shares_within_0_100_and_parts_sum_to_totals(seed, n):
+    md = lfs_microdata(n, strata=4, psus=16, seed=seed)
+    t = engine(md, ["lfpr", "unemp_rate", "migrant_share_employed", "wap"])
+    rates = t.loc[t["unit"] == "percent", "value"].dropna()
+    assert ((rates >= 0) & (rates <= 100 + 1e-9)).all()
+    wap = t.loc[t["indicator"] == "wap"].set_index(["sex", "age", "migrant_status"])["value"]
+    for ms in ("_T", "MS_MIGRANT"):
+        assert wap[("F", "_T", ms)] + wap[("M", "_T", ms)] + wap.get(("_U", "_T", ms), 0) == pytest.approx(
+            wap[("_T", "_T", ms)])
+    parts = sum(wap.get(("_T", a, "_T"), 0) for a in ["Y15T24", "Y25T54", "Y55T64", "Y_GE65"])
+    assert parts == pytest.approx(wap[("_T", "_T", "_T")])
+    ms_parts = sum(wap.get(("_T", "Y25T54", m), 0) for m in ("MS_MIGRANT", "MS_NOMIGRANT", "_U"))
+    assert ms_parts == pytest.approx(wap[("_T", "Y25T54", "_T")])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=small, factor=st.floats(min_value=1e-3, max_value=1e4))
+def test_invariant_to_row_order_and_rates_to_weight_scale(seed, factor):
+    md = lfs_microdata(800, strata=4, psus=16, seed=seed)
+    base = engine(md, LABOUR)
+    shuffled = engine(md.sample(frac=1.0, random_state=seed).reset_index(drop=True), LABOUR)
+    cols = ["value", "se", "n_obs"]
+    np.testing.assert_allclose(shuffled[cols].to_numpy(float), base[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+    scaled = engine(md.assign(weight=md["weight"] * factor), LABOUR)
+    rates = base["unit"] == "percent"
+    np.testing.assert_allclose(scaled.loc[rates, cols].to_numpy(float), base.loc[rates, cols].to_numpy(float),
+                               rtol=1e-7, atol=1e-9)
+    counts = ~rates
+    np.testing.assert_allclose(scaled.loc[counts, "value"], base.loc[counts, "value"] * factor, rtol=1e-9)
