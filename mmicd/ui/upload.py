@@ -22,7 +22,7 @@ from mmicd.auth import Action, PermissionDenied, User, require
 from mmicd.config import LANGUAGES
 from mmicd.i18n import format_number
 from mmicd.issues import Issue, IssuesError
-from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS, Form
+from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 
@@ -108,14 +108,6 @@ def combine(checks: list[FileCheck]):
                        issues=[i for c in checks for i in c.prep.issues])
 
 
-def canonical_columns(dataset) -> list[str]:
-    """The canonical columns the mapping editor offers for a prepared dataset."""
-    kind = dataset.meta.kind.value
-    base = KIND_COLUMNS.get(kind) or (MICRODATA_COLUMNS if dataset.form == Form.MICRODATA else OBS_COLUMNS)
-    mapped = list(dataset.mapping.columns) if dataset.mapping else []
-    return list(dict.fromkeys([*base, *mapped]))
-
-
 def signature(name: str, sha: str, kind: str, country: str | None, source: str, edition: str,
               mapping_yaml: str | None, lang: str) -> tuple:
     return (name, sha, kind, country, source.strip(), edition.strip(), mapping_yaml or "", lang)
@@ -195,6 +187,20 @@ def with_basis(prep, basis: str):
         for d in prep.datasets
     ]
     return Preparation(datasets=datasets, issues=prep.issues)
+
+
+def unique_files(files: list) -> tuple[list, list[str]]:
+    """The files with the same content dropped after the first (they would be stored twice)."""
+    seen: set[str] = set()
+    keep, dropped = [], []
+    for f in files:
+        sha = hashlib.sha256(f.getvalue()).hexdigest()
+        if sha in seen:
+            dropped.append(f.name)
+        else:
+            seen.add(sha)
+            keep.append(f)
+    return keep, dropped
 
 
 def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck]:
@@ -297,13 +303,13 @@ def previews(checks: list[FileCheck], lang: str) -> None:
     labels = [f"{c.name} · {d.sheet}" if d.sheet else c.name for c, d in datasets]
     for tab, (_c, d) in zip(st.tabs(labels), datasets, strict=True):
         with tab:
-            a, b, cc, e = st.columns(4)
+            a, b, cc = st.columns(3)
             a.metric(tr("upload.col.rows"), format_number(d.rows, lang), border=True)
             b.metric(tr("upload.col.countries"), format_number(len(d.countries), lang), border=True)
             cc.metric(tr("upload.col.years"), _span(d.years) or "–", border=True)
-            e.metric(tr("upload.col.layout"), d.layout, border=True)
             st.caption(tr("upload.preview.caption", n=PREVIEW_ROWS, kind=tr(f"kind.{d.meta.kind.value}"),
-                          source=plain(d.meta.source), edition=plain(d.meta.edition or "–")))
+                          layout=plain(d.layout), source=plain(d.meta.source),
+                          edition=plain(d.meta.edition or "–")))
             st.dataframe(d.frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
 
 
@@ -355,43 +361,91 @@ def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
                            icon=":material/rule:", key=f"upload_annot_{n}")
 
 
-def mapping_section(checks: list[FileCheck], lang: str) -> None:
+@dataclass
+class MappingTarget:
+    """What the mapping editor edits for one file: the headers as read and the current choice."""
+
+    check: FileCheck
+    sheet: str | None
+    layout: str
+    kind: str
+    source_columns: list[str]
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
+    header_row: int | None
+
+    @property
+    def canonical(self) -> list[str]:
+        base = KIND_COLUMNS.get(self.kind) or OBS_COLUMNS
+        return list(dict.fromkeys([*base, *self.columns]))
+
+
+def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
+    """Files whose columns can be mapped: every prepared table with headers, and files that gave no
+    table because required columns were not recognised (their headers are read again, from the
+    ingestion's own detection, so that the user can say which column is which)."""
+    from mmicd.ingest import KIND_ALIASES, MappingProfile, detect
+    from mmicd.io import open_book
+
+    targets = []
+    for c in checks:
+        for d in c.prep.datasets:
+            if d.source_columns:
+                m = d.mapping
+                targets.append(MappingTarget(c, d.sheet, d.layout, d.meta.kind.value, list(d.source_columns),
+                                             dict(m.columns) if m else {}, dict(m.values) if m else {},
+                                             m.header_row if m else None))
+        if c.prep.datasets:
+            continue
+        try:
+            mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
+            raws = detect(open_book(c.name, c.data, c.sha256), KIND_ALIASES.get(kind), mapping)
+        except Exception:  # unreadable: the issue list already says why
+            continue
+        for raw in raws[:1]:
+            if not raw.source_columns:
+                continue
+            chosen = KIND_ALIASES.get(kind)
+            stored_kind = chosen.value if chosen else (raw.kind or ("lfs" if raw.form == "microdata" else "census"))
+            targets.append(MappingTarget(c, raw.sheet, raw.layout, stored_kind, [str(h) for h in raw.source_columns],
+                                         dict(mapping.columns) if mapping else dict(raw.columns),
+                                         dict(mapping.values) if mapping else {}, raw.header_row))
+    return targets
+
+
+def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> None:
     """Per file: a selectbox of source columns for each canonical column, re-check, save/load YAML."""
     from mmicd.ingest import MappingProfile
 
-    editable = [(c, d) for c in checks for d in c.prep.datasets if d.source_columns]
-    failed = [c for c in checks if not c.prep.datasets]
-    if not editable and not failed:
+    targets = mapping_targets(checks, kind)
+    if not targets:
         return
-    with st.expander(tr("upload.mapping.title"), icon=":material/swap_horiz:"):
+    unmapped = any(not t.check.prep.datasets for t in targets)
+    with st.expander(tr("upload.mapping.title"), icon=":material/swap_horiz:", expanded=unmapped):
         st.caption(tr("upload.mapping.caption"))
-        options = [(c.name, c.sha256, n) for n, (c, _) in enumerate(editable)]
-        if not options:
-            st.info(tr("upload.mapping.nothing"))
-            return
-        chosen = st.selectbox(tr("upload.mapping.file"), options=range(len(options)), key="upload_map_file",
-                              format_func=lambda n: f"{editable[n][0].name} · {editable[n][1].sheet or ''}")
-        c, d = editable[chosen]
-        current = d.mapping.columns if d.mapping else {}
-        sources = list(d.source_columns)
-        if d.layout == "template":
+        chosen = st.selectbox(tr("upload.mapping.file"), options=range(len(targets)), key="upload_map_file",
+                              format_func={n: f"{t.check.name} · {t.sheet}" if t.sheet else t.check.name
+                                           for n, t in enumerate(targets)}.get)
+        target = targets[chosen]
+        c = target.check
+        sources = list(dict.fromkeys(target.source_columns))
+        if target.layout == "template":
             st.caption(tr("upload.mapping.template"))
         edited: dict[str, str] = {}
         none_label = tr("upload.mapping.none")
+        labels = {None: none_label, **{h: str(h) for h in sources}}
         cols = st.columns(3)
-        for j, canonical in enumerate(canonical_columns(d)):
-            pre = current.get(canonical)
+        for j, canonical in enumerate(target.canonical):
+            pre = target.columns.get(canonical)
             opts = [None, *sources]
             picked = cols[j % 3].selectbox(
-                canonical, options=opts, index=opts.index(pre) if pre in opts else 0,
-                format_func={None: none_label, **{s: str(s) for s in sources}}.get,
-                key=f"upload_map_{c.sha256[:12]}_{d.sheet}_{canonical}",
+                canonical, options=opts, index=opts.index(pre) if pre in opts else 0, format_func=labels.get,
+                key=f"upload_map_{c.sha256[:12]}_{target.sheet}_{canonical}",
             )
             if picked is not None:
                 edited[canonical] = picked
-        profile = MappingProfile(kind=d.meta.kind, columns=edited, values=d.mapping.values if d.mapping else {},
-                                 sheet=d.mapping.sheet if d.mapping and d.mapping.sheet else d.sheet,
-                                 header_row=d.mapping.header_row if d.mapping else None)
+        profile = MappingProfile(kind=target.kind, columns=edited, values=target.values, sheet=target.sheet,
+                                 header_row=target.header_row)
         left, mid, right = st.columns(3, vertical_alignment="bottom")
         if left.button(tr("upload.mapping.apply"), key="upload_map_apply", icon=":material/refresh:"):
             st.session_state.setdefault("_upload_mappings", {})[(c.name, c.sha256)] = profile.to_yaml()
@@ -508,6 +562,9 @@ def page(store: Store, user: User) -> None:
     if not files:
         st.info(tr("upload.empty"))
         return
+    files, duplicates = unique_files(files)
+    if duplicates:
+        st.info(tr("upload.duplicates", files=", ".join(duplicates)))
     try:
         checks = check_files(files, opts, store, lang)
     except Exception:  # prepare returns problems as issues; anything else is a bug, never a traceback
@@ -518,6 +575,6 @@ def page(store: Store, user: User) -> None:
     st.dataframe(summary_table(checks, lang), hide_index=True, width="stretch")
     issues_section(checks, lang)
     previews(checks, lang)
-    mapping_section(checks, lang)
+    mapping_section(checks, lang, opts.kind)
     diff_section(checks, lang)
     confirm_section(checks, store, user, lang, opts.basis)

@@ -159,3 +159,43 @@ def test_issues_frame_translates_and_keeps_user_text_as_text(app_env):
     diff = pd.DataFrame({"change": ["added", "added", "changed", "removed"]})
     assert diff_counts(diff) == {"added": 2, "changed": 1, "removed": 1}
     assert diff_counts(None) == {"added": 0, "changed": 0, "removed": 0}
+
+
+OWN_TABLE = ("Country;Year;Gender;Age group;Persons counted\n"
+             "Nepal;2021;Female;Total;15018538\nNepal;2021;Male;Total;14173462\nNepal;2021;Total;Total;29192000\n")
+
+
+def test_unrecognised_column_is_fixed_in_the_mapping_editor_and_saved_as_yaml(app_env):
+    """A national table whose value column has an unknown header: the page offers its headers, the
+    user picks the value column, the file is checked again and can be stored; the mapping is YAML."""
+    from mmicd.ingest import MappingProfile
+
+    at = open_upload_page()
+    at.get("file_uploader")[0].set_value([("own.csv", OWN_TABLE.encode(), "text/csv")])
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error, "the missing value column blocks storing"
+    value = at.selectbox(key=next(k for k in (s.key for s in at.selectbox) if k and k.endswith("_value")))
+    assert "Persons counted" in value.options
+    value.set_value("Persons counted")
+    button(at, "Check again with this mapping").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Every file can be stored: no problem found."]
+    preview = at.dataframe[1].value
+    assert preview.set_index("sex")["value"].to_dict() == {"F": 15018538, "M": 14173462, "_T": 29192000}
+    profile = MappingProfile.from_yaml(at.session_state["_upload_mappings"][("own.csv", _sha(OWN_TABLE))])
+    assert profile.columns["value"] == "Persons counted" and profile.columns["sex"] == "Gender"
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_same_file_twice_is_checked_once(app_env):
+    data = build_template("census", "en", census_rows())
+    at = open_upload_page()
+    at = upload(at, ("a.xlsx", data), ("copy-of-a.xlsx", data))
+    assert any("copy-of-a.xlsx" in i.value for i in at.info)
+    assert at.dataframe[0].value["File"].tolist() == ["a.xlsx"]
