@@ -117,6 +117,10 @@ def _from_microdata(ind: Indicator, ctx: Context, ratio: bool) -> list[pd.DataFr
                 counterpart_area=T, labour_status=T)
             if ratio:
                 frame = frame.loc[frame["denominator"] > 0]
+            else:  # an unknown-code cell nobody is in is not a combination worth a row
+                empty_unknown = (frame["n_obs"] == 0) & (frame[["sex", "age", "migrant_status"]] == codes.UNKNOWN).any(
+                    axis=1)
+                frame = frame.loc[~empty_unknown]
             out.append(survey.reliability(frame, ctx.cfg))
     return out
 
