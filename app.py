@@ -23,6 +23,8 @@ pages = [
             default=True),
     st.Page("pages/data_sources.py", title=ui.tr("nav.data_sources"), icon=":material/database:",
             url_path="data-sources"),
+    st.Page("pages/profile.py", title=ui.tr("nav.profile"), icon=":material/travel_explore:", url_path="profile"),
+    st.Page("pages/summary.py", title=ui.tr("nav.summary"), icon=":material/compare:", url_path="summary"),
 ]
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [

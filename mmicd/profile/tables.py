@@ -1,0 +1,38 @@
+"""Blocks as display tables: labels instead of codes, column names in the profile's language."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mmicd import codes
+from mmicd.charts import series_label
+from mmicd.i18n import t
+from mmicd.profile.model import Block
+
+LABELLED = {"sex": "sex", "migrant_status": "migrant_status", "age": "age"}
+
+
+def display(block: Block, lang: str) -> pd.DataFrame:
+    frame = block.frame().copy()
+    for col, listname in LABELLED.items():
+        if col in frame.columns:
+            frame[col] = frame[col].map(lambda c, ln=listname: codes.label(ln, c, lang) if isinstance(c, str) else c)
+    if "indicator" in frame.columns:
+        frame["indicator"] = frame["indicator"].map(lambda i: t(f"profile.indicator.{i}", lang))
+    if "series" in frame.columns:
+        frame["series"] = frame["series"].map(
+            lambda c: t(f"profile.series.{c}", lang) if c in ("REM_IN", "REM_OUT") else series_label(c, lang))
+    if "origin" in frame.columns:
+        frame["origin"] = frame["origin"].map(lambda o: t(f"profile.origin.{o}", lang))
+    return frame.rename(columns={c: t(f"profile.col.{c}", lang) for c in frame.columns})
+
+
+def sources_text(block_or_refs, lang: str) -> str:
+    refs = block_or_refs.sources if isinstance(block_or_refs, Block) else block_or_refs
+    items = []
+    for ref in refs:
+        flags = (t("profile.source_national", lang) if ref.national else "") + \
+                (t("profile.source_estimate", lang) if ref.estimate else "")
+        items.append(t("profile.source_item", lang, source=ref.source, edition=ref.edition or "–", id=ref.dataset_id,
+                       flags=flags))
+    return t("profile.sources", lang, sources="; ".join(dict.fromkeys(items))) if items else ""
