@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cache
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mmicd import DATA_DIR
 from mmicd.i18n import format_number, t
@@ -129,10 +129,15 @@ class Intervention(_Model):
     status: InterventionStatus
     illustrative: bool = False
 
+    @field_validator("sector")
+    @classmethod
+    def _known_sector(cls, value: str) -> str:
+        if value not in sector_codes():
+            raise ValueError(f"unknown sector '{value}' (known: {', '.join(sorted(sector_codes()))})")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Intervention:
-        if self.sector not in sector_codes():
-            raise ValueError(f"unknown sector '{self.sector}'")
         if self.end < self.start:
             raise ValueError("end date before start date")
         return self

@@ -286,15 +286,19 @@ def _report_values(report: Report) -> dict:
 
 
 def write_report(conn: Connection, report: Report, actor: str, *, lang: str = "en",
-                 acted_at: datetime | None = None) -> int:
-    """Insert or replace the report of an indicator for a period (refused while approved). Returns its id."""
+                 acted_at: datetime | None = None, acted_by: str | None = None) -> int:
+    """Insert or replace the report of an indicator for a period (refused while approved). Returns its id.
+
+    ``actor`` is who writes (audit trail); ``acted_by``/``acted_at`` (default: the actor, now) are stored
+    as who last acted on the report, e.g. the reviewer named in an imported workbook.
+    """
     row = conn.execute(select(me_indicators).where(me_indicators.c.id == report.indicator_id)).first()
     if row is None:
         raise MeError("me.error.unknown_indicator", f"no indicator '{report.indicator_id}'", id=report.indicator_id)
     errors = [i for i in check_report(report, _indicator(row, []), lang=lang) if i.level == "error"]
     if errors:
         raise IssuesError(errors)
-    values = _report_values(report) | {"acted_by": actor, "acted_at": acted_at or _now()}
+    values = _report_values(report) | {"acted_by": acted_by or actor, "acted_at": acted_at or _now()}
     existing = conn.execute(select(me_reports).where(
         me_reports.c.indicator_id == report.indicator_id, me_reports.c.period_start == report.period_start,
         me_reports.c.period_end == report.period_end)).first()

@@ -1,0 +1,307 @@
+"""Renderers of the joint M&E dashboard (pages ``me_dashboard`` and ``me_interventions``)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from mmicd import codes
+from mmicd.i18n import format_number, format_percent
+from mmicd.me import charts as me_charts
+from mmicd.me import views
+from mmicd.me.demo import ensure_demo
+from mmicd.me.model import GmgStage, Indicator, InterventionStatus, sector_name
+from mmicd.me.progress import (
+    STATUS_COLOURS,
+    STATUS_ORDER,
+    STATUS_SYMBOLS,
+    ProgressStatus,
+    format_date,
+    format_value,
+    period_rule_text,
+    rule_sentence,
+    status_label,
+)
+from mmicd.me.repository import Portfolio, load_portfolio
+from mmicd.store import Store
+from mmicd.ui import current_lang, tr
+
+_DEMO_LOCK = threading.Lock()
+TEXT_ON = {ProgressStatus.NO_DATA: "#000000", ProgressStatus.ON_TRACK: "#000000", ProgressStatus.AT_RISK: "#000000"}
+
+
+def today() -> date:
+    return date.today()
+
+
+def portfolio(store: Store, country: str) -> Portfolio:
+    """The country's portfolio; the illustrative demo is loaded first if the M&E tables are empty."""
+    if not st.session_state.get("_me_demo_checked"):
+        with _DEMO_LOCK:
+            ensure_demo(store)
+        st.session_state["_me_demo_checked"] = True
+    return load_portfolio(store, country)
+
+
+def status_text(status: str) -> str:
+    return f"{STATUS_SYMBOLS[ProgressStatus(status)]} {status_label(status, current_lang())}"
+
+
+def _style_status(value: str) -> str:
+    for status in ProgressStatus:
+        if value == status_text(status.value):
+            colour = STATUS_COLOURS[status]
+            text = TEXT_ON.get(status, "#FFFFFF")
+            return f"background-color: {colour}; color: {text}"
+    return ""
+
+
+def styled(frame: pd.DataFrame, status_column: str | None):
+    if status_column is None or status_column not in frame.columns:
+        return frame
+    return frame.style.map(_style_status, subset=[status_column])
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Excel downloads of exactly the table shown."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(tr("me.download.csv"), frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+                         mime="text/csv", key=f"{key}_csv", icon=":material/download:")
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name=name[:31])
+    right.download_button(tr("me.download.xlsx"), buffer.getvalue(), file_name=f"{name}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key}_xlsx", icon=":material/download:")
+
+
+def illustrative_banner(p: Portfolio) -> None:
+    if any(i.illustrative for i in p.interventions):
+        st.warning(tr("me.illustrative_banner"), icon=":material/science:")
+
+
+def filter_bar(p: Portfolio, key: str) -> views.Selection:
+    lang = current_lang()
+    opts = views.options(p)
+    cols = st.columns(5)
+    sectors = cols[0].multiselect(tr("me.filter.sector"), opts.sectors, format_func=lambda c: sector_name(c, lang),
+                                  key=f"{key}_sector", placeholder=tr("me.filter.all"))
+    leads = cols[1].multiselect(tr("me.filter.lead"), opts.leads, key=f"{key}_lead", placeholder=tr("me.filter.all"))
+    funders = cols[2].multiselect(tr("me.filter.funder"), opts.funders, key=f"{key}_funder",
+                                  placeholder=tr("me.filter.all"))
+    statuses = cols[3].multiselect(tr("me.filter.status"), opts.statuses, format_func=lambda s: tr(f"me.iv_status.{s}"),
+                                   key=f"{key}_status", placeholder=tr("me.filter.all"))
+    sdgs = cols[4].multiselect(tr("me.filter.sdg"), opts.sdg_targets, key=f"{key}_sdg", placeholder=tr("me.filter.all"))
+    return views.Selection(tuple(sectors), tuple(leads), tuple(funders), tuple(statuses), tuple(sdgs))
+
+
+def rule() -> None:
+    st.caption(tr("me.rule_label") + " " + rule_sentence(current_lang()))
+
+
+def _indicator_frame(table: pd.DataFrame) -> pd.DataFrame:
+    lang = current_lang()
+    units = table["unit"].tolist()
+    return pd.DataFrame({
+        tr("me.col.status"): [status_text(s) for s in table["status"]],
+        tr("me.col.indicator"): table["indicator"],
+        tr("me.col.explanation"): table["explanation"],
+        tr("me.col.intervention"): table["intervention"],
+        tr("me.col.level"): [tr(f"me.level.{v}") for v in table["level"]],
+        tr("me.col.baseline"): [format_value(v, u, lang) for v, u in zip(table["baseline"], units, strict=True)],
+        tr("me.col.current"): [format_value(v, u, lang) for v, u in zip(table["current"], units, strict=True)],
+        tr("me.col.end_target"): [format_value(v, u, lang) for v, u in zip(table["end_target"], units, strict=True)],
+        tr("me.col.linked"): [tr("me.linked_to", indicator=v) if v else "" for v in table["linked_to"]],
+    })
+
+
+def wide_columns(frame: pd.DataFrame, *keys: str) -> dict:
+    """Column settings giving the long text columns room."""
+    return {tr(k): st.column_config.TextColumn(width="large") for k in keys if tr(k) in frame.columns}
+
+
+# ---- tabs of the dashboard ----------------------------------------------------------------------
+def overview_tab(p: Portfolio, as_of: date) -> None:
+    lang = current_lang()
+    table = views.status_table(p, as_of, lang)
+    counts = views.status_counts(table)
+    planned = sum(i.budget_planned for i in p.interventions)
+    disbursed = sum(i.budget_disbursed for i in p.interventions)
+    currencies = sorted({i.currency for i in p.interventions})
+    cols = st.columns(4)
+    cols[0].metric(tr("me.kpi.interventions"), format_number(len(p.interventions), lang), border=True)
+    cols[1].metric(tr("me.kpi.indicators"), format_number(len(p.indicators), lang), border=True)
+    cols[2].metric(tr("me.kpi.planned", currency="/".join(currencies)), format_number(planned, lang), border=True)
+    cols[3].metric(tr("me.kpi.disbursed"), format_percent(disbursed / planned * 100 if planned else None, lang),
+                   border=True, help=tr("me.kpi.disbursed_help"))
+    st.markdown(" · ".join(f"{status_text(s.value)}: **{counts[s.value]}**" for s in STATUS_ORDER))
+
+    st.subheader(tr("me.matrix.title"))
+    st.caption(tr("me.matrix.caption"))
+    st.plotly_chart(me_charts.status_matrix(table, lang), width="stretch", key="me_matrix",
+                    config={"displaylogo": False})
+    shown = _indicator_frame(table)
+    st.dataframe(styled(shown, tr("me.col.status")), hide_index=True, width="stretch",
+                 column_config=wide_columns(shown, "me.col.indicator", "me.col.explanation"))
+    downloads(shown, "me-indicator-status", "me_dl_status")
+
+    st.subheader(tr("me.budget.title"))
+    left, right = st.columns([1, 2])
+    with left:
+        st.plotly_chart(me_charts.status_donut(counts, lang), width="stretch", key="me_donut",
+                        config={"displaylogo": False})
+    dimension = right.radio(tr("me.budget.by"), ["status", "sector", "lead", "funder"], horizontal=True,
+                            format_func=lambda d: tr(f"me.dimension.{d}"), key="me_budget_dim")
+    frame = views.by_dimension(p, dimension, lang)
+    labels = {s.value: tr(f"me.iv_status.{s.value}") for s in InterventionStatus} if dimension == "status" else {}
+    with right:
+        st.plotly_chart(me_charts.budget_bars(frame, lang, labels), width="stretch", key="me_budget",
+                        config={"displaylogo": False})
+    if dimension == "funder":
+        st.caption(tr("me.budget.funder_note"))
+    table_b = pd.DataFrame({
+        tr(f"me.dimension.{dimension}"): [labels.get(k, k) for k in frame["key"]],
+        tr("me.col.currency"): frame["currency"],
+        tr("me.kpi.interventions"): frame["interventions"],
+        tr("me.budget.planned"): frame["planned"],
+        tr("me.budget.disbursed"): frame["disbursed"],
+        tr("me.budget.disbursed_pct"): frame["disbursed_pct"],
+    })
+    formatted = table_b.copy()
+    for key in ("me.budget.planned", "me.budget.disbursed"):
+        formatted[tr(key)] = [format_number(v, lang) for v in table_b[tr(key)]]
+    formatted[tr("me.budget.disbursed_pct")] = [format_percent(v, lang) for v in table_b[tr("me.budget.disbursed_pct")]]
+    st.dataframe(formatted, hide_index=True, width="stretch")
+    downloads(table_b, f"me-budget-by-{dimension}", "me_dl_budget")
+
+
+def timeline_tab(p: Portfolio, as_of: date) -> None:
+    lang = current_lang()
+    rows = []
+    for ind in p.indicators:
+        iv = p.intervention(ind.intervention_id)
+        for m in ind.path():
+            rows.append({"intervention": iv.title, "indicator": ind.name, "due": m.due,
+                         "target_text": format_value(m.target, ind.unit, lang)})
+    milestones = pd.DataFrame(rows, columns=["intervention", "indicator", "due", "target_text"])
+    ivs = sorted(p.interventions, key=lambda i: (i.start, i.id))
+    labels = {s.value: tr(f"me.iv_status.{s.value}") for s in InterventionStatus}
+    st.caption(tr("me.timeline.caption", today=format_date(as_of, lang)))
+    st.plotly_chart(me_charts.gantt(ivs, milestones, as_of, lang, labels), width="stretch", key="me_gantt",
+                    config={"displaylogo": False})
+    shown = pd.DataFrame({
+        tr("me.col.intervention"): [i.title for i in ivs],
+        tr("me.col.lead"): [i.lead for i in ivs],
+        tr("me.col.start"): [i.start.isoformat() for i in ivs],
+        tr("me.col.end"): [i.end.isoformat() for i in ivs],
+        tr("me.col.iv_status"): [labels[str(i.status)] for i in ivs],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    downloads(shown, "me-timeline", "me_dl_timeline")
+
+
+def trajectory_tab(p: Portfolio, as_of: date) -> None:
+    lang = current_lang()
+    if not p.indicators:
+        st.info(tr("me.empty_selection"))
+        return
+    table = views.status_table(p, as_of, lang).set_index("indicator_id")
+    ids = [i.id for i in p.indicators]
+    chosen = st.selectbox(tr("me.trajectory.choose"), ids, key="me_traj_indicator",
+                          format_func=lambda i: f"{table.at[i, 'intervention']} · {table.at[i, 'indicator']}")
+    ind = p.indicator(chosen)
+    show_indicator_status(ind, table.at[chosen, "status"], table.at[chosen, "explanation"])
+    points = views.trajectory(ind, p.reports)
+    st.plotly_chart(me_charts.trajectory_chart(ind, points, lang), width="stretch", key="me_traj_chart",
+                    config={"displaylogo": False})
+    if ind.link is not None:
+        st.caption(tr("me.trajectory.linked_note", indicator=ind.link.indicator))
+    shown = pd.DataFrame({
+        tr("me.col.date"): points["date"].dt.date.astype(str),
+        tr("me.col.series"): [tr(f"me.series.{s}") for s in points["series"]],
+        tr("me.col.value"): [format_value(v, ind.unit, lang) for v in points["value"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    downloads(shown, f"me-trajectory-{ind.id}", "me_dl_traj")
+
+
+def show_indicator_status(ind: Indicator, status: str, explanation: str) -> None:
+    st.markdown(f"**{status_text(status)}** — {explanation}")
+    st.caption(period_rule_text(ind.period_rule, current_lang()))
+
+
+def sex_tab(p: Portfolio) -> None:
+    lang = current_lang()
+    rows = views.results_by_sex(p, lang)
+    if rows.empty:
+        st.info(tr("me.sex.empty"))
+        return
+    st.caption(tr("me.sex.caption"))
+    sex_labels = {c: codes.label("sex", c, lang) for c in ("F", "M", "_T")}
+    for unit in ("number", "percentage"):
+        part = rows.loc[rows["unit"] == unit]
+        if part.empty:
+            continue
+        st.markdown(f"**{tr(f'me.unit.{unit}_plural')}**")
+        st.plotly_chart(me_charts.sex_bars(part, lang, sex_labels, unit), width="stretch", key=f"me_sex_{unit}",
+                        config={"displaylogo": False})
+    wide = rows.pivot_table(index=["indicator_id", "indicator", "unit"], columns="sex", values="value",
+                            aggfunc="first").reset_index()
+    shares = views.female_share(rows).set_index("indicator_id")["female_share"]
+    shown = pd.DataFrame({
+        tr("me.col.indicator"): wide["indicator"],
+        sex_labels["F"]: [format_value(v, u, lang) for v, u in zip(wide.get("F"), wide["unit"], strict=True)],
+        sex_labels["M"]: [format_value(v, u, lang) for v, u in zip(wide.get("M"), wide["unit"], strict=True)],
+        sex_labels["_T"]: [format_value(v, u, lang) for v, u in zip(wide.get("_T"), wide["unit"], strict=True)],
+        tr("me.sex.female_share"): [format_percent(shares.get(i), lang) if i in shares.index else "–"
+                                    for i in wide["indicator_id"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    downloads(shown, "me-results-by-sex", "me_dl_sex")
+
+
+def alerts_tab(p: Portfolio, as_of: date) -> None:
+    lang = current_lang()
+    frame = views.alerts(p, as_of, lang)
+    counts = frame["alert"].value_counts().to_dict()
+    cols = st.columns(4)
+    for col, kind in zip(cols, ("off_track", "overdue", "no_data", "ending_soon"), strict=True):
+        col.metric(tr(f"me.alert.{kind}"), format_number(counts.get(kind, 0), lang), border=True)
+    if frame.empty:
+        st.success(tr("me.alert.none"))
+        return
+    detail = [format_date(date.fromisoformat(d), lang) if k == "ending_soon" else d
+              for k, d in zip(frame["alert"], frame["detail"], strict=True)]
+    shown = pd.DataFrame({
+        tr("me.col.alert"): [tr(f"me.alert.{k}") for k in frame["alert"]],
+        tr("me.col.explanation"): [tr("me.alert.ends_on", date=d) if k == "ending_soon" else d
+                                   for k, d in zip(frame["alert"], detail, strict=True)],
+        tr("me.col.indicator"): frame["indicator"],
+        tr("me.col.intervention"): frame["intervention"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config=wide_columns(shown, "me.col.explanation"))
+    downloads(shown, "me-alerts", "me_dl_alerts")
+
+
+def stages_tab(p: Portfolio, country: str) -> None:
+    lang = current_lang()
+    stages = views.stage_table(p, country)
+    st.caption(tr("me.stages.caption"))
+    st.plotly_chart(me_charts.stage_chart(stages, lang), width="stretch", key="me_stages_chart",
+                    config={"displaylogo": False, "staticPlot": True})
+    shown = pd.DataFrame({
+        tr("me.col.stage"): [f"{k + 1}. {tr(f'me.stage.{s}')}" for k, s in enumerate(stages["stage"])],
+        tr("me.col.stage_status"): [tr(f"me.stage_status.{s}") for s in stages["status"]],
+        tr("me.col.start"): [format_date(d, lang) if d else "–" for d in stages["start"]],
+        tr("me.col.end"): [format_date(d, lang) if d else "–" for d in stages["end"]],
+        tr("me.col.evidence"): stages["evidence"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    downloads(shown, "me-gmg-stages", "me_dl_stages")
+    ivs = pd.Series([str(i.gmg_stage) for i in p.interventions]).value_counts()
+    st.caption(tr("me.stages.interventions") + " " + " · ".join(
+        f"{tr(f'me.stage.{s.value}')}: {int(ivs.get(s.value, 0))}" for s in GmgStage))

@@ -1,0 +1,38 @@
+"""Joint M&E dashboard: portfolio overview, timeline, trajectories, results by sex, alerts, GMG stages."""
+
+import streamlit as st
+
+from mmicd import codes
+from mmicd.me.views import select
+from mmicd.ui import filters, me, store, tr
+
+f = filters()
+as_of = me.today()
+st.title(tr("me.title", area=codes.area_name(f.country, f.lang)))
+portfolio = me.portfolio(store(), f.country)
+if not portfolio.interventions:
+    st.info(tr("me.empty_country", area=codes.area_name(f.country, f.lang)))
+    st.stop()
+me.illustrative_banner(portfolio)
+shown = select(portfolio, me.filter_bar(portfolio, key="me_dash"))
+me.rule()
+if not shown.interventions:
+    st.info(tr("me.empty_selection"))
+    st.stop()
+
+overview, timeline, trajectory, by_sex, alerts, stages = st.tabs([
+    tr("me.tab.overview"), tr("me.tab.timeline"), tr("me.tab.trajectory"), tr("me.tab.sex"), tr("me.tab.alerts"),
+    tr("me.tab.stages"),
+])
+with overview:
+    me.overview_tab(shown, as_of)
+with timeline:
+    me.timeline_tab(shown, as_of)
+with trajectory:
+    me.trajectory_tab(shown, as_of)
+with by_sex:
+    me.sex_tab(shown)
+with alerts:
+    me.alerts_tab(shown, as_of)
+with stages:
+    me.stages_tab(portfolio, f.country)
