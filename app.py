@@ -25,6 +25,7 @@ pages = [
             url_path="data-sources"),
     st.Page("pages/profile.py", title=ui.tr("nav.profile"), icon=":material/travel_explore:", url_path="profile"),
     st.Page("pages/summary.py", title=ui.tr("nav.summary"), icon=":material/compare:", url_path="summary"),
+    st.Page("pages/me_dashboard.py", title=ui.tr("nav.me_dashboard"), icon=":material/monitoring:", url_path="me"),
 ]
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [
