@@ -89,7 +89,7 @@ def issues_frame(issues: list[Issue], lang: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["level", tr("upload.col.level"), tr("upload.col.file"),
                                         tr("upload.col.sheet"), tr("upload.col.row"), tr("upload.col.column"),
                                         tr("upload.col.value"), tr("upload.col.message")])
-    frame[tr("upload.col.row")] = frame[tr("upload.col.row")].astype("Int64")
+    frame[tr("upload.col.row")] = frame[tr("upload.col.row")].astype("Int64")  # numeric: sorts as numbers
     return frame
 
 
@@ -420,6 +420,7 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
     targets = mapping_targets(checks, kind)
     if not targets:
         return
+    targets.sort(key=lambda t: bool(t.check.prep.datasets))  # files that gave no table first
     unmapped = any(not t.check.prep.datasets for t in targets)
     with st.expander(tr("upload.mapping.title"), icon=":material/swap_horiz:", expanded=unmapped):
         st.caption(tr("upload.mapping.caption"))
