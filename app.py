@@ -26,6 +26,8 @@ pages = [
     st.Page("pages/profile.py", title=ui.tr("nav.profile"), icon=":material/travel_explore:", url_path="profile"),
     st.Page("pages/summary.py", title=ui.tr("nav.summary"), icon=":material/compare:", url_path="summary"),
     st.Page("pages/me_dashboard.py", title=ui.tr("nav.me_dashboard"), icon=":material/monitoring:", url_path="me"),
+    st.Page("pages/me_interventions.py", title=ui.tr("nav.me_interventions"), icon=":material/assignment:",
+            url_path="interventions"),
 ]
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [

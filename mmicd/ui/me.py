@@ -305,3 +305,193 @@ def stages_tab(p: Portfolio, country: str) -> None:
     ivs = pd.Series([str(i.gmg_stage) for i in p.interventions]).value_counts()
     st.caption(tr("me.stages.interventions") + " " + " · ".join(
         f"{tr(f'me.stage.{s.value}')}: {int(ivs.get(s.value, 0))}" for s in GmgStage))
+
+
+# ---- interventions page ------------------------------------------------------------------------
+def register(p: Portfolio, as_of: date) -> None:
+    """The register of interventions, with the statuses of their indicators."""
+    lang = current_lang()
+    table = views.status_table(p, as_of, lang)
+    summary = table.groupby("intervention_id")["status"].apply(list).to_dict() if not table.empty else {}
+
+    def statuses(iv_id: str) -> str:
+        found = summary.get(iv_id, [])
+        return "  ".join(f"{STATUS_SYMBOLS[s]} {found.count(s.value)}" for s in STATUS_ORDER if s.value in found)
+
+    ivs = sorted(p.interventions, key=lambda i: i.id)
+    shown = pd.DataFrame({
+        tr("me.xl.col.id"): [i.id for i in ivs],
+        tr("me.col.intervention"): [i.title for i in ivs],
+        tr("me.filter.sector"): [sector_name(i.sector, lang) for i in ivs],
+        tr("me.col.lead"): [i.lead for i in ivs],
+        tr("me.filter.funder"): ["; ".join(i.funders) for i in ivs],
+        tr("me.col.iv_status"): [tr(f"me.iv_status.{i.status}") for i in ivs],
+        tr("me.col.start"): [i.start.isoformat() for i in ivs],
+        tr("me.col.end"): [i.end.isoformat() for i in ivs],
+        tr("me.budget.planned"): [format_number(i.budget_planned, lang) + f" {i.currency}" for i in ivs],
+        tr("me.budget.disbursed"): [format_number(i.budget_disbursed, lang) + f" {i.currency}" for i in ivs],
+        tr("me.register.indicator_statuses"): [statuses(i.id) for i in ivs],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config=wide_columns(shown, "me.col.intervention"))
+    downloads(shown, "me-interventions", "me_dl_register")
+
+
+def detail(p: Portfolio, as_of: date) -> None:
+    """One intervention: its fields, results framework with statuses, reports and target changes."""
+    lang = current_lang()
+    ivs = sorted(p.interventions, key=lambda i: i.id)
+    chosen = st.selectbox(tr("me.detail.choose"), [i.id for i in ivs], key="me_detail_iv",
+                          format_func=lambda i: f"{i} · {p.intervention(i).title}")
+    iv = p.intervention(chosen)
+    st.subheader(iv.title)
+    if iv.illustrative:
+        st.caption(tr("me.detail.illustrative"))
+    fields = {
+        tr("me.xl.col.description"): iv.description,
+        tr("me.filter.sector"): sector_name(iv.sector, lang),
+        tr("me.col.lead"): iv.lead,
+        tr("me.xl.col.partners"): "; ".join(iv.partners),
+        tr("me.xl.col.funders"): "; ".join(iv.funders),
+        tr("me.xl.col.ndp_goal"): iv.ndp_goal,
+        tr("me.xl.col.sdg_targets"): "; ".join(iv.sdg_targets),
+        tr("me.xl.col.gmg_stage"): tr(f"me.stage.{iv.gmg_stage}"),
+        tr("me.xl.col.geographic_scope"): iv.geographic_scope,
+        tr("me.col.start"): format_date(iv.start, lang),
+        tr("me.col.end"): format_date(iv.end, lang),
+        tr("me.budget.planned"): f"{format_number(iv.budget_planned, lang)} {iv.currency}",
+        tr("me.budget.disbursed"): f"{format_number(iv.budget_disbursed, lang)} {iv.currency}",
+        tr("me.col.iv_status"): tr(f"me.iv_status.{iv.status}"),
+    }
+    st.table(pd.DataFrame({tr("me.detail.field"): list(fields), tr("me.col.value"): list(fields.values())}))
+
+    st.markdown(f"**{tr('me.detail.framework')}**")
+    table = views.status_table(Portfolio([iv], p.indicators_of(iv.id), p.reports), as_of, lang)
+    for ind, row in zip(p.indicators_of(iv.id), table.itertuples(), strict=True):
+        with st.container(border=True):
+            st.markdown(f"**{tr(f'me.level.{ind.level}')} · {ind.name}**")
+            show_indicator_status(ind, row.status, row.explanation)
+            facts = [
+                tr("me.detail.baseline", value=format_value(ind.baseline_value, ind.unit, lang),
+                   date=format_date(ind.baseline_date, lang)),
+                tr("me.detail.end_target", value=format_value(ind.end_target, ind.unit, lang),
+                   date=format_date(ind.end_date, lang)),
+                tr("me.detail.milestones", list=", ".join(
+                    f"{format_value(m.target, ind.unit, lang)} ({format_date(m.due, lang)})" for m in ind.milestones)
+                   or "–"),
+                tr("me.detail.source", source=ind.data_source or "–", frequency=tr(f"me.frequency.{ind.frequency}"),
+                   responsible=ind.responsible or "–"),
+            ]
+            if ind.link is not None:
+                selection = ", ".join(f"{k}={v}" for k, v in ind.link.selection.items())
+                facts.append(tr("me.linked_to", indicator=ind.link.indicator) + (f" ({selection})" if selection
+                                                                                  else ""))
+            st.caption(" · ".join(facts))
+            reports = p.reports_of(ind.id)
+            if reports:
+                st.dataframe(reports_frame(reports, ind), hide_index=True, width="stretch")
+    history = [c for c in p.changes if p.indicator(c.indicator_id) and p.indicator(c.indicator_id).intervention_id
+               == iv.id]
+    st.markdown(f"**{tr('me.detail.changes')}**")
+    if not history:
+        st.caption(tr("me.detail.no_changes"))
+    else:
+        st.dataframe(pd.DataFrame({
+            tr("me.col.indicator"): [c.indicator_id for c in history],
+            tr("me.detail.changed_field"): [c.field for c in history],
+            tr("me.detail.old"): [str(c.old) for c in history],
+            tr("me.detail.new"): [str(c.new) for c in history],
+            tr("me.detail.reason"): [c.reason for c in history],
+            tr("me.detail.who"): [c.actor for c in history],
+            tr("me.detail.when"): [c.at.strftime("%Y-%m-%d %H:%M") for c in history],
+        }), hide_index=True, width="stretch")
+
+
+def reports_frame(reports: list, ind: Indicator) -> pd.DataFrame:
+    lang = current_lang()
+    sexes = ("F", "M", "_U")
+    data = {
+        tr("me.xl.col.period_start"): [r.period_start.isoformat() for r in reports],
+        tr("me.xl.col.period_end"): [r.period_end.isoformat() for r in reports],
+        tr("me.col.value"): [format_value(r.total(ind.unit), ind.unit, lang) for r in reports],
+    }
+    for sex in sexes:
+        values = []
+        for r in reports:
+            part = next((b for b in r.breakdown if b.sex == sex and b.age == "_T"), None)
+            if part is None:
+                values.append("")
+            elif ind.unit == "percentage":
+                values.append(format_value(part.numerator / part.denominator * 100 if part.denominator else None,
+                                           ind.unit, lang))
+            else:
+                values.append(format_value(part.value, ind.unit, lang))
+        if any(values):
+            data[codes.label("sex", sex, lang)] = values
+    data[tr("me.xl.col.state")] = [tr(f"me.report_state.{r.state}") for r in reports]
+    data[tr("me.xl.col.acted_by")] = [r.acted_by for r in reports]
+    data[tr("me.xl.col.acted_at")] = [r.acted_at.strftime("%Y-%m-%d") if r.acted_at else "" for r in reports]
+    data[tr("me.xl.col.comment")] = [r.comment for r in reports]
+    data[tr("me.xl.col.justification")] = [r.justification for r in reports]
+    return pd.DataFrame(data)
+
+
+def exports(p: Portfolio, country: str) -> None:
+    """Full Excel export (the template layout), the empty template, and the IATI 2.03 XML."""
+    from mmicd.me.iati import iati_xml
+    from mmicd.me.workbook import export_workbook
+
+    lang = current_lang()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    cols = st.columns(3)
+    cols[0].download_button(tr("me.export.xlsx"), export_workbook(p, lang), file_name=f"me-portfolio-{country}.xlsx",
+                            mime=xlsx, key="me_export_xlsx", icon=":material/table:")
+    cols[1].download_button(tr("me.export.template"), export_workbook(Portfolio(), lang),
+                            file_name=f"me-template-{lang}.xlsx", mime=xlsx, key="me_export_template",
+                            icon=":material/draft:")
+    cols[2].download_button(tr("me.export.iati"), iati_xml(p, lang=lang), file_name=f"me-iati-{country}.xml",
+                            mime="application/xml", key="me_export_iati", icon=":material/code:")
+    st.caption(tr("me.export.caption"))
+
+
+def issues_frame(issues: list) -> pd.DataFrame:
+    return pd.DataFrame({
+        tr("me.issue.level"): [tr(f"me.issue.level.{i.level}") for i in issues],
+        tr("me.issue.sheet"): [i.sheet or "" for i in issues],
+        tr("me.issue.row"): [str(i.row) if i.row else "" for i in issues],
+        tr("me.issue.column"): [i.column or "" for i in issues],
+        tr("me.issue.value"): [i.value or "" for i in issues],
+        tr("me.issue.message"): [i.message for i in issues],
+    })
+
+
+def importer(store: Store, user) -> None:
+    """Upload a filled template: dry run with every problem listed, then store it in one transaction."""
+    from mmicd.auth import Action, can, require
+    from mmicd.me.workbook import import_workbook
+
+    if not can(user, Action.EDIT_TARGETS):
+        st.caption(tr("me.import.need_role"))
+        return
+    upload = st.file_uploader(tr("me.import.upload"), type=["xlsx"], key="me_import_file")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    lang = current_lang()
+    check = import_workbook(store, data, actor=user.label, lang=lang, file=upload.name, dry_run=True)
+    errors = [i for i in check.issues if i.level == "error"]
+    st.markdown(tr("me.import.counts", **{k: format_number(v, lang) for k, v in check.counts.items()}))
+    if check.issues:
+        st.dataframe(issues_frame(check.issues), hide_index=True, width="stretch",
+                     column_config=wide_columns(issues_frame(check.issues[:1]), "me.issue.message"))
+    if errors:
+        st.error(tr("me.import.refused", n=format_number(len(errors), lang)))
+        return
+    if st.button(tr("me.import.store"), type="primary", key="me_import_store"):
+        require(user, Action.EDIT_TARGETS)
+        done = import_workbook(store, data, actor=user.label, lang=lang, file=upload.name, dry_run=False)
+        if done.stored:
+            st.success(tr("me.import.stored"))
+        else:
+            st.error(tr("me.import.refused", n=format_number(len(done.issues), lang)))
+            st.dataframe(issues_frame(done.issues), hide_index=True, width="stretch")
