@@ -91,9 +91,11 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
     n_strata = len(h_uniques)
     counts = np.bincount(fine, minlength=N_FINE).astype(float)
     if has_psu:
-        p_codes, p_uniques = pd.factorize(pd.MultiIndex.from_arrays([h_codes, psu.to_numpy()]), sort=True)
-        n_p = len(p_uniques)
-        stratum_of = np.asarray(p_uniques.get_level_values(0), dtype=np.int64)
+        raw_psu, psu_uniques = pd.factorize(psu)
+        pairs = h_codes.astype(np.int64) * max(len(psu_uniques), 1) + raw_psu
+        uniq, p_codes = np.unique(pairs, return_inverse=True)  # PSUs are nested in strata
+        n_p = len(uniq)
+        stratum_of = uniq // max(len(psu_uniques), 1)
         wsum = np.bincount(fine * n_p + p_codes, weights=w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
         wsq = None
         n_psu = np.bincount(stratum_of, minlength=n_strata)
