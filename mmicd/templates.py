@@ -290,6 +290,8 @@ def _write_instructions(ws, kind: str, lang: str, columns: list[str], notes: str
 
 
 def _allowed(kind: str, col: str, coded: set[str], lang: str) -> str:
+    if col == "unit_mult":
+        return t("upload.tpl.allowed_unit_mult", lang)
     if col in coded:
         return t("upload.tpl.allowed_codes", lang, sheet=CODES_SHEET)
     if col == "time_period":

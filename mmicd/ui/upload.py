@@ -330,7 +330,7 @@ def issues_section(checks: list[FileCheck], lang: str) -> None:
                                    key="upload_f_file")
     sheets = sorted(table[sheet_col].unique())
     chosen_sheets = three.multiselect(tr("upload.issues.filter_sheet"), options=sheets, default=sheets,
-                                      key="upload_f_sheet")
+                                      format_func={s: s or "–" for s in sheets}.get, key="upload_f_sheet")
     shown = table[table["level"].isin(chosen_levels) & table[file_col].isin(chosen_files)
                   & table[sheet_col].isin(chosen_sheets)].drop(columns="level")
     st.caption(tr("upload.issues.count", shown=format_number(len(shown), lang), total=format_number(len(table), lang)))
