@@ -160,11 +160,11 @@ def stage_chart(stages: pd.DataFrame, lang: str) -> go.Figure:
         fill, ink = fills[row.status]
         fig.add_shape(type="rect", x0=k + 0.04, x1=k + 0.96, y0=0, y1=1, fillcolor=fill,
                       line={"color": "#FFFFFF", "width": 0})
-        fig.add_annotation(x=k + 0.5, y=0.5, showarrow=False, font={"size": 13, "color": ink},
-                           text=f"<b>{k + 1}. {t(f'me.stage.{row.stage}', lang)}</b><br>"
+        fig.add_annotation(x=k + 0.5, y=0.5, showarrow=False, font={"size": 12, "color": ink},
+                           text=f"<b>{k + 1}</b><br><b>{t(f'me.stage.{row.stage}', lang)}</b><br>"
                                 f"{t(f'me.stage_status.{row.status}', lang)}")
     fig.update_xaxes(visible=False, range=[0, len(stages)], fixedrange=True)
     fig.update_yaxes(visible=False, range=[0, 1], fixedrange=True)
-    fig.update_layout(height=110, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(height=120, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="rgba(0,0,0,0)",
                       paper_bgcolor="rgba(0,0,0,0)")
     return fig

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import codes
+from mmicd.bootstrap import demo_enabled
 from mmicd.i18n import format_number, format_percent
 from mmicd.me import charts as me_charts
 from mmicd.me import views
@@ -39,10 +40,12 @@ def today() -> date:
 
 
 def portfolio(store: Store, country: str) -> Portfolio:
-    """The country's portfolio; the illustrative demo is loaded first if the M&E tables are empty."""
+    """The country's portfolio. A store created before the M&E tables existed gets the illustrative demo
+    here, when its M&E tables are empty (unless ``MMICD_DEMO=0``); a new store gets it at first start."""
     if not st.session_state.get("_me_demo_checked"):
-        with _DEMO_LOCK:
-            ensure_demo(store)
+        if demo_enabled():
+            with _DEMO_LOCK:
+                ensure_demo(store)
         st.session_state["_me_demo_checked"] = True
     return load_portfolio(store, country)
 
