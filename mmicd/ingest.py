@@ -251,7 +251,10 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
         return []
     _, sheet, row = best
     grid = book.grid(sheet, 60)
-    frame, headers = read_table(book, sheet, row)
+    head = [str(c).strip() for c in grid[row]] if row < len(grid) else []
+    planned = {c: h for c, h in mapping.columns.items()} if mapping is not None else suggest_columns(head)
+    numeric = {h for c, h in planned.items() if c in ("value", "age", "weight")}
+    frame, headers = read_table(book, sheet, row, numeric)
     if mapping is not None:
         columns = {c: h for c, h in mapping.columns.items() if h in headers}
         missing = {c: h for c, h in mapping.columns.items() if h not in headers}

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -147,13 +148,14 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
            header: str | None = None) -> pd.Series:
     """Map source values of ``column`` to canonical codes; unmapped values are kept as written
     (validation reports them as unknown codes)."""
-    text = values.astype("string").str.strip().fillna("")
-    uniques = pd.unique(text.to_numpy())
+    codes_, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
     lookup = _value_lookup(column) if column in (*CODE_COLUMNS, "measure") else {}
-    for u in uniques:
-        u = str(u)
+    for u in [*uniques, ""]:
+        if u in mapping:
+            continue
         if explicit and u in explicit:
             mapping[u] = explicit[u]
             continue
@@ -170,7 +172,9 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
             mapping[u] = lookup.get(key(u), u) if u else ""
         else:
             mapping[u] = u
-    return text.map(mapping).astype("string")
+    mapped = np.array([mapping[u] for u in uniques] + [mapping.get("", codes.TOTAL if column in (
+        "age", "ref_area", "counterpart_area") else "")], dtype=object)
+    return pd.Series(mapped[codes_], index=values.index, dtype="string")
 
 
 def _period(text: str) -> str:

@@ -7,6 +7,7 @@ the cell the value came from, for wide layouts). ``columns`` maps canonical -> s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,7 +94,9 @@ def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], co
         key = "unknown_area" if col in ("ref_area", "counterpart_area") else "unknown_code"
         ctx.cells("error", key, frame, bad, col, source_values=raw.get(col, frame[col]))
     if "time_period" in frame:
-        bad = ~frame["time_period"].astype("string").str.match(TIME_PERIOD_PATTERN).fillna(False).astype(bool)
+        codes_, uniques = pd.factorize(frame["time_period"].astype("string"))
+        ok = np.array([bool(re.match(TIME_PERIOD_PATTERN, str(u))) for u in uniques] + [False])
+        bad = pd.Series(~ok[codes_], index=frame.index)
         ctx.cells("error", "bad_period", frame, bad, "time_period", source_values=raw.get("time_period"))
 
 

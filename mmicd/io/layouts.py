@@ -90,17 +90,29 @@ def title_texts(grid: list[list], header_row: int) -> list[str]:
     return [" ".join(cell_text(c) for c in row if cell_text(c)) for row in grid[:header_row]]
 
 
-def read_table(book: Book, sheet: str, header_row: int) -> tuple[pd.DataFrame, list[str]]:
-    """The table under ``header_row`` (0-based), with ``_row``; blank and footnote rows dropped."""
-    frame = book.table(sheet, header_row)
+def read_table(book: Book, sheet: str, header_row: int,
+               numeric: set[str] | frozenset[str] = frozenset()) -> tuple[pd.DataFrame, list[str]]:
+    """The table under ``header_row`` (0-based), with ``_row``; blank and footnote rows dropped.
+
+    Columns named in ``numeric`` keep their cell types (numbers); all others are text.
+    """
+    frame = book.table(sheet, header_row, numeric)
     headers = list(frame.columns)
     frame = frame.reset_index(drop=True)
     frame["_row"] = np.arange(len(frame), dtype="int64") + header_row + 2
     if len(frame):
-        data = frame[headers].astype("string").fillna("")
-        filled = (data.apply(lambda s: s.str.strip()) != "").sum(axis=1)
-        first = data.iloc[:, 0].str.strip() if headers else pd.Series("", index=frame.index)
-        footer = (filled <= 1) & first.str.match(FOOTER)
+        filled = pd.Series(0, index=frame.index, dtype="int64")
+        for h in headers:
+            col = frame[h]
+            if pd.api.types.is_numeric_dtype(col.dtype):
+                filled += col.notna().to_numpy()
+            else:
+                filled += (col.fillna("").astype("string").str.len() > 0).fillna(False).to_numpy()
+        sparse = (filled <= 1).to_numpy()
+        footer = pd.Series(False, index=frame.index)
+        if headers and sparse.any():
+            first = frame.loc[sparse, headers[0]].astype("string").fillna("").str.strip()
+            footer.loc[sparse] = first.str.match(FOOTER).fillna(False).astype(bool).to_numpy()
         # everything after the first footnote row that follows the data is dropped too
         cut = len(frame)
         if footer.any():

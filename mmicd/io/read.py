@@ -26,6 +26,7 @@ MARKERS = {
     "n.a.": "M", ":": "M", "nan": "M", "\u2026": "M", "~": "Q", "x": "Q", "c": "Q", "*": "Q", "s": "Q",
 }
 PREVIEW_ROWS = 60
+STREAM_MIN_BYTES = 4_000_000   # sheets larger than this (uncompressed XML) are previewed by streaming
 
 
 def _decode(data: bytes) -> str:
@@ -94,12 +95,30 @@ class Book:
 
     def grid(self, sheet: str, nrows: int | None = None) -> list[list]:
         """Cell values from A1 (strings, floats, ints, dates; '' for an empty cell)."""
-        key = (sheet, nrows)
-        if key in self._grids:
-            return self._grids[key]
         if (sheet, None) in self._grids:
             rows = self._grids[(sheet, None)]
             return rows if nrows is None else rows[:nrows]
+        if nrows is not None and nrows <= PREVIEW_ROWS:
+            if (sheet, PREVIEW_ROWS) not in self._grids:
+                preview = self._stream_preview(sheet) if self.ftype == "xlsx" else None
+                self._grids[(sheet, PREVIEW_ROWS)] = preview if preview is not None else \
+                    self._read_grid(sheet, None if self.ftype != "csv" else PREVIEW_ROWS)[:PREVIEW_ROWS]
+            return self._grids[(sheet, PREVIEW_ROWS)][:nrows]
+        return self._read_grid(sheet, nrows)
+
+    def _stream_preview(self, sheet: str) -> list[list] | None:
+        """The first rows of a large xlsx sheet without parsing the whole sheet (None when small)."""
+        from mmicd.io.xlsx_head import head_rows
+
+        try:
+            return head_rows(self.data, sheet, PREVIEW_ROWS, min_size=STREAM_MIN_BYTES)
+        except Exception:  # noqa: BLE001 - fall back to the full reader
+            return None
+
+    def _read_grid(self, sheet: str, nrows: int | None) -> list[list]:
+        key = (sheet, nrows)
+        if key in self._grids:
+            return self._grids[key]
         if self.ftype == "csv":
             lines = self.text.splitlines() if nrows is None else self.text.splitlines()[: nrows]
             rows = [list(r) for r in csv.reader(lines, delimiter=self.delimiter)]
@@ -120,10 +139,11 @@ class Book:
         except Exception:  # noqa: BLE001 - .xls/.ods may not report merged cells
             return []
 
-    def table(self, sheet: str, header_row: int) -> pd.DataFrame:
+    def table(self, sheet: str, header_row: int, numeric: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
         """The sheet from ``header_row`` (0-based) down as a frame with the header as column names.
 
-        Every column is read as text (code columns keep their zeros; numbers are parsed later).
+        Every column is read as text (code columns keep their zeros; numbers are parsed later),
+        except spreadsheet columns named in ``numeric``, read with their cell types (faster).
         """
         if self.ftype == "csv":
             try:
@@ -138,7 +158,11 @@ class Book:
 
         try:
             reader = fastexcel.read_excel(self.data)
-            batch = reader.load_sheet(sheet, header_row=header_row, dtypes="string",
+            dtypes: object = "string"
+            if numeric:
+                head = [cell_text(c) for c in (self.grid(sheet, header_row + 1) or [[]])[header_row]]
+                dtypes = {h: "string" for h in head if h and h not in numeric}
+            batch = reader.load_sheet(sheet, header_row=header_row, dtypes=dtypes,
                                       skip_whitespace_tail_rows=True, eager=True)
             frame = batch.to_pandas()
         except Exception:  # noqa: BLE001 - fall back to calamine for what fastexcel refuses

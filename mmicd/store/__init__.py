@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 
 from mmicd.issues import IssuesError
 from mmicd.model import (
+    MICRODATA_COLUMNS,
     OBS_COLUMNS,
     DatasetMeta,
     DatasetVersion,
@@ -246,7 +247,7 @@ class Store:
         errors = []
         for meta, form, frame in items:
             if Form(form) == Form.MICRODATA:
-                canonical = normalise_microdata(frame)
+                canonical = frame if _is_canonical_microdata(frame) else normalise_microdata(frame)
                 errors += [i for i in check_microdata(canonical, meta.file_name or None) if i.level == "error"]
             else:
                 try:
@@ -304,6 +305,15 @@ class Store:
         with self.engine.begin() as conn:
             _set_status(conn, dataset_id, status, actor, note)
         return self.dataset(dataset_id)
+
+
+def _is_canonical_microdata(frame: pd.DataFrame) -> bool:
+    """Already in the shape :func:`normalise_microdata` returns (then normalising again is a no-op)."""
+    if list(frame.columns) != MICRODATA_COLUMNS or not frame.index.equals(pd.RangeIndex(len(frame))):
+        return False
+    text = [c for c in MICRODATA_COLUMNS if c not in ("age", "weight")]
+    return all(isinstance(frame[c].dtype, pd.StringDtype) for c in text) and str(frame["age"].dtype) == "Int64" \
+        and str(frame["weight"].dtype) == "float64"
 
 
 def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, form: Form, storage: str) -> int:

@@ -1,0 +1,235 @@
+"""Ingestion benchmark: one command, prints the figures.
+
+    .venv/bin/python bench/ingest_bench.py [--rows 500000] [--csv-rows 5000000] [--skip-csv]
+
+1. Generates a synthetic LFS microdata workbook (``--rows`` persons x 10 columns, xlsxwriter) and
+   measures, in the same run, ``fastexcel`` alone reading it to Arrow against the full ingestion
+   (read, detect layout, map, validate, store as a new version in a throwaway SQLite store).
+   Target: ratio <= 1.3; peak Python memory of the ingestion <= 3x the resulting frame.
+2. Generates a CSV of ``--csv-rows`` persons and ingests it in a child process, reporting its
+   peak resident memory (target: within 4 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COLUMNS = ["ref_area", "time_period", "sex", "age", "migrant_status", "labour_status", "weight", "stratum", "psu",
+           "education"]
+
+
+def _columns(n: int, seed: int = 1) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "ref_area": np.full(n, "NPL", dtype=object),
+        "time_period": np.full(n, "2022", dtype=object),
+        "sex": rng.choice(np.array(["F", "M"], dtype=object), n),
+        "age": rng.integers(0, 95, n),
+        "migrant_status": rng.choice(np.array(["MS_MIGRANT", "MS_NOMIGRANT"], dtype=object), n, p=[0.1, 0.9]),
+        "labour_status": rng.choice(np.array(["EMP", "UNE", "INA"], dtype=object), n, p=[0.55, 0.05, 0.4]),
+        "weight": np.round(rng.uniform(50, 400, n), 2),
+        "stratum": np.char.zfill(rng.integers(1, 60, n).astype(str), 2).astype(object),
+        "psu": np.char.zfill(rng.integers(1, 5000, n).astype(str), 4).astype(object),
+        "education": rng.integers(0, 6, n),
+    }
+
+
+def make_xlsx(path: Path, n: int) -> None:
+    """A workbook as Excel writes it (shared strings, numbers as numbers), built vectorised."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    cols = _columns(n)
+    strings: dict[str, int] = {}
+    for c in COLUMNS:
+        if cols[c].dtype == object:
+            for u in np.unique(cols[c]):
+                strings.setdefault(u, len(strings))
+    for c in COLUMNS:
+        strings.setdefault(c, len(strings))
+    letters = [chr(65 + j) for j in range(len(COLUMNS))]
+    rows_xml = []
+    header = "".join(f'<c r="{letters[j]}1" t="s"><v>{strings[c]}</v></c>' for j, c in enumerate(COLUMNS))
+    rows_xml.append(f'<row r="1">{header}</row>')
+    cells = []
+    rnum = np.arange(2, n + 2).astype(str).astype(object)
+    for j, c in enumerate(COLUMNS):
+        v = cols[c]
+        if v.dtype == object:
+            idx = np.vectorize(strings.__getitem__, otypes=[object])(v).astype(str).astype(object)
+            cells.append('<c r="' + letters[j] + rnum + '" t="s"><v>' + idx + "</v></c>")
+        else:
+            cells.append('<c r="' + letters[j] + rnum + '"><v>' + v.astype(str).astype(object) + "</v></c>")
+    body = '<row r="' + rnum + '">' + sum(cells[1:], cells[0]) + "</row>"
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + rows_xml[0] + "".join(body) + "</sheetData></worksheet>")
+    sst = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+           f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "</sst>")
+    ns = "http://schemas.openxmlformats.org"
+    files = {
+        "[Content_Types].xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}/spreadsheetml/2006/main" '
+            f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
+            '<sheet name="data" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{ns}/officeDocument/2006/relationships/sharedStrings" '
+            'Target="sharedStrings.xml"/></Relationships>'),
+        "xl/sharedStrings.xml": sst,
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+
+
+def make_csv(path: Path, n: int) -> None:
+    import pandas as pd
+
+    chunk = 1_000_000
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            pd.DataFrame(_columns(m, seed=start + 1))[COLUMNS].to_csv(fh, index=False, header=start == 0)
+
+
+def bench_fastexcel(data: bytes) -> float:
+    import fastexcel
+
+    t0 = time.perf_counter()
+    fastexcel.read_excel(data).load_sheet(0, eager=True)
+    return time.perf_counter() - t0
+
+
+def bench_ingest(name: str, data: bytes, tmp: Path) -> float:
+    from mmicd.ingest import Upload, commit, prepare
+    from mmicd.io import read
+    from mmicd.store import Store
+
+    read._CACHE.clear()
+    store = Store(f"sqlite:///{tmp / f'bench-{time.time_ns()}.sqlite'}", data_dir=tmp)
+    gc.collect()
+    t0 = time.perf_counter()
+    prep = prepare([Upload(name, data)], kind="lfs")
+    assert prep.ok, prep.issues[:5]
+    commit(prep, store, actor="bench")
+    elapsed = time.perf_counter() - t0
+    store.engine.dispose()
+    return elapsed
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(path: str) -> None:
+    """Ingest one file in a fresh process; print seconds, peak RSS, RSS before, rows, frame MB."""
+    from mmicd.ingest import Upload, commit, prepare
+    from mmicd.store import Store
+
+    tmp = Path(tempfile.mkdtemp())
+    store = Store(f"sqlite:///{tmp / 'b.sqlite'}", data_dir=tmp)
+    data = Path(path).read_bytes()
+    import fastexcel  # noqa: F401 - loaded before the baseline, like the app has it loaded
+
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    prep = prepare([Upload(Path(path).name, data)], kind="lfs")
+    assert prep.ok, prep.issues[:5]
+    commit(prep, store, actor="bench")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    frame = prep.datasets[0].frame.memory_usage(deep=True).sum() / 1e6 * 1e6 / 1048576
+    print(f"{time.perf_counter() - t0:.1f} {rss:.0f} {before:.0f} {prep.datasets[0].rows} {frame:.1f}")
+
+
+def run_child(path: Path) -> tuple[float, float, float, int, float] | str:
+    out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
+                         env={**os.environ, "MMICD_MAX_UPLOAD_MB": "4096"})
+    if out.returncode:
+        return out.stderr[-2000:]
+    secs, rss, before, rows, frame = out.stdout.split()
+    return float(secs), float(rss), float(before), int(rows), float(frame)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rows", type=int, default=500_000)
+    p.add_argument("--csv-rows", type=int, default=5_000_000)
+    p.add_argument("--skip-csv", action="store_true")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        child(a.child)
+        return
+    os.environ.setdefault("MMICD_MAX_UPLOAD_MB", "2048")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        xlsx = tmp / "lfs.xlsx"
+        t0 = time.perf_counter()
+        make_xlsx(xlsx, a.rows)
+        data = xlsx.read_bytes()
+        print(f"generated {a.rows:,} x {len(COLUMNS)} workbook: {len(data) / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s")
+        fast, ingest = [], []
+        for _ in range(a.repeat):
+            fast.append(bench_fastexcel(data))
+            ingest.append(bench_ingest("lfs.xlsx", data, tmp))
+        f, i = min(fast), min(ingest)
+        print(f"fastexcel alone (to Arrow): {f:.2f} s   ingest (read, detect, validate, store): {i:.2f} s"
+              f"   ratio {i / f:.2f} (target <= 1.3; best of {a.repeat})")
+        res = run_child(xlsx)
+        if isinstance(res, str):
+            print("ingest in a child process failed:", res)
+        else:
+            secs, rss, before, rows, frame = res
+            print(f"peak memory of the ingest (child process RSS above its start): {rss - before:.0f} MB,"
+                  f" resulting frame {frame:.0f} MB, ratio {(rss - before) / frame:.2f} (target <= 3)")
+        if not a.skip_csv:
+            csv = tmp / "lfs.csv"
+            make_csv(csv, a.csv_rows)
+            res = run_child(csv)
+            if isinstance(res, str):
+                print("CSV ingest failed:", res)
+            else:
+                secs, rss, before, rows, frame = res
+                print(f"CSV ingest of {rows:,} rows ({csv.stat().st_size / 1e6:.0f} MB): {secs:.1f} s,"
+                      f" peak RSS {rss:.0f} MB (target within 4096 MB)")
+
+
+if __name__ == "__main__":
+    main()
