@@ -135,7 +135,8 @@ def world_map(block: Block, lang: str, country: str | None = None) -> go.Figure:
         fig.add_trace(go.Scattergeo(lon=[lon], lat=[lat], mode="markers", showlegend=False,
                                     text=[codes.area_name(country, lang)], hoverinfo="text",
                                     marker={"size": 10, "color": SERIES_COLOURS["_T"], "symbol": "star"}))
-    fig.update_geos(scope="world", resolution=110, projection_type="natural earth", showcountries=True,
+    fig.update_geos(scope="world", resolution=110, projection_type="natural earth", projection_rotation_lon=0,
+                    center={"lon": 0, "lat": 15}, lataxis_range=[-58, 85], lonaxis_range=[-180, 180], showcountries=True,
                     countrycolor="#bbbbbb", showcoastlines=False, showland=True, landcolor="#f2f2f2",
                     showframe=False)
     return _layout(fig, lang, height=380, legend=False)

@@ -47,6 +47,7 @@ class SourceRef(BaseModel):
 class Block(BaseModel):
     """One chart or table of a section."""
 
+    model_config = ConfigDict(validate_assignment=True)
     id: str
     title: str
     unit: str = ""
@@ -82,6 +83,7 @@ class Alternative(BaseModel):
 class Figure(BaseModel):
     """A key figure with its change since the previous reference year."""
 
+    model_config = ConfigDict(validate_assignment=True)
     id: str
     title: str
     unit: str

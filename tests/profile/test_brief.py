@@ -1,0 +1,101 @@
+"""Country briefs in the four formats, with their content checked, and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from mmicd.cli import main
+from mmicd.profile import CountryProfile, profile_from_store
+from mmicd.profile.brief import export, render
+
+
+@pytest.fixture
+def germany(seeded_store) -> CountryProfile:
+    return profile_from_store(seeded_store, "DEU", "2020", "en")
+
+
+@pytest.fixture
+def nepal(demo_store) -> CountryProfile:
+    return profile_from_store(demo_store, "NPL", None, "en")
+
+
+def test_xlsx_has_a_sheet_per_section_the_data_native_charts_and_sources(germany, tmp_path):
+    path = export(germany, tmp_path / "brief.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Key figures", "Immigration", "Emigration and diaspora", "Remittances", "Labour market",
+                             "Data availability and quality", "Sources"]
+    figures = {row[0]: row[1] for row in wb["Key figures"].iter_rows(min_row=5, values_only=True) if row[0]}
+    assert figures["International migrant stock"] == 15762457
+    assert round(figures["Migrants as % of population"], 1) == 18.8
+    assert round(figures["Women among migrants"], 1) == 49.9
+    # the origins table: same countries and numbers as the profile block
+    ws = wb["Immigration"]
+    cells = [r for r in ws.iter_rows(values_only=True)]
+    origins = germany.block("origins")
+    start = next(i for i, r in enumerate(cells) if r[0] == origins.title)
+    header = cells[start + 1]
+    assert header[:5] == ("Code", "Country or area", "Women", "Men", "Total")
+    for row, expected in zip(cells[start + 2:start + 2 + len(origins.rows)], origins.rows, strict=True):
+        assert row[0] == expected["area"] and row[4] == expected["total"]
+    sources = [r for r in wb["Sources"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert any("UN DESA, International Migrant Stock" in str(r[1]) and r[2] == "2020" for r in sources)
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) >= 6, "native Excel charts missing"
+        assert b"<c:lineChart>" in z.read(charts[0]) or b"<c:barChart>" in z.read(charts[0])
+
+
+def test_pdf_text_has_the_key_figures_and_accents(seeded_store, tmp_path):
+    for lang, expected in (("en", ["15,762,457", "18.8%", "49.9%", "Country brief: Germany"]),
+                           ("fr", ["15 762 457", "18,8 %", "Fiche pays : Allemagne", "Émigrés"]),
+                           ("es", ["15.762.457", "Ficha de país: Alemania", "Emigración y diáspora"])):
+        profile = profile_from_store(seeded_store, "DEU", "2020", lang)
+        reader = PdfReader(io.BytesIO(render(profile, "pdf")))
+        text = " ".join(p.extract_text() for p in reader.pages).replace("\u202f", " ").replace("\xa0", " ")
+        text = re.sub(r"\s+", " ", text)
+        for needle in expected:
+            assert needle in text, (lang, needle)
+        assert len(reader.pages) >= 3
+        # charts are embedded as images
+        assert sum(len(p.images) for p in reader.pages) >= 5
+
+
+def test_html_is_self_contained_and_prints(nepal):
+    page = render(nepal, "html").decode("utf-8")
+    remote = re.findall(r"(?:https?:)?//(?!localhost|127\.0\.0\.1)[\w.-]+\.[a-z]{2,}", page)
+    assert not remote, remote[:5]
+    assert "@media print" in page
+    assert page.count('src="data:image/png;base64,') >= 6
+    assert "<script" not in page
+    assert "650,000" in page  # national census figure
+    assert "Labour Force Survey 2023 (synthetic)" in page
+
+
+def test_json_validates_against_the_model(nepal):
+    data = render(nepal, "json")
+    back = CountryProfile.model_validate_json(data)
+    assert back.model_dump(mode="json") == json.loads(data) == nepal.model_dump(mode="json")
+    assert back.figure("imm_stock").value == 650000
+    assert back.figure("imm_stock").alternative.value == 487564
+
+
+def test_command_line_writes_every_format(seeded_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MMICD_DATABASE_URL", seeded_url)
+    for suffix in ("xlsx", "html", "pdf", "json"):
+        out = tmp_path / f"deu.{suffix}"
+        assert main(["profile", "--country", "DEU", "--year", "2020", "--out", str(out)]) == 0
+        assert out.stat().st_size > 1000
+    assert main(["profile", "--country", "Atlantis", "--out", str(tmp_path / "x.pdf")]) == 2
+    assert main(["profile", "--country", "DEU", "--out", str(tmp_path / "x.docx")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown country: Atlantis" in err and "use .xlsx, .html, .pdf or .json" in err
+    assert main(["--lang", "fr", "profile", "--country", "Allemagne", "--year", "2020",
+                 "--out", str(tmp_path / "fr.json")]) == 0
+    assert CountryProfile.model_validate_json((tmp_path / "fr.json").read_text()).name == "Allemagne"
