@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from mmicd import ROOT, codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS, series_label
-from mmicd.i18n import t
+from mmicd.i18n import format_number, t
 from mmicd.profile.model import Block
 
 TOPOJSON = ROOT / "static" / "topojson" / "world_110m.json"
@@ -93,7 +93,11 @@ def pyramid(block: Block, lang: str) -> go.Figure:
                 name=series_label(sex, lang), marker_color=SERIES_COLOURS[sex], showlegend=col == 1,
                 customdata=part["value"], hovertemplate="%{y}: %{customdata:,.0f}<extra></extra>"), row=1, col=col)
     fig.update_layout(barmode="relative", bargap=0.05)
-    fig.update_xaxes(title=t("profile.axis.share_group", lang), tickformat=".1f")
+    top = max(float(frame["pct"].max() or 0), 1.0)
+    step = 1 if top <= 4 else (2 if top <= 10 else 5)
+    ticks = [v for v in range(-int(top // step + 1) * step, int(top // step + 1) * step + 1, step)]
+    fig.update_xaxes(title=t("profile.axis.share_group", lang), tickvals=ticks,
+                     ticktext=[format_number(abs(v), lang, 0) for v in ticks])
     fig.update_yaxes(title=t("profile.axis.age", lang), row=1, col=1)
     return _layout(fig, lang, height=480)
 
@@ -142,15 +146,21 @@ def world_map(block: Block, lang: str, country: str | None = None) -> go.Figure:
     return _layout(fig, lang, height=380, legend=False)
 
 
+def _years(part: pd.DataFrame):
+    """Annual periods as numbers (a linear axis thins its labels); others stay text."""
+    periods = part["time_period"].astype(str)
+    return periods.astype(int) if periods.str.fullmatch(r"\d{4}").all() else periods
+
+
 def rem_trend(block: Block, lang: str) -> go.Figure:
     frame = block.frame()
     fig = go.Figure()
     for series in ("REM_IN", "REM_OUT"):
         part = frame.loc[frame["series"] == series].sort_values("time_period")
         if not part.empty:
-            fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], mode="lines+markers",
+            fig.add_trace(go.Scatter(x=_years(part), y=part["value"], mode="lines+markers",
                                      name=t(f"profile.series.{series}", lang), line={"color": EXTRA[series]}))
-    fig.update_xaxes(type="category", title=t("axis.year", lang))
+    fig.update_xaxes(title=t("axis.year", lang), tickformat="d")
     fig.update_yaxes(title=_axis("usd", lang), rangemode="tozero")
     return _layout(fig, lang)
 
@@ -161,11 +171,11 @@ def rem_gdp(block: Block, lang: str, country: str) -> go.Figure:
     for area, part in frame.groupby("area", sort=False):
         role = "country" if area == country else ("world" if area == "WLD" else "region")
         part = part.sort_values("time_period")
-        fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], mode="lines+markers",
+        fig.add_trace(go.Scatter(x=_years(part), y=part["value"], mode="lines+markers",
                                  name=str(part["name"].iloc[0]),
                                  line={"color": EXTRA[role], "width": 3 if role == "country" else 2,
                                        "dash": "solid" if role == "country" else "dot"}))
-    fig.update_xaxes(type="category", title=t("axis.year", lang))
+    fig.update_xaxes(title=t("axis.year", lang), tickformat="d")
     fig.update_yaxes(title=_axis("percent", lang), ticksuffix="%", rangemode="tozero")
     return _layout(fig, lang)
 

@@ -59,7 +59,7 @@ def _reading(fid: str, value: float | None, unit: str, year: str | None, lang: s
     if fid == "rem_cost":
         return t("summary.read.rem_cost.met" if value < 3 else "summary.read.rem_cost.missed", lang, value=shown,
                  year=year)
-    if fid in ("emig_stock", "rem_in_usd", "rem_in_gdp", "lm_gap"):
+    if fid in ("emig_stock", "rem_in_usd", "rem_in_gdp", "lm_gap", "imm_female_share"):
         return t(f"summary.read.{fid}", lang, value=shown, year=year)
     return ""
 

@@ -131,9 +131,9 @@ def key_figures(profile: CountryProfile) -> None:
         for column, f in zip(st.columns(3), figs[start:start + 3], strict=False):
             with column:
                 figure_card(f, profile.lang)
-    notes = [f.choice_note for f in figs if f.choice_note]
+    notes = [f"{f.title}: {f.choice_note}" for f in figs if f.choice_note]
     if notes:
-        st.caption(tr("profile.choice.national_badge") + ": " + " ".join(dict.fromkeys(notes)))
+        st.caption("  \n".join(notes))
 
 
 def download(profile: CountryProfile, key: str) -> None:
@@ -205,15 +205,22 @@ def sections(profile: CountryProfile) -> None:
     if b.empty:
         block(profile, b)
     else:
-        ages = list(dict.fromkeys(r["age"] for r in b.rows))
+        ages = sorted(dict.fromkeys(r["age"] for r in b.rows),
+                      key=lambda a: (a != "_T", codes.age_bounds(a)[0] or 0, codes.age_bounds(a)[1] or 999))
         age = st.selectbox(tr("profile.filter.labour_age"), ages, key="profile_labour_age",
                            format_func=lambda a: codes.label("age", a, lang) if a != "_T" else
                            codes.label("age", "Y_GE15", lang))
         block(profile, b, lambda: charts.labour(b, lang, age), variant=age)
 
     st.header(qua.title)
-    for b in qua.blocks:
-        block(profile, b)
+    for b in qua.blocks:  # tables are the content here: shown directly
+        st.markdown(f"**{b.title}**")
+        if b.empty:
+            st.info(b.empty_message)
+            continue
+        st.dataframe(memo(profile, ("table", b.id), lambda b=b: display_frame(b, lang)), width="stretch",
+                     hide_index=True)
+        st.caption("  \n".join(x for x in (sources_line(b.sources), *b.notes) if x))
 
 
 def _bar_and_map(profile: CountryProfile, b: Block, map_title: str, lines: bool) -> None:
@@ -239,11 +246,11 @@ def summary(s: Store, profile: CountryProfile) -> None:
         tr("summary.year"): [r.year or "–" for r in rows],
         tr("summary.trend"): [r.trend for r in rows],
         tr("summary.target"): [r.target or tr("summary.no_target") for r in rows],
-        tr("summary.reading"): [r.reading for r in rows],
     })
-    st.dataframe(frame, hide_index=True, width="stretch", row_height=48,
+    st.dataframe(frame, hide_index=True, width="stretch", row_height=40, height=40 * (len(frame) + 1) + 4,
                  column_config={tr("summary.trend"): st.column_config.LineChartColumn(width="small"),
-                                tr("summary.reading"): st.column_config.TextColumn(width="large")})
+                                tr("summary.target"): st.column_config.TextColumn(width="medium")})
+    st.markdown("\n".join(f"- **{r.title}**: {r.reading}" for r in rows if r.reading))
     refs = list({r.dataset_id: r for row in rows for r in row.sources}.values())
     st.caption(sources_line(sorted(refs, key=lambda r: r.dataset_id)))
     comp = country_comparison(s, profile)

@@ -87,7 +87,7 @@ def test_summary_germany(app_env, lang):
         assert latest["International migrant stock"] == "15,762,457"
         assert latest["Migrants as % of population"] == "18.8%"
         assert latest["Women among migrants"] == "49.9%"
-        readings = " ".join(table["Reading"])
+        readings = " ".join(m.value for m in at.markdown)
         assert "Migrants make up 18.8% of the population (2020), up 6.3 points since 2015." in readings
         comparison = at.dataframe[1].value
         assert list(comparison.iloc[:, 0]) == ["Germany", "Europe and Northern America", "High-income countries",
