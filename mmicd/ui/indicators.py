@@ -1,0 +1,175 @@
+"""Streamlit renderers of the Indicators page: definition, chart with confidence intervals,
+flagged (U) and suppressed (Q) values marked, the table and downloads.
+
+Results are cached by (database, published dataset version ids, country, indicator, language-free)
+— never by hashing frames.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from mmicd import codes
+from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
+from mmicd.engine import Indicator, Microdata, catalogue, compute_frames
+from mmicd.engine.export import export
+from mmicd.i18n import format_number, format_percent
+from mmicd.model import Form
+from mmicd.store import Store
+from mmicd.ui import _store, tr
+
+T = codes.TOTAL
+SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
+UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "years": "ind.unit.years",
+             "percent_per_year": "ind.unit.percent_per_year"}
+MIME = {"csv": "text/csv", "json": "application/json", "sdmx-csv": "text/csv"}
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _microdata(url: str, dataset_id: int) -> pd.DataFrame:
+    return _store(url).microdata(dataset_id)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _compute(url: str, published: tuple[int, ...], country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
+    s = _store(url)
+    versions = [v for v in s.datasets(status="published") if v.id in published]
+    obs_ids = [v.id for v in versions if v.form == Form.OBSERVATIONS]
+    own = s.observations(dataset_ids=obs_ids, ref_areas=[country])
+    abroad = s.observations(dataset_ids=obs_ids, kinds=["migrant_stock"], counterpart_areas=[country])
+    micro = [Microdata(v.id, v.kind.value, v.source, v.edition, _microdata(url, v.id))
+             for v in versions if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
+    result = compute_frames(pd.concat([own, abroad], ignore_index=True), micro, indicators=[indicator],
+                            country=country)
+    return result.table, [i.as_dict() for i in result.issues]
+
+
+def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
+    """The indicator's table for a country, cached by the published dataset versions."""
+    return _compute(s.url, s.published_ids(), country, indicator)
+
+
+def indicator_options() -> list[str]:
+    return [i for i, ind in catalogue().items() if not ind.draft]
+
+
+def definition(ind: Indicator, lang: str, table: pd.DataFrame) -> None:
+    st.markdown(f"**{ind.name.get(lang)}**: {ind.definition.get(lang)}")
+    parts = []
+    if ind.sdg:
+        goal, _, rest = ind.sdg.partition(".")
+        target = f"{goal}.{rest.split('.')[0]}" if rest else goal
+        parts.append(tr("ind.sdg", sdg=ind.sdg, url=SDG_URL.format(goal=goal, target=target)))
+    if ind.target is not None:
+        parts.append(tr("ind.target", target=format_number(ind.target, lang, 0)))
+    if parts:
+        st.markdown(" · ".join(parts))
+    if ind.notes:
+        st.caption(tr("ind.method", notes=ind.notes))
+    sources = table[["source", "edition", "dataset_id"]].drop_duplicates()
+    if not sources.empty:
+        st.caption(tr("ind.sources", sources="; ".join(
+            tr("source.line", source=r.source, edition=r.edition or "–", ids=f"#{r.dataset_id}")
+            for r in sources.itertuples())))
+
+
+def _fmt(value: float, unit: str, lang: str) -> str:
+    if unit in ("percent", "percent_per_year"):
+        return format_percent(value, lang, 1)
+    return format_number(value, lang, 1 if unit == "years" else 0)
+
+
+def label(dim: str, code: str, lang: str) -> str:
+    if dim == "counterpart_area":
+        return tr("ind.total") if code == T else codes.area_name(code, lang)
+    listname = {"sex": "sex", "age": "age", "migrant_status": "migrant_status"}[dim]
+    return codes.label(listname, code, lang)
+
+
+def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = T) -> go.Figure:
+    """By age (bars, latest year) when ages are given, else over time (lines); sexes as colours;
+    95% confidence intervals as error bars; U values hatched, Q values drawn as a marked gap."""
+    part = table.loc[table["migrant_status"] == migrant_status]
+    if "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any():
+        part = part.loc[(part["sex"] == T) & (part["age"] == T)]
+    fig = go.Figure()
+    ages = [a for a in codes.codelist("age")["code"] if a in set(part["age"]) and a != T]
+    by_age = len(ages) > 1
+    by_counterpart = "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any()
+    if by_age or by_counterpart:
+        latest = part["time_period"].max()
+        part = part.loc[part["time_period"] == latest]
+    if by_counterpart:
+        part = part.loc[part["counterpart_area"] != T].nlargest(15, "value")
+        x_dim, x_order = "counterpart_area", list(part["counterpart_area"])
+    elif by_age:
+        part = part.loc[part["age"].isin(ages)]
+        x_dim, x_order = "age", ages
+    else:
+        part = part.loc[part["age"] == T]
+        x_dim, x_order = "time_period", sorted(part["time_period"].unique())
+    for sex in ("_T", "F", "M"):
+        rows = part.loc[part["sex"] == sex].set_index(x_dim).reindex(x_order).dropna(subset=["indicator"])
+        if rows.empty:
+            continue
+        x = [label(x_dim, c, lang) if x_dim != "time_period" else c for c in rows.index]
+        status = rows["obs_status"].fillna("A")
+        err = None
+        if rows["se"].notna().any():
+            err = {"type": "data", "symmetric": False, "array": (rows["ci_upper"] - rows["value"]).tolist(),
+                   "arrayminus": (rows["value"] - rows["ci_lower"]).tolist(), "visible": True}
+        text = [tr("ind.flag.q") if s == "Q" else tr("ind.flag.u") if s == "U" else "" for s in status]
+        common = {"name": label("sex", sex, lang), "x": x, "y": rows["value"].fillna(0).tolist(), "error_y": err,
+                  "text": text, "hovertext": [f"{_fmt(v, ind.unit, lang)} ({s})" for v, s in zip(
+                      rows["value"], status, strict=True)], "hoverinfo": "text+name"}
+        if x_dim == "time_period":
+            fig.add_trace(go.Scatter(mode="lines+markers+text", textposition="top center",
+                                     line={"color": SERIES_COLOURS[sex], "width": 3 if sex == T else 2}, **common))
+        else:
+            fig.add_trace(go.Bar(marker={"color": SERIES_COLOURS[sex], "pattern": {
+                "shape": ["/" if s == "U" else "x" if s == "Q" else "" for s in status]}},
+                textposition="outside", **common))
+    if ind.target is not None:
+        fig.add_hline(y=ind.target, line_dash="dash", annotation_text=tr("ind.target_line"))
+    fig.update_layout(barmode="group", height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": -0.25}, separators=PLOTLY_SEPARATORS.get(lang, ".,"),
+                      yaxis_title=tr(UNIT_KEYS[ind.unit]))
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The output table with labels and translated column names (codes kept in the downloads)."""
+    out = pd.DataFrame({
+        tr("ind.col.time_period"): table["time_period"],
+        tr("ind.col.sex"): [label("sex", c, lang) for c in table["sex"]],
+        tr("ind.col.age"): [label("age", c, lang) for c in table["age"]],
+        tr("ind.col.migrant_status"): [label("migrant_status", c, lang) for c in table["migrant_status"]],
+        tr("ind.col.counterpart_area"): [label("counterpart_area", c, lang) for c in table["counterpart_area"]],
+        tr("ind.col.value"): table["value"],
+        tr("ind.col.ci_lower"): table["ci_lower"],
+        tr("ind.col.ci_upper"): table["ci_upper"],
+        tr("ind.col.cv"): table["cv"],
+        tr("ind.col.n_obs"): table["n_obs"],
+        tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
+        tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
+    })
+    return out
+
+
+def downloads(table: pd.DataFrame, indicator: str, country: str) -> None:
+    columns = st.columns(3)
+    for column, fmt in zip(columns, ("csv", "json", "sdmx-csv"), strict=True):
+        ext = "json" if fmt == "json" else "csv"
+        column.download_button(tr(f"ind.download.{fmt.replace('-', '_')}"), export(table, fmt),
+                               file_name=f"{indicator}_{country}{'_sdmx' if fmt == 'sdmx-csv' else ''}.{ext}",
+                               mime=MIME[fmt], key=f"ind_dl_{fmt}", width="stretch")
+
+
+def issues(found: list[dict]) -> None:
+    if not found:
+        return
+    with st.expander(tr("ind.issues", n=len(found))):
+        st.dataframe(pd.DataFrame(found)[["level", "file", "column", "message"]], hide_index=True, width="stretch")

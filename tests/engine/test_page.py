@@ -1,0 +1,62 @@
+"""The Indicators page with Streamlit's AppTest on the seeded baseline plus generated survey data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mmicd.engine.synthetic import lfs_microdata
+from mmicd.model import DatasetMeta, Kind, Status
+from mmicd.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_page(country: str, indicator: str | None = None, lang: str | None = None, year: str | None = None):
+    at = AppTest.from_file(APP, default_timeout=180)
+    for key, value in (("country", country), ("lang", lang), ("year", year), ("ind_pick", indicator)):
+        if value is not None:
+            at.session_state[key] = value
+    at.run()
+    at.switch_page("pages/indicators.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_imm_share_for_germany_from_the_baseline(app_env):
+    at = open_page("DEU", "imm_share", year="2020")
+    assert at.title[0].value == "Indicators: Germany"
+    assert "UN DESA, International Migrant Stock" in " ".join(c.value for c in at.caption)
+    table = at.dataframe[0].value
+    row = table.loc[(table["Period"] == "2020") & (table["Sex"] == "Total") & (table["Age"] == "All ages")]
+    assert row["Value"].iloc[0] == pytest.approx(18.813, abs=1e-3)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"] and {t["name"] for t in spec["data"]} >= {"Total", "Female", "Male"}
+    assert len(at.get("download_button")) == 3
+
+
+@pytest.fixture
+def with_survey(app_env, seeded_url):
+    """The seeded copy plus a small published LFS for Nepal (few cases: some U and Q cells)."""
+    s = Store(seeded_url, data_dir=Path(seeded_url.split("///", 1)[1]).parent)
+    s.add_microdata(DatasetMeta(kind=Kind.LFS, source="Test LFS", edition="2022", scope="NPL"),
+                    lfs_microdata(3000, strata=10, psus=60, seed=2), actor="test", status=Status.PUBLISHED)
+    s.engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_survey_indicator_with_intervals_and_marked_cells(with_survey, lang):
+    at = open_page("NPL", "unemp_rate", lang=lang, year="2022")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
+    assert bars and all(t["error_y"]["array"] for t in bars)  # confidence intervals drawn
+    texts = {x for t in bars for x in t["text"]}
+    assert {"U", "Q"} & texts  # flagged / suppressed cells marked, not dropped
+    table = at.dataframe[0].value
+    assert len(table.columns) == 12 and table.iloc[:, 9].notna().all()  # unweighted cases on every row
+    if lang == "en":
+        statuses = set(table["Status"])
+        assert "Suppressed (confidentiality)" in statuses and "Normal value" in statuses
