@@ -331,8 +331,9 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     units = codes.codelist("measure")["unit_measure"]
     out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     out["_row"] = src["_row"].to_numpy()
-    if "_col" in src:
-        out["_col"] = src["_col"].to_numpy()
+    for helper in ("_col", "_sheet"):
+        if helper in src:
+            out[helper] = src[helper].to_numpy()
     validate.check_observations(ctx, out, rawvals)
     return normalise_observations(out[OBS_COLUMNS])
 

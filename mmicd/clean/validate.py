@@ -39,12 +39,12 @@ class Context:
         return self.columns.get(canonical, canonical)
 
     def add(self, level: str, key: str, *, row: int | None = None, column: str | None = None,
-            value: object = None, **fields: object) -> None:
+            value: object = None, sheet: str | None = None, **fields: object) -> None:
         text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
         fields.setdefault("value", text)
         fields.setdefault("column", column or "")
         self.issues.append(Issue(level, t(f"ingest.issue.{key}", self.lang, **fields), file=self.file,
-                                 sheet=self.sheet, row=row, column=column, value=text or None))
+                                 sheet=sheet or self.sheet, row=row, column=column, value=text or None))
 
     def cells(self, level: str, key: str, frame: pd.DataFrame, mask: pd.Series, canonical: str,
               *, value_col: str | None = None, source_values: pd.Series | None = None, **fields) -> None:
@@ -55,9 +55,11 @@ class Context:
         values = source_values if source_values is not None else frame[value_col or canonical]
         rows = frame["_row"].to_numpy() if "_row" in frame else np.arange(len(frame)) + 2
         cols = frame["_col"].to_numpy() if "_col" in frame and canonical == "value" else None
+        sheets = frame["_sheet"].to_numpy() if "_sheet" in frame else None
         for i in idx[:MAX_PER_CHECK]:
             column = str(cols[i]) if cols is not None else self.col(canonical)
-            self.add(level, key, row=int(rows[i]), column=column, value=values.iloc[i], **fields)
+            self.add(level, key, row=int(rows[i]), column=column, value=values.iloc[i],
+                     sheet=str(sheets[i]) if sheets is not None else None, **fields)
         if len(idx) > MAX_PER_CHECK:
             self.add(level, "more", column=self.col(canonical), n=len(idx) - MAX_PER_CHECK, check=key)
 
@@ -189,7 +191,8 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, 
                              index=part.index)
         cover = flags.groupby([part[k] for k in keys], sort=False).any()
         sums = sums[(cover["open"] & cover["zero"]).reindex(sums.index).fillna(False).astype(bool)]
-    joined = totals.set_index(keys)[["value", "_row", "unit_mult"]].join(sums, how="inner")
+    extra = ["_sheet"] if "_sheet" in totals else []
+    joined = totals.set_index(keys)[["value", "_row", "unit_mult", *extra]].join(sums, how="inner")
     joined = joined[joined["value"].notna() & joined["parts"].notna()]
     if joined.empty:
         return
@@ -204,6 +207,7 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, 
                 ctx.add("warning", "more", n=len(hits) - MAX_PER_CHECK, check=key, column="")
                 break
             ctx.add("warning", key, row=int(r["_row"]), column=ctx.col("value"), value=_fmt(r["value"]),
+                    sheet=r.get("_sheet"),
                     dimension=dim, parts=_fmt(r["parts"]), total=_fmt(r["value"]))
 
 
@@ -246,6 +250,7 @@ def check_jumps(ctx: Context, frame: pd.DataFrame) -> None:
         if n >= MAX_PER_CHECK:
             break
         ctx.add("warning", "jump", row=int(r["_row"]), column=str(r["_col"]) if "_col" in hit else ctx.col("value"),
+                sheet=r.get("_sheet"),
                 value=_fmt(r["value"]), previous=_fmt(prev.loc[i]), period=r["time_period"])
 
 

@@ -70,7 +70,9 @@ def ims_by_sex(book: Book) -> list[Raw]:
     if "International Migrant Stock" not in head and "international migrant stock" not in head.lower():
         return []
     edition = (re.search(r"International Migrant Stock (\d{4})", head) or [None, ""])[1]
-    out = []
+    # Table 1 (stock) and Table 2 (population, thousands) form ONE dataset, as in the baseline: the
+    # migrant share is computed from numerator and denominator of the same dataset and edition.
+    parts, first = [], None
     for sheet, scale, migrant, mult in (("Table 1", 1, "MS_MIGRANT", 0), ("Table 2", 1000, "_T", 3)):
         if sheet not in book.sheet_names:
             continue
@@ -79,13 +81,19 @@ def ims_by_sex(book: Book) -> list[Raw]:
             continue
         raw.frame["migrant_status"] = migrant
         raw.frame["unit_mult"] = mult
-        raw.kind = "migrant_stock" if migrant == "MS_MIGRANT" else "population"
-        raw.layout = "undesa_ims_by_sex"
-        raw.defaults = {"source": UNDESA_IMS, "edition": edition,
-                        "title": _title(book, sheet), "licence": "CC BY 3.0 IGO",
-                        "basis": "country of birth (or citizenship where birth data are missing)"}
-        out.append(raw)
-    return out
+        raw.frame["_sheet"] = sheet
+        parts.append(raw.frame)
+        first = first or raw
+    if first is None:
+        return []
+    first.frame = pd.concat(parts, ignore_index=True)
+    first.kind = "migrant_stock"
+    first.layout = "undesa_ims_by_sex"
+    first.defaults = {"source": UNDESA_IMS, "edition": edition,
+                      "title": "; ".join(t for t in (_title(book, s) for s in ("Table 1", "Table 2")) if t),
+                      "licence": "CC BY 3.0 IGO",
+                      "basis": "country of birth (or citizenship where birth data are missing)"}
+    return [first]
 
 
 def _title(book: Book, sheet: str) -> str:

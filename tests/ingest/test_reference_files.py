@@ -30,18 +30,19 @@ def _value(frame, **key):
 
 def test_ims_workbook(store, reference):
     prep, versions, frames = _load(store, reference / IMS)
-    assert {d.layout for d in prep.datasets} == {"undesa_ims_by_sex"}
-    stock = frames["migrant_stock"]
+    assert {d.layout for d in prep.datasets} == {"undesa_ims_by_sex"} and len(versions) == 1
+    stock = pop = frames["migrant_stock"]  # Table 1 and Table 2 in one dataset, like the baseline
     base = dict(measure="POP", time_period="2020", age="_T", counterpart_area="_T", migrant_status="MS_MIGRANT")
     assert _value(stock, ref_area="DEU", sex="_T", **base) == 15_762_457
     assert _value(stock, ref_area="DEU", sex="M", **base) == 7_891_635
     assert _value(stock, ref_area="DEU", sex="F", **base) == 7_870_822
     assert _value(stock, ref_area="WLD", sex="_T", **base) == 280_598_105
     assert _value(stock, ref_area="WLD", sex="F", **base) == 134_942_261
-    pop = frames["population"]
     share = 100 * 15_762_457 / _value(pop, ref_area="DEU", sex="_T", **(base | {"migrant_status": "_T"}))
     assert round(share, 3) == 18.813  # Table 3
-    assert set(pop["unit_mult"]) == {3}
+    assert set(pop.loc[pop.migrant_status == "_T", "unit_mult"]) == {3}
+    jumps = [i for i in prep.issues if "tenfold" in i.message]
+    assert jumps and all(i.sheet in ("Table 1", "Table 2") and i.row > 11 for i in jumps)
     assert versions[0].edition == "2020" and versions[0].source.startswith("UN DESA")
 
 
