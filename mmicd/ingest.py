@@ -81,7 +81,14 @@ class PreparedDataset:
 
     @property
     def countries(self) -> list[str]:
-        return sorted(set(self.frame["ref_area"].dropna().astype(str)))
+        """Countries (and territories) in ``ref_area``; aggregates are listed apart (:attr:`aggregates`)."""
+        return sorted(a for a in set(self.frame["ref_area"].dropna().astype(str)) if codes.area_kind(a) == "country")
+
+    @property
+    def aggregates(self) -> list[str]:
+        """World, regions, income groups and other aggregates in ``ref_area``."""
+        return sorted(a for a in set(self.frame["ref_area"].dropna().astype(str))
+                      if codes.area_kind(a) not in (None, "country"))
 
     @property
     def years(self) -> list[str]:

@@ -44,6 +44,9 @@ def test_ims_workbook(store, reference):
     jumps = [i for i in prep.issues if "tenfold" in i.message]
     assert jumps and all(i.sheet in ("Table 1", "Table 2") and i.row > 11 for i in jumps)
     assert versions[0].edition == "2020" and versions[0].source.startswith("UN DESA")
+    d = prep.datasets[0]
+    assert "DEU" in d.countries and "WLD" not in d.countries and {"WLD", "A1829"} <= set(d.aggregates)
+    assert 232 <= len(d.countries) <= 240  # 232 countries and areas with a migrant stock (Table 2 lists a few more)
 
 
 def test_ims_origin_2020(store, reference):
