@@ -25,4 +25,5 @@ with register:
     me.register(shown, as_of)
 with detail:
     me.rule()
-    me.detail(portfolio, as_of)
+    chosen = me.detail(portfolio, as_of)
+    me.review_reports(store(), portfolio, chosen, auth.current_user(store()))

@@ -340,7 +340,7 @@ def register(p: Portfolio, as_of: date) -> None:
     downloads(shown, "me-interventions", "me_dl_register")
 
 
-def detail(p: Portfolio, as_of: date) -> None:
+def detail(p: Portfolio, as_of: date) -> str:
     """One intervention: its fields, results framework with statuses, reports and target changes."""
     lang = current_lang()
     ivs = sorted(p.interventions, key=lambda i: i.id)
@@ -408,6 +408,7 @@ def detail(p: Portfolio, as_of: date) -> None:
             tr("me.detail.who"): [c.actor for c in history],
             tr("me.detail.when"): [c.at.strftime("%Y-%m-%d %H:%M") for c in history],
         }), hide_index=True, width="stretch")
+    return iv.id
 
 
 def reports_frame(reports: list, ind: Indicator) -> pd.DataFrame:
@@ -498,3 +499,43 @@ def importer(store: Store, user) -> None:
         else:
             st.error(tr("me.import.refused", n=format_number(len(done.issues), lang)))
             st.dataframe(issues_frame(done.issues), hide_index=True, width="stretch")
+
+
+def review_reports(store: Store, p: Portfolio, intervention_id: str, user) -> None:
+    """Reviewers approve submitted reports of the intervention, or return them with a note."""
+    from mmicd.auth import Action, can, require
+    from mmicd.me.repository import MeError, set_report_state
+
+    flash = st.session_state.pop("_me_review_flash", None)
+    if flash:
+        st.success(tr(flash))
+    pending = [r for ind in p.indicators_of(intervention_id) for r in p.reports_of(ind.id)
+               if r.state == "submitted"]
+    if not pending:
+        return
+    st.markdown(f"**{tr('me.review.title')}**")
+    if not can(user, Action.REVIEW):
+        st.caption(tr("me.review.need_role", n=len(pending)))
+        return
+    lang = current_lang()
+    names = {i.id: i.name for i in p.indicators}
+    chosen = st.selectbox(tr("me.review.report"), [r.id for r in pending], key="me_review_report",
+                          format_func=lambda rid: next(
+                              f"{names[r.indicator_id]} · {format_date(r.period_start, lang)} – "
+                              f"{format_date(r.period_end, lang)}" for r in pending if r.id == rid))
+    note = st.text_input(tr("me.review.note"), key="me_review_note")
+    left, right, _ = st.columns([1, 1, 3])
+    approve = left.button(tr("me.review.approve"), type="primary", key="me_review_approve")
+    send_back = right.button(tr("me.review.return"), key="me_review_return")
+    if approve or send_back:
+        require(user, Action.REVIEW)
+        if send_back and not note.strip():
+            st.error(tr("me.error.note_required", id=chosen))
+            return
+        try:
+            set_report_state(store, chosen, "approved" if approve else "returned", actor=user.label, note=note)
+        except MeError as err:
+            st.error(tr(err.key, **err.fields))
+            return
+        st.session_state["_me_review_flash"] = "me.review.done_approved" if approve else "me.review.done_returned"
+        st.rerun()  # the statuses above now count the approved report

@@ -99,3 +99,36 @@ def test_interventions_register_detail_and_exports(me_env):
     assert any("Importing a portfolio needs a reviewer" in c.value for c in at.caption)  # anonymous visitor
     labels = [b.proto.label for b in at.get("download_button")]
     assert {"Portfolio (Excel)", "Empty template (Excel)", "IATI 2.03 XML"} <= set(labels)
+
+
+def test_a_reviewer_approves_a_submitted_report_and_returning_needs_a_note(me_env):
+    from datetime import UTC, datetime, timedelta
+
+    from mmicd.auth import Role, User
+    from mmicd.me.repository import load_portfolio
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["country"] = "NPL"
+    at.session_state["_auth"] = {"user": User("rev", Role.REVIEWER, id=3),
+                                 "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    at.run()
+    at.switch_page("pages/me_interventions.py").run()
+    at.selectbox(key="me_detail_iv").set_value("NPL-GOV-01").run()
+    assert any(m.value == "**Reports awaiting review**" for m in at.markdown)
+    at.button(key="me_review_return").click().run()  # no note
+    assert any("needs a note" in e.value for e in at.error)
+    at.button(key="me_review_approve").click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Approved") for s in at.success)
+    store = Store(me_env)
+    report = next(r for r in load_portfolio(store).reports if r.indicator_id == "GOV-01-2"
+                  and r.period_end.month == 9)
+    store.engine.dispose()
+    assert (report.state, report.acted_by) == ("approved", "rev")
+
+
+def test_anonymous_visitors_see_pending_reports_but_cannot_review(me_env):
+    at = open_page("pages/me_interventions.py")
+    at.selectbox(key="me_detail_iv").set_value("NPL-GOV-01").run()
+    assert any("1 report(s) await review" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == "me_review_approve"]
