@@ -37,7 +37,11 @@ if "migrant_status" in ind.disaggregations and (part["migrant_status"] != "_T").
     migrant = st.segmented_control(tr("ind.migrant_pick"), ["_T", "MS_MIGRANT", "MS_NOMIGRANT"],
                                    format_func=lambda c: view.label("migrant_status", c, f.lang), default="_T",
                                    key="ind_migrant") or "_T"
-st.plotly_chart(view.chart(part, ind, f.lang, migrant), key="ind_chart", width="stretch",
+broad = False
+if view.fine_ages(set(part["age"])) and view.broad_ages(set(part["age"])):
+    broad = st.segmented_control(tr("ind.age_pick"), [False, True], default=False, key="ind_broad",
+                                 format_func=lambda b: tr("ind.age_broad" if b else "ind.age_fine")) or False
+st.plotly_chart(view.chart(part, ind, f.lang, migrant, broad), key="ind_chart", width="stretch",
                 config={"displaylogo": False})
 st.caption(tr("ind.legend"))
 st.dataframe(view.display_table(part, f.lang), hide_index=True, width="stretch")

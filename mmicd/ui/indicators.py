@@ -51,8 +51,15 @@ def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFra
     return _compute(s.url, s.published_ids(), country, indicator)
 
 
+ORDER = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "imm_stock_growth", "imm_median_age", "emig_stock",
+         "rem_in_usd", "rem_out_usd", "rem_in_gdp", "rem_corridor_usd", "rem_cost_pct", "wap", "lfpr",
+         "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
+
+
 def indicator_options() -> list[str]:
-    return [i for i, ind in catalogue().items() if not ind.draft]
+    """Catalogue ids in the order of the issue's table (population, migration, remittances, labour)."""
+    ids = [i for i, ind in catalogue().items() if not ind.draft]
+    return sorted(ids, key=lambda i: (ORDER.index(i) if i in ORDER else len(ORDER), i))
 
 
 def definition(ind: Indicator, lang: str, table: pd.DataFrame) -> None:
@@ -71,8 +78,22 @@ def definition(ind: Indicator, lang: str, table: pd.DataFrame) -> None:
     sources = table[["source", "edition", "dataset_id"]].drop_duplicates()
     if not sources.empty:
         st.caption(tr("ind.sources", sources="; ".join(
-            tr("source.line", source=r.source, edition=r.edition or "–", ids=f"#{r.dataset_id}")
+            tr("ind.source_item", source=r.source, edition=r.edition or "–", id=r.dataset_id)
             for r in sources.itertuples())))
+
+
+def fine_ages(present: set[str]) -> list[str]:
+    """The finest non-overlapping age groups present (five-year groups, and 75+ when it closes them)."""
+    table = codes.codelist("age")
+    fine = [c for c in table["code"] if c in present and table.at[c, "kind"] == "5y"]
+    if "Y_GE75" in present and not any(c in present for c in ("Y75T79", "Y80T84")):
+        fine.append("Y_GE75")
+    return fine
+
+
+def broad_ages(present: set[str]) -> list[str]:
+    table = codes.codelist("age")
+    return [c for c in table["code"] if c in present and table.at[c, "kind"] == "broad" and c != "Y_GE75"]
 
 
 def _fmt(value: float, unit: str, lang: str) -> str:
@@ -88,14 +109,16 @@ def label(dim: str, code: str, lang: str) -> str:
     return codes.label(listname, code, lang)
 
 
-def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = T) -> go.Figure:
+def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = T, broad: bool = False) -> go.Figure:
     """By age (bars, latest year) when ages are given, else over time (lines); sexes as colours;
-    95% confidence intervals as error bars; U values hatched, Q values drawn as a marked gap."""
+    95% confidence intervals as error bars; U values hatched, Q values drawn as a marked gap.
+    Five-year groups, or the broad groups when ``broad`` (never both on one axis)."""
     part = table.loc[table["migrant_status"] == migrant_status]
     if "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any():
         part = part.loc[(part["sex"] == T) & (part["age"] == T)]
     fig = go.Figure()
-    ages = [a for a in codes.codelist("age")["code"] if a in set(part["age"]) and a != T]
+    present = set(part["age"])
+    ages = broad_ages(present) if broad else fine_ages(present)
     by_age = len(ages) > 1
     by_counterpart = "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any()
     if by_age or by_counterpart:
@@ -141,17 +164,23 @@ def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = 
 
 
 def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The output table with labels and translated column names (codes kept in the downloads)."""
+    """The output table with labels and translated column names (codes kept in the downloads),
+    newest period first, ages in code-list order."""
+    age_order = {c: i for i, c in enumerate(codes.codelist("age")["code"])}
+    sex_order = {T: 0, "F": 1, "M": 2}
+    table = table.assign(_a=table["age"].map(age_order), _s=table["sex"].map(sex_order)).sort_values(
+        ["time_period", "migrant_status", "counterpart_area", "_s", "_a"], ascending=[False, True, True, True, True])
+    decimals = 0 if table["unit"].isin(["persons", "usd"]).all() else 3
     out = pd.DataFrame({
         tr("ind.col.time_period"): table["time_period"],
         tr("ind.col.sex"): [label("sex", c, lang) for c in table["sex"]],
         tr("ind.col.age"): [label("age", c, lang) for c in table["age"]],
         tr("ind.col.migrant_status"): [label("migrant_status", c, lang) for c in table["migrant_status"]],
         tr("ind.col.counterpart_area"): [label("counterpart_area", c, lang) for c in table["counterpart_area"]],
-        tr("ind.col.value"): table["value"],
-        tr("ind.col.ci_lower"): table["ci_lower"],
-        tr("ind.col.ci_upper"): table["ci_upper"],
-        tr("ind.col.cv"): table["cv"],
+        tr("ind.col.value"): table["value"].round(decimals),
+        tr("ind.col.ci_lower"): table["ci_lower"].round(decimals),
+        tr("ind.col.ci_upper"): table["ci_upper"].round(decimals),
+        tr("ind.col.cv"): table["cv"].round(1),
         tr("ind.col.n_obs"): table["n_obs"],
         tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
         tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
