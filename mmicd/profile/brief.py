@@ -24,6 +24,10 @@ MAX_ROWS = 25  # rows of a table printed in the HTML/PDF brief (the xlsx and jso
 Progress = Callable[[float, str], None]
 
 
+def _year(profile: CountryProfile) -> str:
+    return profile.year or t("profile.brief.latest", profile.lang)
+
+
 def file_name(profile: CountryProfile, fmt_: str) -> str:
     return f"brief_{profile.country}_{profile.year or 'latest'}_{profile.lang}.{fmt_}"
 
@@ -127,7 +131,7 @@ def _html(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
     parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">",
              f"<title>{esc(t('profile.brief.title', lang, area=profile.name))}</title><style>{CSS}</style></head><body>",
              f"<h1>{esc(t('profile.brief.title', lang, area=profile.name))}</h1>",
-             f"<p class=\"note\">{esc(t('profile.brief.subtitle', lang, year=profile.year or '–', date=profile.generated_at))}</p>",
+             f"<p class=\"note\">{esc(t('profile.brief.subtitle', lang, year=_year(profile), date=profile.generated_at))}</p>",
              f"<h2>{esc(t('profile.brief.key_figures', lang))}</h2>"]
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
     parts.append(_html_table(pd.DataFrame(key_figure_rows(profile), columns=header), lang))
@@ -182,7 +186,7 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
         pdf.ln(1)
 
     text(t("profile.brief.title", lang, area=profile.name), 16, "B", 8)
-    text(t("profile.brief.subtitle", lang, year=profile.year or "–", date=profile.generated_at), 8)
+    text(t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), 8)
     pdf.ln(2)
     text(t("profile.brief.key_figures", lang), 12, "B", 7)
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
@@ -231,7 +235,7 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.key_figures", lang), used))
     ws.write(0, 0, t("profile.brief.title", lang, area=profile.name), title_fmt)
-    ws.write(1, 0, t("profile.brief.subtitle", lang, year=profile.year or "–", date=profile.generated_at), note)
+    ws.write(1, 0, t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), note)
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
     ws.write_row(3, 0, header, head)
     for i, f in enumerate(profile.key_figures, start=4):
