@@ -52,7 +52,7 @@ def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFra
 
 
 ORDER = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "imm_stock_growth", "imm_median_age", "emig_stock",
-         "rem_in_usd", "rem_out_usd", "rem_in_gdp", "rem_corridor_usd", "rem_cost_pct", "wap", "lfpr",
+         "net_mig", "rem_in_usd", "rem_out_usd", "rem_in_gdp", "rem_corridor_usd", "rem_cost_pct", "wap", "lfpr",
          "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
 
 
@@ -185,6 +185,8 @@ def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
         tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
     })
+    if table["n_obs"].isna().all():  # tables, not a survey: no uncertainty columns to show
+        out = out.drop(columns=[tr(f"ind.col.{c}") for c in ("ci_lower", "ci_upper", "cv", "n_obs")])
     return out
 
 

@@ -58,7 +58,7 @@ def demo_store(store, lfs):
                       pop.drop(columns=["dataset_id", "source", "edition", "kind"]), actor="test",
                       status=Status.PUBLISHED)
     rem = pd.concat([obs([{"value": 8e9}], measure="REM_IN"), obs([{"value": 1e8}], measure="REM_OUT"),
-                     obs([{"value": 3.3e10}], measure="GDP")])
+                     obs([{"value": 3.3e10}], measure="GDP"), obs([{"value": -3.1e5}], measure="NET_MIG")])
     store.add_dataset(DatasetMeta(kind=Kind.REMITTANCES, source="Test WDI", edition="1"),
                       rem.drop(columns=["dataset_id", "source", "edition", "kind"]), actor="test",
                       status=Status.PUBLISHED)
