@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -68,7 +68,6 @@ class FileCheck:
     signature: tuple
     prep: object  # mmicd.ingest.Preparation
     mapping_yaml: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def issues_frame(issues: list[Issue], lang: str) -> pd.DataFrame:
@@ -150,6 +149,7 @@ class Options:
 
 # basis of the migrant status, stored on the dataset version (DatasetMeta.basis)
 BASES = ("", "country of birth", "citizenship")
+NO_MIGRANT_STATUS = {"remittances", "remittance_corridors", "interventions"}
 
 
 def options_form(lang: str) -> Options:
@@ -168,8 +168,8 @@ def options_form(lang: str) -> Options:
                               max_chars=100)
     basis_labels = {"": tr("upload.basis.none"), "country of birth": tr("upload.basis.birth"),
                     "citizenship": tr("upload.basis.citizenship")}
-    basis = st.columns(2)[0].selectbox(tr("upload.basis"), options=list(BASES), format_func=basis_labels.get, key="upload_basis",
-                         help=tr("upload.basis_help"))
+    basis = st.columns(2)[0].selectbox(tr("upload.basis"), options=list(BASES), format_func=basis_labels.get,
+                                       key="upload_basis", help=tr("upload.basis_help"))
     return Options(kind=kind, country=country, source=source, edition=edition, basis=basis)
 
 
@@ -183,7 +183,8 @@ def with_basis(prep, basis: str):
     if not basis:
         return prep
     datasets = [
-        PreparedDataset(**{**d.__dict__, "meta": d.meta.model_copy(update={"basis": d.meta.basis or basis})})
+        d if d.meta.basis or d.meta.kind.value in NO_MIGRANT_STATUS else
+        PreparedDataset(**{**d.__dict__, "meta": d.meta.model_copy(update={"basis": basis})})
         for d in prep.datasets
     ]
     return Preparation(datasets=datasets, issues=prep.issues)
@@ -534,6 +535,7 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
         st.session_state["_upload_done"] = tr("upload.confirm.done", ids=ids, n=format_number(len(versions), lang))
         st.session_state.pop(STATE, None)
         st.session_state.pop("_upload_mappings", None)
+        st.session_state.pop("_upload_annotated", None)
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
         st.rerun()
 
