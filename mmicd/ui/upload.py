@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from mmicd import codes, templates
-from mmicd.auth import Action, PermissionDenied, User, require
+from mmicd import codes, templates, workflow
+from mmicd.auth import PermissionDenied, User
 from mmicd.config import LANGUAGES
 from mmicd.i18n import format_number
 from mmicd.issues import Issue, IssuesError
@@ -501,8 +501,6 @@ def diff_section(checks: list[FileCheck], lang: str) -> None:
 
 
 def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str, basis: str = "") -> None:
-    from mmicd.ingest import commit
-
     prep = with_basis(combine(checks), basis)
     st.subheader(tr("upload.confirm.title"))
     if not prep.datasets:
@@ -517,9 +515,7 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
         return
     if st.button(tr("upload.confirm.button"), key="upload_confirm", type="primary", icon=":material/check:"):
         try:
-            for d in prep.datasets:
-                require(user, Action.UPLOAD, d.meta.scope)
-            versions = commit(prep, store, actor=user.label, mode=mode)
+            versions = workflow.commit_upload(store, user, prep, mode=mode)  # role and countries checked there
         except PermissionDenied:
             st.error(tr("upload.confirm.forbidden"))
             return

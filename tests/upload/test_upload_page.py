@@ -199,3 +199,13 @@ def test_same_file_twice_is_checked_once(app_env):
     at = upload(at, ("a.xlsx", data), ("copy-of-a.xlsx", data))
     assert any("copy-of-a.xlsx" in i.value for i in at.info)
     assert at.dataframe[0].value["File"].tolist() == ["a.xlsx"]
+
+
+def test_analyst_of_another_country_cannot_store(app_env):
+    before = len(Store(app_env).datasets())
+    at = open_upload_page(User("deu-analyst", Role.ANALYST, countries="DEU", id=6))
+    at = upload(at, ("npl.xlsx", build_template("census", "en", census_rows())))
+    button(at, "Confirm and store as draft").click().run()
+    assert not at.exception, at.exception
+    assert any("does not allow uploading data for this country" in e.value for e in at.error)
+    assert len(Store(app_env).datasets()) == before
