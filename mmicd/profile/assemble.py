@@ -298,7 +298,7 @@ def _rem_gdp(inp: Inputs, year: str | None, lang: str, country: str) -> Block:
              "numerator": r.REM_IN, "denominator": r.GDP, "reporting": 1, "members": 1} for r in mine.itertuples()]
     region = groups_of(country)["sdg_region"]
     notes = []
-    for group in [g for g in (region, "WLD") if g]:
+    for group in [g for g in (region, "WLD") if g and g != country]:
         ratio = group_ratio(totals, group)
         if ratio.empty:
             continue
