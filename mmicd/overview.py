@@ -158,7 +158,7 @@ def _emigrants(frame: pd.DataFrame, year: str | None) -> KeyFigure:
         & (frame["measure"] == "POP")
         & (frame["migrant_status"] == "MS_MIGRANT")
         & (frame["age"] == T)
-        & frame["ref_area"].map(codes.is_country)
+        & frame["ref_area"].isin(codes.country_codes())
     ]
     rows = _best_dataset(rows, year)
     if rows.empty:

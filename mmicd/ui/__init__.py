@@ -57,7 +57,7 @@ def store() -> Store:
 
 
 def current_lang() -> str:
-    lang = st.session_state.get("lang") or get_settings().language
+    lang = st.session_state.get("lang") or st.session_state.get("_keep_lang") or get_settings().language
     return lang if lang in LANGUAGES else "en"
 
 
@@ -72,40 +72,47 @@ def _years(url: str, published: tuple[int, ...]) -> list[str]:
 
 
 def sidebar(s: Store) -> Filters:
-    """Language, country and year, shared by every page (widget keys keep them across pages)."""
+    """Language, country and year, shared by every page.
+
+    Streamlit may drop a widget's state when the page changes; each value is therefore also kept
+    under ``_keep_<key>`` and restored before the widget is drawn, so a page switch never resets it.
+    """
     settings = get_settings()
-    if "lang" not in st.session_state:
-        st.session_state["lang"] = settings.language
     with st.sidebar:
-        st.selectbox(
-            "Language / Langue / Idioma",
-            options=list(LANGUAGES),
-            format_func=LANGUAGE_NAMES.get,
-            key="lang",
-        )
+        _restore("lang", LANGUAGES, settings.language)
+        st.selectbox("Language / Langue / Idioma", options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
+                     key="lang", on_change=_keep, args=("lang",))
+        _keep("lang")
         lang = current_lang()
         options = codes.area_options(lang)
-        if st.session_state.get("country") not in options:
-            st.session_state["country"] = settings.default_country if settings.default_country in options else options[0]
-        st.selectbox(
-            t("filter.country", lang),
-            options=options,
-            format_func=lambda c: codes.area_name(c, lang),
-            key="country",
-            help=t("filter.country_help", lang),
-        )
+        _restore("country", options, settings.default_country if settings.default_country in options else options[0])
+        st.selectbox(t("filter.country", lang), options=options, format_func=lambda c: codes.area_name(c, lang),
+                     key="country", help=t("filter.country_help", lang), on_change=_keep, args=("country",))
+        _keep("country")
         years = _years(s.url, s.published_ids())
         if years:
-            if st.session_state.get("year") not in years:
-                st.session_state["year"] = years[0]
-            st.selectbox(t("filter.year", lang), options=years, key="year", help=t("filter.year_help", lang))
+            _restore("year", years, years[0])
+            st.selectbox(t("filter.year", lang), options=years, key="year", help=t("filter.year_help", lang),
+                         on_change=_keep, args=("year",))
+            _keep("year")
         st.caption(t("sidebar.about", lang))
     return filters()
 
 
+def _restore(key: str, options, default) -> None:
+    value = st.session_state.get(key, st.session_state.get(f"_keep_{key}"))
+    st.session_state[key] = value if value in options else default
+
+
+def _keep(key: str) -> None:
+    st.session_state[f"_keep_{key}"] = st.session_state[key]
+
+
 def filters() -> Filters:
-    return Filters(lang=current_lang(), country=st.session_state.get("country", get_settings().default_country),
-                   year=st.session_state.get("year"))
+    state = st.session_state
+    return Filters(lang=current_lang(),
+                   country=state.get("country", state.get("_keep_country", get_settings().default_country)),
+                   year=state.get("year", state.get("_keep_year")))
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import io
-import threading
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from mmicd import codes
-from mmicd.bootstrap import demo_enabled
 from mmicd.i18n import format_number, format_percent
 from mmicd.me import charts as me_charts
 from mmicd.me import views
-from mmicd.me.demo import ensure_demo
 from mmicd.me.model import GmgStage, Indicator, InterventionStatus, sector_name
 from mmicd.me.progress import (
     STATUS_COLOURS,
@@ -31,7 +28,6 @@ from mmicd.me.repository import Portfolio, load_portfolio
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 
-_DEMO_LOCK = threading.Lock()
 TEXT_ON = {ProgressStatus.NO_DATA: "#000000", ProgressStatus.ON_TRACK: "#000000", ProgressStatus.AT_RISK: "#000000"}
 
 
@@ -40,13 +36,7 @@ def today() -> date:
 
 
 def portfolio(store: Store, country: str) -> Portfolio:
-    """The country's portfolio. A store created before the M&E tables existed gets the illustrative demo
-    here, when its M&E tables are empty (unless ``MMICD_DEMO=0``); a new store gets it at first start."""
-    if not st.session_state.get("_me_demo_checked"):
-        if demo_enabled():
-            with _DEMO_LOCK:
-                ensure_demo(store)
-        st.session_state["_me_demo_checked"] = True
+    """The country's portfolio (the illustrative demo is loaded at first start, mmicd.bootstrap)."""
     return load_portfolio(store, country)
 
 
