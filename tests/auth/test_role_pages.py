@@ -163,3 +163,26 @@ def test_a_viewer_cannot_publish_even_by_calling_the_workflow(app_env):
     with pytest.raises(PermissionDenied):
         workflow.publish(s, User("vic", Role.VIEWER, id=5), s.datasets()[0].id)
     assert [(v.id, v.status) for v in s.datasets()] == before
+
+
+OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test", "client_id": "mmicd",
+        "client_secret": "test", "server_metadata_url": "http://localhost/.well-known/openid-configuration"}
+
+
+@pytest.mark.parametrize(("verified", "expected"), [(True, EXPECTED[Role.REVIEWER]), (False, EXPECTED["anonymous"])])
+def test_identity_provider_sign_in_gives_the_role_of_the_verified_email(app_env, verified, expected):
+    create_user(Store(app_env), SYSTEM, username="reviewer@planning.gov.np", role=Role.REVIEWER)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "Reviewer@planning.gov.np", "email_verified": verified}
+    at.run()
+    assert not at.exception, at.exception
+    assert reachable(at) == expected
+
+
+def test_an_unknown_identity_provider_user_stays_a_viewer(app_env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "stranger@example.org", "email_verified": True}
+    at.run()
+    assert reachable(at) == EXPECTED["anonymous"]
