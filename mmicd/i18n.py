@@ -73,3 +73,17 @@ def format_compact(value: float | None, lang: str = "en") -> str:
         if abs(value) >= 10**power:
             return t(key, lang, n=format_number(value / 10**power, lang, 1))
     return format_number(value, lang, 0)
+
+
+def format_value(value: float | None, unit: str, lang: str = "en", compact: bool = False) -> str:
+    """A value as shown to users, by unit: ``percent``, ``points`` (percentage points), ``usd``
+    (compact, e.g. US$ 10.8 billion) or a count of persons (in full, or compact)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "percent":
+        return format_percent(value, lang)
+    if unit == "points":
+        return t("profile.unit.points_value", lang, n=format_number(value, lang, 1))
+    if unit == "usd":
+        return t("unit.usd_amount", lang, amount=format_compact(value, lang))
+    return format_compact(value, lang) if compact else format_number(value, lang, 0)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.engine import Microdata, compute_frames
-from mmicd.i18n import format_number, format_percent, t
+from mmicd.i18n import format_value, t
 from mmicd.model import DatasetVersion, Form
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
 from mmicd.profile import quality
@@ -109,14 +109,6 @@ def _as_kinds(frame: pd.DataFrame) -> pd.DataFrame:
                       census.assign(kind="population")], ignore_index=True)
 
 
-def _fmt(value: float | None, unit: str, lang: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "percent":
-        return format_percent(value, lang)
-    if unit == "points":
-        return t("profile.unit.points_value", lang, n=format_number(value, lang, 1))
-    return format_number(value, lang, 0)
 
 
 def _figure(kf: KeyFigure, versions, lang: str, title: str) -> Figure:
@@ -146,7 +138,7 @@ def _key_figures(inp: Inputs, year: str | None, lang: str) -> list[Figure]:
             if fig.national:
                 src = fig.alternative.sources[0] if fig.alternative.sources else None
                 fig.choice_note = t("profile.choice.national", lang, year=fig.year or "–",
-                                    other=_fmt(other.value, fig.unit, lang), other_year=other.year or "–",
+                                    other=format_value(other.value, fig.unit, lang), other_year=other.year or "–",
                                     other_source=f"{src.source} {src.edition}" if src else "–")
         out.append(fig)
     return out

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmicd.i18n import format_number, t
+from mmicd.i18n import format_number, format_value, t
 from mmicd.profile.model import Block, CountryProfile
-from mmicd.profile.summary import fmt
 from mmicd.profile.tables import display, sources_text
 
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
@@ -67,10 +66,10 @@ def key_figure_rows(profile: CountryProfile) -> list[list[str]]:
         change = "–"
         if f.change is not None:
             unit = "points" if f.unit in ("percent", "points") else f.unit
-            change = t("delta.since", lang, change=("+" if f.change > 0 else "") + fmt(f.change, unit, lang),
+            change = t("delta.since", lang, change=("+" if f.change > 0 else "") + format_value(f.change, unit, lang),
                        year=f.previous_year)
         source = "; ".join(f"{s.source} {s.edition}" for s in f.sources) or "–"
-        rows.append([f.title, fmt(f.value, f.unit, lang), f.year or "–", change, source])
+        rows.append([f.title, format_value(f.value, f.unit, lang), f.year or "–", change, source])
     return rows
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from mmicd import codes
-from mmicd.i18n import format_compact, format_number, format_percent, t
+from mmicd.i18n import format_number, format_value, t
 from mmicd.overview import key_figures
 from mmicd.profile.model import Block, CountryProfile, SourceRef
 from mmicd.profile.regions import groups_of
@@ -32,22 +32,12 @@ class SummaryRow(BaseModel):
     sources: list[SourceRef] = Field(default_factory=list)
 
 
-def fmt(value: float | None, unit: str, lang: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "percent":
-        return format_percent(value, lang)
-    if unit == "points":
-        return t("profile.unit.points_value", lang, n=format_number(value, lang, 1))
-    if unit == "usd":
-        return t("unit.usd_amount", lang, amount=format_compact(value, lang))
-    return format_number(value, lang, 0)
 
 
 def _reading(fid: str, value: float | None, unit: str, year: str | None, lang: str, **extra) -> str:
     if value is None:
         return t("summary.read.none", lang)
-    shown = fmt(value, unit, lang)
+    shown = format_value(value, unit, lang)
     if fid == "imm_share":
         change, prev = extra.get("change"), extra.get("prev")
         if change is None or prev is None or abs(change) < 0.05:
@@ -83,7 +73,7 @@ def summary_rows(profile: CountryProfile) -> list[SummaryRow]:
                  if r.get("series") == T and r.get("value") is not None]
         extra = {"change": f.change, "prev": f.previous_year}
         if fid == "imm_stock":
-            extra["female"] = fmt(figs["imm_female_share"].value, "percent", lang)
+            extra["female"] = format_value(figs["imm_female_share"].value, "percent", lang)
         rows.append(SummaryRow(id=fid, title=f.title, unit=f.unit, value=f.value, year=f.year, trend=trend,
                                target=t(TARGETS[fid], lang) if fid in TARGETS else "", sources=f.sources,
                                reading=_reading(fid, f.value, f.unit, f.year, lang, **extra)))

@@ -191,10 +191,7 @@ class Store:
             dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.OBSERVATIONS, "")
             _bulk_insert(conn, dataset_id, canonical)
             _log(conn, actor, "created", dataset_id, {"rows": len(canonical)})
-            if status == Status.PUBLISHED:
-                _publish(conn, dataset_id, actor, note="")
-            elif status != Status.DRAFT:
-                _set_status(conn, dataset_id, status, actor, note="")
+            _initial_status(conn, dataset_id, status, actor)
         return self.dataset(dataset_id)
 
     def add_microdata(
@@ -222,10 +219,7 @@ class Store:
                 dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.MICRODATA, f"microdata/{name}")
                 canonical.to_parquet(path, index=False)
                 _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": "microdata"})
-                if status == Status.PUBLISHED:
-                    _publish(conn, dataset_id, actor, note="")
-                elif status != Status.DRAFT:
-                    _set_status(conn, dataset_id, status, actor, note="")
+                _initial_status(conn, dataset_id, status, actor)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -275,10 +269,7 @@ class Store:
                     if form == Form.OBSERVATIONS:
                         _bulk_insert(conn, dataset_id, canonical)
                     _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
-                    if status == Status.PUBLISHED:
-                        _publish(conn, dataset_id, actor, note="")
-                    elif status != Status.DRAFT:
-                        _set_status(conn, dataset_id, status, actor, note="")
+                    _initial_status(conn, dataset_id, status, actor)
                     ids.append(dataset_id)
         except BaseException:
             for path in written:
@@ -360,6 +351,14 @@ def record_audit(
             dataset_id=dataset_id, old=old, new=new, reason=reason or "", detail=detail or {},
         )
     )
+
+
+def _initial_status(conn: Connection, dataset_id: int, status: Status, actor: str) -> None:
+    """Move a just-created draft to the status it was stored with (publishing supersedes its series)."""
+    if status == Status.PUBLISHED:
+        _publish(conn, dataset_id, actor, note="")
+    elif status != Status.DRAFT:
+        _set_status(conn, dataset_id, status, actor, note="")
 
 
 def _log(conn: Connection, actor: str, action: str, dataset_id: int, detail: dict, *,

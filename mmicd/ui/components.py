@@ -6,17 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import charts, codes
-from mmicd.i18n import format_compact, format_number, format_percent
+from mmicd.i18n import format_number, format_value
 from mmicd.overview import KeyFigure
 from mmicd.ui import tr
-
-
-def format_value(value: float | None, unit: str, lang: str, compact: bool = False) -> str:
-    if unit == "percent":
-        return format_percent(value, lang, 1)
-    if unit == "usd":
-        return tr("unit.usd_amount", amount=format_compact(value, lang))
-    return format_compact(value, lang) if compact else format_number(value, lang, 0)
 
 
 def source_line(fig: KeyFigure) -> str:

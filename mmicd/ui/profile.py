@@ -12,11 +12,12 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.engine import Microdata
+from mmicd.i18n import format_value
 from mmicd.model import Form
 from mmicd.profile import charts, tables
 from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
-from mmicd.profile.summary import comparison, fmt, summary_rows
+from mmicd.profile.summary import comparison, summary_rows
 from mmicd.store import Store
 from mmicd.ui import _store, current_lang, tr
 
@@ -113,7 +114,7 @@ def figure_card(f: Figure, lang: str) -> None:
         return
     delta = None
     if f.change is not None:
-        change = fmt(f.change, "points" if f.unit in ("percent", "points") else f.unit, lang)
+        change = format_value(f.change, "points" if f.unit in ("percent", "points") else f.unit, lang)
         delta = tr("delta.since", change=("+" if f.change > 0 else "") + change, year=f.previous_year)
     help_text = "\n\n".join(x for x in (
         tr(f"figure.{f.id}.help") if f.id != "lm_gap" else tr("profile.figure.lm_gap.help"),
@@ -121,7 +122,7 @@ def figure_card(f: Figure, lang: str) -> None:
         f.choice_note, sources_line(f.sources)) if x)
     spark = [r["value"] for r in sorted(f.trend, key=lambda r: r["time_period"])
              if r.get("series") == "_T" and r.get("value") is not None]
-    st.metric(label, fmt(f.value, f.unit, lang), delta=delta, delta_color="off", help=help_text, border=True,
+    st.metric(label, format_value(f.value, f.unit, lang), delta=delta, delta_color="off", help=help_text, border=True,
               chart_data=spark if len(spark) > 1 else None, chart_type="line")
 
 
@@ -242,7 +243,7 @@ def summary(s: Store, profile: CountryProfile) -> None:
     lang = profile.lang
     frame = pd.DataFrame({
         tr("summary.indicator"): [r.title for r in rows],
-        tr("summary.latest"): [fmt(r.value, r.unit, lang) for r in rows],
+        tr("summary.latest"): [format_value(r.value, r.unit, lang) for r in rows],
         tr("summary.year"): [r.year or "–" for r in rows],
         tr("summary.trend"): [r.trend for r in rows],
         tr("summary.target"): [r.target or tr("summary.no_target") for r in rows],
@@ -260,9 +261,9 @@ def summary(s: Store, profile: CountryProfile) -> None:
     else:
         table = pd.DataFrame({
             tr("summary.compare_area"): [r["name"] for r in comp.rows],
-            tr("figure.imm_share"): [f"{fmt(r['imm_share'], 'percent', lang)} ({r['imm_share_year'] or '–'})"
+            tr("figure.imm_share"): [f"{format_value(r['imm_share'], 'percent', lang)} ({r['imm_share_year'] or '–'})"
                                      for r in comp.rows],
-            tr("figure.rem_in_gdp"): [f"{fmt(r['rem_in_gdp'], 'percent', lang)} ({r['rem_in_gdp_year'] or '–'})"
+            tr("figure.rem_in_gdp"): [f"{format_value(r['rem_in_gdp'], 'percent', lang)} ({r['rem_in_gdp_year'] or '–'})"
                                       for r in comp.rows],
         })
         st.dataframe(table, hide_index=True, width="stretch")
