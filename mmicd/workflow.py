@@ -8,7 +8,7 @@ version can be re-published.
 
 from __future__ import annotations
 
-from mmicd.auth import Action, User, require
+from mmicd.auth import Action, User, can, require
 from mmicd.model import DatasetVersion, Status
 from mmicd.store import Store, StoreError
 
@@ -52,8 +52,6 @@ def publish(store: Store, user: User, dataset_id: int, note: str = "") -> Datase
 
 def visible_datasets(store: Store, user: User) -> list[DatasetVersion]:
     """The versions a user may see: published ones for everybody; drafts within the user's scope."""
-    from mmicd.auth import can
-
     return [v for v in store.datasets()
             if v.status == Status.PUBLISHED or can(user, Action.VIEW_DRAFTS, v.scope)]
 

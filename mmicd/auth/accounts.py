@@ -199,13 +199,12 @@ def authenticate(store: Store, username: str, password: str, *, policy: SignInPo
 
 
 def identity_provider_user(store: Store, email: str | None, verified: bool) -> User | None:
-    """The account matching a verified e-mail from the identity provider, if an admin created it."""
+    """The active account matching a verified e-mail from the identity provider, if an admin created it."""
     if not email or not verified:
         return None
-    user = get_user(store, email)
     with store.engine.connect() as conn:
-        active = conn.execute(select(users.c.active).where(users.c.username == email.strip().lower())).scalar()
-    return user if user and active else None
+        row = conn.execute(select(users).where(users.c.username == email.strip().lower())).first()
+    return _user(row) if row is not None and row.active else None
 
 
 def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
