@@ -4,18 +4,18 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.me.views import select
-from mmicd.ui import filters, me, store, tr
+from mmicd.ui import filters, me_common, me_dashboard, store, tr
 
 f = filters()
-as_of = me.today()
+as_of = me_common.today()
 st.title(tr("me.title", area=codes.area_name(f.country, f.lang)))
-portfolio = me.portfolio(store(), f.country)
+portfolio = me_common.portfolio(store(), f.country)
 if not portfolio.interventions:
     st.info(tr("me.empty_country", area=codes.area_name(f.country, f.lang)))
     st.stop()
-me.illustrative_banner(portfolio)
-shown = select(portfolio, me.filter_bar(portfolio, key="me_dash"))
-me.rule()
+me_common.illustrative_banner(portfolio)
+shown = select(portfolio, me_common.filter_bar(portfolio, key="me_dash"))
+me_common.rule()
 if not shown.interventions:
     st.info(tr("me.empty_selection"))
     st.stop()
@@ -25,14 +25,14 @@ overview, timeline, trajectory, by_sex, alerts, stages = st.tabs([
     tr("me.tab.stages"),
 ])
 with overview:
-    me.overview_tab(shown, as_of)
+    me_dashboard.overview_tab(shown, as_of)
 with timeline:
-    me.timeline_tab(shown, as_of)
+    me_dashboard.timeline_tab(shown, as_of)
 with trajectory:
-    me.trajectory_tab(shown, as_of)
+    me_dashboard.trajectory_tab(shown, as_of)
 with by_sex:
-    me.sex_tab(shown)
+    me_dashboard.sex_tab(shown)
 with alerts:
-    me.alerts_tab(shown, as_of)
+    me_dashboard.alerts_tab(shown, as_of)
 with stages:
-    me.stages_tab(portfolio, f.country)
+    me_dashboard.stages_tab(portfolio, f.country)

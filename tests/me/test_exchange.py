@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 from mmicd.me import repository as repo
 from mmicd.me.demo import demo_portfolio, ensure_demo
 from mmicd.me.iati import iati_xml
-from mmicd.me.workbook import SHEETS, export_workbook, import_workbook, read_workbook, rows
+from mmicd.me.workbook import SHEETS
+from mmicd.me.workbook_read import import_workbook, read_workbook
+from mmicd.me.workbook_write import export_workbook, rows
 
 TODAY = date(2026, 11, 24)
 XSD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "iati-2.03" / "iati-activities-schema.xsd"
