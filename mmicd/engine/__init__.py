@@ -15,7 +15,7 @@ from mmicd.engine.registry import OUTPUT_COLUMNS, REGISTRY, Microdata, Result, c
 from mmicd.model import Form, Status
 
 __all__ = ["DEFAULT", "OUTPUT_COLUMNS", "REGISTRY", "EngineConfig", "Indicator", "Microdata", "Result",
-           "catalogue", "compute", "compute_frames", "dataset_ids"]
+           "catalogue", "compute", "compute_frames", "dataset_ids", "input_ids"]
 
 READABLE = (Status.PUBLISHED,)
 WITH_DRAFTS = (Status.PUBLISHED, Status.SUBMITTED, Status.DRAFT)
@@ -25,6 +25,20 @@ def dataset_ids(store, *, include_drafts: bool = False) -> tuple[int, ...]:
     """Ids of the dataset versions the engine reads: published ones (plus drafts and submitted)."""
     allowed = {s.value for s in (WITH_DRAFTS if include_drafts else READABLE)}
     return tuple(v.id for v in store.datasets() if v.status.value in allowed)
+
+
+def input_ids(store, country: str, indicator: str, dataset_ids: Iterable[int] | None = None) -> tuple[int, ...]:
+    """The dataset versions one indicator of one country reads: those of the indicator's kinds that
+    hold the country (as reference or counterpart area), among ``dataset_ids`` (default: published).
+
+    This is the cache key of a computation, so recomputing after an upload touches only the
+    affected country and kind: a version for another country, or of a kind the indicator does not
+    read, leaves the key unchanged.
+    """
+    kinds = {k.value for k in catalogue()[indicator].kinds}
+    ids = store.published_ids() if dataset_ids is None else tuple(dataset_ids)
+    relevant = [v.id for v in store.datasets() if v.id in set(ids) and v.kind.value in kinds]
+    return store.covering(country, relevant) if relevant else ()
 
 
 def compute(store, *, country: str | None = None, indicators: Iterable[str] | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, union, update
 
 from mmicd.issues import IssuesError
 from mmicd.model import (
@@ -111,6 +111,25 @@ class Store:
                 select(datasets.c.id).where(datasets.c.status == Status.PUBLISHED).order_by(datasets.c.id)
             )
             return tuple(r[0] for r in rows)
+
+    def covering(self, area: str, dataset_ids: Iterable[int],
+                 counterpart_kinds: Iterable[str] = ("migrant_stock",)) -> tuple[int, ...]:
+        """Which of ``dataset_ids`` hold ``area``: observations with it as reference area, versions of
+        ``counterpart_kinds`` with it as counterpart (its emigrants abroad), microdata of its scope
+        (or of every area, scope ``_ALL``). The lookups run on the (area, dataset_id) indexes.
+        """
+        ids = list(dataset_ids)
+        query = union(
+            select(observations.c.dataset_id).where(observations.c.ref_area == area,
+                                                    observations.c.dataset_id.in_(ids)),
+            select(observations.c.dataset_id).join(datasets, datasets.c.id == observations.c.dataset_id).where(
+                observations.c.counterpart_area == area, observations.c.dataset_id.in_(ids),
+                datasets.c.kind.in_(list(counterpart_kinds))),
+            select(datasets.c.id).where(datasets.c.form == Form.MICRODATA.value, datasets.c.id.in_(ids),
+                                        datasets.c.scope.in_([area, "_ALL"])),
+        )
+        with self.engine.connect() as conn:
+            return tuple(sorted(r[0] for r in conn.execute(query)))
 
     def periods(self, dataset_ids: Iterable[int]) -> list[str]:
         """Distinct time periods in the given dataset versions, newest first."""

@@ -115,6 +115,17 @@ def filters() -> Filters:
                    year=state.get("year", state.get("_keep_year")))
 
 
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _covering(url: str, published: tuple[int, ...], country: str) -> tuple[int, ...]:
+    return _store(url).covering(country, published)
+
+
+def covering_ids(s: Store, country: str) -> tuple[int, ...]:
+    """Published versions holding the country: the cache key of everything computed for it, so an
+    upload for another country recomputes nothing here."""
+    return _covering(s.url, s.published_ids(), country)
+
+
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _country_frames(url: str, published: tuple[int, ...], country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     s = _store(url)
@@ -125,5 +136,5 @@ def _country_frames(url: str, published: tuple[int, ...], country: str) -> tuple
 
 def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:
     """Key figures of a country, cached by the published dataset versions (not by frame hashing)."""
-    own, abroad = _country_frames(s.url, s.published_ids(), country)
+    own, abroad = _country_frames(s.url, covering_ids(s, country), country)
     return key_figures(own, abroad, year)

@@ -1,8 +1,8 @@
 """Streamlit renderers of the Indicators page: definition, chart with confidence intervals,
 flagged (U) and suppressed (Q) values marked, the table and downloads.
 
-Results are cached by (database, published dataset version ids, country, indicator, language-free)
-— never by hashing frames.
+Results are cached by (database, the dataset version ids the indicator reads for the country,
+country, indicator) — never by hashing frames.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
-from mmicd.engine import Indicator, Microdata, catalogue, compute_frames
+from mmicd.engine import Indicator, Microdata, catalogue, compute_frames, input_ids
 from mmicd.engine.export import export
 from mmicd.i18n import format_number, format_percent
 from mmicd.model import Form
@@ -33,9 +33,9 @@ def _microdata(url: str, dataset_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _compute(url: str, published: tuple[int, ...], country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
+def _compute(url: str, inputs: tuple[int, ...], country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
     s = _store(url)
-    versions = [v for v in s.datasets(status="published") if v.id in published]
+    versions = [v for v in s.datasets(status="published") if v.id in inputs]
     obs_ids = [v.id for v in versions if v.form == Form.OBSERVATIONS]
     own = s.observations(dataset_ids=obs_ids, ref_areas=[country])
     abroad = s.observations(dataset_ids=obs_ids, kinds=["migrant_stock"], counterpart_areas=[country])
@@ -46,9 +46,15 @@ def _compute(url: str, published: tuple[int, ...], country: str, indicator: str)
     return result.table, [i.as_dict() for i in result.issues]
 
 
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _inputs(url: str, published: tuple[int, ...], country: str, indicator: str) -> tuple[int, ...]:
+    return input_ids(_store(url), country, indicator, published)
+
+
 def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
-    """The indicator's table for a country, cached by the published dataset versions."""
-    return _compute(s.url, s.published_ids(), country, indicator)
+    """The indicator's table for a country, cached by the versions it reads (its kinds, holding the
+    country): an upload for another country or kind does not recompute it."""
+    return _compute(s.url, _inputs(s.url, s.published_ids(), country, indicator), country, indicator)
 
 
 ORDER = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "imm_stock_growth", "imm_median_age", "emig_stock",

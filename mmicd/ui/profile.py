@@ -1,6 +1,6 @@
 """Streamlit renderers of the migration profile and the country summaries.
 
-Data are cached by the published dataset version ids (never by hashing frames): switching country
+Data are cached by the ids of the published versions they read (never by hashing frames): switching country
 reads only that country's observations from the database; survey microdata files are read once per
 dataset version.
 """
@@ -19,7 +19,7 @@ from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
 from mmicd.profile.summary import comparison, summary_rows
 from mmicd.store import Store
-from mmicd.ui import _store, current_lang, tr
+from mmicd.ui import _store, covering_ids, current_lang, tr
 
 FORMATS = ("pdf", "xlsx", "html", "json")
 
@@ -31,23 +31,32 @@ def _microdata(url: str, dataset_id: int) -> pd.DataFrame:
     return _store(url).microdata(dataset_id)
 
 
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _world_ids(url: str, published: tuple[int, ...]) -> tuple[int, ...]:
+    """Published international remittance series (scope ``_ALL``): the region and world comparison."""
+    return tuple(v.id for v in _store(url).datasets(status="published")
+                 if v.id in published and v.kind.value == "remittances" and v.scope == "_ALL")
+
+
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
-def _rem_world(url: str, published: tuple[int, ...]) -> pd.DataFrame:
+def _rem_world(url: str, world: tuple[int, ...]) -> pd.DataFrame:
     s = _store(url)
-    versions = {v.id: v for v in s.datasets(status="published")}
-    return world_remittances(s, versions)
+    return world_remittances(s, {v.id: v for v in s.datasets(status="published") if v.id in world})
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _profile(url: str, published: tuple[int, ...], country: str, year: str | None, lang: str) -> CountryProfile:
+def _profile(url: str, covering: tuple[int, ...], world: tuple[int, ...], country: str, year: str | None,
+             lang: str) -> CountryProfile:
+    """Keyed by the versions holding the country (and the world remittance series), so an upload
+    for another country leaves this profile cached."""
     s = _store(url)
-    versions = {v.id: v for v in s.datasets(status="published")}
-    ids = [i for i, v in versions.items() if v.form == Form.OBSERVATIONS]
+    versions = {v.id: v for v in s.datasets(status="published") if v.id in covering or v.id in world}
+    ids = [i for i in covering if versions[i].form == Form.OBSERVATIONS]
     own = s.observations(dataset_ids=ids, ref_areas=[country])
     abroad = s.observations(dataset_ids=ids, kinds=["migrant_stock"], counterpart_areas=[country])
     micro = [Microdata(v.id, v.kind.value, v.source, v.edition, _microdata(url, v.id))
              for v in versions.values() if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
-    return build_profile(Inputs(own, abroad, versions, micro, _rem_world(url, published)), country, year, lang)
+    return build_profile(Inputs(own, abroad, versions, micro, _rem_world(url, world)), country, year, lang)
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
@@ -69,13 +78,13 @@ def memo(profile: CountryProfile, key: tuple, build):
 
 
 def country_profile(s: Store, country: str, year: str | None, lang: str) -> CountryProfile:
-    return _profile(s.url, s.published_ids(), country, year, lang)
+    return _profile(s.url, covering_ids(s, country), _world_ids(s.url, s.published_ids()), country, year, lang)
 
 
 def country_comparison(s: Store, profile: CountryProfile) -> Block:
     areas = tuple(a for a in (profile.region, profile.income_group, "WLD") if a)
     published = s.published_ids()
-    return comparison(profile, _aggregates(s.url, published, areas), _rem_world(s.url, published))
+    return comparison(profile, _aggregates(s.url, published, areas), _rem_world(s.url, _world_ids(s.url, published)))
 
 
 # ---- small renderers -----------------------------------------------------------------------

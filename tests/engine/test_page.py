@@ -60,4 +60,4 @@ def test_survey_indicator_with_intervals_and_marked_cells(with_survey, lang):
     assert len(table.columns) == 12 and table.iloc[:, 9].notna().all()  # unweighted cases on every row
     if lang == "en":
         statuses = set(table["Status"])
-        assert "Suppressed (confidentiality)" in statuses and "Normal value" in statuses
+        assert "Suppressed (confidentiality, small cell or too unreliable)" in statuses and "Normal value" in statuses
