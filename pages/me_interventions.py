@@ -1,4 +1,5 @@
-"""Interventions: the register, one intervention in detail, exports (Excel, IATI) and the Excel import."""
+"""Interventions: the register, one intervention in detail with its forms (progress report, intervention,
+baseline and targets) and the review of reports, exports (Excel, IATI) and the Excel import."""
 
 import streamlit as st
 
@@ -27,3 +28,4 @@ with detail:
     me_common.rule()
     chosen = me_register.detail(portfolio, as_of)
     me_forms.review_reports(store(), portfolio, chosen, auth.current_user(store()))
+    me_forms.forms(store(), portfolio, chosen, auth.current_user(store()))

@@ -128,19 +128,44 @@ def trajectory_chart(indicator: Indicator, points: pd.DataFrame, lang: str) -> g
     if not actual.empty:
         fig.add_trace(go.Scatter(x=actual["date"], y=actual["value"], mode="lines+markers",
                                  name=t("me.series.actual", lang), line={"color": "#0072B2", "width": 3}))
+    stats = points.loc[(points["series"] == "statistics") & points["value"].notna()]
+    if not stats.empty:
+        # published figures with their 95% confidence intervals as error bars; U-flagged ones hollow
+        upper = (stats["ci_upper"] - stats["value"]).where(stats["ci_upper"].notna())
+        lower = (stats["value"] - stats["ci_lower"]).where(stats["ci_lower"].notna())
+        flagged = stats["obs_status"] == "U"
+        fig.add_trace(go.Scatter(
+            x=stats["date"], y=stats["value"], mode="lines+markers", name=t("me.series.statistics", lang),
+            line={"color": "#0072B2", "width": 3},
+            marker={"size": 10, "symbol": ["circle-open" if f else "circle" for f in flagged], "color": "#0072B2"},
+            error_y={"type": "data", "symmetric": False, "array": upper.fillna(0).tolist(),
+                     "arrayminus": lower.fillna(0).tolist(), "visible": bool(upper.notna().any()),
+                     "color": "#0072B2", "thickness": 1.5, "width": 6},
+            customdata=stats[["time_period", "source", "edition"]].fillna("").to_numpy(),
+            hovertemplate="%{customdata[0]}: %{y}<br>%{customdata[1]}, %{customdata[2]}<extra></extra>",
+        ))
     fig.update_yaxes(title=t("unit.percent" if pct else "me.unit.number", lang), ticksuffix="%" if pct else "",
                      rangemode="tozero")
     fig.update_xaxes(type="date")
     return _layout(fig, lang, 340)
 
 
-def sex_bars(rows: pd.DataFrame, lang: str, sex_labels: dict[str, str], unit: str) -> go.Figure:
-    """Women, men and total side by side for indicators of one unit."""
+AGE_COLOURS = ["#56B4E9", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#F0E442"]
+
+
+def breakdown_bars(rows: pd.DataFrame, lang: str, labels: dict[str, str], unit: str, column: str = "sex",
+                   colours: dict[str, str] | None = None) -> go.Figure:
+    """The groups of a breakdown (women, men; or age groups) and the total side by side, for
+    indicators of one unit."""
+    colours = colours or {}
     fig = go.Figure()
-    for sex in ("F", "M", "_T"):
-        part = rows.loc[rows["sex"] == sex]
+    for k, group in enumerate(labels):
+        part = rows.loc[rows[column] == group]
+        if part.empty:
+            continue
+        colour = colours.get(group) or SERIES_COLOURS.get(group) or AGE_COLOURS[k % len(AGE_COLOURS)]
         fig.add_trace(go.Bar(y=[_short(s, 44) for s in part["indicator"]], x=part["value"], orientation="h",
-                             name=sex_labels[sex], marker_color=SERIES_COLOURS[sex]))
+                             name=labels[group], marker_color=colour))
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed")
     if unit == Unit.PERCENTAGE.value:
@@ -148,7 +173,13 @@ def sex_bars(rows: pd.DataFrame, lang: str, sex_labels: dict[str, str], unit: st
     else:
         fig.update_xaxes(title=t("me.unit.number", lang))
     n = rows["indicator_id"].nunique()
-    return _layout(fig, lang, max(260, 70 * n + 100))
+    per_bar = max(70, 18 * len(labels))
+    return _layout(fig, lang, max(260, per_bar * n + 100))
+
+
+def sex_bars(rows: pd.DataFrame, lang: str, sex_labels: dict[str, str], unit: str) -> go.Figure:
+    """Women, men and total side by side for indicators of one unit."""
+    return breakdown_bars(rows, lang, {s: sex_labels[s] for s in ("F", "M", "_T")}, unit, "sex")
 
 
 def stage_chart(stages: pd.DataFrame, lang: str) -> go.Figure:

@@ -19,6 +19,9 @@ class MeConfig:
     counted_states: frozenset[ReportState] = frozenset({ReportState.APPROVED})
     received_states: frozenset[ReportState] = frozenset({ReportState.SUBMITTED, ReportState.APPROVED})
     reporting_org: dict[str, str] = field(default_factory=dict)
+    # age groups of the M&E age breakdown (forms, results by age, linked statistics), codes of
+    # data/codelists/age.csv
+    age_groups: tuple[str, ...] = ("Y15T24", "Y25T54", "Y55T64", "Y_GE65")
 
 
 @cache
@@ -34,6 +37,7 @@ def me_config() -> MeConfig:
         counted_states=frozenset(ReportState(s) for s in raw.get("counted_states", ["approved"])),
         received_states=frozenset(ReportState(s) for s in raw.get("received_states", ["submitted", "approved"])),
         reporting_org={str(k): str(v) for k, v in (raw.get("reporting_org") or {}).items()},
+        age_groups=tuple(str(a) for a in raw.get("age_groups", MeConfig.age_groups)),
     )
     if not 0 < config.at_risk < config.on_track:
         raise ValueError("data/me/config.yml: thresholds must satisfy 0 < at_risk < on_track")

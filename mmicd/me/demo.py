@@ -1,7 +1,9 @@
 """The illustrative demo portfolio (``data/me/demo_portfolio.yml``), loaded when the M&E tables are empty.
 
 Every date of the file is shifted by the whole number of months between its ``reference_date`` and
-the loading day, so that the demo always shows every status (the rules depend on today's date).
+the loading day, so that the demo always shows every status (the rules depend on today's date) —
+except the baseline date of an indicator linked to the statistical catalogue: its actuals are the
+published statistics, which keep their own calendar.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ DATE_FIELDS = {"start", "end", "baseline_date", "end_date", "due", "period_start
 
 def _shift(node: object, months: int) -> object:
     if isinstance(node, dict):
-        return {k: (add_months(v, months) if k in DATE_FIELDS and isinstance(v, date) else _shift(v, months))
+        fixed = {"baseline_date"} if node.get("link") else set()
+        return {k: (add_months(v, months) if k in DATE_FIELDS - fixed and isinstance(v, date) else _shift(v, months))
                 for k, v in node.items()}
     if isinstance(node, list):
         return [_shift(v, months) for v in node]

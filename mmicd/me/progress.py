@@ -85,6 +85,9 @@ class Progress:
     due_period_end: date | None = None  # the reporting period found missing (overdue) or next due
     due_by: date | None = None
     reports: int = 0
+    # linked indicators: the latest published figure the status uses (value, CI, obs_status, provenance)
+    statistic: object | None = None
+    from_statistics: bool = False
 
 
 # ---- periods ----------------------------------------------------------------------------------
@@ -160,6 +163,28 @@ def current_value(indicator: Indicator, counted: list[Report]) -> tuple[Combined
     return combine(chosen, indicator.unit), latest.period_end
 
 
+def statistics_value(indicator: Indicator, actuals: list) -> tuple[Combined, date | None]:
+    """The current value of a linked indicator from its published figures (:class:`mmicd.me.linked.StatActual`).
+
+    Numbers follow the indicator's period rule; a published rate or share cannot be re-aggregated
+    without its numerator and denominator, so a percentage is always the latest figure.
+    """
+    if not actuals:
+        return Combined(None), None
+    reports = [Report(indicator_id=indicator.id, period_start=a.period_start, period_end=a.period_end,
+                      value=a.value) for a in actuals]
+    update = {"unit": Unit.NUMBER}
+    if indicator.unit == Unit.PERCENTAGE:
+        update["period_rule"] = PeriodRule.LATEST
+    return current_value(indicator.model_copy(update=update), reports)
+
+
+def counted_statistics(indicator: Indicator, actuals: list | None, as_of: date) -> list:
+    """The published figures a linked indicator's status uses: with a number (not suppressed),
+    for a period ending after the baseline date (earlier ones describe the starting point) and by ``as_of``."""
+    return [a for a in actuals or [] if a.counted and indicator.baseline_date < a.period_end <= as_of]
+
+
 def _better_or_equal(value: float, target: float, direction: Direction) -> bool:
     return value >= target if direction == Direction.INCREASE else value <= target
 
@@ -170,13 +195,25 @@ def evaluate(
     as_of: date,
     intervention: Intervention | None = None,
     config: MeConfig | None = None,
+    statistics: list | None = None,
 ) -> Progress:
-    """The status of one indicator on ``as_of``, with the figures that explain it."""
+    """The status of one indicator on ``as_of``, with the figures that explain it.
+
+    A linked indicator takes its actuals from ``statistics`` (its published figures,
+    :mod:`mmicd.me.linked`) instead of reports, by the same rules.
+    """
     config = config or me_config()
     own = [r for r in reports if r.indicator_id == indicator.id]
-    counted = [r for r in own if r.state in config.counted_states and r.period_end <= as_of]
     received = [r for r in own if r.state in config.received_states]
-    combined, eval_date = current_value(indicator, counted)
+    latest_stat = None
+    if indicator.link is not None:
+        figures = counted_statistics(indicator, statistics, as_of)
+        combined, eval_date = statistics_value(indicator, figures)
+        counted = figures
+        latest_stat = figures[-1] if figures else None
+    else:
+        counted = [r for r in own if r.state in config.counted_states and r.period_end <= as_of]
+        combined, eval_date = current_value(indicator, counted)
     current = combined.value
     direction = Direction(indicator.direction)
     base = indicator.baseline_value
@@ -201,7 +238,8 @@ def evaluate(
         if upcoming:
             due_end, due_by = upcoming[0][1], upcoming[0][1] + grace
 
-    common = {"indicator_id": indicator.id, "reports": len(counted), "due_period_end": due_end, "due_by": due_by}
+    common = {"indicator_id": indicator.id, "reports": len(counted), "due_period_end": due_end, "due_by": due_by,
+              "statistic": latest_stat, "from_statistics": latest_stat is not None}
     if current is not None and _better_or_equal(current, indicator.end_target, direction):
         return Progress(status=ProgressStatus.ACHIEVED, current=current, eval_date=eval_date,
                         target=indicator.end_target, target_date=indicator.end_date, **common)
@@ -249,11 +287,32 @@ def status_label(status: ProgressStatus | str, lang: str) -> str:
     return t(f"me.status.{ProgressStatus(status).value}", lang)
 
 
-def explain(progress: Progress, indicator: Indicator, lang: str = "en") -> str:
-    """One sentence saying why the indicator has its status."""
+def statistic_text(stat, unit: Unit | str, lang: str) -> str:
+    """A published figure as text: value, 95% CI and its flag ("10.2% (95% CI 7.4% – 12.9%)");
+    a suppressed (Q) figure is never written as a number."""
+    if stat is None:
+        return "–"
+    if stat.obs_status == "Q" or stat.value is None:
+        return t("me.stat.suppressed", lang)
+    text = format_value(stat.value, unit, lang)
+    extras = []
+    if stat.ci_lower is not None and stat.ci_upper is not None:
+        extras.append(t("me.stat.ci", lang, low=format_value(stat.ci_lower, unit, lang),
+                        high=format_value(stat.ci_upper, unit, lang)))
+    if stat.obs_status == "U":
+        extras.append(t("me.stat.flag_u", lang))
+    return f"{text} ({'; '.join(extras)})" if extras else text
+
+
+def explain(progress: Progress, indicator: Indicator, lang: str = "en", statistics: list | None = None) -> str:
+    """One sentence saying why the indicator has its status (``statistics``: a linked indicator's figures)."""
     unit = indicator.unit
     status = status_label(progress.status, lang)
+    stat = progress.statistic
     if progress.status == ProgressStatus.ACHIEVED:
+        if stat is not None:
+            return t("me.explain.achieved_stats", lang, target=format_value(indicator.end_target, unit, lang),
+                     actual=statistic_text(stat, unit, lang), period=stat.time_period, status=status)
         return t("me.explain.achieved", lang, target=format_value(indicator.end_target, unit, lang),
                  actual=format_value(progress.current, unit, lang), date=month_year(progress.eval_date, lang),
                  status=status)
@@ -262,14 +321,27 @@ def explain(progress: Progress, indicator: Indicator, lang: str = "en") -> str:
                  due=format_date(progress.due_by, lang), status=status)
     if progress.status == ProgressStatus.NO_DATA:
         if indicator.link is not None:
+            figures = list(statistics or [])
+            if figures and not figures[-1].counted:
+                return t("me.explain.no_data_linked_suppressed", lang, indicator=indicator.link.indicator,
+                         period=figures[-1].time_period, status=status)
+            if figures:
+                return t("me.explain.no_data_linked_before", lang, indicator=indicator.link.indicator,
+                         actual=statistic_text(figures[-1], unit, lang), period=figures[-1].time_period,
+                         baseline=format_date(indicator.baseline_date, lang), status=status)
             return t("me.explain.no_data_linked", lang, indicator=indicator.link.indicator, status=status)
         if progress.due_by is not None:
             return t("me.explain.no_data_due", lang, due=format_date(progress.due_by, lang), status=status)
         return t("me.explain.no_data", lang, status=status)
     ratio = progress.ratio if progress.ratio is not None and math.isfinite(progress.ratio) else None
+    ratio_text = format_percent(ratio * 100, lang, 0) if ratio is not None else "–"
+    if stat is not None:
+        return t("me.explain.progress_stats", lang, expected=format_value(progress.expected_value, unit, lang),
+                 date=month_year(progress.eval_date, lang), actual=statistic_text(stat, unit, lang),
+                 period=stat.time_period, ratio=ratio_text, status=status)
     return t("me.explain.progress", lang, expected=format_value(progress.expected_value, unit, lang),
              date=month_year(progress.eval_date, lang), actual=format_value(progress.current, unit, lang),
-             ratio=format_percent(ratio * 100, lang, 0) if ratio is not None else "–", status=status)
+             ratio=ratio_text, status=status)
 
 
 def format_date(day: date | None, lang: str) -> str:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from mmicd.auth import Action, User, require
 from mmicd.issues import IssuesError
 from mmicd.me.model import (
     BreakdownValue,
@@ -63,6 +64,8 @@ class Portfolio:
     reports: list[Report] = field(default_factory=list)
     changes: list[TargetChange] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
+    # indicator id -> actuals from the published statistics (linked indicators; mmicd.me.linked)
+    statistics: dict[str, list] = field(default_factory=dict)
 
     def intervention(self, intervention_id: str) -> Intervention | None:
         return next((i for i in self.interventions if i.id == intervention_id), None)
@@ -340,43 +343,73 @@ def write_stage(conn: Connection, stage: StageRecord, actor: str) -> None:
                  old=None if old is None else {"status": old.status}, new={"status": str(stage.status)})
 
 
-# ---- public functions: one transaction each --------------------------------------------------
-def save_intervention(store: Store, iv: Intervention, *, actor: str) -> None:
+# ---- public functions: the role checked on the server, then one transaction each ---------------
+# Each checks the acting user's permission with :func:`mmicd.auth.require` before touching the store,
+# so a refused call (:class:`mmicd.auth.PermissionDenied`) leaves everything unchanged, whatever the
+# page offered. Editing interventions, indicators, targets and stages is the reviewers' (task force)
+# job (``EDIT_TARGETS``); recording and submitting reports needs ``REPORT_PROGRESS`` for the country
+# of the intervention; approving or returning a report needs ``REVIEW``.
+def _country_of_indicator(store: Store, indicator_id: str) -> str | None:
+    with store.engine.connect() as conn:
+        return conn.execute(select(me_interventions.c.country).join(
+            me_indicators, me_indicators.c.intervention_id == me_interventions.c.id)
+            .where(me_indicators.c.id == indicator_id)).scalar_one_or_none()
+
+
+def save_intervention(store: Store, iv: Intervention, *, user: User) -> None:
+    """Create or update an intervention (reviewers)."""
+    require(user, Action.EDIT_TARGETS, iv.country)
     with store.engine.begin() as conn:
-        write_intervention(conn, iv, actor)
+        write_intervention(conn, iv, user.label)
 
 
-def save_indicator(store: Store, ind: Indicator, *, actor: str, reason: str = "") -> list[tuple]:
+def save_indicator(store: Store, ind: Indicator, *, user: User, reason: str = "") -> list[tuple]:
     """Create or update an indicator; changing its baseline or targets needs ``reason`` (kept with old/new)."""
+    require(user, Action.EDIT_TARGETS, _country_of_indicator(store, ind.id))
     with store.engine.begin() as conn:
-        return write_indicator(conn, ind, actor, reason)
+        return write_indicator(conn, ind, user.label, reason)
 
 
-def change_targets(store: Store, indicator_id: str, *, actor: str, reason: str, **changes: object) -> list[tuple]:
+def change_targets(store: Store, indicator_id: str, *, user: User, reason: str, **changes: object) -> list[tuple]:
     """Change baseline/end target/dates (keyword arguments) or ``milestones`` of an indicator, with a reason."""
+    require(user, Action.EDIT_TARGETS, _country_of_indicator(store, indicator_id))
     portfolio = load_portfolio(store)
     current = portfolio.indicator(indicator_id)
     if current is None:
         raise MeError("me.error.unknown_indicator", f"no indicator '{indicator_id}'", id=indicator_id)
     changed = Indicator.model_validate(current.model_dump() | changes)
-    return save_indicator(store, changed, actor=actor, reason=reason)
+    return save_indicator(store, changed, user=user, reason=reason)
 
 
-def record_report(store: Store, report: Report, *, actor: str, lang: str = "en") -> int:
+def record_report(store: Store, report: Report, *, user: User, lang: str = "en") -> int:
     """Record (or replace, while not approved) a progress report as draft or submitted; returns its id.
 
     Raises :class:`IssuesError` when the breakdown does not add up without a justification.
     """
+    require(user, Action.REPORT_PROGRESS, _country_of_indicator(store, report.indicator_id))
     if report.state not in (ReportState.DRAFT, ReportState.SUBMITTED):
         raise MeError("me.error.new_report_state", "a new report is a draft or submitted", id=report.indicator_id)
     with store.engine.begin() as conn:
-        return write_report(conn, report, actor, lang=lang)
+        return write_report(conn, report, user.label, lang=lang)
 
 
-def set_report_state(store: Store, report_id: int, state: ReportState | str, *, actor: str, note: str = "") -> Report:
-    """Submit, approve, or return (with a note) a report; who acted and when are stored and audited."""
+def _report_country(conn: Connection, report_id: int) -> str | None:
+    return conn.execute(select(me_interventions.c.country)
+                        .join(me_indicators, me_indicators.c.intervention_id == me_interventions.c.id)
+                        .join(me_reports, me_reports.c.indicator_id == me_indicators.c.id)
+                        .where(me_reports.c.id == report_id)).scalar_one_or_none()
+
+
+def set_report_state(store: Store, report_id: int, state: ReportState | str, *, user: User, note: str = "") -> Report:
+    """Submit, approve, or return (with a note) a report; who acted and when are stored and audited.
+
+    Submitting (or taking a returned report back to draft) needs ``REPORT_PROGRESS`` for the
+    intervention's country; approving or returning needs ``REVIEW``.
+    """
     state = ReportState(state)
+    action = Action.REVIEW if state in (ReportState.APPROVED, ReportState.RETURNED) else Action.REPORT_PROGRESS
     with store.engine.begin() as conn:
+        require(user, action, _report_country(conn, report_id))
         row = conn.execute(select(me_reports).where(me_reports.c.id == report_id)).first()
         if row is None:
             raise MeError("me.error.unknown_report", f"no report {report_id}", id=report_id)
@@ -387,12 +420,14 @@ def set_report_state(store: Store, report_id: int, state: ReportState | str, *, 
         if state == ReportState.RETURNED and not note.strip():
             raise MeError("me.error.note_required", "returning a report needs a note", id=report_id)
         conn.execute(update(me_reports).where(me_reports.c.id == report_id)
-                     .values(state=state.value, acted_by=actor, acted_at=_now(), note=note.strip()))
-        record_audit(conn, actor=actor, action=f"me:report_{state.value}", entity_type="report",
+                     .values(state=state.value, acted_by=user.label, acted_at=_now(), note=note.strip()))
+        record_audit(conn, actor=user.label, action=f"me:report_{state.value}", entity_type="report",
                      entity_id=report_id, old={"state": old.value}, new={"state": state.value}, reason=note.strip())
         return _report(conn.execute(select(me_reports).where(me_reports.c.id == report_id)).one())
 
 
-def save_stage(store: Store, stage: StageRecord, *, actor: str) -> None:
+def save_stage(store: Store, stage: StageRecord, *, user: User) -> None:
+    """Record where the country stands in one stage of the GMG cycle (reviewers)."""
+    require(user, Action.EDIT_TARGETS, stage.country)
     with store.engine.begin() as conn:
-        write_stage(conn, stage, actor)
+        write_stage(conn, stage, user.label)

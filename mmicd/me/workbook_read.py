@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
+from mmicd.auth import Action, User, require
 from mmicd.i18n import t
 from mmicd.issues import Issue, IssuesError, has_errors
 from mmicd.me.model import (
@@ -283,9 +284,16 @@ class ImportResult:
     counts: dict[str, int]
 
 
-def import_workbook(store: Store, data: bytes, *, actor: str, lang: str = "en", file: str | None = None,
+def import_workbook(store: Store, data: bytes, *, user: User, lang: str = "en", file: str | None = None,
                     dry_run: bool = True) -> ImportResult:
-    """Check a workbook against itself and the store; store it (one transaction) only if asked and error-free."""
+    """Check a workbook against itself and the store; store it (one transaction) only if asked and error-free.
+
+    Storing needs ``EDIT_TARGETS`` (reviewers), checked here before anything is written (a refused
+    user gets :class:`mmicd.auth.PermissionDenied`); the dry run stores nothing and needs no role.
+    """
+    if not dry_run:
+        require(user, Action.EDIT_TARGETS)
+    actor = user.label
     result = read_workbook(data, lang=lang, file=file)
     issues = list(result.issues)
     p = result.portfolio

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mmicd.me import views
+from mmicd.me.linked import linked_statistics
 from mmicd.me.model import Indicator, sector_name
 from mmicd.me.progress import (
     STATUS_COLOURS,
@@ -29,16 +30,28 @@ def today() -> date:
     return date.today()
 
 
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _statistics(url: str, published: tuple[int, ...], country: str, links: tuple) -> dict[str, list]:
+    """Linked indicators' actuals, cached by the published dataset versions and the links (a new
+    published version, or a changed link, computes them afresh)."""
+    from mmicd.ui import _store
+
+    return linked_statistics(_store(url), load_portfolio(_store(url), country))
+
 
 def portfolio(store: Store, country: str) -> Portfolio:
-    """The country's portfolio (the illustrative demo is loaded at first start, mmicd.bootstrap)."""
-    return load_portfolio(store, country)
-
+    """The country's portfolio (the illustrative demo is loaded at first start, mmicd.bootstrap), with
+    the actuals of its linked indicators from the published statistics."""
+    p = load_portfolio(store, country)
+    links = tuple(sorted((i.id, i.intervention_id, i.link.indicator, tuple(sorted(i.link.selection.items())))
+                         for i in p.indicators if i.link is not None))
+    if links:
+        p.statistics = _statistics(store.url, store.published_ids(), country, links)
+    return p
 
 
 def status_text(status: str) -> str:
     return f"{STATUS_SYMBOLS[ProgressStatus(status)]} {status_label(status, current_lang())}"
-
 
 
 def _style_status(value: str) -> str:
@@ -50,12 +63,10 @@ def _style_status(value: str) -> str:
     return ""
 
 
-
 def styled(frame: pd.DataFrame, status_column: str | None):
     if status_column is None or status_column not in frame.columns:
         return frame
     return frame.style.map(_style_status, subset=[status_column])
-
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
@@ -70,11 +81,9 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
                           key=f"{key}_xlsx", icon=":material/download:")
 
 
-
 def illustrative_banner(p: Portfolio) -> None:
     if any(i.illustrative for i in p.interventions):
         st.warning(tr("me.illustrative_banner"), icon=":material/science:")
-
 
 
 def filter_bar(p: Portfolio, key: str) -> views.Selection:
@@ -92,10 +101,8 @@ def filter_bar(p: Portfolio, key: str) -> views.Selection:
     return views.Selection(tuple(sectors), tuple(leads), tuple(funders), tuple(statuses), tuple(sdgs))
 
 
-
 def rule() -> None:
     st.caption(tr("me.rule_label") + " " + rule_sentence(current_lang()))
-
 
 
 def wide_columns(frame: pd.DataFrame, *keys: str) -> dict:
@@ -103,11 +110,9 @@ def wide_columns(frame: pd.DataFrame, *keys: str) -> dict:
     return {tr(k): st.column_config.TextColumn(width="large") for k in keys if tr(k) in frame.columns}
 
 
-
 def show_indicator_status(ind: Indicator, status: str, explanation: str) -> None:
     st.markdown(f"**{status_text(status)}** — {explanation}")
     st.caption(period_rule_text(ind.period_rule, current_lang()))
-
 
 
 def issues_frame(issues: list) -> pd.DataFrame:

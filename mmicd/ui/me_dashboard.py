@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 import streamlit as st
@@ -11,20 +12,47 @@ from mmicd import codes
 from mmicd.i18n import format_number, format_percent
 from mmicd.me import charts as me_charts
 from mmicd.me import views
+from mmicd.me.config import me_config
 from mmicd.me.model import GmgStage, InterventionStatus
 from mmicd.me.progress import (
     STATUS_ORDER,
     format_date,
     format_value,
+    statistic_text,
 )
 from mmicd.me.repository import Portfolio
 from mmicd.ui import current_lang, tr
 from mmicd.ui.me_common import downloads, show_indicator_status, status_text, styled, wide_columns
 
 
+def statistics_note(row) -> str:
+    """Where a linked indicator's actual comes from ("from national statistics: source, edition, ..."),
+    or that it is linked but has no published figure yet."""
+    if not row.linked_to:
+        return ""
+    if not row.from_statistics:
+        return tr("me.linked_to", indicator=row.linked_to)
+    return tr("me.stat.from", indicator=row.linked_to, source=row.source, edition=row.edition,
+              period=row.time_period, dataset=row.dataset_id)
+
+
+def current_text(row, lang: str) -> str:
+    """The current value; a figure from the statistics with its 95% CI and flag."""
+    if row.from_statistics:
+        return statistic_text(SimpleNamespace(value=row.current, ci_lower=_none(row.ci_lower),
+                                              ci_upper=_none(row.ci_upper), obs_status=row.obs_status),
+                              row.unit, lang)
+    return format_value(row.current, row.unit, lang)
+
+
+def _none(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def _indicator_frame(table: pd.DataFrame) -> pd.DataFrame:
     lang = current_lang()
     units = table["unit"].tolist()
+    rows = list(table.itertuples())
     return pd.DataFrame({
         tr("me.col.status"): [status_text(s) for s in table["status"]],
         tr("me.col.indicator"): table["indicator"],
@@ -32,11 +60,10 @@ def _indicator_frame(table: pd.DataFrame) -> pd.DataFrame:
         tr("me.col.intervention"): table["intervention"],
         tr("me.col.level"): [tr(f"me.level.{v}") for v in table["level"]],
         tr("me.col.baseline"): [format_value(v, u, lang) for v, u in zip(table["baseline"], units, strict=True)],
-        tr("me.col.current"): [format_value(v, u, lang) for v, u in zip(table["current"], units, strict=True)],
+        tr("me.col.current"): [current_text(r, lang) for r in rows],
         tr("me.col.end_target"): [format_value(v, u, lang) for v, u in zip(table["end_target"], units, strict=True)],
-        tr("me.col.linked"): [tr("me.linked_to", indicator=v) if v else "" for v in table["linked_to"]],
+        tr("me.col.linked"): [statistics_note(r) for r in rows],
     })
-
 
 
 def overview_tab(p: Portfolio, as_of: date) -> None:
@@ -93,7 +120,6 @@ def overview_tab(p: Portfolio, as_of: date) -> None:
     downloads(table_b, f"me-budget-by-{dimension}", "me_dl_budget")
 
 
-
 def timeline_tab(p: Portfolio, as_of: date) -> None:
     lang = current_lang()
     rows = []
@@ -119,7 +145,6 @@ def timeline_tab(p: Portfolio, as_of: date) -> None:
     downloads(shown, "me-timeline", "me_dl_timeline")
 
 
-
 def trajectory_tab(p: Portfolio, as_of: date) -> None:
     lang = current_lang()
     if not p.indicators:
@@ -131,7 +156,7 @@ def trajectory_tab(p: Portfolio, as_of: date) -> None:
                           format_func=lambda i: f"{table.at[i, 'intervention']} · {table.at[i, 'indicator']}")
     ind = p.indicator(chosen)
     show_indicator_status(ind, table.at[chosen, "status"], table.at[chosen, "explanation"])
-    points = views.trajectory(ind, p.reports)
+    points = views.trajectory(ind, p.reports, statistics=p.statistics.get(ind.id))
     st.plotly_chart(me_charts.trajectory_chart(ind, points, lang), width="stretch", key="me_traj_chart",
                     config={"displaylogo": False})
     if ind.link is not None:
@@ -139,42 +164,100 @@ def trajectory_tab(p: Portfolio, as_of: date) -> None:
     shown = pd.DataFrame({
         tr("me.col.date"): points["date"].dt.date.astype(str),
         tr("me.col.series"): [tr(f"me.series.{s}") for s in points["series"]],
-        tr("me.col.value"): [format_value(v, ind.unit, lang) for v in points["value"]],
+        tr("me.col.value"): [
+            statistic_text(SimpleNamespace(value=_none(r.value), ci_lower=_none(r.ci_lower), ci_upper=_none(r.ci_upper),
+                                           obs_status=r.obs_status), ind.unit, lang)
+            if r.series == "statistics" else format_value(r.value, ind.unit, lang) for r in points.itertuples()],
     })
+    if ind.link is not None:
+        shown[tr("me.col.source")] = [f"{r.source}, {r.edition} ({r.time_period})" if r.series == "statistics"
+                                      else "" for r in points.itertuples()]
     st.dataframe(shown, hide_index=True, width="stretch")
     downloads(shown, f"me-trajectory-{ind.id}", "me_dl_traj")
 
 
-
 def sex_tab(p: Portfolio) -> None:
+    """Results by sex, then results by age group (every indicator with such a breakdown)."""
     lang = current_lang()
     rows = views.results_by_sex(p, lang)
+    st.subheader(tr("me.sex.title"))
     if rows.empty:
         st.info(tr("me.sex.empty"))
+    else:
+        st.caption(tr("me.sex.caption"))
+        labels = {c: codes.label("sex", c, lang) for c in ("F", "M", "_T")}
+        _breakdown(rows, "sex", labels, "me_sex")
+        shares = views.female_share(rows).set_index("indicator_id")["female_share"]
+        shown = _breakdown_table(rows, "sex", labels)
+        shown[tr("me.sex.female_share")] = [format_percent(shares.get(i), lang) if i in shares.index else "–"
+                                            for i in _wide(rows, "sex")["indicator_id"]]
+        st.dataframe(shown, hide_index=True, width="stretch")
+        downloads(shown, "me-results-by-sex", "me_dl_sex")
+    age_tab(p)
+
+
+def age_tab(p: Portfolio) -> None:
+    lang = current_lang()
+    rows = views.results_by_age(p, lang)
+    st.subheader(tr("me.age.title"))
+    if rows.empty:
+        st.info(tr("me.age.empty"))
         return
-    st.caption(tr("me.sex.caption"))
-    sex_labels = {c: codes.label("sex", c, lang) for c in ("F", "M", "_T")}
+    st.caption(tr("me.age.caption"))
+    groups = [g for g in me_config().age_groups if g in set(rows["age"])]
+    labels = {g: codes.label("age", g, lang) for g in [*groups, "_T"]}
+    _breakdown(rows, "age", labels, "me_age")
+    shown = _breakdown_table(rows, "age", labels)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    downloads(shown, "me-results-by-age", "me_dl_age")
+
+
+def _breakdown(rows: pd.DataFrame, column: str, labels: dict[str, str], key: str) -> None:
+    lang = current_lang()
     for unit in ("number", "percentage"):
         part = rows.loc[rows["unit"] == unit]
         if part.empty:
             continue
         st.markdown(f"**{tr(f'me.unit.{unit}_plural')}**")
-        st.plotly_chart(me_charts.sex_bars(part, lang, sex_labels, unit), width="stretch", key=f"me_sex_{unit}",
-                        config={"displaylogo": False})
-    wide = rows.pivot_table(index=["indicator_id", "indicator", "unit"], columns="sex", values="value",
-                            aggfunc="first").reset_index()
-    shares = views.female_share(rows).set_index("indicator_id")["female_share"]
-    shown = pd.DataFrame({
-        tr("me.col.indicator"): wide["indicator"],
-        sex_labels["F"]: [format_value(v, u, lang) for v, u in zip(wide.get("F"), wide["unit"], strict=True)],
-        sex_labels["M"]: [format_value(v, u, lang) for v, u in zip(wide.get("M"), wide["unit"], strict=True)],
-        sex_labels["_T"]: [format_value(v, u, lang) for v, u in zip(wide.get("_T"), wide["unit"], strict=True)],
-        tr("me.sex.female_share"): [format_percent(shares.get(i), lang) if i in shares.index else "–"
-                                    for i in wide["indicator_id"]],
-    })
-    st.dataframe(shown, hide_index=True, width="stretch")
-    downloads(shown, "me-results-by-sex", "me_dl_sex")
+        st.plotly_chart(me_charts.breakdown_bars(part, lang, labels, unit, column), width="stretch",
+                        key=f"{key}_{unit}", config={"displaylogo": False})
 
+
+def _wide(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One row per indicator, one column per group (values) and per group + ``:status`` (flags)."""
+    order = list(dict.fromkeys(rows["indicator_id"]))
+    index = ["indicator_id", "indicator", "unit"]
+    values = rows.pivot_table(index=index, columns=column, values="value", aggfunc="first", dropna=False)
+    flags = rows.assign(obs_status=rows["obs_status"].fillna("")).pivot_table(
+        index=index, columns=column, values="obs_status", aggfunc="first", dropna=False)
+    flags.columns = [f"{c}:status" for c in flags.columns]
+    wide = values.join(flags).reset_index().set_index("indicator_id").loc[order].reset_index()
+    linked = rows.groupby("indicator_id")["from_statistics"].any()
+    wide["from_statistics"] = [bool(linked.get(i, False)) for i in wide["indicator_id"]]
+    return wide
+
+
+def flagged(value, status, unit: str, lang: str) -> str:
+    """A value with its observation flag: U marked, Q (suppressed) never shown as a number."""
+    status = status if isinstance(status, str) else ""
+    if status == "Q":
+        return tr("me.stat.suppressed")
+    text = format_value(_none(value), unit, lang)
+    return f"{text} (U)" if status == "U" and text != "–" else text
+
+
+def _breakdown_table(rows: pd.DataFrame, column: str, labels: dict[str, str]) -> pd.DataFrame:
+    lang = current_lang()
+    wide = _wide(rows, column)
+    shown = pd.DataFrame({tr("me.col.indicator"): wide["indicator"]})
+    empty = [None] * len(wide)
+    for group, label in labels.items():
+        values = wide[group] if group in wide.columns else empty
+        flags = wide[f"{group}:status"] if f"{group}:status" in wide.columns else empty
+        shown[label] = [flagged(v, f, u, lang) for v, f, u in zip(values, flags, wide["unit"], strict=True)]
+    shown[tr("me.col.actuals_from")] = [tr("me.stat.national") if f else tr("me.stat.reported")
+                                        for f in wide["from_statistics"]]
+    return shown
 
 
 def alerts_tab(p: Portfolio, as_of: date) -> None:
@@ -199,7 +282,6 @@ def alerts_tab(p: Portfolio, as_of: date) -> None:
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config=wide_columns(shown, "me.col.explanation"))
     downloads(shown, "me-alerts", "me_dl_alerts")
-
 
 
 def stages_tab(p: Portfolio, country: str) -> None:

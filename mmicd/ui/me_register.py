@@ -10,12 +10,14 @@ import streamlit as st
 from mmicd import codes
 from mmicd.i18n import format_number
 from mmicd.me import views
+from mmicd.me.config import me_config
 from mmicd.me.model import Indicator, sector_name
 from mmicd.me.progress import (
     STATUS_ORDER,
     STATUS_SYMBOLS,
     format_date,
     format_value,
+    statistic_text,
 )
 from mmicd.me.repository import Portfolio
 from mmicd.ui import current_lang, tr
@@ -51,7 +53,6 @@ def register(p: Portfolio, as_of: date) -> None:
     downloads(shown, "me-interventions", "me_dl_register")
 
 
-
 def detail(p: Portfolio, as_of: date) -> str:
     """One intervention: its fields, results framework with statuses, reports and target changes."""
     lang = current_lang()
@@ -81,7 +82,8 @@ def detail(p: Portfolio, as_of: date) -> str:
     st.table(pd.DataFrame({tr("me.detail.field"): list(fields), tr("me.col.value"): list(fields.values())}))
 
     st.markdown(f"**{tr('me.detail.framework')}**")
-    table = views.status_table(Portfolio([iv], p.indicators_of(iv.id), p.reports), as_of, lang)
+    table = views.status_table(Portfolio([iv], p.indicators_of(iv.id), p.reports, statistics=p.statistics), as_of,
+                               lang)
     for ind, row in zip(p.indicators_of(iv.id), table.itertuples(), strict=True):
         with st.container(border=True):
             st.markdown(f"**{tr(f'me.level.{ind.level}')} · {ind.name}**")
@@ -105,6 +107,10 @@ def detail(p: Portfolio, as_of: date) -> str:
             reports = p.reports_of(ind.id)
             if reports:
                 st.dataframe(reports_frame(reports, ind), hide_index=True, width="stretch")
+            figures = p.statistics.get(ind.id, [])
+            if ind.link is not None and figures:
+                st.caption(tr("me.stat.table_caption"))
+                st.dataframe(statistics_frame(figures, ind), hide_index=True, width="stretch")
     history = [c for c in p.changes if p.indicator(c.indicator_id) and p.indicator(c.indicator_id).intervention_id
                == iv.id]
     st.markdown(f"**{tr('me.detail.changes')}**")
@@ -122,6 +128,19 @@ def detail(p: Portfolio, as_of: date) -> str:
         }), hide_index=True, width="stretch")
     return iv.id
 
+
+def statistics_frame(figures: list, ind: Indicator) -> pd.DataFrame:
+    """A linked indicator's published figures: period, value with 95% CI and flag, provenance."""
+    lang = current_lang()
+    return pd.DataFrame({
+        tr("me.col.period"): [a.time_period for a in figures],
+        tr("me.col.value"): [statistic_text(a, ind.unit, lang) for a in figures],
+        tr("me.col.obs_status"): [codes.label("obs_status", a.obs_status, lang) for a in figures],
+        tr("me.col.source"): [a.source for a in figures],
+        tr("me.col.edition"): [a.edition for a in figures],
+        tr("me.col.dataset"): [a.dataset_id for a in figures],
+        tr("me.col.actuals_from"): [tr("me.stat.national")] * len(figures),
+    })
 
 
 def reports_frame(reports: list, ind: Indicator) -> pd.DataFrame:
@@ -145,6 +164,11 @@ def reports_frame(reports: list, ind: Indicator) -> pd.DataFrame:
                 values.append(format_value(part.value, ind.unit, lang))
         if any(values):
             data[codes.label("sex", sex, lang)] = values
+    for age in me_config().age_groups:
+        values = [_part_text(next((b for b in r.breakdown if b.age == age and b.sex == "_T"), None), ind)
+                  for r in reports]
+        if any(values):
+            data[codes.label("age", age, lang)] = values
     data[tr("me.xl.col.state")] = [tr(f"me.report_state.{r.state}") for r in reports]
     data[tr("me.xl.col.acted_by")] = [r.acted_by for r in reports]
     data[tr("me.xl.col.acted_at")] = [r.acted_at.strftime("%Y-%m-%d") if r.acted_at else "" for r in reports]
@@ -152,6 +176,14 @@ def reports_frame(reports: list, ind: Indicator) -> pd.DataFrame:
     data[tr("me.xl.col.justification")] = [r.justification for r in reports]
     return pd.DataFrame(data)
 
+
+def _part_text(part, ind: Indicator) -> str:
+    if part is None:
+        return ""
+    lang = current_lang()
+    if ind.unit == "percentage":
+        return format_value(part.numerator / part.denominator * 100 if part.denominator else None, ind.unit, lang)
+    return format_value(part.value, ind.unit, lang)
 
 
 def exports(p: Portfolio, country: str) -> None:

@@ -12,6 +12,7 @@ from mmicd.issues import IssuesError
 from mmicd.me import repository as repo
 from mmicd.me.model import BreakdownValue, Indicator, Intervention, Milestone, Report, StageRecord
 from mmicd.me.repository import MeError
+from tests.me.users import ANALYST, PLANNER, REVIEWER, TASK_FORCE
 
 IV = Intervention(id="NPL-EMP-01", country="NPL", title="Skills for returnees", sector="employment",
                   lead="Ministry of Labour", partners=["ILO"], funders=["Donor A", "Donor B"], sdg_targets=["8.8", "10.7"],
@@ -39,15 +40,15 @@ def test_migration_0002_creates_the_tables_described_in_me_schema(store):
 
 def test_round_trip_of_a_portfolio(store):
     assert repo.is_empty(store)
-    repo.save_intervention(store, IV, actor="planner")
-    repo.save_indicator(store, IND, actor="planner")
+    repo.save_intervention(store, IV, user=PLANNER)
+    repo.save_indicator(store, IND, user=PLANNER)
     report = Report(indicator_id=IND.id, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31), value=310,
                     breakdown=[BreakdownValue(sex="F", value=130), BreakdownValue(sex="M", value=180)],
                     comment="first year", evidence="https://example.org/r1", state="submitted")
-    report_id = repo.record_report(store, report, actor="analyst")
+    report_id = repo.record_report(store, report, user=ANALYST)
     repo.save_stage(store, StageRecord(country="NPL", stage="assessment", status="completed",
                                        start=date(2023, 1, 1), end=date(2023, 12, 31), evidence="Migration profile"),
-                    actor="planner")
+                    user=PLANNER)
     p = repo.load_portfolio(store, "NPL")
     assert not repo.is_empty(store)
     assert p.interventions == [IV]
@@ -61,14 +62,14 @@ def test_round_trip_of_a_portfolio(store):
 
 
 def test_target_changes_need_a_reason_and_keep_old_and_new(store):
-    repo.save_intervention(store, IV, actor="planner")
-    repo.save_indicator(store, IND, actor="planner")
+    repo.save_intervention(store, IV, user=PLANNER)
+    repo.save_indicator(store, IND, user=PLANNER)
     raised = IND.model_copy(update={"end_target": 1200.0})
     with pytest.raises(MeError) as err:
-        repo.save_indicator(store, raised, actor="reviewer")
+        repo.save_indicator(store, raised, user=REVIEWER)
     assert err.value.key == "me.error.reason_required"
     assert repo.load_portfolio(store).indicators[0].end_target == 1000  # nothing changed
-    repo.change_targets(store, IND.id, actor="reviewer", reason="Second donor joined",
+    repo.change_targets(store, IND.id, user=REVIEWER, reason="Second donor joined",
                         end_target=1200.0, milestones=[Milestone(due=date(2025, 12, 31), target=300),
                                                        Milestone(due=date(2026, 12, 31), target=700)])
     p = repo.load_portfolio(store)
@@ -79,44 +80,44 @@ def test_target_changes_need_a_reason_and_keep_old_and_new(store):
     audit = store.audit(entity_type="indicator", entity_id=IND.id)
     assert (audit["action"] == "me:target_changed").sum() == 2
     # other fields change without a reason
-    repo.save_indicator(store, p.indicators[0].model_copy(update={"responsible": "CBS"}), actor="planner")
+    repo.save_indicator(store, p.indicators[0].model_copy(update={"responsible": "CBS"}), user=PLANNER)
     assert repo.load_portfolio(store).indicators[0].responsible == "CBS"
 
 
 def test_a_breakdown_that_does_not_add_up_is_refused_and_nothing_stored(store):
-    repo.save_intervention(store, IV, actor="planner")
-    repo.save_indicator(store, IND, actor="planner")
+    repo.save_intervention(store, IV, user=PLANNER)
+    repo.save_indicator(store, IND, user=PLANNER)
     bad = Report(indicator_id=IND.id, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31), value=300,
                  breakdown=[BreakdownValue(sex="F", value=130), BreakdownValue(sex="M", value=180)])
     with pytest.raises(IssuesError) as err:
-        repo.record_report(store, bad, actor="analyst")
+        repo.record_report(store, bad, user=ANALYST)
     assert "difference +10" in err.value.issues[0].message
     assert repo.load_portfolio(store).reports == []
     justified = bad.model_copy(update={"justification": "10 counted twice in the district lists"})
-    repo.record_report(store, justified, actor="analyst")
+    repo.record_report(store, justified, user=ANALYST)
     assert len(repo.load_portfolio(store).reports) == 1
 
 
 def test_the_approval_cycle_stores_who_acted(store):
-    repo.save_intervention(store, IV, actor="planner")
-    repo.save_indicator(store, IND, actor="planner")
+    repo.save_intervention(store, IV, user=PLANNER)
+    repo.save_indicator(store, IND, user=PLANNER)
     rid = repo.record_report(store, Report(indicator_id=IND.id, period_start=date(2025, 1, 1),
-                                           period_end=date(2025, 12, 31), value=310), actor="analyst")
+                                           period_end=date(2025, 12, 31), value=310), user=ANALYST)
     with pytest.raises(MeError):
-        repo.set_report_state(store, rid, "approved", actor="reviewer")  # a draft must be submitted first
-    repo.set_report_state(store, rid, "submitted", actor="analyst")
+        repo.set_report_state(store, rid, "approved", user=REVIEWER)  # a draft must be submitted first
+    repo.set_report_state(store, rid, "submitted", user=ANALYST)
     with pytest.raises(MeError) as err:
-        repo.set_report_state(store, rid, "returned", actor="reviewer")
+        repo.set_report_state(store, rid, "returned", user=REVIEWER)
     assert err.value.key == "me.error.note_required"
-    returned = repo.set_report_state(store, rid, "returned", actor="reviewer", note="Add the evidence link")
+    returned = repo.set_report_state(store, rid, "returned", user=REVIEWER, note="Add the evidence link")
     assert (returned.state, returned.acted_by, returned.note) == ("returned", "reviewer", "Add the evidence link")
-    repo.set_report_state(store, rid, "submitted", actor="analyst")
-    approved = repo.set_report_state(store, rid, "approved", actor="task force reviewer (demo)")
+    repo.set_report_state(store, rid, "submitted", user=ANALYST)
+    approved = repo.set_report_state(store, rid, "approved", user=TASK_FORCE)
     assert approved.state == "approved" and approved.acted_by == "task force reviewer (demo)"
     # an approved report is final
     with pytest.raises(MeError):
         repo.record_report(store, Report(indicator_id=IND.id, period_start=date(2025, 1, 1),
-                                         period_end=date(2025, 12, 31), value=1), actor="analyst")
+                                         period_end=date(2025, 12, 31), value=1), user=ANALYST)
     actions = store.audit(entity_type="report", entity_id=rid)["action"].tolist()
     assert actions == ["me:report_recorded", "me:report_submitted", "me:report_returned", "me:report_submitted",
                        "me:report_approved"]
@@ -125,6 +126,6 @@ def test_the_approval_cycle_stores_who_acted(store):
 def test_an_indicator_needs_its_intervention_and_a_failed_write_changes_nothing(store):
     orphan = IND.model_copy(update={"intervention_id": "NOPE"})
     with pytest.raises(MeError):
-        repo.save_indicator(store, orphan, actor="planner")
+        repo.save_indicator(store, orphan, user=PLANNER)
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(me_schema.me_indicators)).scalar_one() == 0
