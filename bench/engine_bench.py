@@ -1,60 +1,148 @@
-"""Benchmark: the labour catalogue from survey microdata, engine vs the samplics oracle.
+"""Benchmark: the labour catalogue from survey microdata, engine vs the svy oracle, same run.
 
-    .venv/bin/python bench/engine_bench.py [--records N] [--strata 200] [--psus 2000]
-                                           [--oracle-records N] [--no-oracle]
+    .venv/bin/python bench/engine_bench.py [--records 1000000] [--strata 200] [--psus 2000]
+                                           [--repeat 3] [--no-oracle]
 
-Generates N person records (default 1,000,000, 200 strata, 2,000 PSUs), computes the whole labour
-catalogue (wap, lfpr, emp_pop_ratio, unemp_rate, migrant_share_employed; migrant status × sex × 16
-age groups plus the broad groups and totals, with standard errors) with the engine, and times the
-oracle (samplics, Taylor linearisation) on the same records in the same run. samplics loops over
-domains in Python, so the oracle computes ONE partition (lfpr by sex × migrant status, age total)
-on all N records; its time for the whole catalogue is then extrapolated from that and printed as an
-estimate, clearly labelled. With ``--oracle-records M`` the oracle instead computes the whole
-catalogue on the first M records, and the engine is timed on those same M records too.
+Generates N person records (default 1,000,000, 200 strata, 2,000 PSUs; deterministic) and computes
+the whole labour catalogue (wap, lfpr, emp_pop_ratio, unemp_rate, migrant_share_employed: sex × 16
+five-year age groups + the broad groups × migrant status, totals included, each with value, SE and
+CV) twice: with the engine, and with the oracle (svy, Taylor linearisation, one ``by=`` call per
+partition of the sample: bench/engine_oracle.py). Each side runs in its own process (spawned, so
+nothing is shared), which generates the same records and then waits; the runs are interleaved
+(engine, oracle, engine, oracle, ...) so both see the same load on a shared machine, and the median
+of the per-pair ratios is the speed-up. Both sides start from the pandas records: the oracle's
+time includes turning them into its polars frame and binding the design, as the engine's includes
+its reduction of the records. The two results are compared cell by cell.
+
+Memory per side: the peak resident set of its process during the computation above what it held
+with the records alone (Linux VmHWM, reset before each run), and for the engine also the peak of
+Python allocations (tracemalloc, one extra untimed run). ``--no-oracle`` runs the engine only
+(e.g. ``--records 10000000 --no-oracle``).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import gc
+import multiprocessing as mp
+import statistics
 import sys
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mmicd.engine import EngineConfig, Microdata, catalogue, compute_frames  # noqa: E402
-from mmicd.engine.synthetic import lfs_microdata  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 LABOUR = ["wap", "lfpr", "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
-RAW = EngineConfig(suppress=False)
+CELL = ["indicator", "sex", "age", "migrant_status"]
+ENGINE_LIMIT_MB = 2048
 
 
-def run_engine(md):
-    return compute_frames(None, [Microdata(1, "lfs", "bench", "1", md)], indicators=LABOUR, cfg=RAW).table
+def _status_kb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    return float("nan")
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux ≥ 4.0)
+    except OSError:
+        pass
 
 
-def oracle_one_partition(md):
-    """lfpr by sex × migrant status (age total) with samplics; returns {(sex, ms): (value, se)}."""
-    from samplics import PopParam, TaylorEstimator
+def _worker(side: str, args: dict, conn) -> None:
+    """One side of the benchmark in its own process: generate the records, then run on request."""
+    sys.path.insert(0, str(ROOT))
+    warnings.simplefilter("ignore")
+    from mmicd.engine import EngineConfig, Microdata, catalogue, compute_frames
+    from mmicd.engine.synthetic import lfs_microdata
 
-    age = np.nan_to_num(md["age"].astype("float64").to_numpy(), nan=-1)
-    ls = md["labour_status"].to_numpy()
-    y = (np.isin(ls, ["EMP", "UNE"]) & (age >= 15)).astype(float)
-    x = (np.isin(ls, ["EMP", "UNE", "INA"]) & (age >= 15)).astype(float)
-    domain = (md["sex"].astype(str) + "|" + md["migrant_status"].astype(str)).to_numpy()
-    est = TaylorEstimator(PopParam.ratio)
-    est.estimate(y=y + x, x=x, samp_weight=md["weight"].to_numpy(), stratum=md["stratum"].to_numpy(),
-                 psu=md["psu"].to_numpy(), domain=domain)
-    return {tuple(str(k).split("|")): ((v - 1) * 100, est.stderror[k] * 100) for k, v in est.point_est.items()}
+    t0 = time.perf_counter()
+    md = lfs_microdata(args["records"], strata=args["strata"], psus=args["psus"], seed=1)
+    gen_s = time.perf_counter() - t0
+    if side == "engine":
+        raw = EngineConfig(suppress=False)
+
+        def run():
+            t = compute_frames(None, [Microdata(1, "lfs", "bench", "1", md)], indicators=LABOUR, cfg=raw).table
+            return t[[*CELL, "value", "se", "cv", "n_obs"]]
+    else:
+        import pandas as pd
+        import svy  # noqa: F401  (imported before timing, as the engine's modules are)
+
+        from bench.engine_oracle import Oracle
+
+        inds = [catalogue()[i] for i in LABOUR]
+
+        def run():
+            o = Oracle(md, inds, design="psu")
+            out = pd.concat([o.estimates(ind) for ind in inds], ignore_index=True)
+            run.calls = o.calls
+            return out
+        run.calls = 0
+    gc.collect()
+    conn.send({"generated_s": gen_s, "rss_records_mb": _status_kb("VmRSS") / 1024})
+    while True:
+        cmd = conn.recv()
+        if cmd == "stop":
+            return
+        gc.collect()
+        base = _status_kb("VmRSS")
+        _reset_peak()
+        if cmd == "trace":
+            import tracemalloc
+
+            tracemalloc.start()
+            run()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            conn.send({"traced_mb": peak / 2**20})
+            continue
+        t0 = time.perf_counter()
+        table = run()
+        seconds = time.perf_counter() - t0
+        reply = {"seconds": seconds, "peak_above_mb": (_status_kb("VmHWM") - base) / 1024,
+                 "peak_rss_mb": _status_kb("VmHWM") / 1024, "calls": getattr(run, "calls", 0)}
+        if cmd == "run+table":
+            reply["table"] = table
+        conn.send(reply)
+
+
+class Side:
+    def __init__(self, side: str, args: dict):
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(side, args, child), daemon=True)
+        self.proc.start()
+        self.ready = self.conn.recv()
+
+    def ask(self, cmd: str) -> dict:
+        self.conn.send(cmd)
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.proc.join(timeout=30)
+
+
+def compare(ours, theirs) -> tuple[int, float]:
+    """Cells compared and the worst relative difference in value, SE and CV (engine vs oracle)."""
+    merged = theirs.merge(ours, on=CELL, how="inner", suffixes=("_o", ""))
+    worst = 0.0
+    for col in ("value", "se", "cv"):
+        a, b = merged[col].to_numpy(float), merged[col + "_o"].to_numpy(float)
+        ok = np.isfinite(b) & (np.abs(b) > 0)
+        worst = max(worst, float(np.max(np.abs(a[ok] / b[ok] - 1), initial=0.0)))
+        both_zero = ~ok & np.isfinite(b)
+        worst = max(worst, float(np.max(np.abs(a[both_zero] - b[both_zero]), initial=0.0)))
+    return len(merged), worst
 
 
 def main(argv=None) -> int:
@@ -62,67 +150,60 @@ def main(argv=None) -> int:
     p.add_argument("--records", type=int, default=1_000_000)
     p.add_argument("--strata", type=int, default=200)
     p.add_argument("--psus", type=int, default=2000)
-    p.add_argument("--oracle-records", type=int, default=0,
-                   help="run the oracle on the whole catalogue for the first N records instead")
-    p.add_argument("--no-oracle", action="store_true")
+    p.add_argument("--repeat", type=int, default=3, help="interleaved runs of each side (median reported)")
+    p.add_argument("--no-oracle", action="store_true", help="run the engine only")
     args = p.parse_args(argv)
-    warnings.simplefilter("ignore")
+    spec = {"records": args.records, "strata": args.strata, "psus": args.psus}
 
-    t0 = time.perf_counter()
-    md = lfs_microdata(args.records, strata=args.strata, psus=args.psus, seed=1)
-    print(f"generated {len(md):,} person records, {args.strata} strata, {args.psus} PSUs "
-          f"in {time.perf_counter() - t0:.1f} s (peak RSS so far {rss_mb():,.0f} MB)")
-    rss_before = rss_mb()
+    engine = Side("engine", spec)
+    print(f"{args.records:,} generated person records, {args.strata} strata, {args.psus} PSUs "
+          f"({engine.ready['generated_s']:.1f} s; engine process holds {engine.ready['rss_records_mb']:,.0f} MB "
+          f"with the records alone)")
+    oracle = None if args.no_oracle else Side("oracle", spec)
+    if oracle is not None:
+        print(f"oracle process (svy) holds {oracle.ready['rss_records_mb']:,.0f} MB with the records alone")
 
-    t0 = time.perf_counter()
-    table = run_engine(md)
-    engine_s = time.perf_counter() - t0
-    rss_after = rss_mb()
-    tracemalloc.start()
-    run_engine(md)
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"engine: {len(table):,} estimates with SE/CI/CV ({', '.join(LABOUR)}; sex x 16 age groups + broad "
-          f"groups x migrant status, totals included) in {engine_s:.2f} s")
-    print(f"engine memory: peak allocated during computation {traced_peak / 2**20:,.0f} MB (tracemalloc); "
-          f"process peak RSS {rss_after:,.0f} MB (was {rss_before:,.0f} MB with the records alone)")
-    if args.no_oracle:
+    runs_e, runs_o = [], []
+    ours = theirs = None
+    for i in range(args.repeat):
+        r = engine.ask("run+table" if i == 0 else "run")
+        runs_e.append(r)
+        ours = r.get("table", ours)
+        if oracle is not None:
+            r = oracle.ask("run+table" if i == 0 else "run")
+            runs_o.append(r)
+            theirs = r.get("table", theirs)
+        line = f"run {i + 1}: engine {runs_e[-1]['seconds']:.2f} s"
+        if oracle is not None:
+            line += (f", oracle {runs_o[-1]['seconds']:.1f} s ({runs_o[-1]['calls']} svy calls), "
+                     f"ratio {runs_o[-1]['seconds'] / runs_e[-1]['seconds']:.0f}x")
+        print(line, flush=True)
+    traced = engine.ask("trace")["traced_mb"]
+
+    e_med = statistics.median(r["seconds"] for r in runs_e)
+    e_peak = max(r["peak_above_mb"] for r in runs_e)
+    e_rss = max(r["peak_rss_mb"] for r in runs_e)
+    print(f"engine: {len(ours):,} estimates with SE/CI/CV ({', '.join(LABOUR)}; sex x 16 age groups + broad "
+          f"groups x migrant status, totals included), median {e_med:.2f} s over {args.repeat} runs")
+    print(f"engine memory: peak {e_peak:,.0f} MB above the records (process peak RSS {e_rss:,.0f} MB); "
+          f"peak Python allocations {traced:,.0f} MB (tracemalloc) — limit {ENGINE_LIMIT_MB:,} MB: "
+          f"{'OK' if max(e_peak, traced) < ENGINE_LIMIT_MB else 'EXCEEDED'}")
+    engine.stop()
+    if oracle is None:
         return 0
-
-    if args.oracle_records:
-        from bench.engine_oracle import oracle
-
-        sub = md.iloc[: args.oracle_records]
-        t0 = time.perf_counter()
-        run_engine(sub)
-        sub_engine = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cells = sum(len(oracle(sub, catalogue()[i])) for i in LABOUR)
-        oracle_s = time.perf_counter() - t0
-        print(f"oracle (samplics) on the first {len(sub):,} records, whole catalogue ({cells:,} cells): "
-              f"{oracle_s:.1f} s; engine on the same records {sub_engine:.2f} s; "
-              f"speed-up {oracle_s / sub_engine:,.0f}x (measured)")
-        return 0
-
-    t0 = time.perf_counter()
-    ref = oracle_one_partition(md)
-    oracle_s = time.perf_counter() - t0
-    ours = table.loc[(table["indicator"] == "lfpr") & (table["age"] == "_T")].set_index(["sex", "migrant_status"])
-    worst = max(max(abs(ours.at[k, "value"] / v - 1), abs(ours.at[k, "se"] / s - 1))
-                for k, (v, s) in ref.items() if k in ours.index)
-    partitions = 0
-    for ind in LABOUR:  # partitions the oracle needs: sex level x age level x migrant-status level
-        dis = catalogue()[ind].disaggregations
-        partitions += (2 if "sex" in dis else 1) * (8 if "age" in dis else 1) * (2 if "migrant_status" in dis else 1)
-    print(f"oracle (samplics): ONE partition, lfpr by sex x migrant status ({len(ref)} domains) on all "
-          f"{len(md):,} records: {oracle_s:.1f} s (measured, same run; engine agrees to {worst:.1e} relative "
-          f"in value and SE); peak RSS now {rss_mb():,.0f} MB")
-    print(f"speed-up, measured: the engine's WHOLE catalogue is {oracle_s / engine_s:,.0f}x faster than the "
-          f"oracle's single partition")
-    print(f"speed-up, estimated: the oracle needs {partitions} such partitions for the whole catalogue, "
-          f"about {partitions * oracle_s / 60:,.0f} min if each costs the same (extrapolated, not measured): "
-          f"~{partitions * oracle_s / engine_s:,.0f}x")
-    return 0
+    oracle.stop()
+    o_med = statistics.median(r["seconds"] for r in runs_o)
+    o_peak = max(r["peak_above_mb"] for r in runs_o)
+    o_rss = max(r["peak_rss_mb"] for r in runs_o)
+    ratios = [o["seconds"] / e["seconds"] for e, o in zip(runs_e, runs_o, strict=True)]
+    cells, worst = compare(ours, theirs)
+    print(f"oracle (svy): {len(theirs):,} estimates, median {o_med:.1f} s over {args.repeat} runs; memory: peak "
+          f"{o_peak:,.0f} MB above the records (process peak RSS {o_rss:,.0f} MB)")
+    print(f"agreement: {cells:,} cells compared, worst relative difference in value, SE and CV {worst:.1e}")
+    ratio = statistics.median(ratios)
+    print(f"speed-up (median of per-run ratios {', '.join(f'{r:.0f}x' for r in ratios)}): {ratio:.0f}x "
+          f"— target 30x: {'met' if ratio >= 30 else 'NOT met'}")
+    return 0 if worst < 1e-6 else 1
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ class Design:
 
 def prepare(md: pd.DataFrame) -> list[Design]:
     """Reduce microdata (canonical columns) to one :class:`Design` per (ref_area, time_period)."""
+    one = len(md) and all(md[c].nunique() == 1 and md[c].notna().all() for c in ("ref_area", "time_period"))
+    if one:  # a single survey: no copy of the records
+        return [_prepare_one(str(md["ref_area"].iloc[0]), str(md["time_period"].iloc[0]), md)]
     out = []
     for (area, period), g in md.groupby(["ref_area", "time_period"], sort=True, observed=True):
         out.append(_prepare_one(str(area), str(period), g))
@@ -93,7 +96,7 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
     if has_psu:
         raw_psu, psu_uniques = pd.factorize(psu)
         pairs = h_codes.astype(np.int64) * max(len(psu_uniques), 1) + raw_psu
-        uniq, p_codes = np.unique(pairs, return_inverse=True)  # PSUs are nested in strata
+        uniq, p_codes = _dense_codes(pairs)  # PSUs are nested in strata
         n_p = len(uniq)
         stratum_of = uniq // max(len(psu_uniques), 1)
         wsum = np.bincount(fine * n_p + p_codes, weights=w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
@@ -106,6 +109,17 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
         stratum_of = np.arange(n_strata)
         n_psu = np.bincount(h_codes, minlength=n_strata)
     return Design(area, period, wsum, wsq, counts, stratum_of, n_psu, has_psu, has_strata)
+
+
+def _dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct non-negative keys and each key's index among them (``np.unique`` with
+    ``return_inverse``), by counting instead of sorting when the keys span a moderate range."""
+    span = int(keys.max()) + 1 if len(keys) else 0
+    if span > 4 * len(keys) + 1_000_000:
+        return np.unique(keys, return_inverse=True)
+    present = np.bincount(keys, minlength=span) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[keys]
 
 
 def selection_vector(selection: dict[str, tuple[str, ...]]) -> np.ndarray:
@@ -182,11 +196,12 @@ def _variance(z: np.ndarray, design: Design, zsq: np.ndarray | None = None) -> n
     n_h = design.n_psu.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
-    n_strata = len(n_h)
     if zsq is None:
-        sums = np.zeros((z.shape[0], n_strata))
-        np.add.at(sums.T, design.stratum_of, z.T)
-        dev = z - (sums / np.where(n_h > 0, n_h, 1))[:, design.stratum_of]
+        # columns are ordered by stratum (prepare sorts PSUs within strata): sum each run of columns
+        present = np.flatnonzero(design.n_psu > 0)
+        starts = np.concatenate([[0], np.cumsum(design.n_psu[present])[:-1]])
+        means = np.add.reduceat(z, starts, axis=1) / n_h[present]
+        dev = z - np.repeat(means, design.n_psu[present], axis=1)
         return (dev * dev) @ scale[design.stratum_of]
     with np.errstate(divide="ignore", invalid="ignore"):
         ss = zsq - z * z / np.where(n_h > 0, n_h, 1)
@@ -197,17 +212,23 @@ def estimate(design: Design, num: np.ndarray, den: np.ndarray | None, members: n
              factor: float = 1.0) -> pd.DataFrame:
     """Totals (den None) or ratios num/den × factor for every output cell, with SE and n.
 
-    ``num``/``den`` are 0/1 vectors over fine cells; ``members`` is (cells × fine cells)."""
+    ``num``/``den`` are 0/1 vectors over fine cells; ``members`` is (cells × fine cells).
+    Only the fine cells the numerator or denominator selects take part in the products."""
+    used = np.flatnonzero((num > 0) | (den > 0)) if den is not None else np.flatnonzero(num > 0)
+    wsum, counts = design.wsum[used], design.counts[used]
+    wsq = design.wsq[used] if design.wsq is not None else None
+    members, num = members[:, used], num[used]
     my = members * num
-    y_psu = my @ design.wsum
+    y_psu = my @ wsum
     y = y_psu.sum(axis=1)
     if den is None:
-        zsq = (my @ design.wsq) if design.wsq is not None else None
+        zsq = (my @ wsq) if wsq is not None else None
         var = _variance(y_psu, design, zsq)
-        value, se, n = y * factor, np.sqrt(var) * factor, my @ design.counts
+        value, se, n = y * factor, np.sqrt(var) * factor, my @ counts
         return pd.DataFrame({"value": value, "se": se, "n_obs": n, "denominator": np.nan})
+    den = den[used]
     mx = members * den
-    x_psu = mx @ design.wsum
+    x_psu = mx @ wsum
     x = x_psu.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(x > 0, y / x, np.nan)
@@ -215,12 +236,12 @@ def estimate(design: Design, num: np.ndarray, den: np.ndarray | None, members: n
         inv_x = np.where(x > 0, 1.0 / x, 0.0)
         z = (y_psu - r0[:, None] * x_psu) * inv_x[:, None]
         zsq = None
-        if design.wsq is not None:
+        if wsq is not None:
             # per person z_i = w_i (y_i − r x_i)/X; y_i and x_i are constant within a fine cell
             coef = (num[None, :] - r0[:, None] * den[None, :]) * members
-            zsq = ((coef * coef) @ design.wsq) * (inv_x * inv_x)[:, None]
+            zsq = ((coef * coef) @ wsq) * (inv_x * inv_x)[:, None]
         var = _variance(z, design, zsq)
-    return pd.DataFrame({"value": r * factor, "se": np.sqrt(var) * factor, "n_obs": mx @ design.counts,
+    return pd.DataFrame({"value": r * factor, "se": np.sqrt(var) * factor, "n_obs": mx @ counts,
                          "denominator": x})
 
 
