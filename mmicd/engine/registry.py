@@ -48,6 +48,18 @@ class Context:
     country: str | None = None
     issues: list[Issue] = field(default_factory=list)
     _designs: dict[int, list[survey.Design]] = field(default_factory=dict)
+    _tables: dict[tuple, pd.DataFrame] = field(default_factory=dict)
+
+    def table(self, ind: Indicator, selection: dict, disaggregations: tuple[str, ...], *,
+              derive: bool = True) -> pd.DataFrame:
+        """:func:`aggregate.table` of the indicator's observations, computed once per run: indicators
+        sharing a numerator or denominator (a stock, its share, the share of women) reuse it."""
+        key = (tuple(sorted(k.value for k in ind.kinds)), ind.areas_from,
+               tuple(sorted((d, tuple(v)) for d, v in selection.items())), tuple(disaggregations), derive)
+        if key not in self._tables:
+            self._tables[key] = aggregate.table(self.obs(ind), selection, disaggregations, self.issues, self.cfg,
+                                                derive=derive)
+        return self._tables[key]
 
     def obs(self, ind: Indicator) -> pd.DataFrame:
         """Observations of the indicator's kinds, with ref/counterpart swapped for areas_from."""
@@ -127,14 +139,13 @@ def _from_microdata(ind: Indicator, ctx: Context, ratio: bool) -> list[pd.DataFr
 
 @register("count")
 def count(ind: Indicator, ctx: Context) -> pd.DataFrame:
-    parts = [aggregate.table(ctx.obs(ind), ind.numerator, ind.disaggregations, ctx.issues, ctx.cfg)]
+    parts = [ctx.table(ind, ind.numerator, ind.disaggregations)]
     return pd.concat([*parts, *_from_microdata(ind, ctx, ratio=False)], ignore_index=True)
 
 
 def _ratio(ind: Indicator, ctx: Context) -> pd.DataFrame:
-    obs = ctx.obs(ind)
-    num = aggregate.table(obs, ind.numerator, ind.disaggregations, ctx.issues, ctx.cfg)
-    den = aggregate.table(obs, ind.denominator or {}, ind.disaggregations, ctx.issues, ctx.cfg)
+    num = ctx.table(ind, ind.numerator, ind.disaggregations)
+    den = ctx.table(ind, ind.denominator or {}, ind.disaggregations)
     parts = [aggregate.ratio(num, den, ind.factor)]
     return pd.concat([*parts, *_from_microdata(ind, ctx, ratio=True)], ignore_index=True)
 
@@ -145,22 +156,20 @@ for _name in ("share", "ratio", "rate"):
 
 @register("passthrough")
 def passthrough(ind: Indicator, ctx: Context) -> pd.DataFrame:
-    return aggregate.table(ctx.obs(ind), ind.numerator, ind.disaggregations, ctx.issues, ctx.cfg, derive=False)
+    return ctx.table(ind, ind.numerator, ind.disaggregations, derive=False)
 
 
 @register("growth")
 def growth(ind: Indicator, ctx: Context) -> pd.DataFrame:
     base = ctx.catalogue[ind.base]
-    table = aggregate.table(ctx.obs(base), base.numerator, ind.disaggregations, ctx.issues, ctx.cfg)
-    return aggregate.growth(table)
+    return aggregate.growth(ctx.table(base, base.numerator, ind.disaggregations))
 
 
 @register("median")
 def median(ind: Indicator, ctx: Context) -> pd.DataFrame:
     base = ctx.catalogue[ind.base]
     dis = tuple(dict.fromkeys([*ind.disaggregations, "age"]))
-    table = aggregate.table(ctx.obs(base), base.numerator, dis, ctx.issues, ctx.cfg)
-    return aggregate.median_age(table)
+    return aggregate.median_age(ctx.table(base, base.numerator, dis))
 
 
 def _finish(ind: Indicator, rows: pd.DataFrame, provenance: pd.DataFrame, cfg: EngineConfig) -> pd.DataFrame:

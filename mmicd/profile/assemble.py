@@ -100,17 +100,6 @@ def _national(frame: pd.DataFrame, versions: dict[int, DatasetVersion]) -> pd.Se
     return frame["dataset_id"].astype(int).isin(nat)
 
 
-def _as_kinds(frame: pd.DataFrame) -> pd.DataFrame:
-    """Census tables count both the population and the migrant stock: offer them as both kinds."""
-    census = frame.loc[frame["kind"] == "census"]
-    if census.empty:
-        return frame
-    return pd.concat([frame.loc[frame["kind"] != "census"], census.assign(kind="migrant_stock"),
-                      census.assign(kind="population")], ignore_index=True)
-
-
-
-
 def _figure(kf: KeyFigure, versions, lang: str, title: str) -> Figure:
     trend = kf.trend.to_dict("records") if not kf.trend.empty else []
     return Figure(id=kf.id, title=title, unit=kf.unit, value=kf.value, year=kf.year, previous=kf.previous,
@@ -124,7 +113,7 @@ def _key_figures(inp: Inputs, year: str | None, lang: str) -> list[Figure]:
     own_base = inp.own.loc[~_national(inp.own, inp.versions)] if not inp.own.empty else inp.own
     abroad_nat = inp.abroad.loc[_national(inp.abroad, inp.versions)] if not inp.abroad.empty else inp.abroad
     abroad_base = inp.abroad.loc[~_national(inp.abroad, inp.versions)] if not inp.abroad.empty else inp.abroad
-    nat = key_figures(_as_kinds(own_nat), abroad_nat, year)
+    nat = key_figures(own_nat, abroad_nat, year)
     base = key_figures(own_base, abroad_base, year)
     out = []
     for fid in FIGURE_IDS:
@@ -183,7 +172,7 @@ def _immigration(inp: Inputs, figs: dict[str, Figure], year: str | None, lang: s
 
 def _alt_trend(inp: Inputs, fid: str, ids: list[int], year: str | None) -> list[dict]:
     frame = inp.own.loc[inp.own["dataset_id"].astype(int).isin(ids)]
-    kf = key_figures(_as_kinds(frame), inp.abroad.iloc[0:0], year)[fid]
+    kf = key_figures(frame, inp.abroad.iloc[0:0], year)[fid]
     return kf.trend.to_dict("records")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from mmicd import codes
@@ -127,14 +126,13 @@ def covering_ids(s: Store, country: str) -> tuple[int, ...]:
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _country_frames(url: str, published: tuple[int, ...], country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _key_figures(url: str, covering: tuple[int, ...], country: str, year: str | None) -> dict[str, KeyFigure]:
     s = _store(url)
-    own = s.observations(dataset_ids=published, ref_areas=[country])
-    abroad = s.observations(dataset_ids=published, kinds=["migrant_stock"], counterpart_areas=[country])
-    return own, abroad
+    own = s.observations(dataset_ids=covering, ref_areas=[country])
+    abroad = s.observations(dataset_ids=covering, kinds=["migrant_stock"], counterpart_areas=[country])
+    return key_figures(own, abroad, year)
 
 
 def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:
-    """Key figures of a country, cached by the published dataset versions (not by frame hashing)."""
-    own, abroad = _country_frames(s.url, covering_ids(s, country), country)
-    return key_figures(own, abroad, year)
+    """Key figures of a country from the engine, cached by the published versions holding it."""
+    return _key_figures(s.url, covering_ids(s, country), country, year)
