@@ -227,9 +227,9 @@ def _wide(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     """One row per indicator, one column per group (values) and per group + ``:status`` (flags)."""
     order = list(dict.fromkeys(rows["indicator_id"]))
     index = ["indicator_id", "indicator", "unit"]
-    values = rows.pivot_table(index=index, columns=column, values="value", aggfunc="first", dropna=False)
-    flags = rows.assign(obs_status=rows["obs_status"].fillna("")).pivot_table(
-        index=index, columns=column, values="obs_status", aggfunc="first", dropna=False)
+    keyed = rows.drop_duplicates([*index, column]).set_index([*index, column])
+    values = keyed["value"].astype("float64").unstack(column)
+    flags = keyed["obs_status"].fillna("").unstack(column)
     flags.columns = [f"{c}:status" for c in flags.columns]
     wide = values.join(flags).reset_index().set_index("indicator_id").loc[order].reset_index()
     linked = rows.groupby("indicator_id")["from_statistics"].any()

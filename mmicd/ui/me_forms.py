@@ -202,7 +202,8 @@ def report_form(store: Store, p: Portfolio, intervention_id: str, user: User) ->
         st.caption(tr("me.form.report.need_role"))
         return
     lang = current_lang()
-    chosen = st.selectbox(tr("me.form.indicator"), [i.id for i in indicators], key="me_form_report_indicator",
+    chosen = st.selectbox(tr("me.form.indicator"), [i.id for i in indicators],
+                          key=f"me_form_report_indicator_{intervention_id}",
                           format_func=lambda i: p.indicator(i).name)
     ind = p.indicator(chosen)
     periods = open_periods(ind, iv, today())
@@ -217,31 +218,31 @@ def report_form(store: Store, p: Portfolio, intervention_id: str, user: User) ->
     with st.form(key=f"me_form_report_{ind.id}"):
         period = st.selectbox(tr("me.form.period"), list(range(len(periods))), index=default,
                               format_func=lambda k: f"{format_date(periods[k][0], lang)} – "
-                                                    f"{format_date(periods[k][1], lang)}", key="me_form_period")
+                                                    f"{format_date(periods[k][1], lang)}", key=f"me_form_period_{ind.id}")
         st.caption(tr("me.form.unit_percentage") if pct else tr("me.form.unit_number"))
         if pct:
             left, right = st.columns(2)
-            numerator = left.number_input(tr("me.form.numerator"), min_value=0.0, value=None, key="me_form_num")
+            numerator = left.number_input(tr("me.form.numerator"), min_value=0.0, value=None, key=f"me_form_num_{ind.id}")
             denominator = right.number_input(tr("me.form.denominator"), min_value=0.0, value=None,
-                                             key="me_form_den")
+                                             key=f"me_form_den_{ind.id}")
             value = None
         else:
-            value = st.number_input(tr("me.form.total"), min_value=0.0, value=None, key="me_form_total")
+            value = st.number_input(tr("me.form.total"), min_value=0.0, value=None, key=f"me_form_total_{ind.id}")
             numerator = denominator = None
         sex_parts = age_parts = {}
         if "sex" in ind.disaggregation:
             sex_parts = _parts("me.form.by_sex", [(s, codes.label("sex", s, lang)) for s in ("F", "M")], pct,
-                               "me_form_sex")
+                               f"me_form_sex_{ind.id}")
         if "age" in ind.disaggregation:
             age_parts = _parts("me.form.by_age", [(a, codes.label("age", a, lang)) for a in me_config().age_groups],
-                               pct, "me_form_age")
-        comment = st.text_area(tr("me.form.comment"), key="me_form_comment", height=80)
-        evidence = st.text_input(tr("me.form.evidence"), key="me_form_evidence", placeholder="https://…")
-        justification = st.text_input(tr("me.form.justification"), key="me_form_justification",
+                               pct, f"me_form_age_{ind.id}")
+        comment = st.text_area(tr("me.form.comment"), key=f"me_form_comment_{ind.id}", height=80)
+        evidence = st.text_input(tr("me.form.evidence"), key=f"me_form_evidence_{ind.id}", placeholder="https://…")
+        justification = st.text_input(tr("me.form.justification"), key=f"me_form_justification_{ind.id}",
                                       help=tr("me.form.justification_help"))
         left, right, _ = st.columns([1, 1, 3])
-        draft = left.form_submit_button(tr("me.form.save_draft"), key="me_form_draft")
-        submit = right.form_submit_button(tr("me.form.submit"), type="primary", key="me_form_submit")
+        draft = left.form_submit_button(tr("me.form.save_draft"), key=f"me_form_draft_{ind.id}")
+        submit = right.form_submit_button(tr("me.form.submit"), type="primary", key=f"me_form_submit_{ind.id}")
     if not (draft or submit):
         return
     start, end = periods[period]
@@ -273,29 +274,29 @@ def intervention_form(store: Store, iv: Intervention, user: User) -> None:
     statuses = [s.value for s in InterventionStatus]
     stages = [s.value for s in GmgStage]
     with st.expander(tr("me.form.iv.title")), st.form(key=f"me_form_iv_{iv.id}"):
-        title = st.text_input(tr("me.xl.col.title"), iv.title, key="me_form_iv_title")
-        description = st.text_area(tr("me.xl.col.description"), iv.description, key="me_form_iv_description")
+        title = st.text_input(tr("me.xl.col.title"), iv.title, key=f"me_form_iv_title_{iv.id}")
+        description = st.text_area(tr("me.xl.col.description"), iv.description, key=f"me_form_iv_description_{iv.id}")
         left, right = st.columns(2)
         sector = left.selectbox(tr("me.filter.sector"), sectors, index=sectors.index(iv.sector),
-                                format_func=lambda c: sector_name(c, lang), key="me_form_iv_sector")
+                                format_func=lambda c: sector_name(c, lang), key=f"me_form_iv_sector_{iv.id}")
         status = right.selectbox(tr("me.col.iv_status"), statuses, index=statuses.index(str(iv.status)),
-                                 format_func=lambda s: tr(f"me.iv_status.{s}"), key="me_form_iv_status")
-        lead = left.text_input(tr("me.col.lead"), iv.lead, key="me_form_iv_lead")
+                                 format_func=lambda s: tr(f"me.iv_status.{s}"), key=f"me_form_iv_status_{iv.id}")
+        lead = left.text_input(tr("me.col.lead"), iv.lead, key=f"me_form_iv_lead_{iv.id}")
         stage = right.selectbox(tr("me.xl.col.gmg_stage"), stages, index=stages.index(str(iv.gmg_stage)),
-                                format_func=lambda s: tr(f"me.stage.{s}"), key="me_form_iv_stage")
-        partners = left.text_input(tr("me.xl.col.partners"), "; ".join(iv.partners), key="me_form_iv_partners")
-        funders = right.text_input(tr("me.xl.col.funders"), "; ".join(iv.funders), key="me_form_iv_funders")
-        ndp_goal = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal, key="me_form_iv_ndp")
-        sdgs = right.text_input(tr("me.xl.col.sdg_targets"), "; ".join(iv.sdg_targets), key="me_form_iv_sdg")
-        scope = left.text_input(tr("me.xl.col.geographic_scope"), iv.geographic_scope, key="me_form_iv_scope")
-        currency = right.text_input(tr("me.col.currency"), iv.currency, max_chars=3, key="me_form_iv_currency")
-        start = left.date_input(tr("me.col.start"), iv.start, key="me_form_iv_start")
-        end = right.date_input(tr("me.col.end"), iv.end, key="me_form_iv_end")
+                                format_func=lambda s: tr(f"me.stage.{s}"), key=f"me_form_iv_stage_{iv.id}")
+        partners = left.text_input(tr("me.xl.col.partners"), "; ".join(iv.partners), key=f"me_form_iv_partners_{iv.id}")
+        funders = right.text_input(tr("me.xl.col.funders"), "; ".join(iv.funders), key=f"me_form_iv_funders_{iv.id}")
+        ndp_goal = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal, key=f"me_form_iv_ndp_{iv.id}")
+        sdgs = right.text_input(tr("me.xl.col.sdg_targets"), "; ".join(iv.sdg_targets), key=f"me_form_iv_sdg_{iv.id}")
+        scope = left.text_input(tr("me.xl.col.geographic_scope"), iv.geographic_scope, key=f"me_form_iv_scope_{iv.id}")
+        currency = right.text_input(tr("me.col.currency"), iv.currency, max_chars=3, key=f"me_form_iv_currency_{iv.id}")
+        start = left.date_input(tr("me.col.start"), iv.start, key=f"me_form_iv_start_{iv.id}")
+        end = right.date_input(tr("me.col.end"), iv.end, key=f"me_form_iv_end_{iv.id}")
         planned = left.number_input(tr("me.budget.planned"), min_value=0.0, value=float(iv.budget_planned),
-                                    step=1000.0, key="me_form_iv_planned")
+                                    step=1000.0, key=f"me_form_iv_planned_{iv.id}")
         disbursed = right.number_input(tr("me.budget.disbursed"), min_value=0.0, value=float(iv.budget_disbursed),
-                                       step=1000.0, key="me_form_iv_disbursed")
-        save = st.form_submit_button(tr("me.form.iv.save"), type="primary", key="me_form_iv_save")
+                                       step=1000.0, key=f"me_form_iv_disbursed_{iv.id}")
+        save = st.form_submit_button(tr("me.form.iv.save"), type="primary", key=f"me_form_iv_save_{iv.id}")
     if not save:
         return
     try:
@@ -322,27 +323,28 @@ def targets_form(store: Store, p: Portfolio, intervention_id: str, user: User) -
         return
     lang = current_lang()
     with st.expander(tr("me.form.targets.title")):
-        chosen = st.selectbox(tr("me.form.indicator"), [i.id for i in indicators], key="me_form_targets_indicator",
+        chosen = st.selectbox(tr("me.form.indicator"), [i.id for i in indicators],
+                              key=f"me_form_targets_indicator_{intervention_id}",
                               format_func=lambda i: p.indicator(i).name)
         ind = p.indicator(chosen)
         with st.form(key=f"me_form_targets_{ind.id}"):
             left, right = st.columns(2)
             baseline = left.number_input(tr("me.form.baseline_value"), value=float(ind.baseline_value),
-                                         key="me_form_t_baseline")
+                                         key=f"me_form_t_baseline_{ind.id}")
             baseline_date = right.date_input(tr("me.form.baseline_date"), ind.baseline_date,
-                                             key="me_form_t_baseline_date")
+                                             key=f"me_form_t_baseline_date_{ind.id}")
             end_target = left.number_input(tr("me.form.end_target"), value=float(ind.end_target),
-                                           key="me_form_t_end")
-            end_date = right.date_input(tr("me.form.end_date"), ind.end_date, key="me_form_t_end_date")
+                                           key=f"me_form_t_end_{ind.id}")
+            end_date = right.date_input(tr("me.form.end_date"), ind.end_date, key=f"me_form_t_end_date_{ind.id}")
             milestones = []
             for k, m in enumerate(ind.milestones):
                 milestones.append((m.due, left.number_input(
                     tr("me.form.milestone", date=format_date(m.due, lang)), value=float(m.target),
-                    key=f"me_form_t_m{k}")))
-            new_due = right.date_input(tr("me.form.new_milestone_date"), value=None, key="me_form_t_new_due")
-            new_target = left.number_input(tr("me.form.new_milestone_target"), value=None, key="me_form_t_new")
-            reason = st.text_input(tr("me.form.reason"), key="me_form_t_reason")
-            save = st.form_submit_button(tr("me.form.targets.save"), type="primary", key="me_form_t_save")
+                    key=f"me_form_t_m{k}_{ind.id}")))
+            new_due = right.date_input(tr("me.form.new_milestone_date"), value=None, key=f"me_form_t_new_due_{ind.id}")
+            new_target = left.number_input(tr("me.form.new_milestone_target"), value=None, key=f"me_form_t_new_{ind.id}")
+            reason = st.text_input(tr("me.form.reason"), key=f"me_form_t_reason_{ind.id}")
+            save = st.form_submit_button(tr("me.form.targets.save"), type="primary", key=f"me_form_t_save_{ind.id}")
     if not save:
         return
     path = [Milestone(due=due, target=target) for due, target in milestones if target is not None]
