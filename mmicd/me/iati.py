@@ -48,7 +48,8 @@ def _report_value(report: Report, unit: Unit) -> float | None:
     return report.total(unit)
 
 
-def _add_indicator(result: ET.Element, ind: Indicator, reports: list[Report], config: MeConfig) -> None:
+def _add_indicator(result: ET.Element, ind: Indicator, reports: list[Report], config: MeConfig,
+                   statistics: list | None = None) -> None:
     element = ET.SubElement(result, "indicator", {
         "measure": "2" if ind.unit == Unit.PERCENTAGE else "1",
         "ascending": "true" if ind.direction == "increase" else "false",
@@ -66,7 +67,15 @@ def _add_indicator(result: ET.Element, ind: Indicator, reports: list[Report], co
     for point in ind.path():
         periods.setdefault((start, point.due), {"target": None, "actuals": []})["target"] = point.target
         start = point.due + timedelta(days=1)
-    counted = [r for r in reports if r.indicator_id == ind.id and r.state in config.counted_states]
+    if ind.link is not None:
+        # linked: the published figures (never a suppressed one) are the actuals
+        counted = [Report(indicator_id=ind.id, period_start=a.period_start, period_end=a.period_end, value=a.value,
+                          comment=f"{a.source}, {a.edition}" + (" (low reliability, U)" if a.obs_status == "U" else ""))
+                   for a in statistics or [] if a.counted]
+        unit = Unit.NUMBER  # a published rate is its own value
+    else:
+        counted = [r for r in reports if r.indicator_id == ind.id and r.state in config.counted_states]
+        unit = ind.unit
     for rep in sorted(counted, key=lambda r: (r.period_start, r.period_end)):
         periods.setdefault((rep.period_start, rep.period_end), {"target": None, "actuals": []})["actuals"].append(rep)
     for (p_start, p_end), content in sorted(periods.items()):
@@ -76,7 +85,7 @@ def _add_indicator(result: ET.Element, ind: Indicator, reports: list[Report], co
         if content["target"] is not None:
             ET.SubElement(period, "target", {"value": _number(content["target"])})
         for rep in content["actuals"]:
-            actual = ET.SubElement(period, "actual", {"value": _number(_report_value(rep, ind.unit))})
+            actual = ET.SubElement(period, "actual", {"value": _number(_report_value(rep, unit))})
             if rep.comment:
                 _narrative(actual, "comment", rep.comment)
             for part in rep.breakdown:
@@ -126,7 +135,7 @@ def _activity(root: ET.Element, iv: Intervention, p: Portfolio, config: MeConfig
         result = ET.SubElement(activity, "result", {"type": RESULT_TYPE[level]})
         _narrative(result, "title", f"{level.value.capitalize()}: {iv.title}")
         for ind in mine:
-            _add_indicator(result, ind, p.reports, config)
+            _add_indicator(result, ind, p.reports, config, p.statistics.get(ind.id))
 
 
 def iati_xml(portfolio: Portfolio, *, lang: str = "en", config: MeConfig | None = None) -> bytes:

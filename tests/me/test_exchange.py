@@ -13,6 +13,7 @@ from mmicd.auth import ANONYMOUS
 from mmicd.me import repository as repo
 from mmicd.me.demo import demo_portfolio, ensure_demo
 from mmicd.me.iati import iati_xml
+from mmicd.me.linked import StatActual
 from mmicd.me.workbook import SHEETS
 from mmicd.me.workbook_read import import_workbook, read_workbook
 from mmicd.me.workbook_write import export_workbook, rows
@@ -162,3 +163,21 @@ def test_iati_export_is_valid_against_the_2_03_schema(iati_schema):
     assert targets == [("2026-06-30", "3000"), ("2027-06-30", "4500"), ("2028-06-30", "6000")]
     linked = next(i for i in emp.iter("indicator") if i.find("reference").get("code") == "EMP-01-3")
     assert [r.get("code") for r in linked.findall("reference")] == ["EMP-01-3", "unemp_rate"]
+
+
+def test_iati_export_carries_the_published_figures_of_linked_indicators(iati_schema):
+    from lxml import etree
+
+    from mmicd.me.linked import period_dates
+
+    portfolio, _ = demo_portfolio(TODAY)
+    start, end = period_dates("2023")
+    portfolio.statistics = {"EMP-01-3": [
+        StatActual("EMP-01-3", "2022", date(2022, 1, 1), date(2022, 12, 31), None, obs_status="Q"),
+        StatActual("EMP-01-3", "2023", start, end, 10.18, 7.43, 12.93, "U", "LFS", "2023", "6")]}
+    document = etree.fromstring(iati_xml(portfolio))
+    iati_schema.assertValid(document)
+    linked = next(i for i in document.iter("indicator") if i.find("reference").get("code") == "EMP-01-3")
+    actuals = [(p.find("period-start").get("iso-date"), a.get("value"), a.findtext("comment/narrative"))
+               for p in linked.findall("period") for a in p.findall("actual")]
+    assert actuals == [("2023-01-01", "10.18", "LFS, 2023 (low reliability, U)")]  # the suppressed one is left out
