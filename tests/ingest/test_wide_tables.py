@@ -1,0 +1,92 @@
+"""Wide national tables (mmicd.io.wide): header blocks of one or more rows, merged group labels,
+sex / year / age / country columns, totals, footnotes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmicd.io.wide import classify, detect, unpivot
+
+CENSUS = [
+    ["Table 3. Foreign-born population by age and sex, 2011 and 2021", "", "", "", "", "", ""],
+    ["(thousands)", "", "", "", "", "", ""],
+    ["", "2011", "", "", "2021", "", ""],          # merged over three columns each: only the first cell holds it
+    ["Age group", "Total", "Male", "Female", "Total", "Male", "Female"],
+    ["0-14", 10, 5, 5, 12, 6, 6],
+    ["15-64", 100, 50, 50, 2000, 1000, 1000],
+    ["65+", 20, 8, 12, 30, 10, 20],
+    ["Total", 130, 63, 67, 2042, 1016, 1026],
+    ["", None, None, None, None, None, None],
+    ["Source: national census 2011 and 2021.", None, None, None, None, None, None],
+    ["Note: 2021 provisional.", None, None, None, None, None, None],
+]
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("2011", ("time_period", "2011")), ("Male", ("sex", "M")), ("Femmes", ("sex", "F")), ("Mujeres", ("sex", "F")),
+    ("Total", ("_total", "_T")), ("Both sexes", ("_total", "_T")), ("Ambos sexos", ("_total", "_T")),
+    ("15-19", ("age", "Y15T19")), ("65+", ("age", "Y_GE65")), ("Foreign-born", ("migrant_status", "MS_MIGRANT")),
+    ("India", ("area", "IND")), ("Inde", ("area", "IND")), ("Age group", None), ("Table 3", None),
+])
+def test_labels_are_classified_by_dimension(label, expected):
+    assert classify(label) == expected
+
+
+@pytest.mark.parametrize("chosen_row", [2, 3])
+def test_two_header_rows_with_merged_years_over_sexes(chosen_row):
+    """Whichever of the two rows the header finder picked, the block is rows 3-4 of the sheet."""
+    wide = unpivot(CENSUS, chosen_row)
+    assert wide is not None and wide.header_rows == [2, 3]
+    f = wide.frame.set_index(["age", "time_period", "sex"])
+    assert len(f) == 4 * 6  # four data rows (the total row included) x six value columns
+    assert f.loc[("15-64", "2021", "F"), "value"] == "1000"
+    assert f.loc[("65+", "2011", "_T"), "value"] == "20"
+    assert f.loc[("65+", "2011", "F"), "_col"] == "2011 / Female [D]"
+    assert f.loc[("0-14", "2021", "M"), "_row"] == 5  # sheet row of the value, 1-based
+    assert wide.columns["age"] == "Age group"
+    assert set(wide.frame["_row"]) == {5, 6, 7, 8}  # the footnotes and the blank row are not data
+
+
+def test_single_header_row_of_sexes_by_country_of_birth():
+    grid = [["Country of birth", "Both sexes", "Men", "Women"], ["  India", 100, 60, 40], ["Inde", 1, 1, 0],
+            ["World", 5, 3, 2]]
+    wide = unpivot(grid, 0)
+    f = wide.frame
+    assert list(f.columns[:3]) == ["_row", "_col", "counterpart_area"]
+    assert f.loc[(f["_row"] == 2) & (f["sex"] == "F"), "value"].item() == "40"
+    assert f.loc[(f["_row"] == 2) & (f["sex"] == "_T"), "counterpart_area"].item() == "India"  # indent stripped
+    assert wide.columns == {"counterpart_area": "Country of birth", "sex": "sex"}
+
+
+def test_country_columns_become_origins_and_rows_keep_their_ids():
+    grid = [["Year", "Sex", "India", "China", "Total"], ["2020", "F", 1, 2, 3], ["2020", "M", 4, 5, 9]]
+    f = unpivot(grid, 0).frame
+    assert set(f["counterpart_area"]) == {"IND", "CHN", "_T"}
+    assert f.loc[(f["sex"] == "M") & (f["counterpart_area"] == "CHN"), "value"].item() == "5"
+
+
+def test_country_columns_are_reporting_areas_when_rows_name_the_origin():
+    grid = [["Country of birth", "Germany", "France"], ["India", 10, 20]]
+    f = unpivot(grid, 0).frame
+    assert set(f["ref_area"]) == {"DEU", "FRA"} and set(f["counterpart_area"]) == {"India"}
+
+
+def test_a_data_row_with_numbers_that_look_like_years_is_not_taken_for_a_header():
+    grid = [["Age group", "2019", "2020"], ["15-19", 2000, 2010], ["20-24", 1999, 2001]]
+    wide = unpivot(grid, 0)
+    assert wide.header_rows == [0]
+    assert len(wide.frame) == 4
+
+
+@pytest.mark.parametrize("grid", [
+    [["Country", "Value"], ["India", 1]],                                  # tidy: one value column
+    [["Note", "Something", "Else"], ["a", "b", "c"]],                      # no labels
+    [["", "2011", "2021"], ["", 1, 2]],                                    # no id column
+])
+def test_tidy_or_unlabelled_tables_are_left_to_the_tidy_reader(grid):
+    assert detect(grid, 0) is None
+
+
+def test_conflicting_labels_in_one_column_are_not_guessed():
+    grid = [["Age", "2011", "2021"], ["", "2015", "2016"], ["15-19", 1, 2]]
+    assert detect(grid, 0) is None
