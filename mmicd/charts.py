@@ -25,9 +25,17 @@ def series_label(code: str, lang: str) -> str:
     return codes.label(listname, code, lang)
 
 
-def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "") -> go.Figure:
-    """Lines over time, one per series (sex), total drawn thicker; axis titles carry the unit."""
+def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "", other: pd.DataFrame | None = None,
+                other_label: str = "") -> go.Figure:
+    """Lines over time, one per series (sex), total drawn thicker; axis titles carry the unit.
+
+    ``other``: the total of another source for the same figure, drawn as a dashed grey line under
+    its own label (two sources side by side, never blended)."""
     fig = go.Figure()
+    if other is not None and not other.empty:
+        part = other.sort_values("time_period")
+        fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], name=other_label, mode="lines+markers",
+                                 line={"color": "#9e9e9e", "width": 2, "dash": "dash"}, marker={"size": 5}))
     for code in ("_T", "F", "M", "MS_MIGRANT", "MS_NOMIGRANT"):
         part = trend.loc[trend["series"] == code].sort_values("time_period")
         if part.empty:
@@ -50,7 +58,7 @@ def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "") -> g
         height=320,
         separators=PLOTLY_SEPARATORS.get(lang, ".,"),
     )
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", categoryorder="category ascending")
     if unit == "percent":
         fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     else:

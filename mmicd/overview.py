@@ -35,6 +35,7 @@ class KeyFigure:
     dataset_ids: tuple[int, ...] = ()
     obs_status: str = ""
     trend: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["time_period", "series", "value"]))
+    alternative: KeyFigure | None = None  # the next source giving this figure, shown beside it, never blended
 
     @property
     def available(self) -> bool:
@@ -106,5 +107,10 @@ def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | Non
     totals = table.loc[(table["age"] == T) & (table["migrant_status"] == T) & (table["counterpart_area"] == T)
                        & table["sex"].isin(["F", "M", T])]
     for fid, rows in totals.groupby("indicator", sort=False):
-        figures[fid] = _figure(fid, defs[fid].unit, _best_dataset(rows, year), year)
+        best = _best_dataset(rows, year)
+        figures[fid] = _figure(fid, defs[fid].unit, best, year)
+        rest = rows.loc[~rows["dataset_id"].isin(best["dataset_id"].unique())]
+        other = _figure(fid, defs[fid].unit, _best_dataset(rest, year), year)
+        if other.available:
+            figures[fid].alternative = other
     return figures

@@ -92,3 +92,24 @@ def test_net_migration_takes_the_value_of_the_chosen_year(seeded_store):
     assert (mexico["net_mig"].year, mexico["net_mig"].value) == ("2020", -147_456)  # an origin
     assert mexico["net_mig"].previous_year == "2019"  # WDI is annual
     assert germany["net_mig"].source.startswith("World Bank")
+
+
+def test_a_national_census_heads_the_figure_and_the_international_one_stays_beside_it(seeded_store):
+    from mmicd.model import DatasetMeta, Kind, Status
+
+    rows = pd.DataFrame([{"measure": "POP", "ref_area": "NPL", "time_period": "2021", "sex": sex,
+                          "migrant_status": "MS_MIGRANT", "value": v} for sex, v in (("F", 400_000), ("M", 250_000))]
+                        + [{"measure": "POP", "ref_area": "NPL", "time_period": "2021", "sex": "_T",
+                            "value": 29_192_000}])
+    seeded_store.add_dataset(DatasetMeta(kind=Kind.CENSUS, source="Nepal census office", edition="2021", scope="NPL"),
+                             rows, actor="test", status=Status.PUBLISHED)
+    f = figures_for(seeded_store, "NPL", year="2023")
+    stock = f["imm_stock"]
+    assert (stock.value, stock.year, stock.source) == (650_000, "2021", "Nepal census office")  # F + M derived
+    assert stock.alternative is not None and stock.alternative.source.startswith("UN DESA")
+    assert (stock.alternative.value, stock.alternative.year) == (487_564, "2020")
+    assert f["imm_share"].value == pytest.approx(650_000 / 29_192_000 * 100)  # the census's own denominator
+    assert f["imm_share"].alternative.edition == "2020"
+    # up to 2020 the census does not exist yet: UN DESA heads, nothing beside it from the future
+    before = figures_for(seeded_store, "NPL", year="2020")["imm_stock"]
+    assert (before.value, before.source[:7], before.alternative) == (487_564, "UN DESA", None)

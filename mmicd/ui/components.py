@@ -33,12 +33,15 @@ def metric(fig: KeyFigure, lang: str) -> None:
         sign = "+" if fig.change > 0 else ""
         delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
     spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
+    also = ("\n\n" + tr("figure.other_value", source=fig.alternative.source, edition=fig.alternative.edition or "–",
+                         value=format_value(fig.alternative.value, fig.unit, lang), year=fig.alternative.year)
+            if fig.alternative is not None else "")
     st.metric(
         f"{label} ({fig.year})",
         format_value(fig.value, fig.unit, lang),
         delta=delta,
         delta_color="off",
-        help=f"{tr(f'figure.{fig.id}.help')}\n\n{source_line(fig)}",
+        help=f"{tr(f'figure.{fig.id}.help')}\n\n{source_line(fig)}{also}",
         border=True,
         chart_data=spark.tolist() if len(spark) > 1 else None,
         chart_type="line",
@@ -51,9 +54,15 @@ def trend(fig: KeyFigure, lang: str, key: str) -> None:
     if fig.trend.empty:
         st.info(tr("figure.empty", figure=tr(f"figure.{fig.id}")))
         return
-    st.plotly_chart(charts.trend_chart(fig.trend, fig.unit, lang), key=key, width="stretch",
-                    config={"displaylogo": False})
+    alt = fig.alternative
+    other = alt.trend.loc[alt.trend["series"] == "_T"] if alt is not None else None
+    other_label = tr("figure.other_source", source=alt.source, edition=alt.edition or "–") if alt is not None else ""
+    st.plotly_chart(charts.trend_chart(fig.trend, fig.unit, lang, other=other, other_label=other_label), key=key,
+                    width="stretch", config={"displaylogo": False})
     st.caption(source_line(fig))
+    if alt is not None:
+        st.caption(tr("figure.other_value", source=alt.source, edition=alt.edition or "–",
+                      value=format_value(alt.value, alt.unit, lang), year=alt.year))
     with st.expander(tr("table.show")):
         table = fig.trend.pivot_table(index="time_period", columns="series", values="value")
         table.columns = [charts.series_label(c, lang) for c in table.columns]
