@@ -53,9 +53,9 @@ def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "", othe
         title=title or None,
         xaxis_title=t("axis.year", lang),
         yaxis_title=t(UNIT_KEYS[unit], lang),
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3 if other is not None else -0.2},
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        height=320,
+        height=360 if other is not None else 320,
         separators=PLOTLY_SEPARATORS.get(lang, ".,"),
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")
