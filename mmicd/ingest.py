@@ -33,6 +33,8 @@ from mmicd.io.layouts import (
     unit_mult_from,
     year_columns,
 )
+from mmicd.io.read import arrow_text
+from mmicd.io.read import plain_numbers as _plain_numbers
 from mmicd.issues import Issue, IssuesError
 from mmicd.model import (
     DIMENSIONS,
@@ -43,7 +45,6 @@ from mmicd.model import (
     Form,
     Kind,
     Status,
-    normalise_microdata,
     normalise_observations,
 )
 
@@ -82,17 +83,18 @@ class PreparedDataset:
     @property
     def countries(self) -> list[str]:
         """Countries (and territories) in ``ref_area``; aggregates are listed apart (:attr:`aggregates`)."""
-        return sorted(a for a in set(self.frame["ref_area"].dropna().astype(str)) if codes.area_kind(a) == "country")
+        return sorted(a for a in set(map(str, self.frame["ref_area"].dropna().unique()))
+                      if codes.area_kind(a) == "country")
 
     @property
     def aggregates(self) -> list[str]:
         """World, regions, income groups and other aggregates in ``ref_area``."""
-        return sorted(a for a in set(self.frame["ref_area"].dropna().astype(str))
+        return sorted(a for a in set(map(str, self.frame["ref_area"].dropna().unique()))
                       if codes.area_kind(a) not in (None, "country"))
 
     @property
     def years(self) -> list[str]:
-        return sorted(set(self.frame["time_period"].dropna().astype(str)))
+        return sorted(set(map(str, self.frame["time_period"].dropna().unique())))
 
 
 @dataclass
@@ -165,7 +167,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
         if frame is None:
             continue
         d = raw.defaults
-        areas = sorted(set(frame["ref_area"].astype(str)) - {codes.UNKNOWN, codes.TOTAL}) if len(frame) else []
+        areas = sorted(set(frame["ref_area"].dropna().unique()) - {codes.UNKNOWN, codes.TOTAL}) if len(frame) else []
         scope = country or (areas[0] if len(areas) == 1 else "_ALL")
         try:
             meta = DatasetMeta(kind=k, source=source or d.get("source") or DEFAULT_SOURCE,
@@ -369,38 +371,82 @@ def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
 
 
 def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataFrame | None:
+    """Person records in canonical shape (text codes, ``Int64`` age, ``float64`` weight).
+
+    Built column by column in Arrow (no Python object per row); each source column is validated
+    as soon as it is converted and then dropped from the raw frame, so the source and the result
+    are never both held whole.
+    """
     src = raw.frame
     present = set(raw.columns) | ({"ref_area"} if country else set())
     if not validate.check_required(ctx, present, "microdata", Kind.LFS.value):
         return None
     explicit = _explicit_values(raw)
-    out = pd.DataFrame(index=src.index)
-    rawvals = {}
+    index = src.index
+    rows = pd.Series(src["_row"].to_numpy(), index=index, name="_row")
+    out: dict[str, pd.Series] = {}
+
+    def checked(col: str, values: pd.Series) -> None:
+        """Unknown codes (and bad periods) of one converted column, named by their source cells."""
+        view = pd.DataFrame({col: values, "_row": rows}, copy=False)
+        validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
+
     for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
         if col in src:
-            rawvals[col] = src[col]
-            out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col))
-        elif col == "ref_area" and country:
-            out[col] = country
+            out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
+            checked(col, out[col])
+            del src[col]
         else:
-            out[col] = codes.UNKNOWN
-        out[col] = out[col].astype("string").fillna(codes.UNKNOWN).replace("", codes.UNKNOWN)
+            out[col] = _constant(country if col == "ref_area" and country else codes.UNKNOWN, index)
     for col in ("stratum", "psu"):
-        out[col] = src[col].astype("string").str.strip().fillna("") if col in src else ""
+        out[col] = _stripped(src[col]) if col in src else _constant("", index)
+        if col in src:
+            del src[col]
+    view = pd.DataFrame({"_row": rows}, copy=False)
     for col in ("age", "weight"):
-        values, _, bad = parse_numbers(src[col], _decimal(raw))
-        rawvals[col] = src[col]
-        ctx.cells("error", "not_a_number" if col == "age" else "bad_weight", src,
-                  bad | (values.isna() if col == "weight" else False), col, source_values=src[col])
-        out[col] = values
-    whole = out["age"].dropna()
-    ctx.cells("error", "not_a_number", src, out["age"].notna() & (out["age"] != np.floor(out["age"].fillna(0))),
-              "age", source_values=src["age"])
-    del whole
-    out["_row"] = src["_row"].to_numpy()
-    validate.check_codes(ctx, out, rawvals, ["time_period"], unknown_ok=True)
-    validate.check_microdata(ctx, out, rawvals)
-    return normalise_microdata(out[MICRODATA_COLUMNS])
+        values, bad = _numbers(src[col], _decimal(raw))
+        number = values.to_numpy()
+        if col == "age":
+            fraction = ~np.isnan(number) & (number != np.floor(np.nan_to_num(number)))
+            ctx.cells("error", "not_a_number", view, bad | fraction, col, source_values=src[col])
+            ctx.cells("error", "age_range", view, ~np.isnan(number) & ((number < 0) | (number > 130)), col,
+                      source_values=src[col])
+            out[col] = pd.Series(pd.array(np.where(fraction, np.nan, number), dtype="Int64"), index=index)
+        else:
+            ctx.cells("error", "bad_weight", view, bad | np.isnan(number), col, source_values=src[col])
+            ctx.cells("error", "negative_weight", view, ~np.isnan(number) & (number <= 0), col,
+                      source_values=src[col])
+            out[col] = values
+        del src[col]
+    frame = pd.DataFrame({c: out.pop(c) for c in MICRODATA_COLUMNS}, index=index, copy=False)
+    return frame.reset_index(drop=True)
+
+
+def _numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
+    """Numbers of a column and the mask of cells holding text that is no number nor marker."""
+    plain = _plain_numbers(values) if decimal == "." else None
+    if plain is not None:
+        return plain, np.zeros(len(values), dtype=bool)
+    numbers, _, bad = parse_numbers(values, decimal)
+    return numbers, bad.to_numpy(dtype=bool)
+
+
+def _constant(value: str, index: pd.Index) -> pd.Series:
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), len(index)), dtype="string"),
+                     index=index)
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text without surrounding spaces, blanks as ''."""
+    arrow = arrow_text(values)
+    if arrow is not None:
+        import pyarrow.compute as pc
+
+        text = pc.fill_null(pc.utf8_trim_whitespace(arrow), "")
+        return pd.Series(pd.array(text, dtype="string"), index=values.index)
+    return values.astype("string").str.strip().fillna("")
 
 
 def _explicit_values(raw: Raw) -> dict[str, dict[str, str]]:

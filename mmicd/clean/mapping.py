@@ -145,10 +145,11 @@ def age_code(value: object) -> str | None:
 
 
 def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
-           header: str | None = None) -> pd.Series:
+           header: str | None = None, default: str | None = None) -> pd.Series:
     """Map source values of ``column`` to canonical codes; unmapped values are kept as written
-    (validation reports them as unknown codes)."""
-    codes_, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    (validation reports them as unknown codes). With ``default``, blank results become it."""
+    text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
+    codes_, uniques = pd.factorize(text, use_na_sentinel=True)
     uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
@@ -172,9 +173,20 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
             mapping[u] = lookup.get(key(u), u) if u else ""
         else:
             mapping[u] = u
-    mapped = np.array([mapping[u] for u in uniques] + [mapping.get("", codes.TOTAL if column in (
-        "age", "ref_area", "counterpart_area") else "")], dtype=object)
-    return pd.Series(mapped[codes_], index=values.index, dtype="string")
+    mapped = [mapping[u] for u in uniques] + [mapping.get("", codes.TOTAL if column in (
+        "age", "ref_area", "counterpart_area") else "")]
+    if default is not None:
+        mapped = [m if m is not None and str(m).strip() != "" else default for m in mapped]
+    return _take(mapped, codes_, values.index)
+
+
+def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
+    """``mapped[codes_]`` as a text column, built in Arrow (no Python object per row); -1 -> last."""
+    import pyarrow as pa
+
+    positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
+    taken = pa.array(mapped, type=pa.large_string()).take(pa.array(positions, type=pa.int64()))
+    return pd.Series(pd.array(taken, dtype="string"), index=index)
 
 
 def _period(text: str) -> str:

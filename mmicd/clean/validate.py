@@ -49,7 +49,8 @@ class Context:
     def cells(self, level: str, key: str, frame: pd.DataFrame, mask: pd.Series, canonical: str,
               *, value_col: str | None = None, source_values: pd.Series | None = None, **fields) -> None:
         """One issue per offending cell (up to MAX_PER_CHECK), then a count."""
-        idx = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
+        flags = mask.to_numpy(dtype=bool, na_value=False) if isinstance(mask, pd.Series) else np.asarray(mask, bool)
+        idx = np.flatnonzero(flags)
         if not len(idx):
             return
         values = source_values if source_values is not None else frame[value_col or canonical]

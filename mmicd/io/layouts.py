@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mmicd.io.read import Book, cell_text
+from mmicd.io.read import Book, arrow_text, cell_text
 
 TEMPLATE_MARK = "mmicd-template"
 YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\.0)?(?:\s*\[YR\d{4}\])?\s*$", re.I)
@@ -94,32 +94,39 @@ def read_table(book: Book, sheet: str, header_row: int,
                numeric: set[str] | frozenset[str] = frozenset()) -> tuple[pd.DataFrame, list[str]]:
     """The table under ``header_row`` (0-based), with ``_row``; blank and footnote rows dropped.
 
-    Columns named in ``numeric`` keep their cell types (numbers); all others are text.
+    Columns named in ``numeric`` may keep their cell types (numbers); all others are text.
     """
-    frame = book.table(sheet, header_row, numeric)
+    frame, rows = book.table_rows(sheet, header_row, numeric)
     headers = list(frame.columns)
     frame = frame.reset_index(drop=True)
-    frame["_row"] = np.arange(len(frame), dtype="int64") + header_row + 2
+    frame["_row"] = rows
     if len(frame):
-        filled = pd.Series(0, index=frame.index, dtype="int64")
-        for h in headers:
-            col = frame[h]
-            if pd.api.types.is_numeric_dtype(col.dtype):
-                filled += col.notna().to_numpy()
-            else:
-                filled += (col.fillna("").astype("string").str.len() > 0).fillna(False).to_numpy()
-        sparse = (filled <= 1).to_numpy()
-        footer = pd.Series(False, index=frame.index)
+        filled = np.zeros(len(frame), dtype="int64")
+        for j in range(len(headers)):
+            filled += nonblank(frame.iloc[:, j])
+        sparse = filled <= 1
+        footer = np.zeros(len(frame), dtype=bool)
         if headers and sparse.any():
-            first = frame.loc[sparse, headers[0]].astype("string").fillna("").str.strip()
-            footer.loc[sparse] = first.str.match(FOOTER).fillna(False).astype(bool).to_numpy()
+            first = frame.iloc[:, 0][sparse].astype("string").fillna("").str.strip()
+            footer[sparse] = first.str.match(FOOTER).fillna(False).astype(bool).to_numpy()
         # everything after the first footnote row that follows the data is dropped too
-        cut = len(frame)
-        if footer.any():
-            cut = int(np.flatnonzero(footer.to_numpy())[0])
-        keep = (filled > 0).to_numpy() & (np.arange(len(frame)) < cut)
-        frame = frame[keep].reset_index(drop=True)
+        cut = int(np.flatnonzero(footer)[0]) if footer.any() else len(frame)
+        keep = (filled > 0) & (np.arange(len(frame)) < cut)
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
     return frame, headers
+
+
+def nonblank(col: pd.Series) -> np.ndarray:
+    """True where a cell holds something (a number, or text of at least one character)."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.notna().to_numpy()
+    values = arrow_text(col)
+    if values is not None:
+        import pyarrow.compute as pc
+
+        return pc.fill_null(pc.greater(pc.binary_length(values), 0), False).to_numpy(zero_copy_only=False)
+    return (col.fillna("").astype("string").str.len() > 0).fillna(False).to_numpy(dtype=bool)
 
 
 def year_columns(headers: list[str]) -> dict[str, str]:

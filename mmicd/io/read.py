@@ -46,6 +46,7 @@ class Book:
         self.data = data
         self.ftype = ftype
         self._grids: dict[tuple[str, int | None], list[list]] = {}
+        self.progress = None   # set by the ingestion: called with the fraction of a large sheet read
 
     # ---- CSV ---------------------------------------------------------------------------------
     @cached_property
@@ -91,6 +92,13 @@ class Book:
     def sheet_names(self) -> list[str]:
         if self.ftype == "csv":
             return [""]
+        if self.ftype == "xlsx":   # from the workbook part: no need to load the whole workbook yet
+            from mmicd.io.xlsx_head import sheet_names
+
+            try:
+                return sheet_names(self.data)
+            except Exception:  # noqa: BLE001 - the full reader decides
+                pass
         return list(self._calamine.sheet_names)
 
     def grid(self, sheet: str, nrows: int | None = None) -> list[list]:
@@ -140,11 +148,32 @@ class Book:
             return []
 
     def table(self, sheet: str, header_row: int, numeric: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
-        """The sheet from ``header_row`` (0-based) down as a frame with the header as column names.
+        """The sheet from ``header_row`` (0-based) down as a frame with the header as column names."""
+        return self.table_rows(sheet, header_row, numeric)[0]
+
+    def table_rows(self, sheet: str, header_row: int,
+                   numeric: set[str] | frozenset[str] = frozenset()) -> tuple[pd.DataFrame, np.ndarray]:
+        """The sheet from ``header_row`` (0-based) down, and the 1-based sheet row of each frame row.
 
         Every column is read as text (code columns keep their zeros; numbers are parsed later),
-        except spreadsheet columns named in ``numeric``, read with their cell types (faster).
+        except, in whole-sheet reads, spreadsheet columns named in ``numeric`` (read with their cell
+        types). Large .xlsx sheets are read in row pieces (:mod:`mmicd.io.xlsx_chunks`), all as text,
+        so memory stays near the size of the result.
         """
+        if self.ftype == "xlsx":
+            from mmicd.io.xlsx_chunks import read_sheet
+
+            got = read_sheet(self.data, sheet, header_row, min_size=STREAM_MIN_BYTES, progress=self.progress)
+            if got is not None:
+                columns, rows = got
+                # the reader's Arrow buffers as they are (ArrowDtype text): no copy of the sheet
+                frame = pd.DataFrame({str(n).strip(): pd.Series(pd.arrays.ArrowExtensionArray(columns.pop(n)))
+                                      for n in list(columns)}, copy=False)
+                return frame, rows
+        frame = self._table(sheet, header_row, numeric)
+        return frame, np.arange(len(frame), dtype="int64") + header_row + 2
+
+    def _table(self, sheet: str, header_row: int, numeric: set[str] | frozenset[str]) -> pd.DataFrame:
         if self.ftype == "csv":
             try:
                 frame = pd.read_csv(io.StringIO(self.text), sep=self.delimiter, dtype=str, header=0,
@@ -164,6 +193,7 @@ class Book:
                 dtypes = {h: "string" for h in head if h and h not in numeric}
             batch = reader.load_sheet(sheet, header_row=header_row, dtypes=dtypes,
                                       skip_whitespace_tail_rows=True, eager=True)
+            del reader
             frame = batch.to_pandas()
         except Exception:  # noqa: BLE001 - fall back to calamine for what fastexcel refuses
             rows = self.grid(sheet)[header_row:]
@@ -171,6 +201,20 @@ class Book:
             frame = pd.DataFrame(rows[1:], columns=header).astype("string") if rows else pd.DataFrame()
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
+
+
+def arrow_text(values: pd.Series):
+    """The Arrow array behind a text column (pandas ``str``/``string`` on pyarrow, or ArrowDtype
+    string), else None: lets hot paths run in Arrow compute instead of Python objects."""
+    import pyarrow as pa
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return values.array.__arrow_array__()
+    if isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                             or pa.types.is_large_string(dtype.pyarrow_dtype)):
+        return values.array.__arrow_array__()
+    return None
 
 
 # ---- parse once per content hash --------------------------------------------------------------
@@ -207,6 +251,9 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.
         out = values.astype("float64")
         status = pd.Series(pd.NA, index=values.index, dtype="string").mask(out.isna(), "M")
         return out, status, pd.Series(False, index=values.index)
+    fast = _parse_plain(values) if decimal == "." else None
+    if fast is not None:
+        return fast
     text = values.astype("string").str.strip()
     text = text.fillna("")
     if decimal == ",":
@@ -231,6 +278,37 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.
         status.loc[missing] = low.map({u: MARKERS.get(u, pd.NA) for u in pd.unique(low.to_numpy())}).astype("string")
     bad = out.isna() & status.isna()
     return out, status, bad
+
+
+def plain_numbers(values: pd.Series) -> pd.Series | None:
+    """The common case, in Arrow: every cell a plain number (``12``, ``-3.5``, ``1e3``) or blank,
+    as floats (NaN for blanks); None when any cell is something else (markers, separators, text)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("float64")
+    arrow = arrow_text(values)
+    if arrow is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        numbers = pc.cast(pc.utf8_trim_whitespace(arrow), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    out = numbers.to_numpy(zero_copy_only=False)
+    return pd.Series(out if out.dtype == np.float64 else out.astype("float64"), index=values.index)
+
+
+def _parse_plain(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] | None:
+    out = plain_numbers(values)
+    if out is None:
+        return None
+    import pyarrow as pa
+
+    missing = out.isna().to_numpy()
+    status = pd.Series(pd.array(pa.array(["M", None], type=pa.large_string()).take(
+        pa.array(np.where(missing, 0, 1), type=pa.int8())), dtype="string"), index=values.index)
+    return out, status, pd.Series(np.zeros(len(out), dtype=bool), index=values.index)
 
 
 def cell_text(value: object) -> str:

@@ -49,6 +49,13 @@ def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
+def sheet_names(data: bytes) -> list[str]:
+    """The sheet names of a workbook in their order, from ``xl/workbook.xml`` alone."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    wb = DET.fromstring(zf.read("xl/workbook.xml"))
+    return [el.get("name", "") for el in wb.iter(f"{MAIN}sheet")]
+
+
 def _col_index(ref: bytes) -> int:
     n = 0
     for ch in ref:
