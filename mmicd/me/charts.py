@@ -161,7 +161,7 @@ def breakdown_bars(rows: pd.DataFrame, lang: str, labels: dict[str, str], unit: 
     fig = go.Figure()
     for k, group in enumerate(labels):
         part = rows.loc[rows[column] == group]
-        if part.empty:
+        if part.empty or part["value"].isna().all():
             continue
         colour = colours.get(group) or SERIES_COLOURS.get(group) or AGE_COLOURS[k % len(AGE_COLOURS)]
         fig.add_trace(go.Bar(y=[_short(s, 44) for s in part["indicator"]], x=part["value"], orientation="h",
@@ -174,7 +174,9 @@ def breakdown_bars(rows: pd.DataFrame, lang: str, labels: dict[str, str], unit: 
         fig.update_xaxes(title=t("me.unit.number", lang))
     n = rows["indicator_id"].nunique()
     per_bar = max(70, 18 * len(labels))
-    return _layout(fig, lang, max(260, per_bar * n + 100))
+    _layout(fig, lang, max(260, per_bar * n + 100))
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})  # clear of the axis title
+    return fig
 
 
 def sex_bars(rows: pd.DataFrame, lang: str, sex_labels: dict[str, str], unit: str) -> go.Figure:

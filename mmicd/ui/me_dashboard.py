@@ -156,7 +156,8 @@ def trajectory_tab(p: Portfolio, as_of: date) -> None:
                           format_func=lambda i: f"{table.at[i, 'intervention']} · {table.at[i, 'indicator']}")
     ind = p.indicator(chosen)
     show_indicator_status(ind, table.at[chosen, "status"], table.at[chosen, "explanation"])
-    points = views.trajectory(ind, p.reports, statistics=p.statistics.get(ind.id))
+    points = views.trajectory(ind, p.reports, statistics=p.statistics.get(ind.id)).sort_values(
+        "date", kind="stable").reset_index(drop=True)
     st.plotly_chart(me_charts.trajectory_chart(ind, points, lang), width="stretch", key="me_traj_chart",
                     config={"displaylogo": False})
     if ind.link is not None:

@@ -213,7 +213,9 @@ def report_form(store: Store, p: Portfolio, intervention_id: str, user: User) ->
     received = {(r.period_start, r.period_end) for r in p.reports_of(ind.id) if r.state in ("submitted", "approved")}
     ended = [k for k, (_, end) in enumerate(periods) if end <= today()]
     missing = [k for k in ended if periods[k] not in received]
-    default = missing[-1] if missing else ended[-1] if ended else 0
+    # the latest ended period without a report; else the first one still without a report (the running one)
+    open_ = [k for k in range(len(periods)) if periods[k] not in received]
+    default = missing[-1] if missing else open_[0] if open_ else len(periods) - 1
     pct = ind.unit == Unit.PERCENTAGE
     with st.form(key=f"me_form_report_{ind.id}"):
         period = st.selectbox(tr("me.form.period"), list(range(len(periods))), index=default,
