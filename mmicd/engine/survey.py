@@ -5,8 +5,9 @@ Fast by construction: persons are integer-coded once into *fine cells* (sex × 1
 migrant status × labour status, 612 cells), weights are summed per fine cell × primary sampling unit
 with one ``np.bincount``; every indicator and every disaggregation is then a 0/1 matrix product over
 those sums. Variance: with-replacement first stage, strata and PSUs as given
-(V = Σ_h n_h/(n_h−1) Σ_j (z_hj − z̄_h)², the default of R ``survey`` and samplics). Without PSUs each
-person is its own PSU; without strata there is one stratum; both are reported as an Issue.
+(V = Σ_h n_h/(n_h−1) Σ_j (z_hj − z̄_h)², the default of R ``survey`` and of svy, the test oracle).
+Without PSUs each person is its own PSU; without strata there is one stratum; both are reported
+as an Issue. Strata with a single PSU add no variance (R's ``lonely.psu = "certainty"``).
 """
 
 from __future__ import annotations
