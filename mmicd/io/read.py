@@ -27,6 +27,7 @@ MARKERS = {
 }
 PREVIEW_ROWS = 60
 STREAM_MIN_BYTES = 4_000_000   # sheets larger than this (uncompressed XML) are previewed by streaming
+READ_IN_PIECES = True          # ... and read in row pieces (False: whole-sheet reads, for comparison)
 
 
 def _decode(data: bytes) -> str:
@@ -155,12 +156,12 @@ class Book:
                    numeric: set[str] | frozenset[str] = frozenset()) -> tuple[pd.DataFrame, np.ndarray]:
         """The sheet from ``header_row`` (0-based) down, and the 1-based sheet row of each frame row.
 
-        Every column is read as text (code columns keep their zeros; numbers are parsed later),
-        except, in whole-sheet reads, spreadsheet columns named in ``numeric`` (read with their cell
-        types). Large .xlsx sheets are read in row pieces (:mod:`mmicd.io.xlsx_chunks`), all as text,
-        so memory stays near the size of the result.
+        Every column is read as text (code columns keep their zeros; numbers are parsed later, so
+        text in a number column is reported with its cell). Large .xlsx sheets are read in row
+        pieces (:mod:`mmicd.io.xlsx_chunks`) so memory stays near the size of the result.
+        ``numeric`` is accepted for compatibility and no longer changes anything.
         """
-        if self.ftype == "xlsx":
+        if self.ftype == "xlsx" and READ_IN_PIECES:
             from mmicd.io.xlsx_chunks import read_sheet
 
             got = read_sheet(self.data, sheet, header_row, min_size=STREAM_MIN_BYTES, progress=self.progress)
@@ -186,12 +187,10 @@ class Book:
         import fastexcel
 
         try:
+            # every column as text, numbers too: a number column read with cell types would turn
+            # text cells past fastexcel's type sample into blanks instead of reportable errors
             reader = fastexcel.read_excel(self.data)
-            dtypes: object = "string"
-            if numeric:
-                head = [cell_text(c) for c in (self.grid(sheet, header_row + 1) or [[]])[header_row]]
-                dtypes = {h: "string" for h in head if h and h not in numeric}
-            batch = reader.load_sheet(sheet, header_row=header_row, dtypes=dtypes,
+            batch = reader.load_sheet(sheet, header_row=header_row, dtypes="string",
                                       skip_whitespace_tail_rows=True, eager=True)
             del reader
             frame = batch.to_pandas()
