@@ -14,6 +14,7 @@ EXPECTED = {
     "no_table.csv": ("error", None, None, None, None, "No recognisable table"),
     "missing_value_column.csv": ("error", None, None, "value", None, "Required column 'value'"),
     "text_in_number.xlsx": ("error", "data", 3, "value", "abc", "not a number"),
+    "lfs_text_in_age.xls": ("error", "persons", 27, "Age", "forty", "not a number"),
     "negative_count.csv": ("error", None, 3, "value", "-5", "Negative count"),
     "negative_weight.csv": ("error", None, 4, "weight", "-3", "must be positive"),
     "age_out_of_range.csv": ("error", None, 2, "age", "150", "outside 0–130"),
