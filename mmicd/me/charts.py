@@ -164,8 +164,10 @@ def breakdown_bars(rows: pd.DataFrame, lang: str, labels: dict[str, str], unit: 
         if part.empty or part["value"].isna().all():
             continue
         colour = colours.get(group) or SERIES_COLOURS.get(group) or AGE_COLOURS[k % len(AGE_COLOURS)]
+        flags = part["obs_status"].fillna("") if "obs_status" in part.columns else pd.Series("", index=part.index)
         fig.add_trace(go.Bar(y=[_short(s, 44) for s in part["indicator"]], x=part["value"], orientation="h",
-                             name=labels[group], marker_color=colour))
+                             name=labels[group], marker_color=colour,
+                             text=["U" if f == "U" else "" for f in flags], textposition="outside"))  # low reliability
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed")
     if unit == Unit.PERCENTAGE.value:
