@@ -12,6 +12,7 @@ from pathlib import Path
 from mmicd.i18n import t
 
 KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors"]
+BASIS = {"birth": "country of birth", "citizenship": "citizenship"}   # --basis -> DatasetMeta.basis
 
 
 def register(sub, lang: str) -> None:
@@ -22,6 +23,9 @@ def register(sub, lang: str) -> None:
     p.add_argument("--source", help=t("cli.ingest.source", lang))
     p.add_argument("--edition", help=t("cli.ingest.edition", lang))
     p.add_argument("--mapping", metavar="FILE.yml", help=t("cli.ingest.mapping", lang))
+    p.add_argument("--title", help=t("cli.ingest.title", lang))
+    p.add_argument("--basis", choices=list(BASIS), help=t("cli.ingest.basis", lang))
+    p.add_argument("--notes", help=t("cli.ingest.notes", lang))
     p.add_argument("--mode", choices=["replace", "add"], default="replace", help=t("cli.ingest.mode", lang))
     p.add_argument("--dry-run", action="store_true", help=t("cli.ingest.dry_run", lang))
     p.add_argument("--publish", action="store_true", help=t("cli.ingest.publish", lang))
@@ -70,7 +74,8 @@ def run_ingest(args, lang: str) -> int:
 
     store = open_store()
     prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
-                   mapping=mapping, store=store, lang=lang)
+                   mapping=mapping, store=store, lang=lang, title=args.title,
+                   basis=BASIS.get(args.basis or ""), notes=args.notes)
     ok = prep.ok and bool(prep.datasets)
     versions = []
     if ok and not args.dry_run:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -49,7 +49,7 @@ from mmicd.model import (
 )
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
-           "KIND_ALIASES"]
+           "with_meta", "KIND_ALIASES", "BASES"]
 
 KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
@@ -108,25 +108,47 @@ class Preparation:
 
 
 # ---- prepare --------------------------------------------------------------------------------------
+BASES = ("country of birth", "citizenship")                 # basis of the migrant status (DatasetMeta.basis)
+NO_MIGRANT_STATUS = {Kind.REMITTANCES, Kind.REMITTANCE_CORRIDORS, Kind.INTERVENTIONS}
+PHASES = {"reading": (0.0, 0.8), "checking": (0.8, 1.0)}    # share of one file's progress
+
+
 def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = None, source: str | None = None,
             edition: str | None = None, mapping: MappingProfile | None = None, store=None, lang: str = "en",
+            title: str | None = None, basis: str | None = None, notes: str | None = None,
             progress: Callable[[float, str], None] | None = None) -> Preparation:
-    """Read, detect, map and validate every upload; nothing is written (``store`` only for the diff)."""
+    """Read, detect, map and validate every upload; nothing is written (``store`` only for the diff).
+
+    ``title`` replaces the title a layout gives; ``notes`` come before a layout's own notes;
+    ``basis`` (``country of birth`` or ``citizenship``) is recorded on datasets of kinds with a
+    migrant status whose layout does not state one. ``progress(fraction, phase)`` is called as the
+    work goes: ``fraction`` of all uploads in [0, 1], ``phase`` a translated word (reading a file,
+    large .xlsx sheets piece by piece; checking its values; done).
+    """
     datasets: list[PreparedDataset] = []
     issues: list[Issue] = []
     if kind not in KIND_ALIASES:
         issues.append(Issue("error", t("ingest.issue.bad_kind", lang, kind=kind)))
+        return Preparation([], issues)
+    if basis and basis not in BASES:
+        issues.append(Issue("error", t("ingest.issue.bad_basis", lang, value=basis, allowed=", ".join(BASES))))
         return Preparation([], issues)
     wanted = KIND_ALIASES[kind]
     if country is not None and codes.resolve_area(country) is None:
         issues.append(Issue("error", t("ingest.issue.unknown_area", lang, value=country, column="--country")))
         return Preparation([], issues)
     country = codes.resolve_area(country) if country else None
+    total = max(len(uploads), 1)
     for n, upload in enumerate(uploads):
-        if progress:
-            progress(n / max(len(uploads), 1), upload.name)
+        def report(phase: str, fraction: float, n: int = n) -> None:
+            if progress:
+                lo, hi = PHASES[phase]
+                progress((n + lo + (hi - lo) * min(max(fraction, 0.0), 1.0)) / total,
+                         t(f"ingest.progress.{phase}", lang))
+
         try:
-            found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang)
+            found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang,
+                                              report)
         except FileProblem as exc:
             found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
         except MemoryError:
@@ -139,31 +161,65 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         datasets += found
         issues += file_issues
     if progress:
-        progress(1.0, "")
-    return Preparation(datasets, issues)
+        progress(1.0, t("ingest.progress.done", lang))
+    return with_meta(Preparation(datasets, issues), title=title, basis=basis, notes=notes)
+
+
+def with_meta(prep: Preparation, *, title: str | None = None, basis: str | None = None,
+              notes: str | None = None) -> Preparation:
+    """The preparation with a title, basis of migrant status and notes given by the person loading.
+
+    The title replaces the layout's; notes come first, before the layout's own; the basis goes on
+    datasets of kinds with a migrant status whose layout states none. The input is left unchanged.
+    """
+    title, basis, notes = (title or "").strip(), (basis or "").strip(), (notes or "").strip()
+    if not (title or basis or notes):
+        return prep
+    datasets = []
+    for d in prep.datasets:
+        update: dict[str, str] = {}
+        if title:
+            update["title"] = title
+        if notes:
+            update["notes"] = "\n".join(x for x in (notes, d.meta.notes) if x)
+        if basis and not d.meta.basis and d.meta.kind not in NO_MIGRANT_STATUS:
+            update["basis"] = basis
+        datasets.append(replace(d, meta=d.meta.model_copy(update=update)) if update else d)
+    return Preparation(datasets=datasets, issues=prep.issues)
 
 
 def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, source: str | None,
-                 edition: str | None, mapping: MappingProfile | None, store, lang: str):
+                 edition: str | None, mapping: MappingProfile | None, store, lang: str,
+                 report: Callable[[str, float], None]):
+    report("reading", 0.0)
     sha = hashlib.sha256(upload.data).hexdigest()
     book = open_book(upload.name, upload.data, sha)
-    raws = detect(book, wanted, mapping)
+    book.progress = lambda fraction: report("reading", fraction)
+    try:
+        raws = detect(book, wanted, mapping)
+    finally:
+        book.progress = None
+    report("checking", 0.0)
     issues: list[Issue] = []
     if not raws:
         return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name)]
     out = []
-    for raw in raws:
+    for n, raw in enumerate(raws):
+        def step(fraction: float, n: int = n) -> None:
+            report("checking", (n + fraction) / len(raws))
+
         ctx = validate.Context(file=upload.name, sheet=raw.sheet or None, lang=lang, columns=dict(raw.columns))
         for level, key, fields in raw.problems:
             ctx.add(level, key, **fields)
         k = Kind(wanted or raw.kind or _guess_kind(raw))
         if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
-            frame = _microdata(ctx, raw, country)
+            frame = _microdata(ctx, raw, country, step)
             form = Form.MICRODATA
         else:
             frame = _observations(ctx, raw, k, country)
             form = Form.OBSERVATIONS
         issues += ctx.issues
+        step(1.0)
         if frame is None:
             continue
         d = raw.defaults
@@ -370,7 +426,8 @@ def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
     return mult.clip(lower=0)
 
 
-def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataFrame | None:
+def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
+               step: Callable[[float], None] | None = None) -> pd.DataFrame | None:
     """Person records in canonical shape (text codes, ``Int64`` age, ``float64`` weight).
 
     Built column by column in Arrow (no Python object per row); each source column is validated
@@ -396,6 +453,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataF
             out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
             checked(col, out[col])
             del src[col]
+            if step:
+                step(len(out) / len(MICRODATA_COLUMNS))
         else:
             out[col] = _constant(country if col == "ref_area" and country else codes.UNKNOWN, index)
     for col in ("stratum", "psu"):
@@ -418,6 +477,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None) -> pd.DataF
                       source_values=src[col])
             out[col] = values
         del src[col]
+        if step:
+            step(len(out) / len(MICRODATA_COLUMNS))
     frame = pd.DataFrame({c: out.pop(c) for c in MICRODATA_COLUMNS}, index=index, copy=False)
     return frame.reset_index(drop=True)
 
@@ -483,8 +544,12 @@ def _diff(store, meta: DatasetMeta, frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---- commit -----------------------------------------------------------------------------------------
 def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "add"] = "replace",
-           publish: bool = False) -> list[DatasetVersion]:
-    """Store every dataset of ``prep`` in ONE transaction (or none). Refuses a preparation with errors."""
+           publish: bool = False, lang: str = "en",
+           progress: Callable[[float, str], None] | None = None) -> list[DatasetVersion]:
+    """Store every dataset of ``prep`` in ONE transaction (or none). Refuses a preparation with errors.
+
+    ``progress(fraction, phase)``: 0 when storing starts, 1 when the transaction is committed (it
+    is one transaction, so there is nothing in between to report)."""
     errors = [i for i in prep.issues if i.level == "error"]
     if errors:
         raise IssuesError(errors)
@@ -504,7 +569,12 @@ def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "ad
                 frame = pd.concat([store.microdata(current.id), frame], ignore_index=True)
         items.append((d.meta, d.form, frame))
     status = Status.PUBLISHED if publish else Status.DRAFT
-    return store.add_many(items, actor=actor, status=status)
+    if progress:
+        progress(0.0, t("ingest.progress.storing", lang))
+    versions = store.add_many(items, actor=actor, status=status)
+    if progress:
+        progress(1.0, t("ingest.progress.done", lang))
+    return versions
 
 
 # ---- annotate ---------------------------------------------------------------------------------------

@@ -147,9 +147,8 @@ class Options:
     basis: str = ""
 
 
-# basis of the migrant status, stored on the dataset version (DatasetMeta.basis)
+# basis of the migrant status, stored on the dataset version (DatasetMeta.basis); "" = not stated
 BASES = ("", "country of birth", "citizenship")
-NO_MIGRANT_STATUS = {"remittances", "remittance_corridors", "interventions"}
 
 
 def options_form(lang: str) -> Options:
@@ -174,20 +173,11 @@ def options_form(lang: str) -> Options:
 
 
 def with_basis(prep, basis: str):
-    """The preparation with the chosen basis of migrant status on every dataset that has none.
+    """The preparation with the chosen basis of migrant status on every dataset of a kind with a
+    migrant status that has none (applied after the cached check, so changing it re-reads nothing)."""
+    from mmicd.ingest import with_meta
 
-    (The ingestion API takes no basis; the cached preparation itself is left unchanged.)
-    """
-    from mmicd.ingest import Preparation, PreparedDataset
-
-    if not basis:
-        return prep
-    datasets = [
-        d if d.meta.basis or d.meta.kind.value in NO_MIGRANT_STATUS else
-        PreparedDataset(**{**d.__dict__, "meta": d.meta.model_copy(update={"basis": basis})})
-        for d in prep.datasets
-    ]
-    return Preparation(datasets=datasets, issues=prep.issues)
+    return with_meta(prep, basis=basis)
 
 
 def unique_files(files: list) -> tuple[list, list[str]]:
