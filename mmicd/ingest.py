@@ -33,7 +33,7 @@ from mmicd.io.layouts import (
     unit_mult_from,
     year_columns,
 )
-from mmicd.io.read import arrow_text
+from mmicd.io.read import arrow_text, cell_text
 from mmicd.io.read import plain_numbers as _plain_numbers
 from mmicd.issues import Issue, IssuesError
 from mmicd.model import (
@@ -218,7 +218,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
         else:
             frame = _observations(ctx, raw, k, country)
             form = Form.OBSERVATIONS
-        issues += ctx.issues
+        issues += dict.fromkeys(ctx.issues)  # a wide table repeats a row's id cell once per value column
         step(1.0)
         if frame is None:
             continue
@@ -315,6 +315,10 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
     if best is None or best[0] < 1:
         return []
     _, sheet, row = best
+    if mapping is None and wanted != Kind.LFS:
+        wide = _wide(book, sheet, row, wanted)
+        if wide is not None:
+            return [wide]
     grid = book.grid(sheet, 60)
     head = [str(c).strip() for c in grid[row]] if row < len(grid) else []
     planned = {c: h for c, h in mapping.columns.items()} if mapping is not None else suggest_columns(head)
@@ -346,6 +350,30 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
     for canonical, header in missing.items():
         raw.problems.append(("error", "mapped_column_absent", {"column": header, "canonical": canonical}))
     return [raw]
+
+
+def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
+    """A table whose value columns are labelled by one or more header rows (years, sexes, age
+    groups, countries, migrant status; group labels merged over the columns below them)."""
+    from mmicd.io import wide
+
+    head = book.grid(sheet, 60)
+    found = wide.detect(head, row)
+    if found is None:
+        return None
+    rows, _, value_cols, _ = found
+    if len(rows) == 1 and all(set(d) <= {"time_period"} for d in value_cols.values()):
+        return None  # a single row of years: the tidy reader melts it (and copes with large sheets)
+    table = wide.unpivot(book.grid(sheet), row)
+    if table is None:
+        return None
+    frame = table.frame
+    mult = unit_mult_from(title_texts(head, rows[0]))
+    if mult:
+        frame = frame.assign(unit_mult=str(mult), _scaled=True)
+    return Raw(layout="wide_table", sheet=sheet if book.ftype != "csv" else None, frame=frame, columns=table.columns,
+               source_columns=[cell_text(c) for c in head[rows[-1]]], kind=wanted.value if wanted else None,
+               form="observations", header_row=rows[-1] + 1, defaults={"decimal": book.decimal, "values": {}})
 
 
 # ---- canonical frames -----------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, 
                              index=part.index)
         cover = flags.groupby([part[k] for k in keys], sort=False).any()
         sums = sums[(cover["open"] & cover["zero"]).reindex(sums.index).fillna(False).astype(bool)]
-    extra = ["_sheet"] if "_sheet" in totals else []
+    extra = [c for c in ("_sheet", "_col") if c in totals]
     joined = totals.set_index(keys)[["value", "_row", "unit_mult", *extra]].join(sums, how="inner")
     joined = joined[joined["value"].notna() & joined["parts"].notna()]
     if joined.empty:
@@ -207,8 +207,8 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, 
             if n >= MAX_PER_CHECK:
                 ctx.add("warning", "more", n=len(hits) - MAX_PER_CHECK, check=key, column="")
                 break
-            ctx.add("warning", key, row=int(r["_row"]), column=ctx.col("value"), value=_fmt(r["value"]),
-                    sheet=r.get("_sheet"),
+            ctx.add("warning", key, row=int(r["_row"]), column=str(r.get("_col", ctx.col("value"))),
+                    value=_fmt(r["value"]), sheet=r.get("_sheet"),
                     dimension=dim, parts=_fmt(r["parts"]), total=_fmt(r["value"]))
 
 
@@ -225,7 +225,9 @@ def check_equal_sexes(ctx: Context, frame: pd.DataFrame) -> None:
     has_total = (sub["counterpart_area"] == codes.TOTAL).any()
     if has_total:
         sub = sub[sub["counterpart_area"] == codes.TOTAL]
-    wide = sub.groupby([*keys, "sex"], sort=False).agg(value=("value", "sum"), row=("_row", "min")).unstack("sex")
+    cells = {"col": ("_col", "first")} if "_col" in sub else {}
+    wide = sub.groupby([*keys, "sex"], sort=False).agg(value=("value", "sum"), row=("_row", "min"),
+                                                      **cells).unstack("sex")
     if ("value", "F") not in wide or ("value", "M") not in wide:
         return
     same = wide[(wide[("value", "F")] == wide[("value", "M")]) & (wide[("value", "F")] >= EQUAL_MIN)]
@@ -233,7 +235,8 @@ def check_equal_sexes(ctx: Context, frame: pd.DataFrame) -> None:
         if n >= MAX_PER_CHECK:
             break
         area, period = idx[keys.index("ref_area")], idx[keys.index("time_period")]
-        ctx.add("warning", "equal_sexes", row=int(r[("row", "F")]), column=ctx.col("value"),
+        ctx.add("warning", "equal_sexes", row=int(r[("row", "F")]),
+                column=str(r[("col", "F")]) if cells else ctx.col("value"),
                 value=_fmt(r[("value", "F")]), area=area, period=period)
 
 

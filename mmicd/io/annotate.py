@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from mmicd.i18n import t
 from mmicd.io.read import Book, _decode
@@ -71,6 +72,22 @@ def _header_map(ws, header_hint: int | None = None) -> dict[str, int]:
     return out
 
 
+def _column_index(column: str | None, headers: dict[str, int]) -> int | None:
+    """1-based column of an issue: its header text, or the letter a wide table's label ends with
+    (``2021 / Female [G]``)."""
+    if not column:
+        return None
+    text = str(column).strip()
+    if text in headers:
+        return headers[text]
+    m = re.search(r"\[([A-Z]{1,3})\]$", text)
+    if m:
+        from openpyxl.utils import column_index_from_string
+
+        return column_index_from_string(m.group(1))
+    return None
+
+
 def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "en") -> bytes:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -85,7 +102,7 @@ def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "
             continue
         if ws.title not in headers:
             headers[ws.title] = _header_map(ws)
-        col = headers[ws.title].get(str(issue.column).strip()) if issue.column else None
+        col = _column_index(issue.column, headers[ws.title])
         cell = ws.cell(row=issue.row, column=col or 1)
         cell.fill = PatternFill("solid", fgColor=FILL.get(issue.level, FILL["info"]))
         text = f"{t(f'ingest.level.{issue.level}', lang)}: {issue.message}"

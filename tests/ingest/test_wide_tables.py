@@ -90,3 +90,77 @@ def test_tidy_or_unlabelled_tables_are_left_to_the_tidy_reader(grid):
 def test_conflicting_labels_in_one_column_are_not_guessed():
     grid = [["Age", "2011", "2021"], ["", "2015", "2016"], ["15-19", 1, 2]]
     assert detect(grid, 0) is None
+
+
+# ---- through the whole ingestion: a real workbook with merged header cells --------------------------
+def _census_workbook(first_age: str = "0-4", text_cell: bool = False) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Table 3"
+    ws.append(["Table 3. Foreign-born population by age group and sex, censuses 2011 and 2021"])
+    ws.append(["(thousands)"])
+    ws.append(["Age group", "2011", None, None, "2021", None, None])
+    ws.append([None, "Both sexes", "Male", "Female", "Both sexes", "Male", "Female"])
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:D3")
+    ws.merge_cells("E3:G3")
+    ws.append([first_age, 10.5, 5.25, 5.25, 12, 5, 7])
+    ws.append(["5-9", 9, 4, 5, 11, 5, 6])
+    ws.append(["10-14", 8, 4, 4.5, 10, 5, 5])
+    ws.append(["15-64", 100, 48, 52, "n/a" if not text_cell else "about 200", 95, 105])
+    ws.append(["65+", 20, 8, 12, 30, 10, 20])
+    ws.append([])
+    ws.append(["Source: national census."])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_census_workbook_with_merged_headers_loads_long_and_scaled():
+    from mmicd.ingest import Upload, prepare
+
+    prep = prepare([Upload("census.xlsx", _census_workbook())], kind="census", country="NPL", source="NSO",
+                   edition="2021")
+    assert prep.ok, [i.message for i in prep.issues if i.level == "error"]
+    (d,) = prep.datasets
+    assert d.layout == "wide_table" and d.rows == 5 * 6
+    f = d.frame.set_index(["time_period", "sex", "age"])
+    assert f.loc[("2011", "F", "Y0T4"), "value"] == 5_250  # thousands from the unit row
+    assert f.loc[("2021", "_T", "Y_GE65"), "value"] == 30_000
+    missing = f.loc[("2021", "_T", "Y15T64")]
+    assert missing["obs_status"] == "M" and missing["value"] != missing["value"]  # "n/a": missing, not zero
+    assert set(f.reset_index()["ref_area"]) == {"NPL"}
+    # 10-14 in 2011: 4 + 4.5 = 8.5 thousand against a total of 8, within the rounding of two parts
+    warned = {(i.row, i.column) for i in prep.issues if i.level == "warning"}
+    assert (7, "2011 / Both sexes [B]") in warned
+
+
+def test_text_in_a_wide_value_cell_names_its_cell_and_the_workbook_marks_it():
+    import io
+
+    from openpyxl import load_workbook
+
+    from mmicd.ingest import Upload, annotate, prepare
+
+    up = Upload("census.xlsx", _census_workbook(text_cell=True))
+    prep = prepare([up], kind="census", country="NPL", source="NSO", edition="2021")
+    errors = [i for i in prep.issues if i.level == "error"]
+    assert len(errors) == 1 and not prep.ok
+    assert (errors[0].sheet, errors[0].row, errors[0].column, errors[0].value) == (
+        "Table 3", 8, "2021 / Both sexes [E]", "about 200")
+    ws = load_workbook(io.BytesIO(annotate(up, prep.issues)))["Table 3"]
+    assert ws["E8"].comment is not None and "about 200" in ws["E8"].comment.text
+    assert ws["A8"].comment is None
+
+
+def test_an_unknown_age_label_is_reported_once_for_its_cell():
+    from mmicd.ingest import Upload, prepare
+
+    prep = prepare([Upload("census.xlsx", _census_workbook(first_age="0-14 years old-ish"))], kind="census",
+                   country="NPL", source="NSO", edition="2021")
+    errors = [(i.row, i.column, i.value) for i in prep.issues if i.level == "error"]
+    assert errors == [(5, "Age group", "0-14 years old-ish")]
