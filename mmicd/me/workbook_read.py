@@ -16,8 +16,10 @@ from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from mmicd.auth import Action, User, require
+from mmicd.engine import catalogue
 from mmicd.i18n import t
 from mmicd.issues import Issue, IssuesError, has_errors
+from mmicd.me.linked import SELECTION_KEYS
 from mmicd.me.model import (
     BreakdownValue,
     Indicator,
@@ -192,7 +194,19 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
         if dup("indicators", values.get("id", ""), row, "id"):
             continue
         if link_id:
+            if link_id not in catalogue():
+                issues.append(Issue("error", t("me.xl.issue.unknown_link", lang, id=link_id), file=file,
+                                    sheet="indicators", row=row, column=header("link_indicator", lang), value=link_id))
+                failed.add(values.get("id", ""))
+                continue
             pairs = [p_.split("=", 1) for p_ in selection.split(";") if "=" in p_]
+            unknown = sorted({k.strip() for k, _ in pairs} - set(SELECTION_KEYS))
+            if unknown:
+                issues.append(Issue("error", t("me.xl.issue.unknown_selection", lang, keys=", ".join(unknown),
+                                               allowed=", ".join(SELECTION_KEYS)), file=file, sheet="indicators",
+                                    row=row, column=header("link_selection", lang), value=selection))
+                failed.add(values.get("id", ""))
+                continue
             values["link"] = {"indicator": link_id, "selection": {k.strip(): v.strip() for k, v in pairs}}
         values["milestones"] = milestones.pop(values.get("id", ""), [])
         if "position" in values and isinstance(values["position"], float):

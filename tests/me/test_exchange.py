@@ -181,3 +181,23 @@ def test_iati_export_carries_the_published_figures_of_linked_indicators(iati_sch
     actuals = [(p.find("period-start").get("iso-date"), a.get("value"), a.findtext("comment/narrative"))
                for p in linked.findall("period") for a in p.findall("actual")]
     assert actuals == [("2023-01-01", "10.18", "LFS, 2023 (low reliability, U)")]  # the suppressed one is left out
+
+
+def test_a_link_to_an_unknown_catalogue_indicator_or_selection_is_refused_with_its_cell(store):
+    portfolio, _ = demo_portfolio(TODAY)
+    data = export_workbook(portfolio, "en")
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["indicators"]
+    header = [c.value for c in ws[1]]
+    link_col, sel_col = header.index("Linked catalogue indicator") + 1, header.index("Selection in the catalogue") + 1
+    linked = [r for r in range(2, ws.max_row + 1) if ws.cell(r, link_col).value]
+    assert len(linked) == 2  # the demo's two linked indicators
+    ws.cell(linked[0], link_col).value = "unemployment_rate"  # not a catalogue id (that is unemp_rate)
+    ws.cell(linked[1], sel_col).value = "migrant_status=MS_MIGRANT;gender=F"
+    out = io.BytesIO()
+    wb.save(out)
+    result = import_workbook(store, out.getvalue(), user=MINISTRY, lang="en", dry_run=False)
+    assert not result.stored and repo.is_empty(store)
+    errors = [(i.sheet, i.row, i.column, i.value) for i in result.issues if i.level == "error"]
+    assert errors == [("indicators", linked[0], "Linked catalogue indicator", "unemployment_rate"),
+                      ("indicators", linked[1], "Selection in the catalogue", "migrant_status=MS_MIGRANT;gender=F")]
