@@ -499,6 +499,9 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
     mode = st.radio(tr("upload.confirm.mode"), options=["replace", "add"], key="upload_mode",
                     format_func=_labels("upload.confirm.mode_", ("replace", "add")).get,
                     help=tr("upload.confirm.mode_help"))
+    removed = sum(diff_counts(d.diff)["removed"] for d in prep.datasets)
+    if mode == "replace" and removed:
+        st.warning(tr("upload.confirm.replace_removes", n=format_number(removed, lang)), icon=":material/warning:")
     if not prep.ok:
         st.button(tr("upload.confirm.button"), disabled=True, key="upload_confirm_off", type="primary")
         st.caption(tr("upload.confirm.blocked"))

@@ -209,3 +209,24 @@ def test_analyst_of_another_country_cannot_store(app_env):
     assert not at.exception, at.exception
     assert any("does not allow uploading data for this country" in e.value for e in at.error)
     assert len(Store(app_env).datasets()) == before
+
+
+def test_replacing_a_version_that_holds_more_values_warns_how_many_are_dropped(app_env):
+    from mmicd.model import DatasetMeta, Kind
+
+    store = Store(app_env)
+    published = census_rows().assign(measure="POP")
+    extra = published.assign(age="Y0T4", value=published["value"] / 10)  # age detail the new file lacks
+    source = "Central Bureau of Statistics"
+    store.add_dataset(DatasetMeta(kind=Kind.CENSUS, source=source, edition="2021", scope="NPL"),
+                      pd.concat([published, extra], ignore_index=True), actor="test", status=Status.PUBLISHED)
+    at = open_upload_page()
+    at.text_input(key="upload_source").set_value(source).run()
+    at = upload(at, ("npl-census.xlsx", build_template("census", "en", census_rows())))
+    at.radio(key="upload_mode").set_value("replace").run()
+    warnings = [w.value for w in at.warning if "Replacing drops" in w.value]
+    assert warnings == ["Replacing drops 3 value(s) that the current published version holds and this upload does "
+                        "not (for example the origin detail of an official file, or age groups your table leaves "
+                        "out). Choose “Add” to keep them."]
+    at.radio(key="upload_mode").set_value("add").run()
+    assert not [w for w in at.warning if "Replacing drops" in w.value]
