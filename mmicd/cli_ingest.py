@@ -73,6 +73,11 @@ def run_ingest(args, lang: str) -> int:
     from mmicd.cli import open_store
 
     store = open_store()
+    portfolios = [u for u in uploads if args.kind == "interventions" or (args.kind == "auto" and _is_portfolio(u))]
+    if portfolios:
+        if len(portfolios) != len(uploads):
+            return _error(args, lang, t("cli.ingest.portfolio_alone", lang))
+        return _run_portfolios(args, lang, store, portfolios)
     prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
                    mapping=mapping, store=store, lang=lang, title=args.title,
                    basis=BASIS.get(args.basis or ""), notes=args.notes)
@@ -96,4 +101,59 @@ def run_ingest(args, lang: str) -> int:
             print(t("cli.ingest.storable", lang, n=len(prep.datasets)))
         else:
             print(t("cli.ingest.stored", lang, n=len(versions), ids=", ".join(str(v.id) for v in versions)))
+    return 0 if ok else 2
+
+
+# ---- M&E portfolio workbooks (interventions, indicators, targets, actuals) -------------------------------
+CLI_USER_NAME = "cli"
+
+
+def _is_portfolio(upload) -> bool:
+    """An M&E portfolio workbook (the Interventions page's template or export)."""
+    from mmicd.io.xlsx_head import sheet_names
+
+    try:
+        return {"interventions", "indicators", "actuals"} <= set(sheet_names(upload.data))
+    except Exception:  # noqa: BLE001 - not an xlsx: the tables path reports it
+        return False
+
+
+def _run_portfolios(args, lang: str, store, uploads) -> int:
+    """The M&E workbook import (same issues, same dry run, one transaction per file), reported like tables.
+
+    The command line is an operator's tool: it acts as an administrator named ``cli``."""
+    from mmicd.auth import Role, User
+    from mmicd.me.workbook_read import import_workbook, read_workbook
+
+    user = User(CLI_USER_NAME, Role.ADMIN, id=0)
+    checked = [(u, import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=True)) for u in uploads]
+    issues = [i for _, r in checked for i in r.issues]
+    ok = not any(i.level == "error" for i in issues)
+    stored = []
+    if ok and not args.dry_run:
+        stored = [import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=False) for u in uploads]
+    datasets = []
+    for u, r in checked:
+        countries = sorted({iv.country for iv in read_workbook(u.data, lang=lang, file=u.name).portfolio.interventions})
+        datasets.append({"id": None, "kind": "interventions", "layout": "me_portfolio", "file": u.name,
+                         "rows": sum(r.counts.values()), "countries": countries, "years": [], "counts": r.counts})
+    if args.json:
+        print(json.dumps({"status": "ok" if ok else "error", "datasets": datasets, "stored": bool(stored),
+                          "issues": [{"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row,
+                                      "column": i.column, "value": i.value, "message": i.message} for i in issues]},
+                         ensure_ascii=False, default=str))
+    else:
+        for i in issues:
+            where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
+            print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
+        for d in datasets:
+            c = d["counts"]
+            print(t("cli.ingest.portfolio", lang, file=d["file"], interventions=c["interventions"],
+                    indicators=c["indicators"], actuals=c["actuals"], stages=c["stages"]))
+        if not ok:
+            print(t("cli.ingest.blocked", lang, n=sum(1 for i in issues if i.level == "error")), file=sys.stderr)
+        elif args.dry_run:
+            print(t("cli.ingest.portfolio_storable", lang))
+        else:
+            print(t("cli.ingest.portfolio_stored", lang))
     return 0 if ok else 2
