@@ -33,7 +33,7 @@ from mmicd.io.layouts import (
     unit_mult_from,
     year_columns,
 )
-from mmicd.io.read import arrow_text, cell_text
+from mmicd.io.read import arrow_pool, arrow_text, cell_text
 from mmicd.io.read import plain_numbers as _plain_numbers
 from mmicd.issues import Issue, IssuesError
 from mmicd.model import (
@@ -194,6 +194,11 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
     report("reading", 0.0)
     sha = hashlib.sha256(upload.data).hexdigest()
     book = open_book(upload.name, upload.data, sha)
+    portfolio = book.ftype == "xlsx" and {"interventions", "indicators", "actuals"} <= set(book.sheet_names)
+    if portfolio or wanted == Kind.INTERVENTIONS:
+        # interventions are read by the M&E import (its own model, the same kind of issues and dry run)
+        return [], [Issue("error", t("ingest.issue.portfolio" if portfolio else "ingest.issue.not_portfolio", lang),
+                          file=upload.name)]
     book.progress = lambda fraction: report("reading", fraction)
     try:
         raws = detect(book, wanted, mapping)
@@ -523,7 +528,8 @@ def _numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
 def _constant(value: str, index: pd.Index) -> pd.Series:
     import pyarrow as pa
 
-    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), len(index)), dtype="string"),
+    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), len(index), memory_pool=arrow_pool()),
+                              dtype="string"),
                      index=index)
 
 
@@ -533,7 +539,8 @@ def _stripped(values: pd.Series) -> pd.Series:
     if arrow is not None:
         import pyarrow.compute as pc
 
-        text = pc.fill_null(pc.utf8_trim_whitespace(arrow), "")
+        pool = arrow_pool()
+        text = pc.fill_null(pc.utf8_trim_whitespace(arrow, memory_pool=pool), "")
         return pd.Series(pd.array(text, dtype="string"), index=values.index)
     return values.astype("string").str.strip().fillna("")
 

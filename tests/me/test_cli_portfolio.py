@@ -73,3 +73,15 @@ def test_a_portfolio_is_not_mixed_with_statistical_tables(cli_env, portfolio_fil
     assert report["status"] == "error" and "on its own" in report["issues"][0]["message"]
     store = Store(cli_env)
     assert repo.is_empty(store) and store.datasets() == []
+
+
+def test_the_tables_path_points_a_portfolio_to_the_m_e_import(portfolio_file):
+    from mmicd.ingest import Upload, prepare
+
+    prep = prepare([Upload(portfolio_file.name, portfolio_file.read_bytes())])
+    assert not prep.ok and not prep.datasets
+    assert [i.message for i in prep.issues] == [
+        "This is an M&E portfolio workbook (interventions, indicators, targets, actuals): load it on the "
+        "Interventions page (tab “Export and import”), or with python -m mmicd ingest."]
+    other = prepare([Upload("census.csv", GOOD_CSV.read_bytes())], kind="interventions")
+    assert [i.level for i in other.issues] == ["error"] and "portfolio workbook" in other.issues[0].message
