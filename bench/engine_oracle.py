@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -125,12 +124,10 @@ class Oracle:
         rows = []
         for sex_l, age_l, mig_l in itertools.product(sex_levels, age_levels, mig_levels):
             by = [c for c in (sex_l, AGE_LEVELS[age_l], mig_l) if c not in (T, None)]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if ind.denominator is None:
-                    result = self.sample.estimation.total(f"y_{ind.id}", by=by or None)
-                else:
-                    result = self.sample.estimation.ratio(f"y_{ind.id}", f"x_{ind.id}", by=by or None)
+            if ind.denominator is None:
+                result = self.sample.estimation.total(f"y_{ind.id}", by=by or None)
+            else:
+                result = self.sample.estimation.ratio(f"y_{ind.id}", f"x_{ind.id}", by=by or None)
             self.calls += 1
             out = result.to_polars().to_pandas()
             if counts:
