@@ -183,9 +183,13 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
     """``mapped[codes_]`` as a text column, built in Arrow (no Python object per row); -1 -> last."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from mmicd.io.read import arrow_pool
 
     positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
-    taken = pa.array(mapped, type=pa.large_string()).take(pa.array(positions, type=pa.int64()))
+    taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions, type=pa.int64()),
+                    memory_pool=arrow_pool())
     return pd.Series(pd.array(taken, dtype="string"), index=index)
 
 

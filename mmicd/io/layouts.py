@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mmicd.io.read import Book, arrow_text, cell_text
+from mmicd.io.read import Book, arrow_pool, arrow_text, cell_text
 
 TEMPLATE_MARK = "mmicd-template"
 YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\.0)?(?:\s*\[YR\d{4}\])?\s*$", re.I)
@@ -125,7 +125,9 @@ def nonblank(col: pd.Series) -> np.ndarray:
     if values is not None:
         import pyarrow.compute as pc
 
-        return pc.fill_null(pc.greater(pc.binary_length(values), 0), False).to_numpy(zero_copy_only=False)
+        pool = arrow_pool()
+        filled = pc.fill_null(pc.not_equal(values, "", memory_pool=pool), False)
+        return filled.to_numpy(zero_copy_only=False)
     return (col.fillna("").astype("string").str.len() > 0).fillna(False).to_numpy(dtype=bool)
 
 

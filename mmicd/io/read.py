@@ -202,6 +202,14 @@ class Book:
         return frame
 
 
+def arrow_pool():
+    """The C heap (glibc malloc) as Arrow's allocator for ingestion work: the readers' buffers are
+    freed there, so reusing that memory keeps the peak low (Arrow's own pool would not reuse it)."""
+    import pyarrow as pa
+
+    return pa.system_memory_pool()
+
+
 def arrow_text(values: pd.Series):
     """The Arrow array behind a text column (pandas ``str``/``string`` on pyarrow, or ArrowDtype
     string), else None: lets hot paths run in Arrow compute instead of Python objects."""
@@ -291,7 +299,8 @@ def plain_numbers(values: pd.Series) -> pd.Series | None:
     import pyarrow.compute as pc
 
     try:
-        numbers = pc.cast(pc.utf8_trim_whitespace(arrow), pa.float64())
+        pool = arrow_pool()
+        numbers = pc.cast(pc.utf8_trim_whitespace(arrow, memory_pool=pool), pa.float64(), memory_pool=pool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     out = numbers.to_numpy(zero_copy_only=False)
