@@ -134,3 +134,49 @@ def test_unusual_sheets_fall_back_to_the_whole_sheet_reader(monkeypatch):
 
 def test_small_sheets_are_read_whole():
     assert xlsx_chunks.read_sheet(_workbook(50), "persons", 2, min_size=4_000_000) is None
+
+
+def _observations_workbook(n_areas: int) -> bytes:
+    """A long census table and a wide table with year columns (observations, not persons)."""
+    import xlsxwriter as xw
+
+    from mmicd import codes
+
+    areas = sorted(a for a in codes.codes("areas") if codes.is_country(a))[:n_areas]
+    buf = io.BytesIO()
+    wb = xw.Workbook(buf, {"in_memory": True})
+    long, wide = wb.add_worksheet("long"), wb.add_worksheet("wide")
+    long.write_row(0, 0, ["Country", "Year", "Sex", "Value"])
+    wide.write(0, 0, "Population, thousands")
+    wide.write_row(2, 0, ["Country", "Sex", "2019", "2020", "2021"])
+    r = 1
+    for i, area in enumerate(areas):
+        for year in ("2019", "2020", "2021"):
+            for j, sex in enumerate(("Female", "Male")):
+                long.write_row(r, 0, [area, year, sex, 1000 + i * 10 + j])
+                r += 1
+        for j, sex in enumerate(("Female", "Male")):
+            wide.write_row(3 + 2 * i + j, 0, [area, sex, 100.5 + i, "..", 102 + j])
+    wb.close()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("sheet", ["long", "wide"])
+def test_observation_tables_in_pieces_equal_whole_sheet(monkeypatch, sheet):
+    data = _observations_workbook(150)
+    from mmicd.clean.mapping import MappingProfile
+
+    mapping = MappingProfile(kind="census", sheet=sheet, columns={"ref_area": "Country", "sex": "Sex",
+                                                                  **({"time_period": "Year", "value": "Value"}
+                                                                     if sheet == "long" else {})})
+    _pieces(monkeypatch, size=3_000)
+    a = prepare([Upload("obs.xlsx", data)], kind="census", mapping=mapping)
+    _whole(monkeypatch)
+    b = prepare([Upload("obs.xlsx", data)], kind="census", mapping=mapping)
+    assert a.ok and b.ok and len(a.datasets) == len(b.datasets) == 1
+    pd.testing.assert_frame_equal(a.datasets[0].frame, b.datasets[0].frame)
+    assert [(i.row, i.column, i.value) for i in a.issues] == [(i.row, i.column, i.value) for i in b.issues]
+    frame = a.datasets[0].frame
+    assert len(frame) == 150 * 6
+    if sheet == "wide":   # thousands in the title; '..' is a missing value, not an error
+        assert (frame["obs_status"] == "M").sum() == 300 and frame["value"].max() == pytest.approx(249_500)
