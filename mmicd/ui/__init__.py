@@ -34,8 +34,25 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
+def through_app() -> None:
+    """Run every page under ``app.py`` (its sidebar, and the navigation built for the user's role).
+
+    Because the project has a ``pages/`` folder, Streamlit starts in its old multipage mode: until
+    some session has run ``app.py`` (whose ``st.navigation`` switches that mode off), a deep link
+    such as ``/upload`` or ``/account`` — the first request after a restart, a bookmark — runs the
+    page file on its own. Switch the old mode off and rerun: the rerun goes through ``app.py`` to
+    the same page. Called by :func:`store` and :func:`filters`, the first thing every page uses.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def store() -> Store:
     """The configured store, migrated; on first start, loaded by :func:`mmicd.bootstrap.first_start`."""
+    through_app()
     settings = get_settings()
     s = _store(settings.database_url)
     if not st.session_state.get("_seeded"):
@@ -108,6 +125,7 @@ def _keep(key: str) -> None:
 
 
 def filters() -> Filters:
+    through_app()
     state = st.session_state
     return Filters(lang=current_lang(),
                    country=state.get("country", state.get("_keep_country", get_settings().default_country)),

@@ -245,6 +245,16 @@ def test_every_page_renders_without_errors_or_outside_requests(tmp_path: Path) -
                 if page.get_by_text("Traceback").count():
                     problems.append(f"{name}: the page shows a Traceback")
 
+            # 0. The first request after the server starts is a deep link (a bookmark) whose path is
+            # also a file of pages/: it must still run under app.py (sidebar, navigation by role),
+            # not as the bare page file of Streamlit's old multipage mode.
+            current["url"] = f"{base_url}/account"
+            page.goto(current["url"])
+            wait_for_app_idle(page, FIRST_RUN_TIMEOUT_S)
+            if not page.get_by_text("Language / Langue / Idioma").count() or page.get_by_role(
+                    "link", name="me dashboard").count():
+                problems.append("the first request, a deep link, ran the page without app.py")
+
             # 1. Anonymous visitor: every page of the navigation, each opened by its URL.
             current["url"] = f"{base_url}/"
             page.goto(current["url"])
