@@ -20,7 +20,7 @@ import streamlit as st
 from mmicd import codes, templates, workflow
 from mmicd.auth import PermissionDenied, User
 from mmicd.config import LANGUAGES
-from mmicd.i18n import format_number
+from mmicd.i18n import format_number, t
 from mmicd.issues import Issue, IssuesError
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
@@ -412,7 +412,8 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
     if not targets:
         return
     targets.sort(key=lambda t: bool(t.check.prep.datasets))  # files that gave no table first
-    unmapped = any(not t.check.prep.datasets for t in targets)
+    unmapped = any(not t.check.prep.datasets or unknown_values(t.check.prep.issues, t.columns, lang)
+                   for t in targets)  # open when a file needs a column or a value recoded
     with st.expander(tr("upload.mapping.title"), icon=":material/swap_horiz:", expanded=unmapped):
         st.caption(tr("upload.mapping.caption"))
         chosen = st.selectbox(tr("upload.mapping.file"), options=range(len(targets)), key="upload_map_file",
@@ -436,7 +437,8 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
             )
             if picked is not None:
                 edited[canonical] = picked
-        profile = MappingProfile(kind=target.kind, columns=edited, values=target.values, sheet=target.sheet,
+        values = value_editor(target, edited, lang)
+        profile = MappingProfile(kind=target.kind, columns=edited, values=values, sheet=target.sheet,
                                  header_row=target.header_row)
         left, mid, right = st.columns(3, vertical_alignment="bottom")
         if left.button(tr("upload.mapping.apply"), key="upload_map_apply", icon=":material/refresh:"):
@@ -449,6 +451,51 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
                                      help=tr("upload.mapping.load_help"))
         if loaded is not None:
             _load_mapping(loaded, c)
+
+
+RECODED = ("sex", "age", "migrant_status", "labour_status", "obs_status", "ref_area", "counterpart_area")
+
+
+def unknown_values(issues: list[Issue], columns: dict[str, str], lang: str) -> dict[str, list[str]]:
+    """Source values reported as unknown codes, by canonical column (from the issues of the check)."""
+    out: dict[str, list[str]] = {}
+    for canonical, header in columns.items():
+        if canonical not in RECODED:
+            continue
+        key = "ingest.issue.unknown_area" if canonical in ("ref_area", "counterpart_area") else \
+            "ingest.issue.unknown_code"
+        found = [i.value for i in issues if i.column == header and i.value
+                 and i.message == t(key, lang, value=i.value, column=header)]
+        if found:
+            out[canonical] = list(dict.fromkeys(found))
+    return out
+
+
+def value_editor(target: MappingTarget, columns: dict[str, str], lang: str) -> dict[str, dict[str, str]]:
+    """Recodings (source value -> code) of the code columns: the saved ones and every value the check
+    reported as unknown, editable in a table; they go into the mapping profile."""
+    values = {k: dict(v) for k, v in target.values.items()}
+    unknown = unknown_values(target.check.prep.issues, columns, lang)
+    rows = [{"column": col, "value": v, "code": values.get(col, {}).get(v)}
+            for col in RECODED if col in columns
+            for v in dict.fromkeys([*values.get(col, {}), *unknown.get(col, [])])]
+    if not rows:
+        return values
+    st.markdown(f"**{tr('upload.mapping.values')}**")
+    st.caption(tr("upload.mapping.values_caption"))
+    options = sorted({c for col in RECODED if col not in ("ref_area", "counterpart_area") for c in codes.codes(col)}
+                     | set(codes.country_codes()))
+    edited = st.data_editor(
+        pd.DataFrame(rows), hide_index=True, width="stretch", num_rows="fixed",
+        key=f"upload_map_values_{target.check.sha256[:12]}_{target.sheet}", disabled=["column", "value"],
+        column_config={"column": st.column_config.TextColumn(tr("upload.mapping.col_column")),
+                       "value": st.column_config.TextColumn(tr("upload.mapping.col_value")),
+                       "code": st.column_config.SelectboxColumn(tr("upload.mapping.col_code"), options=options)})
+    out: dict[str, dict[str, str]] = {}
+    for row in edited.itertuples(index=False):
+        if row.code:
+            out.setdefault(row.column, {})[str(row.value)] = str(row.code)
+    return out
 
 
 def _load_mapping(loaded, check: FileCheck) -> None:

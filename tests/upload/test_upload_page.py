@@ -230,3 +230,47 @@ def test_replacing_a_version_that_holds_more_values_warns_how_many_are_dropped(a
                         "out). Choose “Add” to keep them."]
     at.radio(key="upload_mode").set_value("add").run()
     assert not [w for w in at.warning if "Replacing drops" in w.value]
+
+
+CODED_TABLE = ("Country;Year;Gender;Age group;Value\n"
+               "Nepal;2021;Fem.;Total;15018538\nNepal;2021;Masc.;Total;14173462\nNepal;2021;Total;Total;29192000\n")
+
+
+def test_unknown_values_are_offered_for_recoding_and_the_recoding_travels_with_the_mapping(app_env):
+    from mmicd.ingest import MappingProfile
+
+    at = open_upload_page()
+    at.get("file_uploader")[0].set_value([("coded.csv", CODED_TABLE.encode(), "text/csv")])
+    at.run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert errors, "unknown sex labels block storing"
+    editors = [d.value for d in at.dataframe if list(d.value.columns) == ["column", "value", "code"]]
+    assert len(editors) == 1
+    assert editors[0][["column", "value"]].values.tolist() == [["sex", "Fem."], ["sex", "Masc."]]
+    # the user picks F and M in that table and checks again (AppTest cannot type into a data editor:
+    # the profile the Apply button stores is set directly)
+    columns = {"ref_area": "Country", "time_period": "Year", "sex": "Gender", "age": "Age group", "value": "Value"}
+    profile = MappingProfile(kind="census", columns=columns, values={"sex": {"Fem.": "F", "Masc.": "M"}})
+    at.session_state["_upload_mappings"] = {("coded.csv", _sha(CODED_TABLE)): profile.to_yaml()}
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Every file can be stored: no problem found."]
+    editors = [d.value for d in at.dataframe if list(d.value.columns) == ["column", "value", "code"]]
+    assert editors[0].values.tolist() == [["sex", "Fem.", "F"], ["sex", "Masc.", "M"]]  # saved recodings shown
+
+
+def test_unknown_values_are_read_from_the_issues_of_their_column():
+    from mmicd.i18n import t
+    from mmicd.ui.upload import unknown_values
+
+    issues = [Issue("error", t("ingest.issue.unknown_code", "fr", value="Fem.", column="Genre"), column="Genre",
+                    value="Fem."),
+              Issue("error", t("ingest.issue.unknown_code", "fr", value="Fem.", column="Genre"), column="Genre",
+                    value="Fem."),
+              Issue("error", t("ingest.issue.unknown_area", "fr", value="Nepall", column="Pays"), column="Pays",
+                    value="Nepall"),
+              Issue("error", t("ingest.issue.not_a_number", "fr", value="x", column="Genre"), column="Genre",
+                    value="x")]
+    assert unknown_values(issues, {"sex": "Genre", "ref_area": "Pays", "value": "Valeur"}, "fr") == {
+        "sex": ["Fem."], "ref_area": ["Nepall"]}
