@@ -109,6 +109,9 @@ _AGE_OPEN = re.compile(r"^(?:y ge|ge|y)?\s*(\d{1,3})\s*(?:\+|plus|and over|and o
                        r"ans et \+|y mas|anos y mas|o mas|\+ years|years and over)$")
 
 
+_AGE_UNDER = re.compile(r"^(?:under|less than|below|moins de|menos de|y lt|lt)\s*(\d{1,3})(?:\s*(?:years|ans|anos))?$")
+
+
 @cache
 def _age_by_bounds() -> dict[tuple[int | None, int | None], str]:
     frame = codes.codelist("age")
@@ -141,6 +144,9 @@ def age_code(value: object) -> str | None:
     m = _AGE_OPEN.match(k) or re.fullmatch(r"y? ?ge ?(\d{1,3})", k)
     if m:
         return _age_by_bounds().get((int(m.group(1)), None))
+    m = _AGE_UNDER.match(k)
+    if m and int(m.group(1)) > 0:
+        return _age_by_bounds().get((0, int(m.group(1)) - 1))
     return None
 
 

@@ -164,3 +164,24 @@ def test_an_unknown_age_label_is_reported_once_for_its_cell():
                    country="NPL", source="NSO", edition="2021")
     errors = [(i.row, i.column, i.value) for i in prep.issues if i.level == "error"]
     assert errors == [(5, "Age group", "0-14 years old-ish")]
+
+
+@pytest.mark.parametrize(("label", "code"), [("0-14", "Y0T14"), ("Under 15", "Y0T14"), ("Moins de 15 ans", "Y0T14"),
+                                             ("Menos de 15 años", "Y0T14"), ("under 5", "Y0T4"), ("Y_LT15", "Y0T14")])
+def test_the_children_group_is_a_broad_age_group(label, code):
+    from mmicd.clean.mapping import age_code
+
+    assert age_code(label) == code
+
+
+def test_a_census_with_children_working_age_and_elderly_groups_loads():
+    """The UN dependency groups 0-14, 15-64, 65+ are a complete set of bands, no gap, no overlap."""
+    from mmicd.ingest import Upload, prepare
+
+    grid_csv = ("Year;Age group;Both sexes;Male;Female\n2021;0-14;900;460;440\n2021;15-64;2000;980;1020\n"
+                "2021;65+;300;140;160\n2021;Total;3200;1580;1620\n")
+    prep = prepare([Upload("dependency.csv", grid_csv.encode())], kind="census", country="NPL", source="NSO",
+                   edition="2021")
+    assert prep.ok, [i.message for i in prep.issues]
+    f = prep.datasets[0].frame.set_index(["age", "sex"])["value"]
+    assert f[("Y0T14", "F")] == 440 and f[("_T", "_T")] == 3200
