@@ -44,10 +44,16 @@ def through_app() -> None:
     the same page. Called by :func:`store` and :func:`filters`, the first thing every page uses.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if not PagesManager.uses_pages_directory:
+        return
+    ctx = get_script_run_ctx()
+    pages = ctx.pages_manager if ctx is not None else None
+    if pages is not None and pages.intended_page_script_hash and not pages.intended_page_name:
+        return  # chosen by hash alone (AppTest's switch_page): a rerun could not carry the page over
+    PagesManager.uses_pages_directory = False
+    st.rerun()  # keeps the URL's page name, which app.py's navigation resolves
 
 
 def store() -> Store:
