@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -354,7 +355,26 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
               defaults={"decimal": book.decimal, "values": dict(mapping.values) if mapping is not None else {}})
     for canonical, header in missing.items():
         raw.problems.append(("error", "mapped_column_absent", {"column": header, "canonical": canonical}))
+    if not is_micro:
+        _year_from_title(raw, title_texts(grid, row))
     return [raw]
+
+
+TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def _year_from_title(raw: Raw, titles: list[str]) -> None:
+    """A table without a year column whose title rows name exactly one year ("Census 2021"):
+    that year is the reference period, said in an info issue; several or none: nothing guessed."""
+    if "time_period" in raw.columns or "time_period" in raw.frame:
+        return
+    years = {m.group(1) for text in titles for m in TITLE_YEAR.finditer(text)}
+    if len(years) == 1:
+        year = years.pop()
+        raw.frame = raw.frame.assign(time_period=year)
+        raw.columns = {**raw.columns, "time_period": "time_period"}
+        title = next(text for text in titles if year in text)
+        raw.problems.append(("info", "year_from_title", {"year": year, "title": title[:120]}))
 
 
 def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
@@ -373,12 +393,15 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
     if table is None:
         return None
     frame = table.frame
-    mult = unit_mult_from(title_texts(head, rows[0]))
+    titles = title_texts(head, rows[0])
+    mult = unit_mult_from(titles)
     if mult:
         frame = frame.assign(unit_mult=str(mult), _scaled=True)
-    return Raw(layout="wide_table", sheet=sheet if book.ftype != "csv" else None, frame=frame, columns=table.columns,
-               source_columns=[cell_text(c) for c in head[rows[-1]]], kind=wanted.value if wanted else None,
-               form="observations", header_row=rows[-1] + 1, defaults={"decimal": book.decimal, "values": {}})
+    raw = Raw(layout="wide_table", sheet=sheet if book.ftype != "csv" else None, frame=frame, columns=table.columns,
+              source_columns=[cell_text(c) for c in head[rows[-1]]], kind=wanted.value if wanted else None,
+              form="observations", header_row=rows[-1] + 1, defaults={"decimal": book.decimal, "values": {}})
+    _year_from_title(raw, titles)
+    return raw
 
 
 # ---- canonical frames -----------------------------------------------------------------------------

@@ -185,3 +185,37 @@ def test_a_census_with_children_working_age_and_elderly_groups_loads():
     assert prep.ok, [i.message for i in prep.issues]
     f = prep.datasets[0].frame.set_index(["age", "sex"])["value"]
     assert f[("Y0T14", "F")] == 440 and f[("_T", "_T")] == 3200
+
+
+def test_the_reference_year_comes_from_the_title_when_no_column_gives_it():
+    import io
+
+    from openpyxl import Workbook
+
+    from mmicd.ingest import Upload, prepare
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Table 5. Foreign-born population by country of birth and sex, Census 2021"])
+    ws.append(["Country of birth", "Both sexes", "Male", "Female"])
+    ws.append(["India", 573820, 150000, 423820])
+    ws.append(["China", 4000, 2500, 1500])
+    buf = io.BytesIO()
+    wb.save(buf)
+    prep = prepare([Upload("origins.xlsx", buf.getvalue())], kind="census", country="NPL", source="CBS")
+    assert prep.ok, [i.message for i in prep.issues]
+    (d,) = prep.datasets
+    assert set(d.frame["time_period"]) == {"2021"} and d.years == ["2021"]
+    assert d.frame.set_index(["counterpart_area", "sex"]).loc[("IND", "F"), "value"] == 423820
+    infos = [i.message for i in prep.issues if i.level == "info"]
+    assert infos == ["No year column: the reference year 2021 is taken from the title “Table 5. Foreign-born "
+                     "population by country of birth and sex, Census 2021”."]
+
+
+def test_a_title_with_two_years_is_not_guessed_from():
+    from mmicd.ingest import Upload, prepare
+
+    csv = "Population by sex, censuses 2011 and 2021\nCountry;Sex;Value\nNepal;F;10\nNepal;M;12\n"
+    prep = prepare([Upload("two.csv", csv.encode())], kind="census")
+    assert not prep.ok
+    assert [i.column for i in prep.issues if i.level == "error"] == ["time_period"]
