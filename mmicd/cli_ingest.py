@@ -39,9 +39,19 @@ def _report(prep, versions, ok: bool) -> dict:
         "status": "ok" if ok else "error",
         "datasets": [{"id": i, "kind": d.meta.kind.value, "layout": d.layout, "file": d.file, "rows": d.rows,
                       "countries": d.countries, "years": d.years} for i, d in zip(ids, prep.datasets, strict=False)],
-        "issues": [{"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column,
-                    "value": i.value, "message": i.message} for i in prep.issues],
+        "issues": [_issue_dict(i) for i in prep.issues],
     }
+
+
+def _issue_dict(i) -> dict:
+    return {"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
+            "message": i.message}
+
+
+def _print_issues(issues, lang: str) -> None:
+    for i in issues:
+        where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
+        print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
 
 
 def _error(args, lang: str, message: str) -> int:
@@ -88,9 +98,7 @@ def run_ingest(args, lang: str) -> int:
     if args.json:
         print(json.dumps(_report(prep, versions, ok), ensure_ascii=False, default=str))
     else:
-        for i in prep.issues:
-            where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
-            print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
+        _print_issues(prep.issues, lang)
         for d in prep.datasets:
             print(t("cli.ingest.dataset", lang, file=d.file, layout=d.layout, kind=d.meta.kind.value, rows=d.rows,
                     countries=len(d.countries), years=f"{d.years[0]}–{d.years[-1]}" if d.years else "–"))
@@ -111,9 +119,10 @@ CLI_USER_NAME = "cli"
 def _is_portfolio(upload) -> bool:
     """An M&E portfolio workbook (the Interventions page's template or export)."""
     from mmicd.io.xlsx_head import sheet_names
+    from mmicd.me.workbook import is_portfolio
 
     try:
-        return {"interventions", "indicators", "actuals"} <= set(sheet_names(upload.data))
+        return is_portfolio(sheet_names(upload.data))
     except Exception:  # noqa: BLE001 - not an xlsx: the tables path reports it
         return False
 
@@ -121,37 +130,39 @@ def _is_portfolio(upload) -> bool:
 def _run_portfolios(args, lang: str, store, uploads) -> int:
     """The M&E workbook import (same issues, same dry run, one transaction per file), reported like tables.
 
-    The command line is an operator's tool: it acts as an administrator named ``cli``."""
+    Every file is checked before any is stored. The command line is an operator's tool: it acts as
+    an administrator named ``cli``."""
     from mmicd.auth import Role, User
-    from mmicd.me.workbook_read import import_workbook, read_workbook
+    from mmicd.me.workbook_read import import_workbook
 
     user = User(CLI_USER_NAME, Role.ADMIN, id=0)
-    checked = [(u, import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=True)) for u in uploads]
-    issues = [i for _, r in checked for i in r.issues]
-    ok = not any(i.level == "error" for i in issues)
-    stored = []
+
+    def run(dry_run: bool) -> list:
+        return [import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=dry_run) for u in uploads]
+
+    results = run(True)
+    ok = not any(i.level == "error" for r in results for i in r.issues)
+    stored = False
     if ok and not args.dry_run:
-        stored = [import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=False) for u in uploads]
-    datasets = []
-    for u, r in checked:
-        countries = sorted({iv.country for iv in read_workbook(u.data, lang=lang, file=u.name).portfolio.interventions})
-        datasets.append({"id": None, "kind": "interventions", "layout": "me_portfolio", "file": u.name,
-                         "rows": sum(r.counts.values()), "countries": countries, "years": [], "counts": r.counts})
+        results = run(False)
+        stored = all(r.stored for r in results)
+        ok = stored
+    issues = [i for r in results for i in r.issues]
+    datasets = [{"id": None, "kind": "interventions", "layout": "me_portfolio", "file": u.name,
+                 "rows": sum(r.counts.values()), "countries": list(r.countries), "years": [], "counts": r.counts}
+                for u, r in zip(uploads, results, strict=True)]
     if args.json:
-        print(json.dumps({"status": "ok" if ok else "error", "datasets": datasets, "stored": bool(stored),
-                          "issues": [{"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row,
-                                      "column": i.column, "value": i.value, "message": i.message} for i in issues]},
-                         ensure_ascii=False, default=str))
+        print(json.dumps({"status": "ok" if ok else "error", "datasets": datasets, "stored": stored,
+                          "issues": [_issue_dict(i) for i in issues]}, ensure_ascii=False, default=str))
     else:
-        for i in issues:
-            where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
-            print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
+        _print_issues(issues, lang)
         for d in datasets:
             c = d["counts"]
             print(t("cli.ingest.portfolio", lang, file=d["file"], interventions=c["interventions"],
                     indicators=c["indicators"], actuals=c["actuals"], stages=c["stages"]))
         if not ok:
-            print(t("cli.ingest.blocked", lang, n=sum(1 for i in issues if i.level == "error")), file=sys.stderr)
+            print(t("cli.ingest.blocked", lang, n=max(sum(1 for i in issues if i.level == "error"), 1)),
+                  file=sys.stderr)
         elif args.dry_run:
             print(t("cli.ingest.portfolio_storable", lang))
         else:

@@ -37,6 +37,7 @@ from mmicd.io.layouts import (
 from mmicd.io.read import arrow_pool, arrow_text, cell_text
 from mmicd.io.read import plain_numbers as _plain_numbers
 from mmicd.issues import Issue, IssuesError
+from mmicd.me.workbook import is_portfolio
 from mmicd.model import (
     DIMENSIONS,
     MICRODATA_COLUMNS,
@@ -195,7 +196,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
     report("reading", 0.0)
     sha = hashlib.sha256(upload.data).hexdigest()
     book = open_book(upload.name, upload.data, sha)
-    portfolio = book.ftype == "xlsx" and {"interventions", "indicators", "actuals"} <= set(book.sheet_names)
+    portfolio = book.ftype == "xlsx" and is_portfolio(book.sheet_names)
     if portfolio or wanted == Kind.INTERVENTIONS:
         # interventions are read by the M&E import (its own model, the same kind of issues and dry run)
         return [], [Issue("error", t("ingest.issue.portfolio" if portfolio else "ingest.issue.not_portfolio", lang),

@@ -44,6 +44,11 @@ NUMBER_COLUMNS = {"budget_planned", "budget_disbursed", "baseline_value", "end_t
 LIST_COLUMNS = {"partners", "funders", "sdg_targets", "disaggregation"}
 
 
+def is_portfolio(sheet_names) -> bool:
+    """A workbook with the portfolio's own sheets (this template or its export), whatever else it holds."""
+    return {"interventions", "indicators", "actuals"} <= set(sheet_names)
+
+
 def vocabularies() -> dict[tuple[str, str], list[str]]:
     return {
         ("interventions", "sector"): sorted(sector_codes()),

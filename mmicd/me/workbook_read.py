@@ -296,6 +296,7 @@ class ImportResult:
     issues: list[Issue]
     stored: bool
     counts: dict[str, int]
+    countries: tuple[str, ...] = ()
 
 
 def import_workbook(store: Store, data: bytes, *, user: User, lang: str = "en", file: str | None = None,
@@ -328,8 +329,9 @@ def import_workbook(store: Store, data: bytes, *, user: User, lang: str = "en", 
                                 sheet="actuals", column=header("indicator_id", lang), value=rep.indicator_id))
     counts = {"interventions": len(p.interventions), "indicators": len(p.indicators), "actuals": len(p.reports),
               "stages": len(p.stages)}
+    countries = tuple(sorted({iv.country for iv in p.interventions}))
     if dry_run or has_errors(issues):
-        return ImportResult(issues, False, counts)
+        return ImportResult(issues, False, counts, countries)
     try:
         with store.engine.begin() as conn:
             for iv in p.interventions:
@@ -341,7 +343,8 @@ def import_workbook(store: Store, data: bytes, *, user: User, lang: str = "en", 
             for stage in p.stages:
                 write_stage(conn, stage, actor)
     except MeError as err:
-        return ImportResult([*issues, Issue("error", t(err.key, lang, **err.fields), file=file)], False, counts)
+        return ImportResult([*issues, Issue("error", t(err.key, lang, **err.fields), file=file)], False, counts,
+                            countries)
     except IssuesError as err:
-        return ImportResult([*issues, *err.issues], False, counts)
-    return ImportResult(issues, True, counts)
+        return ImportResult([*issues, *err.issues], False, counts, countries)
+    return ImportResult(issues, True, counts, countries)
