@@ -390,7 +390,7 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
     rows, _, value_cols, _ = found
     if len(rows) == 1 and all(set(d) <= {"time_period"} for d in value_cols.values()):
         return None  # a single row of years: the tidy reader melts it (and copes with large sheets)
-    table = wide.unpivot(book.grid(sheet), row)
+    table = wide.unpivot(book.grid(sheet), row, found)
     if table is None:
         return None
     frame = table.frame

@@ -86,7 +86,8 @@ def detect(grid: list[list], header_row: int) -> tuple[list[int], dict[int, str]
     Rows above belong to the block while they hold labels only (and id headers); rows below while
     they hold labels and nothing under an id column already known (a data row has its id filled).
     """
-    texts = [[cell_text(c) for c in row] for row in grid]
+    # the block lies within MAX_HEADER_ROWS of the header row: only those rows are looked at
+    texts = [[cell_text(c) for c in row] for row in grid[:header_row + MAX_HEADER_ROWS]]
     if header_row >= len(texts):
         return None
     parsed = {header_row: _label_row(texts[header_row])}
@@ -137,13 +138,14 @@ def detect(grid: list[list], header_row: int) -> tuple[list[int], dict[int, str]
     return rows, id_cols, value_cols, names
 
 
-def unpivot(grid: list[list], header_row: int) -> Wide | None:
+def unpivot(grid: list[list], header_row: int, found: tuple | None = None) -> Wide | None:
     """The table under the header block as long rows, or None if the sheet is not a wide table.
 
+    ``found``: what :func:`detect` returned for this grid's first rows, when the caller has it.
     Country columns are origins (``counterpart_area``) unless the rows already name them, in which
     case the columns are the reporting areas.
     """
-    found = detect(grid, header_row)
+    found = found or detect(grid, header_row)
     if found is None:
         return None
     rows, id_cols, value_cols, names = found
