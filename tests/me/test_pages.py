@@ -171,8 +171,16 @@ def test_a_reviewer_approves_a_submitted_report_and_returning_needs_a_note(me_en
     assert not at.exception
     assert any(s.value.startswith("Approved") for s in at.success)
     store = Store(me_env)
+    # the demo's dates move with the loading day: the submitted report ends 2026-09-30 shifted by
+    # the months between the file's reference date (2026-11-15) and today
+    from datetime import date
+
+    from mmicd.me.demo import months_between
+    from mmicd.me.progress import add_months
+
+    end = add_months(date(2026, 9, 30), months_between(date(2026, 11, 15), date.today()))
     report = next(r for r in load_portfolio(store).reports if r.indicator_id == "GOV-01-2"
-                  and r.period_end.month == 9)
+                  and r.period_end == end)
     store.engine.dispose()
     assert (report.state, report.acted_by) == ("approved", "rev")
 
