@@ -11,7 +11,8 @@ from pathlib import Path
 
 from mmicd.i18n import t
 
-KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors"]
+KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors",
+         "flows", "refugees", "border_movements", "labour_migration"]
 BASIS = {"birth": "country of birth", "citizenship": "citizenship"}   # --basis -> DatasetMeta.basis
 
 

@@ -64,6 +64,8 @@ def _area_lookup() -> dict[str, str]:
                 lookup.setdefault(normalise_name(key), row.code)
         if row.m49:
             lookup.setdefault(row.m49.lstrip("0") or "0", row.code)
+    for alias in extra_aliases():
+        lookup.setdefault(normalise_name(alias.alias), alias.code)
     return lookup
 
 
@@ -111,3 +113,139 @@ def age_bounds(code: str) -> tuple[int | None, int | None]:
         return (None, None)
     lower, upper = frame.at[code, "lower"], frame.at[code, "upper"]
     return (int(lower) if lower else None, int(upper) if upper else None)
+
+
+# ---- names and codes other publishers use ------------------------------------------------------------
+class Alias(tuple):
+    """(code, alias, relation): ``relation`` is ``same`` (another name of the area) or ``part`` (a
+    part of it that some sources list apart, e.g. England of the United Kingdom, "Stateless" of the
+    residual origin OOO: parts mapped to one area are summed, and the reader says so)."""
+
+    __slots__ = ()
+
+    @property
+    def code(self) -> str:
+        return self[0]
+
+    @property
+    def alias(self) -> str:
+        return self[1]
+
+    @property
+    def relation(self) -> str:
+        return self[2]
+
+
+@cache
+def extra_aliases() -> tuple[Alias, ...]:
+    """Names from ``data/codelists/area_aliases.csv`` (colloquial, World Bank, UNHCR, national
+    spellings in English, French, Spanish and Portuguese) and ``area_names_pt.csv`` (Portuguese
+    names, built by ``scripts/build_area_names.py``), not in ``areas.csv``."""
+    out = []
+    for name in ("area_aliases.csv", "area_names_pt.csv"):
+        frame = pd.read_csv(CODELIST_DIR / name, dtype=str, keep_default_na=False, comment="#")
+        out += [Alias((r.code, r.alias, r.relation or "same")) for r in frame.itertuples(index=False)]
+    return tuple(out)
+
+
+@cache
+def part_aliases() -> frozenset[str]:
+    """Normalised names that stand for a part of an area (summed into it, with an info issue)."""
+    return frozenset(normalise_name(a.alias) for a in extra_aliases() if a.relation == "part")
+
+
+@cache
+def area_code_systems() -> dict[str, dict[str, str]]:
+    """Other area code systems (``data/codelists/area_codes.csv``): system -> {code: area}."""
+    frame = pd.read_csv(CODELIST_DIR / "area_codes.csv", dtype=str, keep_default_na=False, comment="#")
+    out: dict[str, dict[str, str]] = {}
+    for r in frame.itertuples(index=False):
+        out.setdefault(r.system, {})[r.code.upper()] = r.area
+    return out
+
+
+@cache
+def aggregates() -> pd.DataFrame:
+    """Publishers' aggregates (regions, income and lending groups, totals) that are not M49 areas:
+    ``publisher, code, name, maps_to`` (``maps_to``: our code when it is the same area, e.g. World)."""
+    return pd.read_csv(CODELIST_DIR / "aggregates.csv", dtype=str, keep_default_na=False, comment="#")
+
+
+@cache
+def aggregate_lookup(publisher: str | None) -> dict[str, str]:
+    """Normalised code or name of a publisher's aggregate -> our code ('' when it has none).
+    Without a publisher: every publisher's codes (never their names, which may be UN regions)."""
+    out: dict[str, str] = {}
+    for r in aggregates().itertuples(index=False):
+        if publisher is not None and r.publisher != publisher:
+            continue
+        if r.code:
+            out.setdefault(normalise_name(r.code), r.maps_to)
+        if publisher is not None:
+            out.setdefault(normalise_name(r.name), r.maps_to)
+    return out
+
+
+# ---- breakdown: classifications a source adds to the core dimensions ---------------------------------
+@cache
+def breakdown_types() -> dict[str, frozenset[str] | None]:
+    """Breakdown type -> its codes (None: open, the source names them, e.g. a point of entry)."""
+    frame = pd.read_csv(CODELIST_DIR / "breakdown.csv", dtype=str, keep_default_na=False)
+    out: dict[str, set[str] | None] = {}
+    for r in frame.itertuples(index=False):
+        if r.code == "*":
+            out[r.type] = None
+        elif r.code:
+            if out.get(r.type, set()) is not None:
+                out.setdefault(r.type, set()).add(r.code)
+        else:
+            out.setdefault(r.type, set())
+    return {k: (frozenset(v) if v is not None else None) for k, v in out.items()}
+
+
+def breakdown_code(parts: dict[str, str]) -> str:
+    """``{"STAGE": "FI", "AUTHORITY": "G"}`` -> ``AUTHORITY:G+STAGE:FI``; ``{}`` -> ``_T``."""
+    items = sorted((k, v) for k, v in parts.items() if v and v != TOTAL)
+    return "+".join(f"{k}:{v}" for k, v in items) if items else TOTAL
+
+
+def breakdown_parts(code: str) -> dict[str, str]:
+    if not code or code == TOTAL:
+        return {}
+    return dict(p.split(":", 1) for p in code.split("+") if ":" in p)
+
+
+def breakdown_ok(code: str) -> bool:
+    """A breakdown value is ``_T`` or known ``TYPE:CODE`` pairs in type order (open types: any
+    short text without separators)."""
+    if code == TOTAL:
+        return True
+    types = breakdown_types()
+    try:
+        parts = [p.split(":", 1) for p in code.split("+")]
+    except ValueError:
+        return False
+    if any(len(p) != 2 for p in parts) or [p[0] for p in parts] != sorted(p[0] for p in parts):
+        return False
+    for btype, value in parts:
+        if btype not in types:
+            return False
+        allowed = types[btype]
+        if allowed is None:
+            if not re.fullmatch(r"[A-Z0-9_]{1,60}", value):
+                return False
+        elif value not in allowed:
+            return False
+    return True
+
+
+def breakdown_label(code: str, lang: str = "en") -> str:
+    """A readable breakdown: ``Stage of the asylum procedure: First instance; ...``."""
+    if code == TOTAL:
+        return label("sex", TOTAL, lang)
+    frame = pd.read_csv(CODELIST_DIR / "breakdown.csv", dtype=str, keep_default_na=False)
+    names = {(r.type, r.code): getattr(r, f"name_{lang}") or r.name_en for r in frame.itertuples(index=False)}
+    out = []
+    for btype, value in breakdown_parts(code).items():
+        out.append(f"{names.get((btype, ''), btype)}: {names.get((btype, value), value.replace('_', ' ').title())}")
+    return "; ".join(out)

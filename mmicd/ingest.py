@@ -55,7 +55,9 @@ __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annota
 
 KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
-                "remittance_corridors": Kind.REMITTANCE_CORRIDORS, "migrant_stock": Kind.MIGRANT_STOCK}
+                "remittance_corridors": Kind.REMITTANCE_CORRIDORS, "migrant_stock": Kind.MIGRANT_STOCK,
+                "flows": Kind.MIGRATION_FLOWS, "migration_flows": Kind.MIGRATION_FLOWS, "refugees": Kind.REFUGEES,
+                "border_movements": Kind.BORDER_MOVEMENTS, "labour_migration": Kind.LABOUR_MIGRATION}
 DEFAULT_SOURCE = "Uploaded table"
 OBS_CANONICAL = [*DIMENSIONS, "value", "unit_mult", "obs_status"]
 
@@ -203,7 +205,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
                           file=upload.name)]
     book.progress = lambda fraction: report("reading", fraction)
     try:
-        raws = detect(book, wanted, mapping)
+        raws = detect(book, wanted, mapping, country)
     finally:
         book.progress = None
     report("checking", 0.0)
@@ -271,18 +273,43 @@ def _looks_microdata(raw: Raw) -> bool:
 
 
 # ---- detection --------------------------------------------------------------------------------------
-def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = None) -> list[Raw]:
-    """Raw tables of a book: our template, an official layout, else the best generic table."""
-    if mapping is None:
-        tpl = is_template(book)
+def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = None,
+           country: str | None = None) -> list[Raw]:
+    """Raw tables of a book: our template, a known tidy CSV layout, survey microdata, else the
+    general table reader (:mod:`mmicd.io.reader`); with a mapping profile that names columns, the
+    mapped table."""
+    if mapping is None or not mapping.columns:
+        tpl = is_template(book) if mapping is None else None
         if tpl is not None:
             return [_template(book, tpl[0])]
-        from mmicd.io import official
+        from mmicd.io import official, reader
 
-        found = official.detect(book)
+        found = official.csv_layouts(book) if mapping is None else []
         if found:
             return found
+        if wanted != Kind.LFS and not _microdata_like(book):
+            explicit = dict(mapping.values) if mapping is not None else {}
+            found = reader.read_book(book, country=country, kind=wanted.value if wanted else None,
+                                     explicit=explicit)
+            if found:
+                return found
+            if mapping is not None:
+                return []
     return _generic(book, wanted, mapping)
+
+
+def _microdata_like(book) -> bool:
+    """Person records (a weight column and no value column): read as survey microdata."""
+    sheets = [s for s in book.sheet_names if not s.startswith("_")]
+    for sheet in sheets[:3]:
+        grid = book.grid(sheet, 60)
+        if not grid:
+            continue
+        row = find_header(grid, _header_score)
+        found = suggest_columns([str(c).strip() for c in grid[row]]) if row < len(grid) else {}
+        if "weight" in found and "value" not in found and ("sex" in found or "age" in found):
+            return True
+    return False
 
 
 def _template(book, kind: str) -> Raw:
@@ -429,11 +456,14 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     for col in DIMENSIONS:
         out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
     mult = _unit_mult(ctx, src, raw)
-    if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
+    if raw.coded and raw.parsed:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
         bad = src["_bad"].astype(bool) if "_bad" in src else pd.Series(False, index=src.index)
         rawvals["value"] = src["_text"] if "_text" in src else src["value"]
+    elif raw.coded:  # the general reader: codes decided, cells as written
+        values, status, bad = _cell_numbers(ctx, src, out, mult, _decimal(raw))
+        rawvals["value"] = src["value"]
     else:
         values, status, bad = parse_numbers(src["value"], _decimal(raw))
         rawvals["value"] = src["value"]
@@ -458,6 +488,41 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[helper] = src[helper].to_numpy()
     validate.check_observations(ctx, out, rawvals)
     return normalise_observations(out[OBS_COLUMNS])
+
+
+def _cell_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, mult: pd.Series,
+                  decimal: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers of the general reader's value cells, in base units: parsed with the file's number
+    conventions, multiplied by 10**unit_mult (not percentages), a percentage column whose every
+    value lies between 0 and 1 read as fractions (x100, said in a warning); estimates flagged E."""
+    cells = src["value"]
+    typed = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
+    # numbers typed in the spreadsheet are numbers; text cells are read with the file's conventions
+    text = cells.where(~typed, "").map(lambda v: "" if v is None else str(v)).astype("string")
+    values, status, bad = parse_numbers(text, decimal)
+    if typed.any():
+        native = pd.to_numeric(cells.where(typed), errors="coerce").astype("float64")
+        values = values.where(~typed, native)
+        status = status.where(~typed, pd.Series(pd.NA, index=status.index, dtype="string").mask(native.isna(), "M"))
+        bad = bad & ~typed
+    units = out["measure"].map(codes.codelist("measure")["unit_measure"]).fillna("")
+    share = (units == "PT").to_numpy()
+    scale = np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
+    values = values * scale
+    if share.any():
+        for col, part in out[share].groupby(src["_cno"][share] if "_cno" in src else 0, sort=False):
+            v = values.loc[part.index].dropna()
+            if len(v) >= 10 and v.between(0, 1).all() and (v > 0).any():
+                values.loc[part.index] = values.loc[part.index] * 100
+                ctx.add("warning", "percent_fractions", column=str(src.loc[part.index[0], "_col"]),
+                        sheet=str(src.loc[part.index[0], "_sheet"]) or None, n=len(v))
+            elif len(v) and v.between(0, 1).all() and (v > 0).any():
+                ctx.add("error", "percent_or_fraction", column=str(src.loc[part.index[0], "_col"]),
+                        sheet=str(src.loc[part.index[0], "_sheet"]) or None, n=len(v))
+    if "_status" in src:
+        flagged = src["_status"].astype("string").fillna("").replace("", pd.NA)
+        status = status.fillna(flagged.where(values.notna()))
+    return values, status, bad
 
 
 def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
@@ -591,7 +656,7 @@ def _diff(store, meta: DatasetMeta, frame: pd.DataFrame) -> pd.DataFrame:
     new = frame[[*DIMENSIONS, "value"]].rename(columns={"value": "new_value"})
     if current is None or current.form != Form.OBSERVATIONS:
         return new.assign(old_value=np.nan, change="added")[cols]
-    old = store.observations(dataset_ids=[current.id], status=None)[[*DIMENSIONS, "value"]]
+    old = store.observations(dataset_ids=[current.id], status=None, breakdown=None)[[*DIMENSIONS, "value"]]
     old = old.rename(columns={"value": "old_value"})
     joined = old.merge(new, on=DIMENSIONS, how="outer", indicator=True)
     change = np.select([joined["_merge"] == "right_only", joined["_merge"] == "left_only",
@@ -620,7 +685,7 @@ def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "ad
         if mode == "add" and d.form == Form.OBSERVATIONS:
             current = _current(store, d.meta)
             if current is not None and current.form == Form.OBSERVATIONS:
-                old = store.observations(dataset_ids=[current.id], status=None)[OBS_COLUMNS]
+                old = store.observations(dataset_ids=[current.id], status=None, breakdown=None)[OBS_COLUMNS]
                 frame = pd.concat([old, frame], ignore_index=True).drop_duplicates(DIMENSIONS, keep="last")
         elif mode == "add" and d.form == Form.MICRODATA:
             current = _current(store, d.meta)

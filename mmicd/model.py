@@ -28,6 +28,7 @@ DIMENSIONS = [
     "migrant_status",
     "counterpart_area",
     "labour_status",
+    "breakdown",
 ]
 ATTRIBUTES = ["unit_measure", "unit_mult", "obs_status"]
 OBS_COLUMNS = [*DIMENSIONS, "value", *ATTRIBUTES]
@@ -74,6 +75,10 @@ class Kind(StrEnum):
     CENSUS = "census"
     LFS = "lfs"
     INTERVENTIONS = "interventions"
+    MIGRATION_FLOWS = "migration_flows"
+    REFUGEES = "refugees"
+    BORDER_MOVEMENTS = "border_movements"
+    LABOUR_MIGRATION = "labour_migration"
 
 
 class Status(StrEnum):

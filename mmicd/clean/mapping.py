@@ -93,9 +93,22 @@ def _value_lookup(column: str) -> dict[str, str]:
         for name in names:
             out.setdefault(key(name), code)
     if column == "measure":
-        for name, code in synonyms()["measures"].items():
-            out.setdefault(key(name), code)
+        for name, facts in measure_codes().items():
+            out.setdefault(key(name), facts["measure"])
     return out
+
+
+@cache
+def measure_codes() -> dict[str, dict[str, str]]:
+    """Publishers' series codes (WDI ``BX.TRF.PWKR.CD.DT``, OECD ``B11`` ...) -> the dimensions they fix
+    (``data/vocabulary/labels.yml`` ``measure_codes``)."""
+    with open(DATA_DIR / "vocabulary" / "labels.yml", encoding="utf-8") as fh:
+        return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in yaml.safe_load(fh)["measure_codes"].items()}
+
+
+def value_words(column: str) -> dict[str, str]:
+    """Normalised value words of a code column (synonyms and code-list names) -> code."""
+    return dict(_value_lookup(column))
 
 
 def recode_for(header: str, column: str) -> dict[str, str]:
@@ -110,6 +123,13 @@ _AGE_OPEN = re.compile(r"^(?:y ge|ge|y)?\s*(\d{1,3})\s*(?:\+|plus|and over|and o
 
 
 _AGE_UNDER = re.compile(r"^(?:under|less than|below|moins de|menos de|y lt|lt)\s*(\d{1,3})(?:\s*(?:years|ans|anos))?$")
+
+
+@cache
+def _unknown_words() -> frozenset[str]:
+    """Labels meaning "not stated" (``data/vocabulary/labels.yml`` ``unknown``)."""
+    with open(DATA_DIR / "vocabulary" / "labels.yml", encoding="utf-8") as fh:
+        return frozenset(key(w) for w in yaml.safe_load(fh)["unknown"])
 
 
 @cache
@@ -135,7 +155,7 @@ def age_code(value: object) -> str | None:
     if k in ("total", "all ages", "all", "tous ages", "todas las edades", "ensemble", "ytotal", "agetotal",
              "aggregate total", "age aggregate total"):
         return codes.TOTAL
-    if k in ("unknown", "not stated", "inconnu", "desconocido", "unk"):
+    if k in _unknown_words() or k == "unk":
         return codes.UNKNOWN
     k = k.replace(" ", "") if re.fullmatch(r"[\d\s+-]+", k) else k
     m = _AGE_RANGE.match(k.replace("–", "-"))

@@ -109,7 +109,9 @@ def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Seri
     value = frame["value"]
     counts = frame["unit_measure"].isin(COUNT_UNITS) & ~frame["measure"].isin(SIGNED_MEASURES)
     ctx.cells("error", "negative", frame, counts & (value < 0), "value", source_values=raw.get("value"))
-    share = frame["unit_measure"] == "PT"
+    # a part of a whole lies in 0..100; a ratio (refugees per migrant stock, remittances per GDP) may not
+    nature = frame["measure"].map(codes.codelist("measure")["nature"]).fillna("")
+    share = (frame["unit_measure"] == "PT") & (nature != "ratio")
     ctx.cells("error", "share_range", frame, share & ((value < 0) | (value > 100)), "value",
               source_values=raw.get("value"))
     check_duplicates(ctx, frame, DIMENSIONS)

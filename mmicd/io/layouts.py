@@ -41,7 +41,9 @@ class Raw:
     form: str = "observations"
     header_row: int | None = None              # 1-based
     defaults: dict = field(default_factory=dict)  # source, edition, title, licence, basis, notes
-    coded: bool = False                        # values already canonical codes (official layouts)
+    coded: bool = False                        # dimensions already canonical codes (official layouts)
+    parsed: bool = True                        # with coded: values already numbers in base units; False:
+                                               # cells as written, scaled by 10**unit_mult when parsed
     problems: list[tuple[str, str, dict]] = field(default_factory=list)  # (level, key, fields)
 
 

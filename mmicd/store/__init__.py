@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, union, update
 
+from mmicd.codes import TOTAL
 from mmicd.issues import IssuesError
 from mmicd.model import (
     MICRODATA_COLUMNS,
@@ -148,8 +149,14 @@ class Store:
         measures: Iterable[str] | None = None,
         ref_areas: Iterable[str] | None = None,
         counterpart_areas: Iterable[str] | None = None,
+        breakdown: str | None = TOTAL,
     ) -> pd.DataFrame:
-        """Observations with their provenance (dataset_id, source, edition, kind)."""
+        """Observations with their provenance (dataset_id, source, edition, kind).
+
+        ``breakdown``: only rows of this source breakdown (default ``_T``: the figures that are not
+        split by a source-specific classification such as a flow criterion or a point of entry, which
+        is what every indicator reads); ``None`` for every row (diffs, exports, previews).
+        """
         query = select(
             observations,
             datasets.c.source,
@@ -168,6 +175,8 @@ class Store:
             query = query.where(observations.c.ref_area.in_(list(ref_areas)))
         if counterpart_areas is not None:
             query = query.where(observations.c.counterpart_area.in_(list(counterpart_areas)))
+        if breakdown is not None:
+            query = query.where(observations.c.breakdown == breakdown)
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         frame["value"] = frame["value"].astype("float64")

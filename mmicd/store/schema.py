@@ -62,6 +62,7 @@ observations = Table(
     Column("migrant_status", String(20), nullable=False),
     Column("counterpart_area", String(10), nullable=False),
     Column("labour_status", String(10), nullable=False),
+    Column("breakdown", String(200), nullable=False, server_default="_T"),
     Column("value", Float),
     Column("unit_measure", String(10), nullable=False),
     Column("unit_mult", Integer, nullable=False),
@@ -69,7 +70,7 @@ observations = Table(
     Index(
         "ux_observations_key",
         "dataset_id", "measure", "ref_area", "time_period", "sex", "age",
-        "migrant_status", "counterpart_area", "labour_status",
+        "migrant_status", "counterpart_area", "labour_status", "breakdown",
         unique=True,
     ),
     Index("ix_observations_ref_area", "ref_area", "dataset_id"),

@@ -34,7 +34,7 @@ def preview(store: Store, version: DatasetVersion) -> None:
         if version.form == Form.MICRODATA:
             frame = store.microdata(version.id).head(PREVIEW_ROWS)
         else:
-            frame = store.observations(dataset_ids=[version.id], status=None).head(PREVIEW_ROWS)
+            frame = store.observations(dataset_ids=[version.id], status=None, breakdown=None).head(PREVIEW_ROWS)
         st.dataframe(frame, hide_index=True, width="stretch")
 
 

@@ -30,7 +30,10 @@ def _value(frame, **key):
 
 def test_ims_workbook(store, reference):
     prep, versions, frames = _load(store, reference / IMS)
-    assert {d.layout for d in prep.datasets} == {"undesa_ims_by_sex"} and len(versions) == 1
+    # read by the general table reader: Tables 1-4 (stocks, population, published shares) are one
+    # dataset, Table 6 (refugees) another; Table 5 (rates of change between two years) is not read
+    assert {d.layout for d in prep.datasets} == {"table"} and len(versions) == 2
+    assert {d.meta.kind.value for d in prep.datasets} == {"migrant_stock", "refugees"}
     stock = pop = frames["migrant_stock"]  # Table 1 and Table 2 in one dataset, like the baseline
     base = dict(measure="POP", time_period="2020", age="_T", counterpart_area="_T", migrant_status="MS_MIGRANT")
     assert _value(stock, ref_area="DEU", sex="_T", **base) == 15_762_457
@@ -40,7 +43,14 @@ def test_ims_workbook(store, reference):
     assert _value(stock, ref_area="WLD", sex="F", **base) == 134_942_261
     share = 100 * 15_762_457 / _value(pop, ref_area="DEU", sex="_T", **(base | {"migrant_status": "_T"}))
     assert round(share, 3) == 18.813  # Table 3
-    assert set(pop.loc[pop.migrant_status == "_T", "unit_mult"]) == {3}
+    published = _value(stock, ref_area="DEU", sex="_T", measure="MIG_SHARE", time_period="2020", age="_T",
+                       counterpart_area="_T", migrant_status="_T")
+    assert published == pytest.approx(share, rel=1e-9)  # Table 3 as published equals Table 1 / Table 2
+    refugees = frames["refugees"]
+    assert _value(refugees, ref_area="DEU", sex="_T", measure="REFUG", time_period="2020", age="_T",
+                  counterpart_area="_T", migrant_status="_T") == 1_455_947  # Table 6
+    assert any("1990-1995" in i.message and i.sheet == "Table 5" for i in prep.issues)  # said, not stored
+    assert set(pop.loc[(pop.migrant_status == "_T") & (pop.measure == "POP"), "unit_mult"]) == {3}
     jumps = [i for i in prep.issues if "tenfold" in i.message]
     assert jumps and all(i.sheet in ("Table 1", "Table 2") and i.row > 11 for i in jumps)
     assert versions[0].edition == "2020" and versions[0].source.startswith("UN DESA")
@@ -83,7 +93,8 @@ def test_wdi_long(store, reference):
 
 def test_knomad_remittance_matrix(store, reference):
     prep, _, frames = _load(store, reference / "knomad-brm2021/bilateral_remittance_matrix_2021.xlsx")
-    assert prep.datasets[0].layout == "knomad_matrix"
+    assert prep.datasets[0].layout == "table"
+    assert prep.datasets[0].meta.source == "KNOMAD/World Bank, Bilateral Remittance Matrix"
     got = frames["remittance_corridors"]
     row = got[(got.ref_area == "MEX") & (got.counterpart_area == "USA")]
     assert len(row) == 1
@@ -93,7 +104,8 @@ def test_knomad_remittance_matrix(store, reference):
 
 def test_knomad_migration_matrix(reference):
     prep = prepare([upload(reference / "knomad-brm2021/bilateral_migration_matrix_2021_latest.xlsx")])
-    assert prep.ok and prep.datasets[0].layout == "knomad_matrix"
+    assert prep.ok and prep.datasets[0].layout == "table"
+    assert prep.datasets[0].meta.source == "KNOMAD/World Bank, Bilateral Migration Matrix"
     frame = prep.datasets[0].frame
     assert set(frame["measure"]) == {"POP"} and set(frame["migrant_status"]) == {"MS_MIGRANT"}
     mex_to_usa = frame[(frame.ref_area == "USA") & (frame.counterpart_area == "MEX")]["value"]

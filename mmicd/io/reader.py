@@ -1,0 +1,242 @@
+"""The general table reader: a whole file (every sheet, every table in it) read into raw datasets.
+
+``read_book`` finds the tables of each sheet (:mod:`mmicd.io.tables`), reads them
+(:mod:`mmicd.io.interpret`) with the publisher and edition the file's own words name, and returns
+one :class:`~mmicd.io.layouts.Raw` per kind of data (stocks, flows, refugees, remittances, ...): its
+frame in canonical codes with the values still as written, each with its sheet, row and column.
+Everything it leaves out (a column whose words are not understood, a region row, a series it does
+not know) is said in ``Raw.problems``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from mmicd import codes
+from mmicd.io import interpret
+from mmicd.io.layouts import Raw
+from mmicd.io.read import MARKERS, Book, cell_text
+from mmicd.io.tables import Sheet, find_tables
+
+MAX_GRID_ROWS = 200_000        # sheets longer than this are read by the tidy-table reader
+KEY = ["measure", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area", "labour_status",
+       "breakdown"]
+
+
+def _texts(book: Book) -> list[str]:
+    """Words of the file outside its tables: the first lines of every sheet (titles, contents,
+    "About this file", a CSV's preamble), for the publisher and edition."""
+    out = []
+    for sheet in book.sheet_names:
+        for row in book.grid(sheet, 40):
+            line = " ".join(cell_text(c) for c in row if cell_text(c))
+            if line:
+                out.append(line)
+    return out
+
+
+def read_book(book: Book, *, country: str | None = None, kind: str | None = None,
+              explicit: dict[str, dict[str, str]] | None = None) -> list[Raw]:
+    from mmicd.io import sdmx_csv
+
+    sdmx = sdmx_csv.read(book)
+    if sdmx:
+        raw = sdmx[0]
+        if country:
+            raw.frame = raw.frame[raw.frame["ref_area"] == country] if (raw.frame["ref_area"] == country).any() \
+                else raw.frame
+        return _split(raw.frame, raw.problems, {"source": raw.defaults["source"]}, raw.defaults["edition"],
+                      raw.defaults["title"], kind, book.decimal, layout=raw.layout)
+    texts = _texts(book)
+    frames: list[pd.DataFrame] = []
+    problems: list[tuple[str, str, dict]] = []
+    sheets = [s for s in book.sheet_names if not s.startswith("_")]
+    parsed: list[tuple[str, Sheet, list]] = []
+    for name in sheets:
+        grid = book.grid(name)
+        if not grid or len(grid) > MAX_GRID_ROWS:
+            continue
+        if book.ftype == "csv":
+            grid, repaired = repair_ragged(grid)
+            problems += repaired
+        sheet = Sheet.from_grid(name, grid, book.merged(name))
+        sheet.header_word = interpret.names_a_column
+        tables = find_tables(sheet)
+        parsed.append((name, sheet, tables))
+        for t in tables:
+            texts += t.title_texts() + t.note_texts()
+    publisher = interpret.publisher_of(texts)
+    edition = interpret.edition_of(texts)
+    results = []
+    for name, _sheet, tables in parsed:
+        for table in tables:
+            ctx = interpret.ReadContext(file=book.name, sheet=name if book.ftype != "csv" else None,
+                                        country=country, publisher=publisher, explicit=explicit or {}, kind=kind)
+            frame = interpret.read_table(table, ctx)
+            found = [(level, key, {**fields, "sheet": ctx.sheet} if ctx.sheet else fields)
+                     for level, key, fields in ctx.problems]
+            results.append((name, table, frame, found))
+    clean = [r for r in results if r[2] is not None and len(r[2]) and not _errors(r[3])]
+    for name, table, frame, found in results:
+        if frame is None or not len(frame):
+            problems += found
+            continue
+        if _errors(found) and clean and len(results) > 1:
+            # a workbook of many tables: a table with labels it cannot read is left out, and the
+            # report says which cells stopped it; the other tables load
+            problems.append(("warning", "table_not_read", {"sheet": name, "row": table.first + 1,
+                                                           "n": sum(1 for p in found if p[0] == "error")}))
+            problems += [("warning" if level == "error" else level, key, fields) for level, key, fields in found]
+            continue
+        problems += found
+        frames.append(frame)
+    problems = list(dict.fromkeys((level, key, tuple(sorted((k, str(v)) for k, v in fields.items())))
+                                  for level, key, fields in problems))
+    problems = [(level, key, dict(fields)) for level, key, fields in problems]
+    if not frames:
+        return []
+    frame = pd.concat(frames, ignore_index=True)
+    return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal)
+
+
+def _split(frame: pd.DataFrame, problems: list, publisher: dict, edition: str, title: str, kind: str | None,
+           decimal: str, layout: str = "table") -> list[Raw]:
+    """Duplicate rows merged where they may be, then one raw dataset per kind of data."""
+    frame, more = _merge_duplicates(frame)
+    problems = [*problems, *more]
+    basis = next((b for b in frame["_basis"].unique() if b), "")
+    out = []
+    for k, part in _by_kind(frame, kind):
+        raw = Raw(layout=layout, sheet=None, frame=part.reset_index(drop=True),
+                  columns={"ref_area": "ref_area", "value": "value"}, source_columns=[], kind=k,
+                  form="observations", coded=True, parsed=False,
+                  defaults={"source": publisher.get("source", ""), "edition": edition, "title": title,
+                            "licence": publisher.get("licence", ""), "basis": basis, "decimal": decimal})
+        raw.problems = list(problems) if not out else []
+        out.append(raw)
+    return out
+
+
+def _errors(found: list) -> bool:
+    return any(level == "error" for level, _, _ in found)
+
+
+def repair_ragged(grid: list[list]) -> tuple[list[list], list[tuple[str, str, dict]]]:
+    """CSV rows with more fields than their header: a name holding a comma that was not quoted
+    ("China, Hong Kong SAR") is joined again when exactly one join gives a known area or a field
+    starting with a space; otherwise the row is reported (never shifted into the wrong columns)."""
+    lengths = Counter(len([c for c in r]) for r in grid if sum(1 for c in r if str(c).strip()) >= 2)
+    if not lengths:
+        return grid, []
+    width = lengths.most_common(1)[0][0]
+    out, problems = [], []
+    for n, row in enumerate(grid):
+        extra = len(row) - width
+        if extra <= 0 or sum(1 for c in row if str(c).strip()) < 2 or n == 0:
+            out.append(row)
+            continue
+        fixed = None
+        candidates = []
+        for i in range(len(row) - extra):
+            joined = ",".join(str(c) for c in row[i:i + extra + 1])
+            if codes.resolve_area(joined) or all(str(c).startswith(" ") for c in row[i + 1:i + extra + 1]):
+                candidates.append((i, joined))
+        if len(candidates) == 1:
+            i, joined = candidates[0]
+            fixed = [*row[:i], joined, *row[i + extra + 1:]]
+            problems.append(("info", "csv_joined", {"row": n + 1, "value": joined}))
+        else:
+            problems.append(("error", "csv_fields", {"row": n + 1, "n": len(row), "expected": width,
+                                                     "value": ",".join(str(c) for c in row)[:120]}))
+            fixed = row
+        out.append(fixed)
+    return out, problems
+
+
+def _title(texts: list[str]) -> str:
+    for t in texts:
+        if len(t) > 12 and not t.lower().startswith(("data source", "last updated", "united nations")):
+            return t[:300]
+    return ""
+
+
+def _by_kind(frame: pd.DataFrame, wanted: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """One dataset per kind of data: a workbook of stocks and refugees gives two datasets."""
+    table = codes.codelist("measure")
+    kinds = frame["measure"].map(table["kind"] if "kind" in table.columns else {}).fillna("").astype(str)
+    pop = kinds == ""
+    if pop.any():
+        sub = frame[pop]
+        if (sub["counterpart_area"] != codes.TOTAL).any() or (
+                (sub["migrant_status"] == "MS_MIGRANT").any() and not (sub["migrant_status"] == "MS_NOMIGRANT").any()
+                and (sub["age"] == codes.TOTAL).all()):
+            pop_kind = "migrant_stock"
+        elif (sub["migrant_status"] != codes.TOTAL).any():
+            pop_kind = "census"
+        else:
+            pop_kind = "population"
+        kinds = kinds.mask(pop, pop_kind)
+    # remittances between two countries are corridors
+    corridors = (kinds == "remittances") & (frame["counterpart_area"] != codes.TOTAL)
+    kinds = kinds.mask(corridors, "remittance_corridors")
+    # a population table that goes with a migrant-stock table (IMS Table 2) is one dataset with it
+    if (kinds == "migrant_stock").any():
+        kinds = kinds.mask(kinds == "population", "migrant_stock")
+    if wanted:
+        return [(wanted, frame)]
+    return [(k, frame[kinds == k]) for k in dict.fromkeys(kinds)]
+
+
+def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, dict]]]:
+    """Rows with one key: parts of one area ("Other North" + "Other South", "England" +
+    "Scotland") are summed; the same figure published twice (an aggregate in two tables of one
+    workbook) is kept once; anything else is left for validation to report as duplicates."""
+    problems: list[tuple[str, str, dict]] = []
+    dup = frame.duplicated(KEY, keep=False)
+    if not dup.any():
+        return frame, problems
+    groups = frame[dup].groupby(KEY, sort=False, dropna=False)
+    drop: list[int] = []
+    add: list[dict] = []
+    summed: Counter[str] = Counter()
+    identical = 0
+    for _, g in groups:
+        values = [_number(v) for v in g["value"]]
+        if all(v is not None for v in values) and len(set(values)) == 1 and not g["_part"].any():
+            drop += list(g.index[1:])
+            identical += 1
+            continue
+        numbers = [v for v in values if v is not None]
+        markers = all(v is not None or str(c).strip().lower() in MARKERS for v, c in zip(values, g["value"],
+                                                                                          strict=True))
+        if g["_part"].any() and markers:
+            first = g.iloc[0].to_dict()
+            first["value"] = float(np.sum(numbers)) if numbers else g["value"].iloc[0]
+            first["_col"] = f"{first['_col']} (+{len(g) - 1})"
+            add.append(first)
+            drop += list(g.index)
+            summed[str(g["counterpart_area"].iloc[0] if g["counterpart_area"].iloc[0] != codes.TOTAL
+                       else g["ref_area"].iloc[0])] += 1
+    if drop:
+        frame = frame.drop(index=drop)
+    if add:
+        frame = pd.concat([frame, pd.DataFrame(add)], ignore_index=True)
+    if summed:
+        problems.append(("info", "parts_summed", {"value": ", ".join(summed), "n": sum(summed.values())}))
+    if identical:
+        problems.append(("info", "duplicates_identical", {"n": identical}))
+    return frame.reset_index(drop=True), problems
+
+
+def _number(v: object) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(str(v).strip())
+    except ValueError:
+        return None
