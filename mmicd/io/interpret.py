@@ -297,6 +297,9 @@ def columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
         # a column of numbers is a value column unless its own label names a column of the table
         # (a year, a code, a sort order); a group label above ("Country of origin") does not count
         own = L.read_label(path[-1]) if path else L.Facts()
+        category = bool(own.dims or own.years or own.area or own.month or own.total or own.unknown)
+        if category:
+            synonym = None      # "Male" over numbers is a sex, not the GLD column named "male"
         numbers = c in table.value_cols and text <= numeric and synonym in (None, "value")
         if synonym == "value" or (numbers and not (own.column or own.roles)):
             col.role = "value"
@@ -749,6 +752,11 @@ def _allowed_dims(measure: str) -> frozenset[str]:
     return frozenset(frame.at[measure, "dims"].split())
 
 
+_DIM_OF_ROLE = {"time": "time_period", "sex": "sex", "age": "age", "migrant_status": "migrant_status",
+                "labour_status": "labour_status", "coverage": "migrant_status", "measure_code": "measure",
+                "measure_name": "measure", "breakdown": "breakdown"}
+
+
 def _why(col: Column) -> str:
     if col.skip == "words" and col.facts.residual:
         return "words: " + " ".join(col.facts.residual[:4])
@@ -846,6 +854,7 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     world_default = False
     ranges = 0
     conflicts = 0
+    title_year = 0
     gaps: dict[str, tuple[int, str]] = {}
     for r, row in zip(table.body, rows, strict=True):
         if row.skip in ("aggregate", "label", "conflict", "subset"):
@@ -910,7 +919,9 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
                 period = f"{year}-{cr.month:02d}" if year and len(year) == 4 else None
             elif cr.period_total:
                 period = row.period or tf.period
-            period = period or tf.period
+            if not period and tf.period:
+                period = tf.period
+                title_year += 1
             # areas
             cands: list[tuple[str, str | None]] = []
             if cr.area and cr.area_role not in ("born_in", "nationals_of"):
@@ -962,6 +973,9 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     _report_rows(ctx, skipped, series, unknown_areas, sheet, world_default)
     if ranges:
         ctx.add("info", "period_ranges", n=ranges)
+    if title_year:
+        line = next((t for t in tf.titles if tf.period and tf.period[:4] in t), ctx.sheet or "")
+        ctx.add("info", "year_from_title", year=tf.period, title=line[:120])
     if conflicts > MAX_CELL_ISSUES:
         ctx.add("error", "more", n=conflicts - MAX_CELL_ISSUES, check="cell_conflict", column="")
     for dim, (row_number, label) in gaps.items():
@@ -973,6 +987,9 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     if not records:
         return None
     frame = pd.DataFrame.from_records(records)
+    # the source header of each dimension read from a column, for messages about its values
+    frame.attrs["columns"] = {_DIM_OF_ROLE[c.role]: (c.path[-1] if c.path else c.label) for c in cols
+                              if c.role in _DIM_OF_ROLE}
     key = ["measure", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area",
            "labour_status", "breakdown"]
     dup = frame.duplicated(key, keep=False) & ~frame["_part"]

@@ -71,6 +71,7 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
     publisher = interpret.publisher_of(texts)
     edition = interpret.edition_of(texts)
     results = []
+    columns: dict[str, str] = {}
     for name, _sheet, tables in parsed:
         for table in tables:
             ctx = interpret.ReadContext(file=book.name, sheet=name if book.ftype != "csv" else None,
@@ -93,25 +94,28 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
             continue
         problems += found
         frames.append(frame)
+        for dim, header in frame.attrs.get("columns", {}).items():
+            columns.setdefault(dim, header)
     problems = list(dict.fromkeys((level, key, tuple(sorted((k, str(v)) for k, v in fields.items())))
                                   for level, key, fields in problems))
     problems = [(level, key, dict(fields)) for level, key, fields in problems]
     if not frames:
         return []
     frame = pd.concat(frames, ignore_index=True)
-    return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal)
+    return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal, columns=columns)
 
 
 def _split(frame: pd.DataFrame, problems: list, publisher: dict, edition: str, title: str, kind: str | None,
-           decimal: str, layout: str = "table") -> list[Raw]:
+           decimal: str, layout: str = "table", columns: dict[str, str] | None = None) -> list[Raw]:
     """Duplicate rows merged where they may be, then one raw dataset per kind of data."""
     frame, more = _merge_duplicates(frame)
     problems = [*problems, *more]
     basis = next((b for b in frame["_basis"].unique() if b), "")
     out = []
     for k, part in _by_kind(frame, kind):
-        raw = Raw(layout=layout, sheet=None, frame=part.reset_index(drop=True),
-                  columns={"ref_area": "ref_area", "value": "value"}, source_columns=[], kind=k,
+        sheets = [x for x in part["_sheet"].unique() if x]
+        raw = Raw(layout=layout, sheet=sheets[0] if len(sheets) == 1 else None, frame=part.reset_index(drop=True),
+                  columns={"value": "value", **(columns or {})}, source_columns=list((columns or {}).values()), kind=k,
                   form="observations", coded=True, parsed=False,
                   defaults={"source": publisher.get("source", ""), "edition": edition, "title": title,
                             "licence": publisher.get("licence", ""), "basis": basis, "decimal": decimal})

@@ -127,7 +127,7 @@ def test_a_census_workbook_with_merged_headers_loads_long_and_scaled():
                    edition="2021")
     assert prep.ok, [i.message for i in prep.issues if i.level == "error"]
     (d,) = prep.datasets
-    assert d.layout == "wide_table" and d.rows == 5 * 6
+    assert d.layout == "table" and d.rows == 5 * 6
     f = d.frame.set_index(["time_period", "sex", "age"])
     assert f.loc[("2011", "F", "Y0T4"), "value"] == 5_250  # thousands from the unit row
     assert f.loc[("2021", "_T", "Y_GE65"), "value"] == 30_000

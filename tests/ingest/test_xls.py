@@ -19,7 +19,7 @@ def test_census_table_xls_loads_with_the_right_values(store):
     assert prep.ok and prep.issues == []
     (d,) = prep.datasets
     assert (d.layout, d.meta.kind.value, d.sheet, d.countries, d.years) == \
-        ("generic_table", "census", "Table 1", ["NPL"], ["2021"])
+        ("table", "census", "Table 1", ["NPL"], ["2021"])
     values = {(r.sex, r.migrant_status): r.value for r in d.frame.itertuples()}
     # the published Nepal 2021 census totals; the place-of-birth split is synthetic
     assert values[("_T", "_T")] == 29_164_578
