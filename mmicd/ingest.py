@@ -510,7 +510,7 @@ def _cell_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, m
     scale = np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
     values = values * scale
     if share.any():
-        for col, part in out[share].groupby(src["_cno"][share] if "_cno" in src else 0, sort=False):
+        for _cno, part in out[share].groupby(src["_cno"][share] if "_cno" in src else 0, sort=False):
             v = values.loc[part.index].dropna()
             if len(v) >= 10 and v.between(0, 1).all() and (v > 0).any():
                 values.loc[part.index] = values.loc[part.index] * 100

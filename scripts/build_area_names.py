@@ -24,7 +24,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from mmicd import codes
 
-    known = {r["code"] for r in csv.DictReader(open(ROOT / "data" / "codelists" / "areas.csv", encoding="utf-8"))}
+    with open(ROOT / "data" / "codelists" / "areas.csv", encoding="utf-8") as fh:
+        known = {r["code"] for r in csv.DictReader(fh)}
     rows: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     for lang in ("pt_BR", "pt"):

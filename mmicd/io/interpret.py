@@ -787,7 +787,7 @@ def _siblings(value_cols: list[tuple[Column, ColRead]]) -> None:
         group = col.path[:-1]
         near = [o for c, o in value_cols if c is not col and c.path[:-1] == group]
         varying = Counter(d for o in near for d in o.dims if d not in cr.dims)
-        months = sum(1 for o in near if o.month)
+        months = sum(1 for c, o in value_cols if o.month)     # "TOTAL | JAN. FEB. ...": the year
         if cr.total and months >= 2:
             cr.period_total = True
             continue
