@@ -204,14 +204,19 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
         return [], [Issue("error", t("ingest.issue.portfolio" if portfolio else "ingest.issue.not_portfolio", lang),
                           file=upload.name)]
     book.progress = lambda fraction: report("reading", fraction)
+    tried: list[tuple[str, str, dict]] = []
     try:
-        raws = detect(book, wanted, mapping, country)
+        raws = detect(book, wanted, mapping, country, report=tried)
     finally:
         book.progress = None
     report("checking", 0.0)
     issues: list[Issue] = []
     if not raws:
-        return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name)]
+        # say what was tried: the tables the reader found and why none could be read
+        ctx = validate.Context(file=upload.name, sheet=None, lang=lang)
+        for level, key, fields in tried:
+            ctx.add(level, key, **fields)
+        return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name), *ctx.issues]
     out = []
     for n, raw in enumerate(raws):
         def step(fraction: float, n: int = n) -> None:
@@ -274,7 +279,7 @@ def _looks_microdata(raw: Raw) -> bool:
 
 # ---- detection --------------------------------------------------------------------------------------
 def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = None,
-           country: str | None = None) -> list[Raw]:
+           country: str | None = None, report: list | None = None) -> list[Raw]:
     """Raw tables of a book: our template, a known tidy CSV layout, survey microdata, else the
     general table reader (:mod:`mmicd.io.reader`); with a mapping profile that names columns, the
     mapped table."""
@@ -290,11 +295,11 @@ def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = No
         if wanted != Kind.LFS and not _microdata_like(book):
             explicit = dict(mapping.values) if mapping is not None else {}
             found = reader.read_book(book, country=country, kind=wanted.value if wanted else None,
-                                     explicit=explicit)
-            if found:
+                                     explicit=explicit, report=report)
+            if found or mapping is not None or any(k == "tables_tried" and f.get("n") for _, k, f in report or []):
+                # tables were found but none could be read: they are reported, never read by a
+                # looser reader that would not know what the reader refused
                 return found
-            if mapping is not None:
-                return []
     return _generic(book, wanted, mapping)
 
 

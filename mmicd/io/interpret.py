@@ -187,7 +187,7 @@ def table_facts(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) ->
         if f.point_of_entry:
             out.poe = _slug(re.sub(r"[,;]?\s*\b(?:19|20)\d{2}\b.*$", "", line))
             continue
-        out.flow = out.flow or f.flow
+        out.flow = out.flow or f.flow or bool(set(L.words(line)) & flow_words())
         if f.status and out.status != "E":
             out.status = f.status
         if "measure" in f.dims and "derived" not in f.conflicts and "measure" not in f.conflicts:
@@ -230,6 +230,12 @@ CAPTION = re.compile(r"^\s*(table|tableau|cuadro|tabla|quadro|tabela)\s*[A-Z]?[\
 BOILERPLATE = re.compile(r"citation|copyright|\u00a9|all rights reserved|^source|^sources|licen[cs]e|disclaimer|"
                          r"^population division$|^department of economic and social affairs$|^united nations$|"
                          r"/rev\.|\brev\.\s*\d{4}|last updated|date extracted|^note", re.I)
+
+
+@cache
+def flow_words() -> frozenset[str]:
+    """Single words that say a table holds flows, even inside a measure's name ("Emigration flows")."""
+    return frozenset(w for p in L.vocabulary()["context"]["flow"] for w in L.words(p) if len(L.words(p)) == 1)
 
 
 def _slug(text: str) -> str:
@@ -284,6 +290,15 @@ CODE_VALUE = re.compile(r"^[A-Za-z]{2,3}$|^\d{1,4}$")
 
 
 def columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
+    out = _columns(table, ctx, tf)
+    if any(c.role == "measure_code" for c in out):
+        for c in out:
+            if c.role == "measure_name":
+                c.role = "ignore"     # "Series Name" beside "Series Code": the code says it
+    return out
+
+
+def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
     sheet = table.sheet
     out = []
     for c in sorted(set(table.stub_cols) | set(table.value_cols)):
@@ -855,6 +870,7 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     ranges = 0
     conflicts = 0
     title_year = 0
+    merged_values: list[tuple[int, Column]] = []
     gaps: dict[str, tuple[int, str]] = {}
     for r, row in zip(table.body, rows, strict=True):
         if row.skip in ("aggregate", "label", "conflict", "subset"):
@@ -875,6 +891,9 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
             cell = sheet.raw(r, col.index)
             k = sheet.kinds[r][col.index]
             if k == BLANK:
+                continue
+            if not sheet.own(r, col.index):
+                merged_values.append((r, col))   # a number spread over merged cells is never copied
                 continue
             if cr.month in unpublished and cr.month:
                 continue
@@ -973,6 +992,7 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     _report_rows(ctx, skipped, series, unknown_areas, sheet, world_default)
     if ranges:
         ctx.add("info", "period_ranges", n=ranges)
+    _report_merges(ctx, table, cols, merged_values)
     if title_year:
         line = next((t for t in tf.titles if tf.period and tf.period[:4] in t), ctx.sheet or "")
         ctx.add("info", "year_from_title", year=tf.period, title=line[:120])
@@ -1049,6 +1069,23 @@ def _is_ref(role: str, direction: str) -> bool:
     return role != "origin"
 
 
+def _report_merges(ctx: ReadContext, table: Table, cols: list[Column], merged_values: list) -> None:
+    """Label cells merged down the rows are read as the label of each row (said once); numbers
+    merged over several cells are refused at their cell."""
+    sheet = table.sheet
+    body = set(table.body)
+    stubs = {c.index for c in cols if c.role not in ("value", "ignore")}
+    filled = [(r0, c0) for (r0, c0), (nr, nc) in sheet.merged_span.items()
+              if nr > 1 and c0 in stubs and (set(range(r0, r0 + nr)) & body)]
+    if filled:
+        r0, c0 = min(filled)
+        ctx.add("info", "merged_labels", row=r0 + 1, column=column_letter(c0), n=len(filled),
+                value=sheet.text(r0, c0))
+    for r, col in merged_values[:MAX_CELL_ISSUES]:
+        top = sheet.merged_into.get((r, col.index), (r, col.index))
+        ctx.add("error", "merged_values", row=top[0] + 1, column=col.label, value=sheet.text(*top))
+
+
 def _unpublished_months(table: Table, value_cols: list[tuple[Column, ColRead]]) -> set[int]:
     months = sorted((cr.month, col) for col, cr in value_cols if cr.month)
     if len(months) < 2 or not any(cr.period_total for _, cr in value_cols):
@@ -1093,3 +1130,253 @@ def _close_names(text: str) -> str:
             names[n] = row.code
     close = difflib.get_close_matches(str(text).strip(), list(names), n=3, cutoff=0.75)
     return ", ".join(close)
+
+
+# ---- large tidy tables, column by column -----------------------------------------------------------------
+def tidy_ok(table: Table, cols: list[Column]) -> bool:
+    """A table the column-wise reader can take: one header row, and stub columns that each hold
+    one kind of thing (no row labels of mixed kinds, no hierarchy by indentation, no matrix corner)."""
+    return len(table.header) == 1 and all(c.role not in ("label", "corner") for c in cols) and \
+        not any(c.role == "area" and _has_indent(table.sheet, table, c.index) for c in cols)
+
+
+def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContext,
+              extra_titles: list[str] = ()) -> pd.DataFrame | None:
+    """The observations of a large tidy table, from its body read as a frame (``body``: one text
+    column per sheet column, in order; ``rows``: the 1-based sheet row of each) with the column
+    meanings read on its first rows (``table``). Same rules as :func:`read_table`, column by column."""
+    tf = table_facts(table, ctx, extra_titles)
+    cols = columns(table, ctx, tf)
+    for col in cols:
+        f = col.facts
+        if col.role not in ("value", "measure_name", "measure_code") and "measure" in f.dims and not f.conflicts:
+            tf.measure = tf.measure or {k: v for k, v in f.dims.items() if k in ("measure", "migrant_status")}
+            tf.unit = tf.unit or f.unit
+            tf.mult = tf.mult or f.mult
+    if not tf.measure and (ctx.publisher or {}).get("measure"):
+        tf.measure = dict(ctx.publisher["measure"])
+    n = len(body)
+    index = pd.RangeIndex(n)
+    value_cols, not_read = [], []
+    for col in cols:
+        if col.role != "value":
+            continue
+        cr = read_value_column(col, ctx, {})
+        if cr is None:
+            not_read.append(col)
+            continue
+        value_cols.append((col, cr))
+    if not_read:
+        ctx.add("info", "columns_not_read", n=len(not_read), column=not_read[0].label,
+                value="; ".join(c.label for c in not_read[:8]), why=", ".join(sorted({_why(c) for c in not_read})))
+    if not value_cols:
+        return None
+
+    def text(col: Column) -> pd.Series:
+        return body.iloc[:, col.index].astype("string").fillna("").str.strip().reset_index(drop=True)
+
+    skip = pd.Series("", index=index, dtype="object")
+    # areas, one code per geographic role (a name column and a code column agreeing)
+    geo_code: dict[str | None, pd.Series] = {}
+    part = pd.Series(False, index=index)
+    unknown_text = pd.Series("", index=index, dtype="object")
+    unknown_col = pd.Series(-1, index=index)
+    area_cols = [c for c in cols if c.role == "area"]
+    for c in area_cols:
+        values = text(c)
+        system = None
+        if c.code_like:
+            partner = next((o for o in area_cols if o is not c and not o.code_like and o.geo == c.geo), None)
+            system = code_system(values.head(2000).tolist(), text(partner).head(2000).tolist() if partner else None,
+                                 ctx, c.path[-1] if c.path else "")
+        reads = {v: read_area(v, ctx, system) for v in pd.unique(values.to_numpy())}
+        code = values.map(lambda v, reads=reads: reads[v].code).astype("object")
+        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].skip == "aggregate"), "aggregate")
+        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].total), "total")
+        part |= values.map(lambda v, reads=reads: reads[v].part).astype(bool)
+        unresolved = (values != "") & code.isna() & (skip == "")
+        unknown_text = unknown_text.mask(unresolved & (unknown_text == ""), values)
+        unknown_col = unknown_col.mask(unresolved & (unknown_col < 0), c.index)
+        previous = geo_code.get(c.geo)
+        if previous is None:
+            geo_code[c.geo] = code
+        else:
+            clash = previous.notna() & code.notna() & (previous != code)
+            for i in list(clash[clash].index[:MAX_CELL_ISSUES]):
+                ctx.add("error", "area_name_code", row=int(rows.iloc[i]), column=c.label, value=values.iloc[i],
+                        other=previous.iloc[i])
+            skip = skip.mask(clash, "conflict")
+            geo_code[c.geo] = previous.fillna(code)
+    # a name not recognised is forgiven when the code beside it is (or the reverse)
+    for c in area_cols:
+        resolved = geo_code[c.geo].notna()
+        unknown_text = unknown_text.mask(resolved & (unknown_col == c.index), "")
+    # the other stub columns: what each distinct value says
+    row_dims: dict[str, pd.Series] = {}
+    period = pd.Series(None, index=index, dtype="object")
+    breakdown_parts: dict[str, pd.Series] = {}
+    for c in cols:
+        if c.role in ("value", "ignore", "area"):
+            continue
+        values = text(c)
+        reads = {}
+        for v in pd.unique(values.to_numpy()):
+            rr = RowRead()
+            _stub_value(rr, c, v, ctx, tf)
+            reads[v] = rr
+        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].skip or "").ne(""),
+                         values.map(lambda v, reads=reads: reads[v].skip or ""))
+        series_name = values.where(values.map(lambda v, reads=reads: reads[v].skip == "series"), "")
+        if (series_name != "").any():
+            row_dims.setdefault("_series", series_name)
+        p = values.map(lambda v, reads=reads: reads[v].period)
+        period = period.where(period.notna(), p)
+        for dim in {d for rr in reads.values() for d in rr.dims if not d.startswith("_")}:
+            s = values.map(lambda v, reads=reads, dim=dim: reads[v].dims.get(dim)).astype("object")
+            row_dims[dim] = row_dims[dim].where(row_dims[dim].notna(), s) if dim in row_dims else s
+        for btype in {b for rr in reads.values() for b in rr.breakdown}:
+            s = values.map(lambda v, reads=reads, b=btype: reads[v].breakdown.get(b)).astype("object")
+            breakdown_parts[btype] = s
+        if any(rr.dims.get("_area_role") for rr in reads.values()):
+            row_dims["_area_role"] = values.map(lambda v, reads=reads: reads[v].dims.get("_area_role"))
+    keep = (skip == "") & (unknown_text == "")
+    reporting = tf.area or ctx.country
+    frames = []
+    for col, cr in value_cols:
+        cells = body.iloc[:, col.index].reset_index(drop=True)
+        filled = cells.astype("string").fillna("").str.strip() != ""
+        ok = keep & filled
+        if not ok.any():
+            continue
+        sub = pd.DataFrame({"_row": rows.reset_index(drop=True)[ok].to_numpy()}, index=index[ok])
+        sub["_cno"] = col.index
+        sub["_col"] = col.label
+        sub["_sheet"] = ctx.sheet or ""
+        # measure: the column's, else the row's, else the table's; a population word yields
+        row_m = row_dims.get("measure", pd.Series(None, index=index, dtype="object"))[ok]
+        col_m, tab_m = cr.dims.get("measure"), tf.measure.get("measure")
+        measure = row_m.copy()
+        if col_m and col_m != "POP":
+            measure[:] = col_m
+        else:
+            strong_row = measure.notna() & (measure != "POP")
+            fallback = tab_m if tab_m and tab_m != "POP" else (col_m or tab_m)
+            measure = measure.where(strong_row, fallback if fallback else measure)
+        if ctx.kind in ("census", "migrant_stock", "population"):
+            measure = measure.fillna("POP")
+        sub["measure"] = measure.fillna("")
+        from_table = sub["measure"].eq(tab_m or "\0") & ~sub["measure"].eq(col_m or "\0") & \
+            ~row_m.fillna("").eq(tab_m or "\0")
+        conflict = pd.Series(False, index=sub.index)
+        for dim in CELL_DIMS[1:]:
+            c_val = cr.dims.get(dim)
+            r_val = row_dims.get(dim, pd.Series(None, index=index, dtype="object"))[ok]
+            if c_val:
+                conflict |= r_val.notna() & (r_val != c_val)
+                chosen = pd.Series(c_val, index=sub.index, dtype="object")
+            else:
+                chosen = r_val.copy()
+            # from the title: a measure's own dimension only where the measure is the title's, and
+            # only dimensions the measure has
+            if dim in tf.measure:
+                use, title = from_table, tf.measure[dim]
+            elif dim in tf.dims:
+                use, title = pd.Series(True, index=sub.index), tf.dims[dim]
+            else:
+                use, title = None, None
+            if use is not None:
+                allowed = sub["measure"].map(lambda m, dim=dim: dim in _allowed_dims(m) if m else True)
+                chosen = chosen.where(chosen.notna() | ~(use & allowed), title)
+            sub[dim] = chosen.fillna(codes.TOTAL)
+        if conflict.any():
+            for i in conflict[conflict].index[:MAX_CELL_ISSUES]:
+                ctx.add("error", "cell_conflict", row=int(sub.at[i, "_row"]), column=col.label, dimension="",
+                        value="", other="")
+            sub = sub[~conflict]
+        # period
+        per = period[sub.index]
+        if cr.period:
+            per = pd.Series(cr.period, index=sub.index, dtype="object")
+        elif cr.month:
+            year = per.fillna(tf.period or "")
+            per = year.map(lambda y, m=cr.month: f"{y}-{m:02d}" if len(str(y)) == 4 else None)
+        per = per.fillna(tf.period) if tf.period else per
+        sub["time_period"] = per.fillna("")
+        # areas by the measure's direction
+        ref = pd.Series(None, index=sub.index, dtype="object")
+        cp = pd.Series(None, index=sub.index, dtype="object")
+        for m in pd.unique(sub["measure"]):
+            sel = sub["measure"] == m
+            cands = [(geo, geo_code[geo][sub.index[sel]]) for geo in geo_code]
+            if cr.area:
+                cands.append((cr.area_role, pd.Series(cr.area, index=sub.index[sel], dtype="object")))
+            direction = _direction(m) if m else ""
+            r_parts = [s for geo, s in cands if geo and _is_ref(geo, direction)]
+            c_parts = [s for geo, s in cands if geo and not _is_ref(geo, direction)]
+            unk = [s for geo, s in cands if not geo]
+            if len(unk) > 1 or len(r_parts) > 1 or len(c_parts) > 1:
+                ctx.add("error", "areas_without_role", row=int(sub.loc[sel, "_row"].iloc[0]), column=col.label,
+                        value="")
+                sub = sub[~sel]
+                continue
+            r_s = r_parts[0] if r_parts else (unk[0] if unk else None)
+            c_s = c_parts[0] if c_parts else (unk[0] if unk and r_parts else None)
+            if r_s is None and c_s is not None:
+                if reporting:
+                    r_s = pd.Series(reporting, index=c_s.index, dtype="object")
+                elif direction != "in" or ctx.publisher is None:
+                    r_s, c_s = c_s, None
+                else:
+                    r_s = pd.Series("WLD", index=c_s.index, dtype="object")
+                    ctx.add("info", "world_by_origin")
+            if r_s is None and reporting:
+                r_s = pd.Series(reporting, index=sub.index[sel], dtype="object")
+            if r_s is not None:
+                ref[sub.index[sel]] = r_s.reindex(sub.index[sel])
+            if c_s is not None:
+                cp[sub.index[sel]] = c_s.reindex(sub.index[sel])
+        if "_area_role" in row_dims:
+            origin = row_dims["_area_role"].reindex(ref.index).eq("origin") & cp.isna() & ref.notna()
+            cp = cp.mask(origin, ref)
+            ref = ref.mask(origin, "WLD")
+        sub["ref_area"] = ref.reindex(sub.index).fillna("")
+        sub["counterpart_area"] = cp.reindex(sub.index).fillna(codes.TOTAL)
+        bd = {b: s[sub.index] for b, s in breakdown_parts.items()}
+        for b, v in cr.breakdown.items():
+            bd[b] = pd.Series(v, index=sub.index, dtype="object")
+        if tf.poe:
+            bd.setdefault("POE", pd.Series(tf.poe, index=sub.index, dtype="object"))
+        if bd:
+            frame_bd = pd.DataFrame(bd)
+            sub["breakdown"] = [codes.breakdown_code({k: v for k, v in r.items() if isinstance(v, str) and v})
+                                for r in frame_bd.to_dict("records")]
+        else:
+            sub["breakdown"] = codes.TOTAL
+        sub["value"] = cells[sub.index]
+        sub["unit_mult"] = cr.mult if cr.mult is not None else (tf.mult or 0)
+        sub["_unit"] = cr.unit or tf.unit or ""
+        sub["_status"] = "E" if cr.estimate or cr.status == "E" else (cr.status or tf.status or "")
+        sub["_part"] = part[sub.index].to_numpy()
+        sub["_basis"] = tf.basis or ""
+        for dim, label in (("measure", "no_measure"), ("time_period", "no_time_period"), ("ref_area", "no_ref_area")):
+            missing = sub[dim] == ""
+            if missing.any():
+                ctx.add("error", label, row=int(sub.loc[missing, "_row"].iloc[0]), column=col.label)
+        frames.append(sub)
+    skipped = Counter()
+    for c in area_cols:
+        values = text(c)
+        for v in pd.unique(values[skip.isin(["aggregate", "total"])].to_numpy()):
+            skipped[v] += 1
+    series = Counter(row_dims["_series"][row_dims["_series"] != ""].tolist()) if "_series" in row_dims else Counter()
+    unknown = {(int(rows.iloc[i]) - 1, unknown_text[i]): int(unknown_col[i])
+               for i in unknown_text[unknown_text != ""].index[:101]}
+    _report_rows(ctx, skipped, series, unknown, table.sheet, False)
+    if not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["columns"] = {_DIM_OF_ROLE[c.role]: (c.path[-1] if c.path else c.label) for c in cols
+                              if c.role in _DIM_OF_ROLE}
+    return frame[["_row", "_cno", "_col", "_sheet", "measure", "ref_area", "time_period", "sex", "age",
+                  "migrant_status", "counterpart_area", "labour_status", "breakdown", "value", "unit_mult", "_unit",
+                  "_status", "_part", "_basis"]]

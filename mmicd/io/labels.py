@@ -378,6 +378,7 @@ def _read_uncached(raw: str, whole: bool) -> Facts:
     # years inside "(December 2022 Version)" are the edition
     edition_spans = {y for m in _EDITION_SPAN.finditer(raw) for y in re.findall(r"(?:19|20)\d{2}", m.group(0))}
     areas: list[tuple[str, str]] = []
+    born_at: list[str] = []
     excluding = False
     i = 0
     while i < len(tokens):
@@ -426,6 +427,8 @@ def _read_uncached(raw: str, whole: bool) -> Facts:
                 break
         if area_hit and (hit is None or area_hit[0] > hit[0]):
             areas.append((area_hit[1], " ".join(tokens[i:i + area_hit[0]])))
+            if _born_before(tokens, i):
+                born_at.append(area_hit[1])
             i += area_hit[0]
             continue
         if hit is None:
@@ -451,7 +454,7 @@ def _read_uncached(raw: str, whole: bool) -> Facts:
     facts = _apply(facts, effects, raw)
     if areas:
         distinct = list(dict.fromkeys(a for a, _ in areas))
-        born = _born_in(raw)
+        born = bool(born_at)
         if born and len(distinct) == 1:
             facts = replace(facts, born_in=distinct[0])
             residual = [w for w in residual if w not in BORN_WORDS]
@@ -474,6 +477,14 @@ def span_words(tokens: list[str]) -> str:
 
 BORN_WORDS = {"born", "nes", "nees", "ne", "nee", "nacidos", "nacidas", "nacido", "nacida", "nascidos", "nascidas",
               "nascido", "nascida"}
+def _born_before(tokens: list[str], i: int) -> bool:
+    """The area at token ``i`` follows "born in", "nés au", "nacidos en", "nascidos no"."""
+    before = tokens[max(0, i - 3):i]
+    return len(before) >= 2 and before[-2] in BORN_WORDS and before[-1] in {
+        "in", "au", "en", "a", "aux", "no", "na", "em", "el", "la"} or (
+        len(before) >= 3 and before[-3] in BORN_WORDS and before[-2] in {"en", "a"} and before[-1] in {"el", "la", "l"})
+
+
 _BORN_IN = re.compile(r"\b(born in|nes? (?:au|en|a|aux)|nees? (?:au|en|a|aux)|nacid[oa]s? en|nascid[oa]s? (?:no|na|em))\b")
 
 

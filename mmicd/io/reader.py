@@ -39,7 +39,9 @@ def _texts(book: Book) -> list[str]:
 
 
 def read_book(book: Book, *, country: str | None = None, kind: str | None = None,
-              explicit: dict[str, dict[str, str]] | None = None) -> list[Raw]:
+              explicit: dict[str, dict[str, str]] | None = None, report: list | None = None) -> list[Raw]:
+    """Every table of the book read into raw datasets (one per kind of data). When nothing could be
+    read, ``report`` (if given) receives the reader's problems: what it found and why it stopped."""
     from mmicd.io import sdmx_csv
 
     sdmx = sdmx_csv.read(book)
@@ -55,9 +57,19 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
     problems: list[tuple[str, str, dict]] = []
     sheets = [s for s in book.sheet_names if not s.startswith("_")]
     parsed: list[tuple[str, Sheet, list]] = []
+    tidy: list[tuple[str, Sheet, object, pd.DataFrame, pd.Series]] = []
     for name in sheets:
+        if _large(book, name):
+            found = _read_large(book, name)
+            if found is not None:
+                tidy.append((name, *found))
+                texts += found[1].title_texts()
+                continue
         grid = book.grid(name)
         if not grid or len(grid) > MAX_GRID_ROWS:
+            if grid:
+                problems.append(("error", "too_large_for_layout", {"sheet": name if book.ftype != "csv" else None,
+                                                                   "n": len(grid)}))
             continue
         if book.ftype == "csv":
             grid, repaired = repair_ragged(grid)
@@ -72,6 +84,13 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
     edition = interpret.edition_of(texts)
     results = []
     columns: dict[str, str] = {}
+    for name, _sheet, table, body, rows in tidy:
+        ctx = interpret.ReadContext(file=book.name, sheet=name if book.ftype != "csv" else None,
+                                    country=country, publisher=publisher, explicit=explicit or {}, kind=kind)
+        frame = interpret.read_tidy(body, rows, table, ctx)
+        found = [(level, key, {**fields, "sheet": ctx.sheet} if ctx.sheet else fields)
+                 for level, key, fields in ctx.problems]
+        results.append((name, table, frame, found))
     for name, _sheet, tables in parsed:
         for table in tables:
             ctx = interpret.ReadContext(file=book.name, sheet=name if book.ftype != "csv" else None,
@@ -96,10 +115,14 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
         frames.append(frame)
         for dim, header in frame.attrs.get("columns", {}).items():
             columns.setdefault(dim, header)
-    problems = list(dict.fromkeys((level, key, tuple(sorted((k, str(v)) for k, v in fields.items())))
-                                  for level, key, fields in problems))
-    problems = [(level, key, dict(fields)) for level, key, fields in problems]
+    unique: dict[tuple, tuple[str, str, dict]] = {}
+    for level, key, fields in problems:   # the same remark from several tables of a sheet, once
+        unique.setdefault((level, key, tuple(sorted((k, str(v)) for k, v in fields.items()))), (level, key, fields))
+    problems = list(unique.values())
     if not frames:
+        if report is not None:
+            report += problems
+            report.append(("info", "tables_tried", {"n": sum(len(t) for _, _, t in parsed) + len(tidy)}))
         return []
     frame = pd.concat(frames, ignore_index=True)
     return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal, columns=columns)
@@ -124,6 +147,45 @@ def _split(frame: pd.DataFrame, problems: list, publisher: dict, edition: str, t
     return out
 
 
+TIDY_MIN_ROWS = 20_000          # CSV longer than this: the body is read as a frame, column by column
+
+
+def _large(book: Book, sheet: str) -> bool:
+    if book.ftype == "csv":
+        return book.text.count("\n") > TIDY_MIN_ROWS
+    return len(book.data) > 2_000_000
+
+
+def _read_large(book: Book, sheet: str):
+    """A large sheet holding one tidy table: its first rows say what the columns are, its body is
+    read as a frame (fast, never cell by cell). None when the sheet is something else (several
+    tables, header rows over groups, labels by indentation), to be read as a grid if it fits."""
+    preview = book.grid(sheet, 200)
+    if not preview:
+        return None
+    sheet_view = Sheet.from_grid(sheet, preview, book.merged(sheet) if book.ftype != "csv" else [])
+    sheet_view.header_word = interpret.names_a_column
+    tables = find_tables(sheet_view)
+    if len(tables) != 1 or len(tables[0].header) != 1:
+        return None
+    table = tables[0]
+    ctx = interpret.ReadContext(file=book.name, sheet=sheet)
+    cols = interpret.columns(table, ctx, interpret.table_facts(table, ctx))
+    if not interpret.tidy_ok(table, cols):
+        return None
+    header_row = table.header[0]
+    body, rows = book.table_rows(sheet, header_row)
+    if book.ftype == "csv":
+        # every line of the file must be a row of the frame: a line the CSV parser dropped (more
+        # fields than the header) is read as a grid instead, where it is repaired or reported
+        lines = [ln for ln in book.text.splitlines()[header_row + 1:] if ln.strip()]
+        if len(lines) != len(body):
+            return None
+    if body.shape[1] < max(c.index for c in cols) + 1:
+        return None
+    return sheet_view, table, body.reset_index(drop=True), pd.Series(np.asarray(rows), dtype="int64")
+
+
 def _errors(found: list) -> bool:
     return any(level == "error" for level, _, _ in found)
 
@@ -139,7 +201,7 @@ def repair_ragged(grid: list[list]) -> tuple[list[list], list[tuple[str, str, di
     out, problems = [], []
     for n, row in enumerate(grid):
         extra = len(row) - width
-        if extra <= 0 or sum(1 for c in row if str(c).strip()) < 2 or n == 0:
+        if extra <= 0 or sum(1 for c in row if str(c).strip()) < 2:
             out.append(row)
             continue
         fixed = None

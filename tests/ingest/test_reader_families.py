@@ -1,0 +1,191 @@
+"""The general table reader on the layouts national offices write, built here cell by cell (with
+merged cells where offices merge them): a French census table, the simplest tables a person
+writes (English, French with ';' and decimal commas, Spanish, Portuguese), a DataBank export with
+quarters, SDMX-CSV 1.0, stacked tables with a sex in each title, labels merged down the rows.
+
+Each test asserts values a wrong reading would get wrong (a thousands multiplier, a sex, an
+origin, a period), and that what is not read is said."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from mmicd.ingest import Upload, prepare
+
+TOT = {"age": "_T", "labour_status": "_T", "breakdown": "_T"}
+
+
+def _xlsx(rows, merges=(), sheet="Tableau 1") -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(list(row))
+    for rng in merges:
+        ws.merge_cells(rng)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _ok(name, data, **kw):
+    prep = prepare([Upload(name, data)], **kw)
+    assert prep.ok, [(i.message, i.sheet, i.row, i.column) for i in prep.issues if i.level == "error"][:5]
+    return prep
+
+
+def _value(frame, **key):
+    sel = frame
+    for col, val in key.items():
+        sel = sel[sel[col] == val]
+    assert len(sel) == 1, (key, len(sel))
+    return float(sel["value"].iloc[0])
+
+
+FRENCH_CENSUS = [
+    ["Tableau 3 : Population résidente selon le lieu de naissance, le sexe et le groupe d'âge"],
+    ["Sénégal, RGPHAE 2013 (effectifs)"],
+    [],
+    ["Groupe d'âge", "Ensemble", None, None, "Nés au Sénégal", None, None, "Nés à l'étranger", None, None],
+    [None, "Total", "Hommes", "Femmes", "Total", "Hommes", "Femmes", "Total", "Hommes", "Femmes"],
+    ["0-14 ans", 2000, 1010, 990, 1990, 1005, 985, 10, 5, 5],
+    ["15-64 ans", 10000, 5000, 5000, 9800, 4900, 4900, 200, 100, 100],
+    ["65 ans et plus", 300, 140, 160, 290, 135, 155, 10, 5, 5],
+    ["Non déclaré", 12, 6, 6, 10, 5, 5, 2, "..", ".."],
+    ["Total", 12312, 6156, 6156, 12090, 6045, 6045, 222, 110, 110],
+    [],
+    ["Source : ANSD, RGPHAE 2013."],
+]
+
+
+def test_a_french_census_table_with_merged_headers():
+    data = _xlsx(FRENCH_CENSUS, merges=["B4:D4", "E4:G4", "H4:J4", "A4:A5"])
+    prep = _ok("recensement.xlsx", data)
+    (d,) = prep.datasets
+    f = d.frame
+    assert d.meta.kind.value == "census" and set(f["ref_area"]) == {"SEN"} and set(f["time_period"]) == {"2013"}
+    key = dict(measure="POP", counterpart_area="_T", labour_status="_T", breakdown="_T")
+    assert _value(f, migrant_status="MS_MIGRANT", sex="F", age="Y_GE65", **key) == 5
+    assert _value(f, migrant_status="MS_NOMIGRANT", sex="M", age="Y0T14", **key) == 1005   # born in Senegal
+    assert _value(f, migrant_status="_T", sex="_T", age="_T", **key) == 12312
+    assert _value(f, migrant_status="MS_MIGRANT", sex="_T", age="_U", **key) == 2   # "Non déclaré"
+    unknown = f[(f.age == "_U") & (f.migrant_status == "MS_MIGRANT") & (f.sex == "M")]
+    assert unknown["value"].isna().all() and set(unknown["obs_status"]) == {"M"}   # '..' is missing, not 0
+    assert any("2013" in i.message for i in prep.issues if i.level == "info")       # the year came from the title
+
+
+def test_the_simplest_table_a_person_writes():
+    csv = ("country,year,sex,international migrant stock\n"
+           "Nepal,2020,Female,250000\nNepal,2020,Male,237000\nNepal,2020,Both sexes,487000\n")
+    (d,) = _ok("stock.csv", csv.encode()).datasets
+    assert d.meta.kind.value == "migrant_stock"
+    assert _value(d.frame, sex="F", measure="POP", migrant_status="MS_MIGRANT", ref_area="NPL",
+                  time_period="2020", counterpart_area="_T", **TOT) == 250000
+
+
+def test_a_french_table_with_semicolons_and_spaces_as_thousands():
+    csv = ("Pays;Année;Sexe;Population née à l'étranger\n"
+           "Sénégal;2013;Femmes;105 412\nSénégal;2013;Hommes;112 388\nSénégal;2013;Ensemble;217 800\n")
+    (d,) = _ok("pop.csv", csv.encode("utf-8")).datasets
+    assert _value(d.frame, sex="F", ref_area="SEN", migrant_status="MS_MIGRANT", counterpart_area="_T",
+                  time_period="2013", measure="POP", **TOT) == 105412
+
+
+def test_spanish_and_portuguese_tables():
+    es = _xlsx([["Cuadro 2. Población nacida en el extranjero por sexo y edad, Ecuador 2022"],
+                ["Grupos de edad", "Hombres", "Mujeres", "Total"],
+                ["0 a 14 años", 20, 22, 42], ["15 a 64 años", 300, 280, 580], ["65 y más", 40, 44, 84],
+                ["Ignorado", 1, 0, 1], ["Total", 361, 346, 707]], sheet="Cuadro 2")
+    (d,) = _ok("censo.xlsx", es).datasets
+    f = d.frame
+    assert set(f["ref_area"]) == {"ECU"} and set(f["migrant_status"]) == {"MS_MIGRANT"}
+    assert _value(f, age="Y_GE65", sex="F", measure="POP", time_period="2022", counterpart_area="_T",
+                  migrant_status="MS_MIGRANT", labour_status="_T", breakdown="_T") == 44
+    assert _value(f, age="_U", sex="M", measure="POP", time_period="2022", counterpart_area="_T",
+                  migrant_status="MS_MIGRANT", labour_status="_T", breakdown="_T") == 1
+    pt = _xlsx([["Tabela 1 - População nascida no exterior, por sexo, 2021"],
+                ["País", "Homens", "Mulheres"], ["Cabo Verde", 1500, 1700], ["Moçambique", 800, 950]],
+               sheet="Tabela 1")
+    (d,) = _ok("censo_pt.xlsx", pt).datasets
+    assert set(d.frame["ref_area"]) == {"CPV", "MOZ"}
+    assert _value(d.frame, ref_area="MOZ", sex="F", measure="POP", migrant_status="MS_MIGRANT",
+                  time_period="2021", counterpart_area="_T", **TOT) == 950
+
+
+def test_a_databank_export_with_quarters_and_series_codes():
+    rows = [["Series Name", "Series Code", "Country Name", "Country Code", "2011Q1 [YR2011Q1]", "2011Q2 [YR2011Q2]"],
+            ["Average transaction cost of sending remittances to a specific country (%)", "SI.RMT.COST.IB.ZS",
+             "Nepal", "NPL", "6.5", "6.1"],
+            ["Average transaction cost of sending remittances to a specific country (%)", "SI.RMT.COST.IB.ZS",
+             "Sub-Saharan Africa", "SSF", "12.1", "11.9"],
+            ["Personal remittances, received (current US$)", "BX.TRF.PWKR.CD.DT", "Nepal", "NPL", "..", ".."],
+            [], ["Data from database: World Development Indicators"], ["Last Updated: 12/19/2023"]]
+    prep = _ok("Data_Extract_From_World_Development_Indicators.xlsx", _xlsx(rows, sheet="Data"))
+    f = prep.datasets[0].frame
+    cost = f[f.measure == "REM_COST"].set_index("time_period")["value"]
+    assert cost.to_dict() == {"2011-Q1": 6.5, "2011-Q2": 6.1} and set(f["ref_area"]) == {"NPL"}
+    assert any("Sub-Saharan Africa" in i.message for i in prep.issues)   # a World Bank region: skipped, said
+
+
+def test_sdmx_csv_1_0_with_codes():
+    csv = ("DATAFLOW,REF_AREA,SEX,AGE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MULT,MEASURE\n"
+           "OECD:DF_MIG(1.0),DEU,F,_T,2020,480000,P,0,B11\n"
+           "OECD:DF_MIG(1.0),DEU,M,_T,2020,514819,P,0,B11\n"
+           "OECD:DF_MIG(1.0),DEU,_T,_T,2020,994819,A,0,B11\n")
+    (d,) = _ok("mig.csv", csv.encode()).datasets
+    assert d.layout == "sdmx_csv_1.0"
+    f = d.frame
+    assert _value(f, sex="F", ref_area="DEU", measure="IMM", time_period="2020", migrant_status="MS_MIGRANT",
+                  counterpart_area="_T", **TOT) == 480000
+    assert set(f.loc[f.sex == "F", "obs_status"]) == {"P"}
+
+
+def test_stacked_tables_each_with_a_sex_in_its_title():
+    rows = [["International migrant stock, both sexes (thousands)"], ["Country", "2010", "2020"],
+            ["Nepal", 480, 488], ["India", 5400, 5100], [],
+            ["International migrant stock, females (thousands)"], ["Country", "2010", "2020"],
+            ["Nepal", 300, 310], ["India", 2600, 2500], [],
+            ["International migrant stock, males (thousands)"], ["Country", "2010", "2020"],
+            ["Nepal", 180, 178], ["India", 2800, 2600]]
+    (d,) = _ok("stacked.xlsx", _xlsx(rows, sheet="Stocks")).datasets
+    f = d.frame
+    key = dict(measure="POP", migrant_status="MS_MIGRANT", counterpart_area="_T", **TOT)
+    assert _value(f, ref_area="NPL", time_period="2020", sex="F", **key) == 310_000
+    assert _value(f, ref_area="IND", time_period="2010", sex="M", **key) == 2_800_000
+    assert _value(f, ref_area="IND", time_period="2010", sex="_T", **key) == 5_400_000
+
+
+def test_labels_merged_down_the_rows_are_filled_and_numbers_merged_are_refused():
+    rows = [["Emigration flows by destination, sex and year"], ["Year", "Sex", "Destination", "Emigrants"],
+            [2022, "Female", "India", 100], [None, None, "Qatar", 40], [None, "Male", "India", 300],
+            [None, None, "Qatar", 900]]
+    data = _xlsx(rows, merges=["A3:A6", "B3:B4", "B5:B6"], sheet="Emigration")
+    prep = _ok("emig.xlsx", data, country="NPL")
+    f = prep.datasets[0].frame
+    assert _value(f, ref_area="NPL", counterpart_area="QAT", sex="M", time_period="2022", measure="EMI",
+                  migrant_status="_T", **TOT) == 900
+    assert any("merged" in i.message.lower() for i in prep.issues if i.level == "info")
+    bad = _xlsx(rows[:4] + [[None, "Male", "India", 300]], merges=["A3:A5", "D3:D4"], sheet="Emigration")
+    prep = prepare([Upload("emig.xlsx", bad)], country="NPL")
+    errors = [i for i in prep.issues if i.level == "error"]
+    assert not prep.ok and any(i.row == 3 and "merged" in i.message.lower() for i in errors)
+
+
+def test_nothing_recognised_says_what_was_tried():
+    data = _xlsx([["Notes on the census"], ["Chapter", "Page"], ["Introduction", "one"]], sheet="Notes")
+    prep = prepare([Upload("notes.xlsx", data)])
+    assert not prep.ok and not prep.datasets
+    assert any(i.level == "error" and "No recognisable table" in i.message for i in prep.issues)
+    assert any(i.level == "info" and "Tried" in i.message for i in prep.issues)
+
+
+@pytest.mark.parametrize("header", ["Foreign-born population (per cent of total)", '"Migrants, % of population"',
+                                    "Migrants, % of population"])   # the last one with its comma unquoted
+def test_a_percentage_is_never_read_as_a_count(header):
+    csv = f"country,year,{header}\nNepal,2020,1.7\nIndia,2020,0.4\n"
+    prep = prepare([Upload("share.csv", csv.encode())])
+    stored = [d.frame for d in prep.datasets]
+    assert not any(((f["measure"] == "POP") & (f["value"] < 10)).any() for f in stored)
