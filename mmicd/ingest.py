@@ -501,9 +501,15 @@ def _cell_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, m
     conventions, multiplied by 10**unit_mult (not percentages), a percentage column whose every
     value lies between 0 and 1 read as fractions (x100, said in a warning); estimates flagged E."""
     cells = src["value"]
-    typed = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
+    if isinstance(cells.dtype, pd.StringDtype | pd.ArrowDtype):
+        typed = pd.Series(False, index=cells.index)          # a CSV or a frame read as text: no typed cells
+    else:
+        typed = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
     # numbers typed in the spreadsheet are numbers; text cells are read with the file's conventions
-    text = cells.where(~typed, "").map(lambda v: "" if v is None else str(v)).astype("string")
+    if typed.any() or cells.dtype == object:
+        text = cells.where(~typed, "").map(lambda v: "" if v is None else str(v)).astype("string")
+    else:
+        text = cells.astype("string")
     values, status, bad = parse_numbers(text, decimal)
     if typed.any():
         native = pd.to_numeric(cells.where(typed), errors="coerce").astype("float64")

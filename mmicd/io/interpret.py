@@ -110,6 +110,7 @@ class Column:
     geo: str | None = None       # destination | origin (area columns)
     code_like: bool = False
     breakdown_type: str | None = None
+    generic: bool = False            # headed by a plain word for values ("value", "count", "valeur")
     value_type: str | None = None    # the breakdown type whose codes the column's values all are
     skip: str | None = None      # why a value column is not read
 
@@ -318,6 +319,7 @@ def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
         numbers = c in table.value_cols and text <= numeric and synonym in (None, "value")
         if synonym == "value" or (numbers and not (own.column or own.roles)):
             col.role = "value"
+            col.generic = synonym == "value" and not own.dims
         else:
             col.role = _stub_role(col, values, numeric, text, synonym)
         out.append(col)
@@ -469,6 +471,8 @@ class ColRead:
 def read_value_column(col: Column, ctx: ReadContext, corner_roles: dict[str, str]) -> ColRead | None:
     """What a value column fixes, or None (with ``col.skip`` saying why) when it is not read."""
     f = col.facts
+    if col.generic:
+        return ColRead()      # "value", "count": what they measure comes from the rows or the title
     if f.subset:
         col.skip = "subset"
         return None
@@ -640,6 +644,13 @@ def _heads_group(sheet: Sheet, table: Table, r: int, c: int) -> bool:
     return False
 
 
+@cache
+def _code_words(dim: str) -> dict[str, str]:
+    from mmicd.clean.mapping import value_words
+
+    return {L.key(w): code for w, code in value_words(dim).items()} if dim != "age" else {}
+
+
 def _has_indent(sheet: Sheet, table: Table, c: int) -> bool:
     indents = {sheet.indent(r, c) for r in table.body if sheet.text(r, c)}
     return len(indents) > 1
@@ -674,6 +685,10 @@ def _stub_value(row: RowRead, col: Column, text: str, ctx: ReadContext, tf: Tabl
         numeric = recode_for(col.path[-1] if col.path else "", col.role)
         if text in numeric:
             row.dims[col.role] = numeric[text]
+            return
+        exact = _code_words(col.role).get(L.key(text))
+        if exact is not None:
+            row.dims[col.role] = exact     # a value of the column's own code list or its synonyms
             return
         f = L.read_label(text)
         if f.total:
@@ -852,6 +867,7 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
         return None
     _siblings(value_cols)
     rows = read_rows(table, cols, ctx, tf)
+    persons_table = _persons_table(cols)
     down_role = corner.get("down")
     # months beside a year total: months never published (0 in every row, after the last published
     # month) are missing, and the year total then covers part of the year only
@@ -929,7 +945,8 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
                             value=conflict[1], other=conflict[2])
                 continue
             measure = dims.get("measure")
-            if measure is None and ctx.kind in ("census", "migrant_stock", "population"):
+            if measure is None and (ctx.kind in ("census", "migrant_stock", "population") or
+                                    (col.generic and persons_table)):
                 measure = dims["measure"] = "POP"
             # period
             period = cr.period or row.period
@@ -1025,6 +1042,12 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
         ctx.add("error", "rows_differ_unread", row=int(first["_row"]), column=str(first["_col"]),
                 n=int(dup.sum()), value="; ".join(unread[:6]))
     return frame
+
+
+def _persons_table(cols: list[Column]) -> bool:
+    """A table with a column of sexes, age groups or migrant statuses counts persons when its
+    values are under a plain "value" header (the population, the generic path's old rule)."""
+    return any(c.role in ("sex", "age", "migrant_status") for c in cols)
 
 
 def _measure(col: str | None, row: str | None, table: str | None) -> str | None:
@@ -1190,10 +1213,10 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             system = code_system(values.head(2000).tolist(), text(partner).head(2000).tolist() if partner else None,
                                  ctx, c.path[-1] if c.path else "")
         reads = {v: read_area(v, ctx, system) for v in pd.unique(values.to_numpy())}
-        code = values.map(lambda v, reads=reads: reads[v].code).astype("object")
-        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].skip == "aggregate"), "aggregate")
-        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].total), "total")
-        part |= values.map(lambda v, reads=reads: reads[v].part).astype(bool)
+        code = values.map({v: a.code for v, a in reads.items()}).astype("object")
+        skip = skip.mask((skip == "") & values.map({v: a.skip == "aggregate" for v, a in reads.items()}), "aggregate")
+        skip = skip.mask((skip == "") & values.map({v: a.total for v, a in reads.items()}), "total")
+        part |= values.map({v: a.part for v, a in reads.items()}).astype(bool)
         unresolved = (values != "") & code.isna() & (skip == "")
         unknown_text = unknown_text.mask(unresolved & (unknown_text == ""), values)
         unknown_col = unknown_col.mask(unresolved & (unknown_col < 0), c.index)
@@ -1224,21 +1247,20 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             rr = RowRead()
             _stub_value(rr, c, v, ctx, tf)
             reads[v] = rr
-        skip = skip.mask((skip == "") & values.map(lambda v, reads=reads: reads[v].skip or "").ne(""),
-                         values.map(lambda v, reads=reads: reads[v].skip or ""))
-        series_name = values.where(values.map(lambda v, reads=reads: reads[v].skip == "series"), "")
+        why = values.map({v: rr.skip or "" for v, rr in reads.items()})
+        skip = skip.mask((skip == "") & why.ne(""), why)
+        series_name = values.where(why.eq("series"), "")
         if (series_name != "").any():
             row_dims.setdefault("_series", series_name)
-        p = values.map(lambda v, reads=reads: reads[v].period)
+        p = values.map({v: rr.period for v, rr in reads.items()})
         period = period.where(period.notna(), p)
         for dim in {d for rr in reads.values() for d in rr.dims if not d.startswith("_")}:
-            s = values.map(lambda v, reads=reads, dim=dim: reads[v].dims.get(dim)).astype("object")
+            s = values.map({v: rr.dims.get(dim) for v, rr in reads.items()}).astype("object")
             row_dims[dim] = row_dims[dim].where(row_dims[dim].notna(), s) if dim in row_dims else s
         for btype in {b for rr in reads.values() for b in rr.breakdown}:
-            s = values.map(lambda v, reads=reads, b=btype: reads[v].breakdown.get(b)).astype("object")
-            breakdown_parts[btype] = s
+            breakdown_parts[btype] = values.map({v: rr.breakdown.get(btype) for v, rr in reads.items()}).astype("object")
         if any(rr.dims.get("_area_role") for rr in reads.values()):
-            row_dims["_area_role"] = values.map(lambda v, reads=reads: reads[v].dims.get("_area_role"))
+            row_dims["_area_role"] = values.map({v: rr.dims.get("_area_role") for v, rr in reads.items()})
     keep = (skip == "") & (unknown_text == "")
     reporting = tf.area or ctx.country
     frames = []
@@ -1262,7 +1284,7 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             strong_row = measure.notna() & (measure != "POP")
             fallback = tab_m if tab_m and tab_m != "POP" else (col_m or tab_m)
             measure = measure.where(strong_row, fallback if fallback else measure)
-        if ctx.kind in ("census", "migrant_stock", "population"):
+        if ctx.kind in ("census", "migrant_stock", "population") or (col.generic and _persons_table(cols)):
             measure = measure.fillna("POP")
         sub["measure"] = measure.fillna("")
         from_table = sub["measure"].eq(tab_m or "\0") & ~sub["measure"].eq(col_m or "\0") & \
@@ -1347,9 +1369,12 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
         if tf.poe:
             bd.setdefault("POE", pd.Series(tf.poe, index=sub.index, dtype="object"))
         if bd:
-            frame_bd = pd.DataFrame(bd)
-            sub["breakdown"] = [codes.breakdown_code({k: v for k, v in r.items() if isinstance(v, str) and v})
-                                for r in frame_bd.to_dict("records")]
+            # one code per distinct combination, not per row
+            frame_bd = pd.DataFrame(bd).fillna("").astype(str)
+            combos = frame_bd.drop_duplicates()
+            codes_of = {tuple(r): codes.breakdown_code(dict(zip(frame_bd.columns, r, strict=True)))
+                        for r in combos.itertuples(index=False, name=None)}
+            sub["breakdown"] = [codes_of[t] for t in frame_bd.itertuples(index=False, name=None)]
         else:
             sub["breakdown"] = codes.TOTAL
         sub["value"] = cells[sub.index]

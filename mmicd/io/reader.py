@@ -160,7 +160,7 @@ def _read_large(book: Book, sheet: str):
     """A large sheet holding one tidy table: its first rows say what the columns are, its body is
     read as a frame (fast, never cell by cell). None when the sheet is something else (several
     tables, header rows over groups, labels by indentation), to be read as a grid if it fits."""
-    preview = book.grid(sheet, 200)
+    preview = book.grid(sheet, 60)
     if not preview:
         return None
     sheet_view = Sheet.from_grid(sheet, preview, book.merged(sheet) if book.ftype != "csv" else [])
@@ -264,36 +264,32 @@ def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str
     dup = frame.duplicated(KEY, keep=False)
     if not dup.any():
         return frame, problems
-    groups = frame[dup].groupby(KEY, sort=False, dropna=False)
-    drop: list[int] = []
-    add: list[dict] = []
-    summed: Counter[str] = Counter()
-    identical = 0
-    for _, g in groups:
-        values = [_number(v) for v in g["value"]]
-        if all(v is not None for v in values) and len(set(values)) == 1 and not g["_part"].any():
-            drop += list(g.index[1:])
-            identical += 1
-            continue
-        numbers = [v for v in values if v is not None]
-        markers = all(v is not None or str(c).strip().lower() in MARKERS for v, c in zip(values, g["value"],
-                                                                                          strict=True))
-        if g["_part"].any() and markers:
-            first = g.iloc[0].to_dict()
-            first["value"] = float(np.sum(numbers)) if numbers else g["value"].iloc[0]
-            first["_col"] = f"{first['_col']} (+{len(g) - 1})"
-            add.append(first)
-            drop += list(g.index)
-            summed[str(g["counterpart_area"].iloc[0] if g["counterpart_area"].iloc[0] != codes.TOTAL
-                       else g["ref_area"].iloc[0])] += 1
-    if drop:
-        frame = frame.drop(index=drop)
-    if add:
-        frame = pd.concat([frame, pd.DataFrame(add)], ignore_index=True)
-    if summed:
-        problems.append(("info", "parts_summed", {"value": ", ".join(summed), "n": sum(summed.values())}))
-    if identical:
-        problems.append(("info", "duplicates_identical", {"n": identical}))
+    rows = frame[dup]
+    numbers = rows["value"].map(_number)
+    marker = rows["value"].map(lambda v: str(v).strip().lower() in MARKERS)
+    groups = rows.groupby(KEY, sort=False, dropna=False)
+    gid = groups.ngroup()
+    stats = pd.DataFrame({"gid": gid, "num": numbers, "ok": numbers.notna() | marker, "part": rows["_part"],
+                          "text": numbers.astype(str).where(numbers.notna(), rows["value"].astype(str))})
+    per = stats.groupby("gid").agg(distinct=("text", "nunique"), parts=("part", "any"), ok=("ok", "all"),
+                                   numeric=("num", "count"), total=("num", "sum"))
+    same = per.index[(per["distinct"] == 1) & ~per["parts"] & (per["numeric"] > 0)]
+    summed = per.index[per["parts"] & per["ok"]]
+    drop = rows.index[gid.isin(same) & gid.duplicated()]
+    # parts: the first row of each group carries the sum (or its marker when none has a number)
+    firsts = rows.loc[~gid.duplicated() & gid.isin(summed)].copy()
+    totals = per.loc[gid[firsts.index], ["total", "numeric"]].to_numpy()
+    firsts["value"] = [float(t) if n else v for (t, n), v in zip(totals, firsts["value"], strict=True)]
+    counts = stats.groupby("gid").size()
+    firsts["_col"] = [f"{c} (+{int(counts[g]) - 1})" for c, g in zip(firsts["_col"], gid[firsts.index], strict=True)]
+    drop = drop.union(rows.index[gid.isin(summed)])
+    frame = pd.concat([frame.drop(index=drop), firsts], ignore_index=True)
+    if len(summed):
+        where = firsts["counterpart_area"].where(firsts["counterpart_area"] != codes.TOTAL, firsts["ref_area"])
+        problems.append(("info", "parts_summed", {"value": ", ".join(dict.fromkeys(where.astype(str))),
+                                                  "n": len(summed)}))
+    if len(same):
+        problems.append(("info", "duplicates_identical", {"n": len(same)}))
     return frame.reset_index(drop=True), problems
 
 
