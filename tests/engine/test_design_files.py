@@ -1,8 +1,12 @@
 """Survey files whose design variables go by IPUMS, DHS or national names, loaded through the automatic
 path (no mapping): estimates, SEs, CVs and counts equal svy's (the oracle) on the design the file
-declares, to 1e-6 relative; a file without PSU gives estimates flagged ``no_psu``."""
+declares, to 1e-6 relative; a file without PSU gives estimates flagged ``no_psu``, with the note in
+every export."""
 
 from __future__ import annotations
+
+import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -10,6 +14,8 @@ import pytest
 
 from bench.engine_oracle import oracle_catalogue
 from mmicd.engine import EngineConfig, Microdata, catalogue, compute_frames
+from mmicd.engine.export import EXPORT_COLUMNS, design_notes, export
+from mmicd.i18n import t
 from mmicd.ingest import Upload, prepare
 from tests.fixtures import survey_design as sd
 
@@ -81,3 +87,28 @@ def test_a_file_without_psu_is_flagged_and_equals_svy_with_strata_only(md):
     assert_equal_to_oracle(ours, expected, "strata")
     clustered = engine(md.drop(columns="household"))
     assert total(ours, "lfpr", "se") < total(clustered, "lfpr", "se")
+
+
+def test_the_exports_of_a_survey_without_psu_carry_the_flag_and_the_note(md):
+    data, _ = sd.no_psu(md)
+    ours = engine(loaded(data, "enemdu.csv"))
+    for lang in ("en", "fr"):
+        note = t("ind.design.note.no_psu", lang)
+        csv = pd.read_csv(io.StringIO(export(ours, "csv", lang)), keep_default_na=False)
+        assert list(csv.columns) == EXPORT_COLUMNS and len(csv) == len(ours)
+        assert set(csv["design"]) == {"no_psu"} and set(csv["design_note"]) == {note}
+        rows = json.loads(export(ours, "json", lang))
+        assert {(r["design"], r["design_note"]) for r in rows} == {("no_psu", note)}
+        sdmx = pd.read_csv(io.StringIO(export(ours, "sdmx-csv", lang)), keep_default_na=False)
+        assert set(sdmx["SURVEY_DESIGN"]) == {"no_psu"} and set(sdmx["COMMENT_OBS"]) == {note}
+    assert "standard errors assume simple random sampling" in t("ind.design.note.no_psu", "en")
+
+
+def test_a_note_that_holds_for_some_periods_names_them(md):
+    frame = md.drop(columns="household")
+    both = pd.concat([frame, frame.assign(time_period="2023", psu="")], ignore_index=True)
+    table = engine(both)
+    assert set(zip(table["time_period"], table["design"], strict=True)) == {("2022", "full"), ("2023", "no_psu")}
+    assert design_notes(table, "es") == [f"2023: {t('ind.design.note.no_psu', 'es')}"]
+    assert design_notes(table.loc[table["time_period"] == "2023"], "es") == [t("ind.design.note.no_psu", "es")]
+    assert design_notes(table.loc[table["time_period"] == "2022"], "es") == []
