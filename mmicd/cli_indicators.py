@@ -39,7 +39,7 @@ def run(args, lang: str) -> int:
         return 2
     result = compute(open_store(), country=country, indicators=args.indicator, year=args.year,
                      include_drafts=args.include_drafts)
-    sys.stdout.write(export(result.table, args.format))
+    sys.stdout.write(export(result.table, args.format, lang))
     for issue in result.issues:
         if issue.level != "info":
             print(t("cli.indicators.issue", lang, file=issue.file or "", message=issue.message), file=sys.stderr)

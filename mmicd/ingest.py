@@ -21,8 +21,8 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.clean import validate
-from mmicd.clean.mapping import MappingProfile, recode, suggest_columns
-from mmicd.i18n import t
+from mmicd.clean.mapping import MappingProfile, divisor_for, is_fallback, recode, suggest_columns
+from mmicd.i18n import format_number, t
 from mmicd.io import FileProblem, open_book, parse_numbers
 from mmicd.io.layouts import (
     Raw,
@@ -594,6 +594,7 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
         out[col] = _stripped(src[col]) if col in src else _constant("", index)
         if col in src:
             del src[col]
+    _design_issues(ctx, raw, out)
     view = pd.DataFrame({"_row": rows}, copy=False)
     for col in ("age", "weight"):
         values, bad = _numbers(src[col], _decimal(raw))
@@ -608,12 +609,30 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             ctx.cells("error", "bad_weight", view, bad | np.isnan(number), col, source_values=src[col])
             ctx.cells("error", "negative_weight", view, ~np.isnan(number) & (number <= 0), col,
                       source_values=src[col])
+            divisor = divisor_for(raw.columns.get(col), col)
+            if divisor:  # declared in synonyms.yml (DHS v005: six implied decimals)
+                values = values / divisor
+                ctx.add("info", "weight_divided", column=ctx.col(col),
+                        divisor=format_number(divisor, ctx.lang))
             out[col] = values
         del src[col]
         if step:
             step(len(out) / len(MICRODATA_COLUMNS))
     frame = pd.DataFrame({c: out.pop(c) for c in MICRODATA_COLUMNS}, index=index, copy=False)
     return frame.reset_index(drop=True)
+
+
+def _design_issues(ctx: validate.Context, raw: Raw, out: dict[str, pd.Series]) -> None:
+    """Say what the survey design is: a household serial taken as the PSU (no cluster column), or no
+    PSU or no strata at all (standard errors would then assume simple random sampling)."""
+    psu = raw.columns.get("psu")
+    has = {col: bool((out[col] != "").any()) for col in ("stratum", "psu")}
+    if has["psu"] and is_fallback(psu, "psu"):
+        ctx.add("info", "household_psu", column=psu)
+    if not has["psu"]:
+        ctx.add("warning", "no_psu_column", column=raw.columns.get("psu"))
+    if not has["stratum"]:
+        ctx.add("warning", "no_strata_column", column=raw.columns.get("stratum"))
 
 
 def _numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:

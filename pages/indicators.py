@@ -41,9 +41,10 @@ broad = False
 if view.fine_ages(set(part["age"])) and view.broad_ages(set(part["age"])):
     broad = st.segmented_control(tr("ind.age_pick"), [False, True], default=False, key="ind_broad",
                                  format_func=lambda b: tr("ind.age_broad" if b else "ind.age_fine")) or False
+view.design_warnings(part, f.lang)
 st.plotly_chart(view.chart(part, ind, f.lang, migrant, broad), key="ind_chart", width="stretch",
                 config={"displaylogo": False})
 st.caption(tr("ind.legend"))
 st.dataframe(view.display_table(part, f.lang), hide_index=True, width="stretch")
-view.downloads(part, indicator, f.country)
+view.downloads(part, indicator, f.country, f.lang)
 view.issues(found)

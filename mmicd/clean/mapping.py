@@ -66,15 +66,58 @@ def _column_lookup() -> dict[str, str]:
     return out
 
 
+@cache
+def _column_rank() -> dict[str, int]:
+    """Matching key -> its place in its column's synonym list, for the ``ranked`` columns."""
+    out: dict[str, int] = {}
+    for canonical in synonyms().get("ranked") or ():
+        for i, name in enumerate([canonical, *synonyms()["columns"][canonical]]):
+            out.setdefault(key(name), i)
+    return out
+
+
+@cache
+def _fallbacks() -> dict[str, list[str]]:
+    """canonical column -> matching keys of headers used for it only when nothing else is."""
+    return {c: [key(n) for n in names] for c, names in (synonyms().get("fallbacks") or {}).items()}
+
+
 def suggest_columns(headers: list[str], wanted: list[str] | None = None) -> dict[str, str]:
-    """canonical column -> source header, from synonyms (first matching header wins)."""
-    lookup = _column_lookup()
+    """canonical column -> source header, from synonyms.
+
+    The first matching header wins, except for the ``ranked`` columns (survey design: the synonym
+    listed first wins); a ``fallbacks`` header (a household serial as PSU) is taken only when no
+    header of the column's synonyms is present."""
+    lookup, rank = _column_lookup(), _column_rank()
     out: dict[str, str] = {}
     for header in headers:
-        canonical = lookup.get(key(header))
-        if canonical and canonical not in out and (wanted is None or canonical in wanted):
+        k = key(header)
+        canonical = lookup.get(k)
+        if not canonical or (wanted is not None and canonical not in wanted):
+            continue
+        if canonical not in out or rank.get(k, 0) < rank.get(key(out[canonical]), 0):
             out[canonical] = header
+    for canonical, keys in _fallbacks().items():
+        if canonical in out or (wanted is not None and canonical not in wanted):
+            continue
+        found = sorted((keys.index(key(h)), i) for i, h in enumerate(headers) if key(h) in keys)
+        if found:
+            out[canonical] = headers[found[0][1]]
     return out
+
+
+def is_fallback(header: str | None, column: str) -> bool:
+    """Whether ``header`` is one of the ``fallbacks`` of ``column`` (a household serial as PSU)."""
+    return header is not None and key(header) in _fallbacks().get(column, [])
+
+
+def divisor_for(header: str | None, column: str) -> float | None:
+    """The number a known source column's values are divided by (DHS ``v005`` weights: 1,000,000)."""
+    if header is None:
+        return None
+    table = {str(k).casefold(): v for k, v in (synonyms().get("divisors") or {}).items()}
+    value = (table.get(str(header).casefold()) or {}).get(column)
+    return float(value) if value else None
 
 
 @cache

@@ -1,4 +1,8 @@
-"""The indicator table as CSV, JSON and SDMX-CSV (SDG dimension names, REF_AREA as M49)."""
+"""The indicator table as CSV, JSON and SDMX-CSV (SDG dimension names, REF_AREA as M49).
+
+Every export carries, beside each survey estimate, the ``design`` its standard error rests on and,
+when strata or PSUs are missing, the translated note saying what that means (``design_note``; in
+SDMX-CSV the attributes ``SURVEY_DESIGN`` and ``COMMENT_OBS``)."""
 
 from __future__ import annotations
 
@@ -9,14 +13,47 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.engine.registry import OUTPUT_COLUMNS
+from mmicd.engine.survey import INCOMPLETE
+from mmicd.i18n import t
 
 FORMATS = ("csv", "json", "sdmx-csv")
 DATAFLOW = "MMICD:DF_MIGRATION_INDICATORS(1.0)"
 SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT"}
+EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:OUTPUT_COLUMNS.index("design") + 1], "design_note",
+                  *OUTPUT_COLUMNS[OUTPUT_COLUMNS.index("design") + 1:]]
 
 
-def to_csv(table: pd.DataFrame) -> str:
-    return table[OUTPUT_COLUMNS].to_csv(index=False, lineterminator="\n")
+def design_note(design: object, lang: str = "en") -> str:
+    """What an incomplete survey design means for the standard errors ('' for a full design or a table)."""
+    return t(f"ind.design.note.{design}", lang) if isinstance(design, str) and design in INCOMPLETE else ""
+
+
+def design_notes(table: pd.DataFrame, lang: str = "en") -> list[str]:
+    """One note per incomplete design among the table's survey estimates; when it does not hold for
+    every survey period shown, the note names its periods."""
+    if "design" not in table or table.empty:
+        return []
+    survey = table.loc[table["design"].notna(), ["design", "time_period"]].astype(str)
+    periods = sorted(set(survey["time_period"]))
+    out = []
+    for design in [d for d in INCOMPLETE if d in set(survey["design"])]:
+        own = sorted(set(survey.loc[survey["design"] == design, "time_period"]))
+        note = design_note(design, lang)
+        out.append(note if own == periods else t("ind.design.periods", lang, periods=", ".join(own), note=note))
+    return out
+
+
+def with_notes(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The output columns plus ``design_note`` (after ``design``)."""
+    out = table[OUTPUT_COLUMNS].copy()
+    notes = {d: design_note(d, lang) for d in INCOMPLETE}
+    out.insert(OUTPUT_COLUMNS.index("design") + 1, "design_note",
+               out["design"].map(notes).astype("string").fillna(""))
+    return out
+
+
+def to_csv(table: pd.DataFrame, lang: str = "en") -> str:
+    return with_notes(table, lang).to_csv(index=False, lineterminator="\n")
 
 
 def _clean(value: object) -> object:
@@ -25,10 +62,12 @@ def _clean(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def to_json(table: pd.DataFrame) -> str:
+def to_json(table: pd.DataFrame, lang: str = "en") -> str:
     """A JSON array of row objects; empty cells are null."""
-    rows = [{c: _clean(v) for c, v in zip(OUTPUT_COLUMNS, r, strict=True)}
-            for r in table[OUTPUT_COLUMNS].itertuples(index=False, name=None)]
+    rows = [{c: _clean(v) for c, v in zip(EXPORT_COLUMNS, r, strict=True)}
+            for r in with_notes(table, lang).itertuples(index=False, name=None)]
+    for row in rows:
+        row["design_note"] = row["design_note"] or None
     return json.dumps(rows, ensure_ascii=False, indent=1)
 
 
@@ -41,7 +80,7 @@ def m49(code: str) -> str:
     return code
 
 
-def to_sdmx(table: pd.DataFrame) -> pd.DataFrame:
+def to_sdmx(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     out = pd.DataFrame({
         "DATAFLOW": DATAFLOW,
         "INDICATOR": table["indicator"],
@@ -57,19 +96,22 @@ def to_sdmx(table: pd.DataFrame) -> pd.DataFrame:
         "LOWER_BOUND": table["ci_lower"],
         "UPPER_BOUND": table["ci_upper"],
         "SOURCE_DETAIL": table["source"] + " " + table["edition"].fillna(""),
+        "SURVEY_DESIGN": table["design"].fillna(""),
+        "COMMENT_OBS": table["design"].map(lambda d: design_note(d, lang)),
     })
     return out
 
 
-def to_sdmx_csv(table: pd.DataFrame) -> str:
-    return to_sdmx(table).to_csv(index=False, lineterminator="\n")
+def to_sdmx_csv(table: pd.DataFrame, lang: str = "en") -> str:
+    return to_sdmx(table, lang).to_csv(index=False, lineterminator="\n")
 
 
-def export(table: pd.DataFrame, fmt: str) -> str:
+def export(table: pd.DataFrame, fmt: str, lang: str = "en") -> str:
+    """The table in ``fmt``; the design notes in ``lang``."""
     if fmt == "csv":
-        return to_csv(table)
+        return to_csv(table, lang)
     if fmt == "json":
-        return to_json(table)
+        return to_json(table, lang)
     if fmt == "sdmx-csv":
-        return to_sdmx_csv(table)
+        return to_sdmx_csv(table, lang)
     raise ValueError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})")

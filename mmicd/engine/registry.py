@@ -2,7 +2,7 @@
 
 Each function receives the indicator definition and a :class:`Context` (the inputs, settings,
 the list of Issues and the results computed so far) and returns rows of
-``KEY + value + obs_status`` (and, from microdata, ``se`` and ``n_obs``). :func:`compute_frames`
+``KEY + value + obs_status`` (and, from microdata, ``se``, ``n_obs`` and ``design``). :func:`compute_frames`
 turns them into the output contract with provenance on every row.
 """
 
@@ -19,12 +19,15 @@ from mmicd.engine import aggregate, survey
 from mmicd.engine.aggregate import KEY, T
 from mmicd.engine.catalogue import Indicator, catalogue
 from mmicd.engine.config import DEFAULT, EngineConfig
+from mmicd.i18n import t
 from mmicd.issues import Issue
 
 OUTPUT_COLUMNS = [
     "indicator", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area", "value", "unit",
-    "obs_status", "se", "ci_lower", "ci_upper", "cv", "n_obs", "source", "edition", "dataset_id",
+    "obs_status", "se", "ci_lower", "ci_upper", "cv", "n_obs", "design", "source", "edition", "dataset_id",
 ]
+# ``design``: the survey design a microdata estimate's standard error rests on (survey.DESIGNS:
+# full, no_psu, no_strata, none); empty for figures from tables
 DIMS_OUT = ["ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area"]
 
 
@@ -77,11 +80,10 @@ class Context:
         if md.dataset_id not in self._designs:
             self._designs[md.dataset_id] = survey.prepare(md.frame)
             for d in self._designs[md.dataset_id]:
-                if not (d.has_psu and d.has_strata):
-                    missing = " and ".join(w for w, ok in (("strata", d.has_strata), ("PSUs", d.has_psu)) if not ok)
+                if d.design != "full":  # the same words as the note beside every estimate
                     self.issues.append(Issue(
-                        "info", f"survey has no {missing}: standard errors use the with-replacement "
-                        f"approximation from the weights ({d.ref_area} {d.time_period})",
+                        "warning", t("ind.design.issue", "en", area=d.ref_area, period=d.time_period,
+                                     note=t(f"ind.design.note.{d.design}", "en")),
                         file=f"dataset #{md.dataset_id}", column="psu" if not d.has_psu else "stratum"))
                 if d.has_psu and (d.n_psu == 1).any():
                     self.issues.append(Issue(
@@ -126,7 +128,7 @@ def _from_microdata(ind: Indicator, ctx: Context, ratio: bool) -> list[pd.DataFr
             est = survey.estimate(design, num, den, members, ind.factor)
             frame = pd.concat([cells, est], axis=1).assign(
                 dataset_id=md.dataset_id, ref_area=design.ref_area, time_period=design.time_period,
-                counterpart_area=T, labour_status=T)
+                counterpart_area=T, labour_status=T, design=design.design)
             if ratio:
                 frame = frame.loc[frame["denominator"] > 0]
             else:  # an unknown-code cell nobody is in is not a combination worth a row
@@ -177,6 +179,7 @@ def _finish(ind: Indicator, rows: pd.DataFrame, provenance: pd.DataFrame, cfg: E
     for col in ("se", "ci_lower", "ci_upper", "cv", "n_obs"):
         if col not in out.columns:
             out[col] = np.nan
+    out["design"] = (out["design"] if "design" in out.columns else pd.Series(pd.NA, index=out.index)).astype("string")
     out["indicator"] = ind.id
     out["unit"] = ind.unit
     if ind.obs_status:

@@ -6,8 +6,10 @@ migrant status × labour status, 612 cells), weights are summed per fine cell ×
 with one ``np.bincount``; every indicator and every disaggregation is then a 0/1 matrix product over
 those sums. Variance: with-replacement first stage, strata and PSUs as given
 (V = Σ_h n_h/(n_h−1) Σ_j (z_hj − z̄_h)², the default of R ``survey`` and of svy, the test oracle).
-Without PSUs each person is its own PSU; without strata there is one stratum; both are reported
-as an Issue. Strata with a single PSU add no variance (R's ``lonely.psu = "certainty"``).
+Without PSUs each person is its own PSU (simple random sampling within strata: standard errors of a
+clustered sample come out too small); without strata there is one stratum. Every estimate carries
+the design it was computed with (:data:`DESIGNS`, the ``design`` output column) and a missing part
+is reported as an Issue. Strata with a single PSU add no variance (R's ``lonely.psu = "certainty"``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ AGE5 = [f"Y{lo}T{lo + 4}" for lo in range(0, 75, 5)] + ["Y_GE75"]  # the 16 age 
 AGE_FINE = [*AGE5, U]
 BROAD = ["Y15T24", "Y25T54", "Y55T64", "Y_GE65", "Y_GE15", "Y15T64"]
 N_FINE = len(SEX) * len(AGE_FINE) * len(MIGRANT) * len(LABOUR)
+# the survey design an estimate's standard error rests on: strata and PSUs; strata only (persons as
+# PSUs: simple random sampling within strata, SEs probably too small); PSUs only (one stratum: the
+# stratification ignored, SEs usually somewhat too large); neither (simple random sampling)
+DESIGNS = ("full", "no_psu", "no_strata", "none")
+INCOMPLETE = DESIGNS[1:]
 DIM_CODES = {"sex": SEX, "age": AGE_FINE, "migrant_status": MIGRANT, "labour_status": LABOUR}
 
 
@@ -66,6 +73,13 @@ class Design:
     n_psu: np.ndarray  # (H,) PSUs per stratum
     has_psu: bool
     has_strata: bool
+
+    @property
+    def design(self) -> str:
+        """``full``, ``no_psu``, ``no_strata`` or ``none`` (see :data:`DESIGNS`)."""
+        if self.has_psu:
+            return "full" if self.has_strata else "no_strata"
+        return "no_psu" if self.has_strata else "none"
 
 
 def prepare(md: pd.DataFrame) -> list[Design]:

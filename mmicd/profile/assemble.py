@@ -15,6 +15,7 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.engine import Microdata, compute_frames
+from mmicd.engine.export import design_notes
 from mmicd.i18n import format_value, t
 from mmicd.model import DatasetVersion, Form
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
@@ -339,7 +340,7 @@ def _cost(inp: Inputs, year: str | None, lang: str) -> Block:
 def _labour(inp: Inputs, year: str | None, lang: str, country: str) -> tuple[Section, Block]:
     block = Block(id="labour", title=t("profile.block.labour", lang), unit="percent",
                   columns=["indicator", "time_period", "sex", "age", "migrant_status", "value", "ci_lower",
-                           "ci_upper", "cv", "n_obs", "obs_status"],
+                           "ci_upper", "cv", "n_obs", "obs_status", "design"],
                   empty_message=t("profile.empty.labour", lang))
     lfs_obs = inp.own.loc[inp.own["kind"] == "lfs"] if not inp.own.empty else inp.own
     micro = [m for m in inp.microdata if m.kind == "lfs"]
@@ -355,6 +356,7 @@ def _labour(inp: Inputs, year: str | None, lang: str, country: str) -> tuple[Sec
             n_u = int((table["obs_status"] == "U").sum())
             n_q = int((table["obs_status"] == "Q").sum())
             block.notes = [t("profile.note.labour", lang, u=n_u, q=n_q)]
+            block.warnings = design_notes(table, lang)
     section = Section(id="labour", title=t("profile.section.labour", lang), blocks=[block])
     return section, block
 

@@ -112,6 +112,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:2px solid #0072B2;padd
 h3{font-size:1.05rem;margin-top:1.4rem} table{border-collapse:collapse;width:100%;font-size:12px;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top} th{background:#eef4fa}
 img{max-width:100%;height:auto} .note{color:#555;font-size:12px;margin:.2rem 0} .empty{background:#f5f5f5;padding:.6rem}
+.warning{background:#fff4e5;border-left:4px solid #D55E00;padding:.3rem .6rem;font-size:12px;margin:.3rem 0}
 @media print{body{margin:0;max-width:none;font-size:11px} h2{page-break-before:auto} section,figure,table{page-break-inside:avoid}
 a{color:inherit;text-decoration:none} @page{size:A4;margin:15mm}}
 """
@@ -145,6 +146,7 @@ def _html(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
                 data = base64.b64encode(images[b.id]).decode("ascii")
                 parts.append(f"<figure><img alt=\"{esc(b.title)}\" src=\"data:image/png;base64,{data}\"></figure>")
             parts.append(_html_table(_printable(b, lang), lang))
+            parts += [f"<p class=\"warning\">{esc(line)}</p>" for line in b.warnings]
             for line in [sources_text(b, lang), *b.notes]:
                 if line:
                     parts.append(f"<p class=\"note\">{esc(line)}</p>")
@@ -201,6 +203,8 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
             if b.id in images:
                 pdf.image(io.BytesIO(images[b.id]), w=width * 0.9)
             table(_printable(b, lang))
+            for line in b.warnings:
+                text(line, 7.5, "B", h=3.8)
             for line in [sources_text(b, lang), *b.notes]:
                 if line:
                     text(line, 7, h=3.5)
@@ -230,6 +234,7 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
     title_fmt = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format({"bold": True, "bg_color": "#EEF4FA", "border": 1})
     note = wb.add_format({"italic": True, "font_color": "#555555"})
+    warn = wb.add_format({"bold": True, "font_color": "#A0400A"})
     used: set[str] = set()
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.key_figures", lang), used))
@@ -277,6 +282,9 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
                     else:
                         ws.write(row, c, str(v))
             row += 1
+            for line in b.warnings:
+                ws.write(row, 0, line, warn)
+                row += 1
             for line in [sources_text(b, lang), *b.notes]:
                 if line:
                     ws.write(row, 0, line, note)

@@ -55,6 +55,8 @@ class Block(BaseModel):
     rows: list[dict[str, Scalar]] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="what a reader must know before using the "
+                                "figures (a survey without strata or PSUs: standard errors too small)")
     empty_message: str = Field("", description="what data would fill an empty block and where to upload it")
 
     @field_validator("rows")

@@ -17,6 +17,8 @@ def display(block: Block, lang: str) -> pd.DataFrame:
     for col, listname in LABELLED.items():
         if col in frame.columns:
             frame[col] = frame[col].map(lambda c, ln=listname: codes.label(ln, c, lang) if isinstance(c, str) else c)
+    if "design" in frame.columns:
+        frame["design"] = frame["design"].map(lambda d: t(f"ind.design.{d}", lang) if isinstance(d, str) else d)
     if "indicator" in frame.columns:
         frame["indicator"] = frame["indicator"].map(lambda i: t(f"profile.indicator.{i}", lang))
     if "series" in frame.columns:

@@ -1,5 +1,5 @@
 """Streamlit renderers of the Indicators page: definition, chart with confidence intervals,
-flagged (U) and suppressed (Q) values marked, the table and downloads.
+flagged (U) and suppressed (Q) values marked, the survey design note, the table and downloads.
 
 Results are cached by (database, the dataset version ids the indicator reads for the country,
 country, indicator) — never by hashing frames.
@@ -14,7 +14,7 @@ import streamlit as st
 from mmicd import codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
 from mmicd.engine import Indicator, Microdata, catalogue, compute_frames, input_ids
-from mmicd.engine.export import export
+from mmicd.engine.export import design_notes, export
 from mmicd.i18n import format_number, format_percent
 from mmicd.model import Form
 from mmicd.store import Store
@@ -189,18 +189,25 @@ def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         tr("ind.col.cv"): table["cv"].round(1),
         tr("ind.col.n_obs"): table["n_obs"],
         tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
+        tr("ind.col.design"): [tr(f"ind.design.{d}") if isinstance(d, str) else "–" for d in table["design"]],
         tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
     })
     if table["n_obs"].isna().all():  # tables, not a survey: no uncertainty columns to show
-        out = out.drop(columns=[tr(f"ind.col.{c}") for c in ("ci_lower", "ci_upper", "cv", "n_obs")])
+        out = out.drop(columns=[tr(f"ind.col.{c}") for c in ("ci_lower", "ci_upper", "cv", "n_obs", "design")])
     return out
 
 
-def downloads(table: pd.DataFrame, indicator: str, country: str) -> None:
+def design_warnings(table: pd.DataFrame, lang: str) -> None:
+    """What a survey without strata or PSUs means for the standard errors shown (one note per design)."""
+    for note in design_notes(table, lang):
+        st.warning(note, icon=":material/warning:")
+
+
+def downloads(table: pd.DataFrame, indicator: str, country: str, lang: str = "en") -> None:
     columns = st.columns(3)
     for column, fmt in zip(columns, ("csv", "json", "sdmx-csv"), strict=True):
         ext = "json" if fmt == "json" else "csv"
-        column.download_button(tr(f"ind.download.{fmt.replace('-', '_')}"), export(table, fmt),
+        column.download_button(tr(f"ind.download.{fmt.replace('-', '_')}"), export(table, fmt, lang),
                                file_name=f"{indicator}_{country}{'_sdmx' if fmt == 'sdmx-csv' else ''}.{ext}",
                                mime=MIME[fmt], key=f"ind_dl_{fmt}", width="stretch")
 

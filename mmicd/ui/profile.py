@@ -106,6 +106,8 @@ def block(profile: CountryProfile, b: Block, build=None, key: str = "", variant:
     if b.empty:
         st.info(b.empty_message)
         return
+    for warning in b.warnings:
+        st.warning(warning, icon=":material/warning:")
     if build is not None:
         figure = memo(profile, ("figure", b.id, variant), build)
         st.plotly_chart(figure, key=key or f"chart_{b.id}", width="stretch", config=charts.PLOTLY_CONFIG)

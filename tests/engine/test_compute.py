@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mmicd.engine import OUTPUT_COLUMNS, catalogue, compute
-from mmicd.engine.export import to_sdmx
+from mmicd.engine.export import EXPORT_COLUMNS, to_sdmx
 from mmicd.model import DatasetMeta, Kind, Status
 from tests.engine.conftest import obs
 
@@ -78,9 +78,13 @@ def test_exports(demo_store):
 
     table = compute(demo_store, country="NPL", indicators=["imm_share", "lfpr"]).table
     csv = pd.read_csv(io.StringIO(export(table, "csv")), keep_default_na=False)
-    assert list(csv.columns) == OUTPUT_COLUMNS and len(csv) == len(table)
+    assert list(csv.columns) == EXPORT_COLUMNS and len(csv) == len(table)
+    # the survey's design (strata and PSUs) beside each survey estimate; tables have none
+    assert set(csv.loc[csv["indicator"] == "lfpr", "design"]) == {"full"}
+    assert set(csv.loc[csv["indicator"] == "imm_share", "design"]) == {""} and set(csv["design_note"]) == {""}
     rows = json.loads(export(table, "json"))
-    assert len(rows) == len(table) and set(rows[0]) == set(OUTPUT_COLUMNS)
+    assert len(rows) == len(table) and set(rows[0]) == set(EXPORT_COLUMNS)
+    assert {r["design"] for r in rows} == {"full", None} and {r["design_note"] for r in rows} == {None}
     assert any(r["se"] is None for r in rows) and any(isinstance(r["se"], float) for r in rows)
     sdmx = to_sdmx(table)
     assert {"REF_AREA", "SEX", "AGE", "COMPOSITE_BREAKDOWN", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
@@ -103,7 +107,7 @@ def test_command_line(demo_store, monkeypatch, capsys):
     assert set(frame["INDICATOR"]) == {"imm_share", "lfpr"} and set(frame["REF_AREA"]) == {"524"}
     assert main(["indicators", "--country", "NPL", "--year", "2020", "--indicator", "imm_share"]) == 0
     frame = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
-    assert set(frame["time_period"]) == {"2020"} and list(frame.columns) == OUTPUT_COLUMNS
+    assert set(frame["time_period"]) == {"2020"} and list(frame.columns) == EXPORT_COLUMNS
     assert main(["--lang", "fr", "indicators", "--country", "Atlantis"]) == 2
     assert "Pays ou zone inconnu" in capsys.readouterr().err
     assert main(["indicators", "--indicator", "nope"]) == 2

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mmicd.engine.synthetic import lfs_microdata
+from mmicd.i18n import t
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
 
@@ -57,7 +58,30 @@ def test_survey_indicator_with_intervals_and_marked_cells(with_survey, lang):
     texts = {x for t in bars for x in t["text"]}
     assert {"U", "Q"} & texts  # flagged / suppressed cells marked, not dropped
     table = at.dataframe[0].value
-    assert len(table.columns) == 12 and table.iloc[:, 9].notna().all()  # unweighted cases on every row
+    assert len(table.columns) == 13 and table.iloc[:, 9].notna().all()  # unweighted cases on every row
+    # strata and PSUs known: said on every row, and no design warning
+    assert set(table[t("ind.col.design", lang)]) == {t("ind.design.full", lang)}
+    assert not [w for w in at.warning if w.value.startswith(t("ind.design.note.no_psu", lang)[:20])]
     if lang == "en":
         statuses = set(table["Status"])
         assert "Suppressed (confidentiality, small cell or too unreliable)" in statuses and "Normal value" in statuses
+
+
+@pytest.fixture
+def without_psu(app_env, seeded_url):
+    """The seeded copy plus a published LFS for Nepal whose PSUs are unknown (strata only)."""
+    s = Store(seeded_url, data_dir=Path(seeded_url.split("///", 1)[1]).parent)
+    s.add_microdata(DatasetMeta(kind=Kind.LFS, source="Survey without PSU", edition="2022", scope="NPL"),
+                    lfs_microdata(3000, strata=10, psus=60, seed=2).assign(psu=""), actor="test",
+                    status=Status.PUBLISHED)
+    s.engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_survey_without_psu_says_so_beside_its_estimates(without_psu, lang):
+    at = open_page("NPL", "lfpr", lang=lang, year="2022")
+    assert t("ind.design.note.no_psu", lang) in [w.value for w in at.warning]
+    if lang == "en":
+        assert "standard errors assume simple random sampling" in at.warning[0].value
+    table = at.dataframe[0].value
+    assert len(table) > 50 and set(table[t("ind.col.design", lang)]) == {t("ind.design.no_psu", lang)}

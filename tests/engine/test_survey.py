@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bench.engine_oracle import oracle_catalogue
 from mmicd.engine import EngineConfig, Microdata, catalogue, compute_frames
 from mmicd.engine.synthetic import lfs_microdata
+from mmicd.i18n import t
 
 RAW = EngineConfig(suppress=False)
 LABOUR = ["wap", "lfpr", "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
@@ -107,10 +108,30 @@ def test_reliability_flags_and_suppression(lfs):
     assert (strict["obs_status"] == "Q").sum() > len(q)
 
 
-def test_missing_design_is_reported(lfs):
-    result = compute_frames(None, [Microdata(5, "lfs", "Test LFS", "2022", lfs.assign(psu=""))], indicators=["wap"])
-    assert any(i.level == "info" and "with-replacement" in i.message and i.file == "dataset #5"
-               for i in result.issues)
+@pytest.mark.parametrize(("prepare", "design"), [
+    (lambda md: md, "full"), (lambda md: md.assign(psu=""), "no_psu"), (lambda md: md.assign(stratum=""), "no_strata"),
+    (lambda md: md.assign(stratum="", psu=""), "none"),
+])
+def test_every_estimate_says_which_design_its_se_rests_on(lfs, prepare, design):
+    """The ``design`` column on every survey row, and one warning per survey with the note's own words."""
+    result = compute_frames(None, [Microdata(5, "lfs", "Test LFS", "2022", prepare(lfs))], indicators=["wap", "lfpr"])
+    assert len(result.table) > 100 and set(result.table["design"]) == {design}
+    said = [i for i in result.issues if i.file == "dataset #5" and i.column in ("psu", "stratum")]
+    if design == "full":
+        assert not said
+        return
+    assert len(said) == 1 and said[0].level == "warning"
+    assert said[0].message == f"Survey NPL 2022: {t(f'ind.design.note.{design}')}"
+    too_small = "assume simple random sampling" in said[0].message and "probably too small" in said[0].message
+    assert too_small == (design in ("no_psu", "none"))
+
+
+def test_table_rows_have_no_design(lfs):
+    from tests.engine.conftest import obs
+
+    stock = obs([{"value": 1000.0}, {"value": 100.0, "migrant_status": "MS_MIGRANT"}], kind="census")
+    table = compute_frames(stock, [Microdata(5, "lfs", "Test LFS", "2022", lfs)], indicators=["imm_stock"]).table
+    assert len(table) and table["design"].isna().all()
 
 
 # ---- properties (hypothesis) ----------------------------------------------------------------------

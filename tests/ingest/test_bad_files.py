@@ -29,6 +29,7 @@ EXPECTED = {
     "jump.csv": ("warning", None, 3, "value", "50,000", "more than tenfold"),
     "equal_sexes.csv": ("warning", None, 2, "value", "5,000", "exactly equal"),
     "rounding.csv": ("warning", None, 4, "value", "2,001", "Rounding difference"),
+    "lfs_no_psu.csv": ("warning", None, None, None, None, "standard errors will assume simple random sampling"),
 }
 
 
