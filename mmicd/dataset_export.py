@@ -37,7 +37,7 @@ FORMATS = ("csv", "json")
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json"}
 PROVENANCE_COLUMNS = ["source", "edition", "dataset_id", "dataset_version", "status"]
 NUMERIC_COLUMNS = {Form.OBSERVATIONS: {"value", "unit_mult"}, Form.MICRODATA: {"age", "weight"}}
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 10_000
 BOM = "\ufeff".encode()
 # What a spreadsheet may take for the start of a formula (OWASP "CSV injection"), full-width forms too
 FORMULA_START = re.compile(r"^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
@@ -109,9 +109,12 @@ def _pieces(store: Store, version: DatasetVersion, chunk_rows: int) -> Iterator:
         return
     from mmicd.store.schema import observations
 
-    query = (select(*(observations.c[c] for c in OBS_COLUMNS)).where(observations.c.dataset_id == version.id)
-             .order_by(*(observations.c[d] for d in DIMENSIONS)))
     with store.engine.connect() as conn:
+        # byte order of the codes on every backend (PostgreSQL's default collation would ignore "_")
+        binary = conn.dialect.name == "postgresql"
+        order = [observations.c[d].collate("C") if binary else observations.c[d] for d in DIMENSIONS]
+        query = (select(*(observations.c[c] for c in OBS_COLUMNS)).where(observations.c.dataset_id == version.id)
+                 .order_by(*order))
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
         for part in result.partitions(chunk_rows):
             yield [tuple(row) for row in part]

@@ -119,3 +119,21 @@ def test_upload_page_says_what_would_disappear_and_that_publishing_needs_confirm
     drafts = [v for v in s.datasets() if v.status == Status.DRAFT]
     assert [(v.rows, v.loaded_by) for v in drafts] == [(3, "ana")]  # a draft is never blocked
     assert s.published_ids()[-1] == published.id
+
+
+def test_upload_page_refuses_a_header_only_file_naming_it(census):
+    from tests.test_guards import header_only
+
+    s, published = census
+    at = signed_in(User("ana", Role.ANALYST, countries="NPL", id=5), "upload")
+    before = snapshot(s)  # (the first run creates the first admin: after it)
+    upload = header_only()
+    at.get("file_uploader")[0].set_value([(upload.name, upload.data, XLSX)])
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error and "block storing" in at.error[0].value
+    issues = at.dataframe[1].value
+    assert issues[["File", "Sheet"]].values.tolist() == [["npl-empty.xlsx", "data"]]
+    assert issues["Problem"].iloc[0].startswith("No data rows")
+    assert next(b for b in at.button if b.label == "Confirm and store as draft").disabled
+    assert snapshot(s) == before
