@@ -15,7 +15,9 @@
 
 A value "disappears" when the published version holds a number for its key (all dimensions) and
 the new version has no number for it: the key is absent, or its value is now missing (``..``).
-Survey microdata have no keys: their person records are counted per area and period.
+Survey microdata have no keys: their person records are counted per area and period. What
+disappears is grouped by measure × area × detail (the dimensions a key is detailed by, e.g.
+``sex+age+migrant_status``; "" for totals), with the years.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from mmicd.store import PublishCheck, Store, StoreError
 
 DROP_SHARE_ENV = "MMICD_MAX_DROP_SHARE"
 DEFAULT_MAX_DROP_SHARE = 0.5
-GROUP_BY = ["measure", "ref_area", "breakdown"]  # observations: by measure × area × breakdown, with the years
+GROUP_BY = ["measure", "ref_area", "detail"]  # observations: by measure × area × detail, with the years
 MICRODATA_GROUP_BY = ["ref_area", "time_period"]
-GROUP_COLUMNS = ["measure", "ref_area", "breakdown", "first", "last", "periods", "removed", "published"]
+GROUP_COLUMNS = ["measure", "ref_area", "detail", "first", "last", "periods", "removed", "published"]
 TOTAL = "_T"
 
 
@@ -169,16 +171,16 @@ def _values_dropped(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, pd.
     gone = joined.loc[joined["_merge"] == "left_only", DIMENSIONS]
     if gone.empty:
         return len(valued), 0, pd.DataFrame(columns=GROUP_COLUMNS)
-    gone = gone.assign(breakdown=breakdowns(gone))
+    gone = gone.assign(detail=details(gone))
     groups = gone.groupby(GROUP_BY, sort=False)["time_period"].agg(["min", "max", "nunique", "size"])
     groups.columns = ["first", "last", "periods", "removed"]
-    published = valued.assign(breakdown=breakdowns(valued)).groupby(GROUP_BY).size()
+    published = valued.assign(detail=details(valued)).groupby(GROUP_BY).size()
     groups["published"] = published.reindex(groups.index)
     return len(valued), len(gone), _ordered(groups.reset_index())
 
 
-def breakdowns(frame: pd.DataFrame) -> pd.Series:
-    """For each key, the dimensions it breaks down by (those not at the total ``_T``), e.g.
+def details(frame: pd.DataFrame) -> pd.Series:
+    """For each key, the dimensions it is detailed by (those not at the total ``_T``), e.g.
     ``sex+age+migrant_status`` or ``counterpart_area``; ``""`` for a total."""
     dims = [d for d in DIMENSIONS if d not in ("measure", "ref_area", "time_period")]
     out = pd.Series("", index=frame.index, dtype=object)
@@ -197,13 +199,13 @@ def _records_dropped(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, pd
         return int(before.sum()), 0, pd.DataFrame(columns=GROUP_COLUMNS)
     groups = lost.rename("removed").reset_index()
     groups["published"] = before.reindex(lost.index).to_numpy()
-    groups = groups.assign(measure="", breakdown="", first=groups["time_period"], last=groups["time_period"],
+    groups = groups.assign(measure="", detail="", first=groups["time_period"], last=groups["time_period"],
                            periods=1)
     return int(before.sum()), int(lost.sum()), _ordered(groups)
 
 
 def _ordered(groups: pd.DataFrame) -> pd.DataFrame:
-    out = groups[GROUP_COLUMNS].sort_values(["removed", "measure", "ref_area", "breakdown"],
+    out = groups[GROUP_COLUMNS].sort_values(["removed", "measure", "ref_area", "detail"],
                                             ascending=[False, True, True, True])
     for col in ("periods", "removed", "published"):
         out[col] = out[col].astype("int64")
@@ -283,18 +285,18 @@ def _area(code: str, lang: str) -> str:
     return f"{codes.area_name(code, lang)} ({code})"
 
 
-def breakdown_label(breakdown: str, lang: str = "en") -> str:
+def detail_label(detail: str, lang: str = "en") -> str:
     """``sex+age`` as words in ``lang`` ("sex × age"); a total as "total"."""
     from mmicd.i18n import catalogue
 
-    if not breakdown:
+    if not detail:
         return t("guards.dim.total", lang)
     names = catalogue(lang)
-    return " × ".join(names.get(f"guards.dim.{d}", d) for d in breakdown.split("+"))
+    return " × ".join(names.get(f"guards.dim.{d}", d) for d in detail.split("+"))
 
 
 def groups_frame(report: DropReport, lang: str = "en") -> pd.DataFrame:
-    """What disappears, by measure × area × breakdown, with the years and counts, columns in ``lang``."""
+    """What disappears, by measure × area × detail, with the years and counts, columns in ``lang``."""
     from mmicd import codes
 
     g = report.groups
@@ -304,8 +306,8 @@ def groups_frame(report: DropReport, lang: str = "en") -> pd.DataFrame:
         t("guards.col.area", lang): [codes.area_name(a, lang) if a not in ("_T", "_U") else a
                                      for a in g["ref_area"]],
         t("guards.col.code", lang): g["ref_area"].astype(str),
-        t("guards.col.breakdown", lang): [breakdown_label(b, lang) if m else "" for m, b in
-                                          zip(g["measure"], g["breakdown"], strict=True)],
+        t("guards.col.detail", lang): [detail_label(b, lang) if m else "" for m, b in
+                                       zip(g["measure"], g["detail"], strict=True)],
         t("guards.col.years", lang): years,
         t("guards.col.periods", lang): g["periods"].astype("int64"),
         t("guards.col.removed", lang): g["removed"].astype("int64"),
@@ -318,7 +320,7 @@ def group_lines(report: DropReport, lang: str = "en", limit: int = 20) -> list[s
     from mmicd.i18n import format_number
 
     table = groups_frame(report, lang)
-    lines = [t("guards.drop.line", lang, measure=row[0], area=row[1], code=row[2], breakdown=row[3] or "–",
+    lines = [t("guards.drop.line", lang, measure=row[0], area=row[1], code=row[2], detail=row[3] or "–",
                years=row[4], removed=format_number(row[6], lang), published=format_number(row[7], lang))
              for row in table.head(limit).itertuples(index=False, name=None)]
     if len(table) > limit:

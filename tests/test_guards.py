@@ -125,7 +125,7 @@ def test_publishing_a_large_drop_is_refused_and_leaves_the_store_unchanged(store
     assert report.current.id == published_census.id and report.label == "npl-totals.xlsx · data"
     assert (report.current_values, report.removed, report.threshold) == (228, 225, 0.5)
     assert round(report.share, 4) == 0.9868 and report.needs_confirmation
-    groups = report.groups.set_index("breakdown")
+    groups = report.groups.set_index("detail")
     assert groups["removed"].to_dict() == {
         "sex+age+migrant_status": 84, "age+migrant_status": 42, "sex+age": 42, "age": 21,
         "sex+migrant_status+counterpart_area": 20, "migrant_status+counterpart_area": 10,
@@ -167,7 +167,7 @@ def test_values_that_become_missing_count_as_dropped(store):
     assert (half.removed, half.current_values, half.needs_confirmation) == (1, 2, False)  # 50% is not more than 50%
     none = guards.drop_report(store, meta, rows.iloc[1:].assign(value=[None]), "observations")
     assert (none.removed, none.needs_confirmation) == (2, True)
-    assert none.groups[["breakdown", "first", "last", "periods", "removed"]].values.tolist() == [
+    assert none.groups[["detail", "first", "last", "periods", "removed"]].values.tolist() == [
         ["", "2011", "2021", 2, 2]]
 
 
@@ -313,7 +313,7 @@ def test_ingest_json_reports_the_drop(store, published_census, cli_env, capsys):
     assert report["status"] == "error"
     [drop] = report["drops"]
     assert (drop["replaces"], drop["published_values"], drop["removed"]) == (published_census.id, 228, 225)
-    assert drop["what_disappears"][0] == {"measure": "POP", "ref_area": "NPL", "breakdown": "sex+age+migrant_status",
+    assert drop["what_disappears"][0] == {"measure": "POP", "ref_area": "NPL", "detail": "sex+age+migrant_status",
                                           "first": "2021", "last": "2021", "periods": 1, "removed": 84,
                                           "published": 84}
     assert report["issues"][-1]["level"] == "error" and "--confirm-drop" in report["issues"][-1]["message"]

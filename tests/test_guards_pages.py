@@ -59,7 +59,7 @@ def test_review_shows_what_disappears_and_publishes_only_once_confirmed(submitte
                         "allowed without an explicit confirmation."]
     table = next(d.value for d in at.dataframe if "Values that disappear" in d.value.columns)
     assert table["Values that disappear"].sum() == 225 and len(table) == 8
-    assert table.iloc[0][["Measure", "Area", "Breakdown", "Years", "Values that disappear"]].tolist() == [
+    assert table.iloc[0][["Measure", "Area", "Detail", "Years", "Values that disappear"]].tolist() == [
         "POP", "Nepal", "sex × age × migrant status", "2021", 84]
     box = at.checkbox(key=f"confirm_drop_{draft.id}")
     assert not box.value
