@@ -30,18 +30,41 @@ def register(sub, lang: str) -> None:
     p.add_argument("--mode", choices=["replace", "add"], default="replace", help=t("cli.ingest.mode", lang))
     p.add_argument("--dry-run", action="store_true", help=t("cli.ingest.dry_run", lang))
     p.add_argument("--publish", action="store_true", help=t("cli.ingest.publish", lang))
+    p.add_argument("--confirm-drop", action="store_true", help=t("cli.ingest.confirm_drop", lang))
     p.add_argument("--json", action="store_true", help=t("cli.ingest.json", lang))
     p.set_defaults(func=run_ingest)
 
 
-def _report(prep, versions, ok: bool) -> dict:
+def _report(prep, versions, ok: bool, drops=()) -> dict:
     ids = [v.id for v in versions] if versions else [None] * len(prep.datasets)
-    return {
+    out = {
         "status": "ok" if ok else "error",
         "datasets": [{"id": i, "kind": d.meta.kind.value, "layout": d.layout, "file": d.file, "rows": d.rows,
                       "countries": d.countries, "years": d.years} for i, d in zip(ids, prep.datasets, strict=False)],
         "issues": [_issue_dict(i) for i in prep.issues],
     }
+    if drops:  # publishing drops (or would drop) more than the allowed share of a published series
+        out["drops"] = [{**r.detail(), "file": r.label, "confirmation_needed": True,
+                         "what_disappears": r.groups.to_dict("records")} for r in drops]
+    return out
+
+
+def _drop_reports(prep, store, mode: str) -> list:
+    """The datasets of ``prep`` that would drop more than the allowed share of their published series."""
+    from mmicd.guards import stored_frames_reports
+    from mmicd.ingest import dataset_label, stored_items
+
+    reports = stored_frames_reports(store, stored_items(prep, store, mode), [dataset_label(d) for d in prep.datasets])
+    return [r for r in reports if r.needs_confirmation]
+
+
+def _print_drops(reports, lang: str, key: str) -> None:
+    from mmicd.guards import describe, group_lines
+
+    for r in reports:
+        print(t(key, lang, summary=describe(r, lang)) if key else describe(r, lang), file=sys.stderr)
+        for line in group_lines(r, lang):
+            print(line, file=sys.stderr)
 
 
 def _issue_dict(i) -> dict:
@@ -66,7 +89,9 @@ def _error(args, lang: str, message: str) -> int:
 
 
 def run_ingest(args, lang: str) -> int:
+    from mmicd.guards import DropNotConfirmed, describe
     from mmicd.ingest import MappingProfile, Upload, commit, prepare
+    from mmicd.issues import Issue
 
     uploads = []
     for raw in args.paths:
@@ -93,18 +118,39 @@ def run_ingest(args, lang: str) -> int:
                    mapping=mapping, store=store, lang=lang, title=args.title,
                    basis=BASIS.get(args.basis or ""), notes=args.notes)
     ok = prep.ok and bool(prep.datasets)
-    versions = []
-    if ok and not args.dry_run:
-        versions = commit(prep, store, actor="cli", mode=args.mode, publish=args.publish)
+    versions, drops, refused = [], [], False
+    storing = ok and not args.dry_run
+    if ok and (args.dry_run or not args.publish or args.confirm_drop):  # commit says it otherwise
+        drops = _drop_reports(prep, store, args.mode)
+        refused = bool(drops) and args.publish and not args.confirm_drop  # only in a dry run
+    if storing:
+        try:
+            versions = commit(prep, store, actor="cli", mode=args.mode, publish=args.publish,
+                              confirm_drop=args.confirm_drop, lang=lang)
+        except DropNotConfirmed as exc:  # nothing stored
+            drops, refused = exc.reports, True
+    ok = ok and not refused
     if args.json:
-        print(json.dumps(_report(prep, versions, ok), ensure_ascii=False, default=str))
+        report = _report(prep, versions, ok, drops)
+        if refused:
+            report["issues"] += [{**_issue_dict(Issue("error", describe(r, lang), file=r.label)),
+                                  "message": f"{describe(r, lang)} {t('cli.ingest.drop_refused', lang)}"}
+                                 for r in drops]
+        print(json.dumps(report, ensure_ascii=False, default=str))
     else:
         _print_issues(prep.issues, lang)
+        if refused:
+            _print_drops(drops, lang, "")
+            print(t("cli.ingest.drop_refused", lang), file=sys.stderr)
+        elif drops:
+            _print_drops(drops, lang, "cli.ingest.drop_confirmed" if args.publish else "cli.ingest.drop_draft")
         for d in prep.datasets:
             print(t("cli.ingest.dataset", lang, file=d.file, layout=d.layout, kind=d.meta.kind.value, rows=d.rows,
                     countries=len(d.countries), years=f"{d.years[0]}–{d.years[-1]}" if d.years else "–"))
         errors = sum(1 for i in prep.issues if i.level == "error")
-        if not ok:
+        if refused:
+            pass
+        elif not ok:
             print(t("cli.ingest.blocked", lang, n=max(errors, 1)), file=sys.stderr)
         elif args.dry_run:
             print(t("cli.ingest.storable", lang, n=len(prep.datasets)))

@@ -22,6 +22,7 @@ import pandas as pd
 from mmicd import codes
 from mmicd.clean import validate
 from mmicd.clean.mapping import MappingProfile, divisor_for, is_fallback, recode, suggest_columns
+from mmicd.guards import no_data_issues, publish_checks
 from mmicd.i18n import format_number, t
 from mmicd.io import FileProblem, open_book, parse_numbers
 from mmicd.io.layouts import (
@@ -162,6 +163,7 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
                 raise
             found, file_issues = [], [Issue("error", t("ingest.file.unreadable", lang, error=type(exc).__name__),
                                             file=upload.name)]
+        file_issues += no_data_issues(found, lang)  # a table without data rows is never stored
         datasets += found
         issues += file_issues
     if progress:
@@ -698,17 +700,41 @@ def _diff(store, meta: DatasetMeta, frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---- commit -----------------------------------------------------------------------------------------
 def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "add"] = "replace",
-           publish: bool = False, lang: str = "en",
+           publish: bool = False, lang: str = "en", confirm_drop: bool = False,
            progress: Callable[[float, str], None] | None = None) -> list[DatasetVersion]:
-    """Store every dataset of ``prep`` in ONE transaction (or none). Refuses a preparation with errors.
+    """Store every dataset of ``prep`` in ONE transaction (or none). Refuses a preparation with errors
+    and a dataset without data rows (:class:`IssuesError`).
 
+    With ``publish=True``, a dataset that would drop more than the allowed share of the values of
+    its series' published version raises :class:`mmicd.guards.DropNotConfirmed` (nothing stored)
+    unless ``confirm_drop`` is true; the confirmation is then recorded in the audit trail.
     ``progress(fraction, phase)``: 0 when storing starts, 1 when the transaction is committed (it
     is one transaction, so there is nothing in between to report)."""
-    errors = [i for i in prep.issues if i.level == "error"]
+    errors = [i for i in prep.issues if i.level == "error"] or no_data_issues(prep.datasets, lang)
     if errors:
         raise IssuesError(errors)
     if mode not in ("replace", "add"):
         raise ValueError(f"mode must be 'replace' or 'add', not {mode!r}")
+    items = stored_items(prep, store, mode)
+    checks = publish_checks(store, items, [dataset_label(d) for d in prep.datasets], confirm_drop=confirm_drop) \
+        if publish else None
+    status = Status.PUBLISHED if publish else Status.DRAFT
+    if progress:
+        progress(0.0, t("ingest.progress.storing", lang))
+    versions = store.add_many(items, actor=actor, status=status, checks=checks)
+    if progress:
+        progress(1.0, t("ingest.progress.done", lang))
+    return versions
+
+
+def dataset_label(d: PreparedDataset) -> str:
+    """How a prepared dataset is named in messages: its file, and sheet."""
+    return f"{d.file} · {d.sheet}" if d.sheet else d.file
+
+
+def stored_items(prep: Preparation, store, mode: str = "replace") -> list[tuple[DatasetMeta, Form, pd.DataFrame]]:
+    """What :func:`commit` stores for each dataset of ``prep``: its frame, or with ``mode="add"`` the
+    current published rows of its series with the new ones added (or updated)."""
     items = []
     for d in prep.datasets:
         frame = d.frame
@@ -722,13 +748,7 @@ def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "ad
             if current is not None and current.form == Form.MICRODATA:
                 frame = pd.concat([store.microdata(current.id), frame], ignore_index=True)
         items.append((d.meta, d.form, frame))
-    status = Status.PUBLISHED if publish else Status.DRAFT
-    if progress:
-        progress(0.0, t("ingest.progress.storing", lang))
-    versions = store.add_many(items, actor=actor, status=status)
-    if progress:
-        progress(1.0, t("ingest.progress.done", lang))
-    return versions
+    return items
 
 
 # ---- annotate ---------------------------------------------------------------------------------------

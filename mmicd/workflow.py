@@ -3,7 +3,8 @@
 Every transition checks the acting user's role and country scope on the server (whatever the page
 offered), happens in one transaction, and is recorded in the audit trail with the note. Publishing
 supersedes the previous published version of the same kind, country and source; a superseded
-version can be re-published.
+version can be re-published. Publishing a version that drops most of its series' published values
+needs an explicit confirmation (:mod:`mmicd.guards`).
 """
 
 from __future__ import annotations
@@ -41,13 +42,25 @@ def return_to_draft(store: Store, user: User, dataset_id: int, note: str) -> Dat
     return store.set_status(dataset_id, Status.DRAFT, actor=user.label, note=note.strip())
 
 
-def publish(store: Store, user: User, dataset_id: int, note: str = "") -> DatasetVersion:
-    """A reviewer publishes a submitted version, or re-publishes a superseded one."""
+def publish(store: Store, user: User, dataset_id: int, note: str = "", *,
+            confirm_drop: bool = False) -> DatasetVersion:
+    """A reviewer publishes a submitted version, or re-publishes a superseded one.
+
+    A version that would drop more than the allowed share of the values of its series' published
+    version (:mod:`mmicd.guards`) raises :class:`mmicd.guards.DropNotConfirmed`, changing nothing,
+    unless ``confirm_drop``; the confirmation is recorded in the audit trail with its numbers. The
+    published version is checked again when publishing (:class:`mmicd.store.SeriesChanged` if
+    another one was published meanwhile)."""
+    from mmicd.guards import DropNotConfirmed, version_drop_report
+
     version = store.dataset(dataset_id)
     require(user, Action.REVIEW, version.scope)
     if version.status not in (Status.SUBMITTED, Status.SUPERSEDED):
         raise TransitionError("only_submitted_published", version)
-    return store.publish(dataset_id, actor=user.label, note=note.strip())
+    report = version_drop_report(store, version)
+    if report.needs_confirmation and not confirm_drop:
+        raise DropNotConfirmed([report])
+    return store.publish(dataset_id, actor=user.label, note=note.strip(), check=report.check(confirm_drop))
 
 
 def visible_datasets(store: Store, user: User) -> list[DatasetVersion]:

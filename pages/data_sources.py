@@ -1,13 +1,14 @@
-"""Data sources: every dataset version with its provenance."""
+"""Data sources: every dataset version with its provenance, and its rows to download (CSV, JSON)."""
 
 import streamlit as st
 
-from mmicd.ui import auth, components, filters, store, tr
+from mmicd.ui import auth, components, filters, sources, store, tr
 from mmicd.workflow import visible_datasets
 
 f = filters()
 s = store()
-versions = visible_datasets(s, auth.current_user(s))
+user = auth.current_user(s)
+versions = visible_datasets(s, user)
 
 st.title(tr("sources.title"))
 st.caption(tr("sources.caption"))
@@ -38,3 +39,4 @@ details = {
     tr("ds.notes"): version.notes,
 }
 st.table({tr("sources.field"): list(details), tr("sources.value"): [str(v) for v in details.values()]})
+sources.downloads(s, user, version)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,25 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 class StoreError(RuntimeError):
     """A store operation that cannot be done (unknown dataset, wrong status)."""
+
+
+class SeriesChanged(StoreError):
+    """The published version of a series is no longer the one the person publishing was shown."""
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What the person publishing was shown, checked again inside the publishing transaction.
+
+    ``replaces``: the ids of the series' published versions at that moment (empty: none); if they
+    differ when publishing, :class:`SeriesChanged` is raised and nothing changes (``None``: not
+    checked, e.g. a version replacing one stored earlier in the same transaction).
+    ``confirmed_drop``: the numbers of a large drop the person confirmed, appended to the audit
+    trail (action ``confirmed_drop``, with the note as reason) in the same transaction.
+    """
+
+    replaces: tuple[int, ...] | None = ()
+    confirmed_drop: dict | None = None
 
 
 def _now() -> datetime:
@@ -259,11 +279,13 @@ class Store:
         *,
         actor: str,
         status: Status = Status.DRAFT,
+        checks: list[PublishCheck | None] | None = None,
     ) -> list[DatasetVersion]:
         """Store several datasets (observations or microdata) as new versions in ONE transaction.
 
         Every frame is checked first (:class:`IssuesError` with every problem, nothing written);
         a failure part-way rolls back every dataset row and removes the Parquet files written.
+        ``checks`` (one per item, when publishing): see :class:`PublishCheck`.
         """
         prepared = []
         errors = []
@@ -285,7 +307,7 @@ class Store:
         ids: list[int] = []
         try:
             with self.engine.begin() as conn:
-                for meta, form, canonical in prepared:
+                for n, (meta, form, canonical) in enumerate(prepared):
                     storage = ""
                     if form == Form.MICRODATA:
                         folder.mkdir(parents=True, exist_ok=True)
@@ -297,7 +319,7 @@ class Store:
                     if form == Form.OBSERVATIONS:
                         _bulk_insert(conn, dataset_id, canonical)
                     _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
-                    _initial_status(conn, dataset_id, status, actor)
+                    _initial_status(conn, dataset_id, status, actor, checks[n] if checks else None)
                     ids.append(dataset_id)
         except BaseException:
             for path in written:
@@ -312,10 +334,12 @@ class Store:
             raise StoreError(f"dataset version {dataset_id} holds observations, not microdata")
         return pd.read_parquet(self.data_dir / version.storage)
 
-    def publish(self, dataset_id: int, *, actor: str, note: str = "") -> DatasetVersion:
-        """Publish a version (also an earlier one again); the series' current one is superseded."""
+    def publish(self, dataset_id: int, *, actor: str, note: str = "",
+                check: PublishCheck | None = None) -> DatasetVersion:
+        """Publish a version (also an earlier one again); the series' current one is superseded.
+        ``check``: see :class:`PublishCheck`."""
         with self.engine.begin() as conn:
-            _publish(conn, dataset_id, actor, note)
+            _publish(conn, dataset_id, actor, note, check)
         return self.dataset(dataset_id)
 
     def set_status(self, dataset_id: int, status: Status, *, actor: str, note: str = "") -> DatasetVersion:
@@ -381,10 +405,11 @@ def record_audit(
     )
 
 
-def _initial_status(conn: Connection, dataset_id: int, status: Status, actor: str) -> None:
+def _initial_status(conn: Connection, dataset_id: int, status: Status, actor: str,
+                    check: PublishCheck | None = None) -> None:
     """Move a just-created draft to the status it was stored with (publishing supersedes its series)."""
     if status == Status.PUBLISHED:
-        _publish(conn, dataset_id, actor, note="")
+        _publish(conn, dataset_id, actor, note="", check=check)
     elif status != Status.DRAFT:
         _set_status(conn, dataset_id, status, actor, note="")
 
@@ -412,7 +437,7 @@ def _set_status(conn: Connection, dataset_id: int, status: Status, actor: str, n
     _log(conn, actor, f"status:{status.value}", dataset_id, {}, old=old, new=status.value, reason=note)
 
 
-def _publish(conn: Connection, dataset_id: int, actor: str, note: str) -> None:
+def _publish(conn: Connection, dataset_id: int, actor: str, note: str, check: PublishCheck | None = None) -> None:
     row = _row(conn, dataset_id)
     current = conn.execute(
         select(datasets.c.id).where(
@@ -423,6 +448,12 @@ def _publish(conn: Connection, dataset_id: int, actor: str, note: str) -> None:
             datasets.c.id != dataset_id,
         )
     ).scalars().all()
+    if check is not None:
+        if check.replaces is not None and sorted(current) != sorted(check.replaces):
+            raise SeriesChanged(f"the published version of the series of dataset version {dataset_id} changed "
+                                f"(now {sorted(current) or 'none'}, shown {sorted(check.replaces or ()) or 'none'})")
+        if check.confirmed_drop:
+            _log(conn, actor, "confirmed_drop", dataset_id, dict(check.confirmed_drop), reason=note)
     for other in current:
         _set_status(conn, other, Status.SUPERSEDED, actor, note=f"superseded by version id {dataset_id}")
     _set_status(conn, dataset_id, Status.PUBLISHED, actor, note)

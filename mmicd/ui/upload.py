@@ -20,11 +20,12 @@ import streamlit as st
 from mmicd import codes, templates, workflow
 from mmicd.auth import PermissionDenied, User
 from mmicd.config import LANGUAGES
-from mmicd.i18n import format_number, t
+from mmicd.i18n import format_number, format_percent, t
 from mmicd.issues import Issue, IssuesError
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
+from mmicd.ui import guards as ui_guards
 
 log = logging.getLogger("mmicd.ui")
 
@@ -549,6 +550,11 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
     removed = sum(diff_counts(d.diff)["removed"] for d in prep.datasets)
     if mode == "replace" and removed:
         st.warning(tr("upload.confirm.replace_removes", n=format_number(removed, lang)), icon=":material/warning:")
+    if mode == "replace" and prep.ok:  # most of a published series would go: say what, and what publishing needs
+        for n, report in enumerate(r for r in ui_guards.upload_reports(store, prep) if r.needs_confirmation):
+            ui_guards.drop_panel(report, key=f"upload_drops_{n}")
+            st.info(tr("guards.drop.upload_note", threshold=format_percent(100 * report.threshold, lang, 0)),
+                    icon=":material/fact_check:")
     if not prep.ok:
         st.button(tr("upload.confirm.button"), disabled=True, key="upload_confirm_off", type="primary")
         st.caption(tr("upload.confirm.blocked"))
