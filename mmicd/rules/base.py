@@ -141,6 +141,8 @@ def row_labels(frame: pd.DataFrame) -> np.ndarray:
 
 
 def fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return str(v)
     return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.3f}"
 
 

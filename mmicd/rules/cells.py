@@ -81,10 +81,10 @@ def _formula(frame: pd.DataFrame, p: Params) -> np.ndarray:
 def _non_finite(frame: pd.DataFrame, p: Params) -> np.ndarray:
     value = as_numbers(frame["value"])
     bad = np.isinf(value)
-    if "as_text" in frame:  # only a cell read as no finite number can spell one
+    if "_text" in frame:  # only a cell read as no finite number can spell one
         maybe = np.flatnonzero(~np.isfinite(value))
         if len(maybe):
-            bad[maybe] |= by_unique(frame["as_text"].iloc[maybe], lambda s: bool(NON_FINITE_TEXT.match(s)))
+            bad[maybe] |= by_unique(frame["_text"].iloc[maybe], lambda s: bool(NON_FINITE_TEXT.match(s)))
     return bad
 
 
