@@ -23,7 +23,7 @@ from mmicd import codes
 from mmicd.clean import validate
 from mmicd.clean.mapping import MappingProfile, recode, suggest_columns
 from mmicd.i18n import t
-from mmicd.io import FileProblem, open_book, parse_numbers
+from mmicd.io import FileProblem, open_book, parse_numbers, workbook_facts
 from mmicd.io.layouts import (
     Raw,
     find_header,
@@ -213,6 +213,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
     if not raws:
         return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name)]
     out = []
+    facts = workbook_facts.facts(book.ftype, upload.data)
     for n, raw in enumerate(raws):
         def step(fraction: float, n: int = n) -> None:
             report("checking", (n + fraction) / len(raws))
@@ -221,6 +222,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
                                projections=projections)
         for level, key, fields in raw.problems:
             ctx.add(level, key, **fields)
+        _workbook_checks(ctx, facts, book, raw)
         k = Kind(wanted or raw.kind or _guess_kind(raw))
         if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
             frame = _microdata(ctx, raw, country, step)
@@ -256,6 +258,49 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
                                    sheet=raw.sheet or None, source_columns=raw.source_columns, mapping=used,
                                    diff=diff))
     return out, issues
+
+
+def _workbook_checks(ctx: validate.Context, facts: workbook_facts.WorkbookFacts, book, raw: Raw) -> None:
+    """What the cell values do not tell (:mod:`mmicd.io.workbook_facts`): data from a hidden sheet (a
+    warning naming it), and value cells holding a formula whose result was never saved (marked in
+    ``_formula`` for the rules, by ``_row`` and ``_cno``; without ``_cno``, an empty value on a row
+    with such a formula; microdata: every such cell of the table, named by its column header)."""
+    frame = raw.frame
+    sheets = list(dict.fromkeys(([raw.sheet] if raw.sheet else [])
+                                + ([str(x) for x in pd.unique(frame["_sheet"])] if "_sheet" in frame else [])))
+    for sheet in sheets:
+        state = facts.visibility(sheet)
+        if state != workbook_facts.VISIBLE:
+            ctx.add("warning", "very_hidden_sheet" if state == workbook_facts.VERY_HIDDEN else "hidden_sheet",
+                    sheet=sheet, value=sheet, name=sheet)
+    for sheet in sheets:
+        cells = facts.formulas_without_value(sheet)
+        if not cells or "_row" not in frame:
+            continue
+        here = (frame["_sheet"] == sheet).to_numpy(dtype=bool) if "_sheet" in frame else np.ones(len(frame), bool)
+        rows = frame["_row"].to_numpy()
+        if raw.form == "microdata":
+            head = book.grid(sheet, 60)[raw.header_row - 1] if raw.header_row else []
+            first = int(rows.min()) if len(rows) else 0
+            for r, cols in sorted(cells.items()):
+                for c, ref in sorted(cols.items()):
+                    if r >= first:
+                        name = cell_text(head[c]) if c < len(head) and cell_text(head[c]) else ref
+                        ctx.add("error", "formula_no_value", row=r, column=name, sheet=sheet)
+            continue
+        if "_cno" in frame:
+            at = {r * 100_000 + c for r, cols in cells.items() for c in cols}
+            where = rows.astype("int64") * 100_000 + pd.to_numeric(frame["_cno"], errors="coerce").fillna(-1) \
+                .to_numpy(dtype="int64")
+            mask = np.isin(where, list(at))
+        else:
+            text = frame["value"].astype("string").str.strip().fillna("") if "value" in frame else None
+            mask = np.isin(rows, list(cells)) & (text == "").to_numpy(dtype=bool) if text is not None else \
+                np.zeros(len(frame), bool)
+        mask &= here
+        if mask.any():
+            old = frame["_formula"].to_numpy(dtype=bool) if "_formula" in frame else np.zeros(len(frame), bool)
+            raw.frame = frame = frame.assign(_formula=old | mask)
 
 
 def _microdata_rules(ctx: validate.Context, raw: Raw, frame: pd.DataFrame) -> None:
@@ -353,10 +398,16 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
     raw_frame = pd.DataFrame({"_row": frame["_row"]})
     for canonical, header in columns.items():
         raw_frame[canonical] = frame[header]
+    at = {}   # header -> 0-based sheet column, for _cno (the value cell's column)
+    for j, cell in enumerate(grid[row] if row < len(grid) else []):
+        at.setdefault(cell_text(cell), j)
+    if "value" in columns and columns["value"] in at:
+        raw_frame["_cno"] = at[columns["value"]]
     if years and "value" not in columns and "time_period" not in columns:
         id_cols = [c for c in columns if c not in ("value", "time_period")]
         wide = pd.concat([raw_frame, frame[list(years)]], axis=1)
         raw_frame = melt_years(wide, id_cols, years)
+        raw_frame["_cno"] = raw_frame["_col"].map(at)
         columns["time_period"] = next(iter(years))
     mult = unit_mult_from(title_texts(grid, row))
     if mult and "unit_mult" not in columns:

@@ -1,0 +1,131 @@
+"""Facts about a workbook that its cell values do not tell: hidden sheets, formulas without a result.
+
+* **Sheet visibility.** A sheet can be hidden, or "very hidden" (shown only in the VBA editor): data
+  taken from it is said in a warning. ``.xlsx``: the ``state`` attribute of ``xl/workbook.xml``;
+  ``.xls``/``.ods``: what python-calamine reports (``sheets_metadata``).
+* **Formulas without a cached result.** An ``.xlsx`` written by a program (openpyxl, a script) and
+  never opened in a spreadsheet program holds formulas (``<f>``) but not their results (no ``<v>``,
+  or an empty one): every reader sees an empty cell, so a number would silently become missing.
+  The sheet XML is streamed with ``defusedxml``'s ``iterparse``, after a cheap scan of the raw bytes
+  for a formula at all (most sheets have none). ``.xls`` always stores results; for ``.ods``
+  calamine gives no formula facts, so none are reported.
+
+Nothing here raises for a damaged part: the readers report unreadable files; a fact that cannot be
+read is simply not known (empty answer).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from mmicd.io.xlsx_head import MAIN, _sheet_part
+
+VISIBLE, HIDDEN, VERY_HIDDEN = "visible", "hidden", "veryHidden"
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+CHUNK = 1 << 20
+
+
+@dataclass
+class WorkbookFacts:
+    ftype: str
+    data: bytes
+    _visibility: dict[str, str] | None = None
+    _formulas: dict[str, dict[int, dict[int, str]]] = field(default_factory=dict)
+
+    def visibility(self, sheet: str | None) -> str:
+        """``visible``, ``hidden`` or ``veryHidden`` (``visible`` when unknown, or for a CSV)."""
+        if not sheet or self.ftype == "csv":
+            return VISIBLE
+        if self._visibility is None:
+            self._visibility = _visibility(self.ftype, self.data)
+        return self._visibility.get(sheet, VISIBLE)
+
+    def formulas_without_value(self, sheet: str | None) -> dict[int, dict[int, str]]:
+        """1-based row -> {0-based column -> cell reference} of formula cells without a saved result."""
+        if not sheet or self.ftype != "xlsx":
+            return {}
+        if sheet not in self._formulas:
+            try:
+                self._formulas[sheet] = _uncached_formulas(self.data, sheet)
+            except Exception:  # noqa: BLE001 - a part that cannot be read: the fact is not known
+                self._formulas[sheet] = {}
+        return self._formulas[sheet]
+
+
+def facts(ftype: str, data: bytes) -> WorkbookFacts:
+    return WorkbookFacts(ftype, data)
+
+
+def _visibility(ftype: str, data: bytes) -> dict[str, str]:
+    try:
+        if ftype == "xlsx":
+            import defusedxml.ElementTree as DET
+
+            wb = DET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml"))
+            return {el.get("name", ""): el.get("state", VISIBLE) for el in wb.iter(f"{MAIN}sheet")}
+        import python_calamine as pc
+
+        book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        states = {"Visible": VISIBLE, "Hidden": HIDDEN, "VeryHidden": VERY_HIDDEN}
+        return {m.name: states.get(getattr(m.visible, "name", str(m.visible)), VISIBLE)
+                for m in book.sheets_metadata}
+    except Exception:  # noqa: BLE001 - unknown: treated as visible (the readers report broken files)
+        return {}
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    """Any formula element in the part (a byte scan, streamed; most sheets have none)."""
+    tail = b""
+    with zf.open(part) as fh:
+        while chunk := fh.read(CHUNK):
+            if _FORMULA.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
+def _uncached_formulas(data: bytes, sheet: str) -> dict[int, dict[int, str]]:
+    import defusedxml.ElementTree as DET
+
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    part = _sheet_part(zf, sheet)
+    if part is None or part not in zf.namelist() or not _has_formula(zf, part):
+        return {}
+    out: dict[int, dict[int, str]] = {}
+    f_tag, v_tag, row_tag, data_tag = f"{MAIN}f", f"{MAIN}v", f"{MAIN}row", f"{MAIN}sheetData"
+    sheet_data = None
+    last_row = 0
+    with zf.open(part) as fh:
+        for event, el in DET.iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if el.tag == data_tag:
+                    sheet_data = el
+                continue
+            if el.tag != row_tag:
+                continue
+            r = el.get("r")
+            last_row = int(r) if r and r.isdigit() else last_row + 1
+            col = -1
+            for c in el:
+                m = _CELL_REF.match(c.get("r", ""))
+                col = _column_index(m.group(1)) if m else col + 1
+                if c.find(f_tag) is None:
+                    continue
+                v = c.find(v_tag)
+                # no saved result; an empty <v/> of a text formula (t="str") is an empty text result
+                if v is None or (not (v.text or "") and c.get("t") != "str"):
+                    out.setdefault(last_row, {})[col] = m.group(0) if m else f"{col}:{last_row}"
+            if sheet_data is not None:
+                sheet_data.clear()   # rows already read are let go: memory stays flat
+    return out
