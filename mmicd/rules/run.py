@@ -110,7 +110,8 @@ def _failure(r: Rule, found: Found, k: int, frame: pd.DataFrame, params: Params)
 
 
 def _attach(r: Rule, found: Found, frame, params, listed, owner, in_error) -> np.ndarray:
-    """Attach failures involving a row in error to that error; True where attached (or dropped)."""
+    """Attach failures involving a row in error to that error; True where attached (or dropped: when
+    the error is only counted in a summary, or the failure is at the error's own cell)."""
     if found.ptr is None:
         hit = in_error[found.pos]
         first = owner[found.pos]
@@ -129,6 +130,8 @@ def _attach(r: Rule, found: Found, frame, params, listed, owner, in_error) -> np
             first[nonempty] = np.where(low == np.iinfo("int64").max, -1, low)
     for k in np.flatnonzero(hit & (first >= 0)):
         cause = listed[int(first[k])]
+        if cause.pos == found.pos[k] and cause.column == r.column:
+            continue  # the same cell, told again ("empty value" of a cell that is no number): dropped
         if len(cause.consequences) < MAX_PER_CHECK:
             cause.consequences.append(_failure(r, found, int(k), frame, params))
     return hit
