@@ -70,8 +70,8 @@ def _visibility(ftype: str, data: bytes) -> dict[str, str]:
         import python_calamine as pc
 
         book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        states = {"Visible": VISIBLE, "Hidden": HIDDEN, "VeryHidden": VERY_HIDDEN}
-        return {m.name: states.get(getattr(m.visible, "name", str(m.visible)), VISIBLE)
+        states = ((pc.SheetVisibleEnum.Hidden, HIDDEN), (pc.SheetVisibleEnum.VeryHidden, VERY_HIDDEN))
+        return {m.name: next((state for enum, state in states if m.visible == enum), VISIBLE)  # enum: not hashable
                 for m in book.sheets_metadata}
     except Exception:  # noqa: BLE001 - unknown: treated as visible (the readers report broken files)
         return {}
