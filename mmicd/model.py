@@ -150,7 +150,7 @@ def normalise_observations(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_observations(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en",
-                       projections: bool = True) -> list[Issue]:
+                       projections: bool = True, errors_only: bool = False) -> list[Issue]:
     """Every problem of a canonical frame at once, by the rules of :mod:`mmicd.rules` (the upload's
     rules): issues name dataset rows (1-based) and canonical values, in ``lang``.
 
@@ -159,14 +159,15 @@ def check_observations(frame: pd.DataFrame, file: str | None = None, *, lang: st
     """
     from mmicd import rules
 
-    return rules.issues(frame, "observations", file=file, lang=lang, params=rules.Params(projections=projections))
+    return rules.issues(frame, "observations", file=file, lang=lang, params=rules.Params(projections=projections),
+                        errors_only=errors_only)
 
 
 def validated(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en",
               projections: bool = True) -> pd.DataFrame:
     """Normalise and check; raise :class:`IssuesError` with every error found."""
     canonical = normalise_observations(frame)
-    errors = [i for i in check_observations(canonical, file, lang=lang, projections=projections)
+    errors = [i for i in check_observations(canonical, file, lang=lang, projections=projections, errors_only=True)
               if i.level == "error"]
     if errors:
         raise IssuesError(errors)

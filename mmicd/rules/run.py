@@ -167,8 +167,10 @@ def _list(r: Rule, found: Found, keep: np.ndarray, frame, params, listed, owner,
 
 # ---- the store's issues: dataset rows -----------------------------------------------------------
 def issues(frame: pd.DataFrame, form: str, *, file: str | None = None, lang: str = "en",
-           params: Params | None = None) -> list[Issue]:
-    """Every problem of a canonical frame as issues naming dataset rows (1-based) and canonical values."""
+           params: Params | None = None, errors_only: bool = False) -> list[Issue]:
+    """Every problem of a canonical frame as issues naming dataset rows (1-based) and canonical values.
+
+    ``errors_only``: only the rules that can block storing run (what the store needs before a write)."""
 
     def tell(f: Failure) -> Issue:
         value = None if f.value is None or (isinstance(f.value, float) and np.isnan(f.value)) else str(f.value)
@@ -177,7 +179,8 @@ def issues(frame: pd.DataFrame, form: str, *, file: str | None = None, lang: str
                      row=None if f.pos is None else f.pos + 1, column=f.column, value=value, check=f.key,
                      consequences=tuple(tell(c) for c in f.consequences))
 
-    return [tell(f) for f in evaluate(frame, form, params)]
+    skip = (lambda r: r.level != "error") if errors_only else None
+    return [tell(f) for f in evaluate(frame, form, params, skip=skip)]
 
 
 def describe(form: str) -> Iterator[tuple[str, str, str]]:
