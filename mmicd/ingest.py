@@ -261,46 +261,11 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
 
 
 def _workbook_checks(ctx: validate.Context, facts: workbook_facts.WorkbookFacts, book, raw: Raw) -> None:
-    """What the cell values do not tell (:mod:`mmicd.io.workbook_facts`): data from a hidden sheet (a
-    warning naming it), and value cells holding a formula whose result was never saved (marked in
-    ``_formula`` for the rules, by ``_row`` and ``_cno``; without ``_cno``, an empty value on a row
-    with such a formula; microdata: every such cell of the table, named by its column header)."""
-    frame = raw.frame
-    sheets = list(dict.fromkeys(([raw.sheet] if raw.sheet else [])
-                                + ([str(x) for x in pd.unique(frame["_sheet"])] if "_sheet" in frame else [])))
-    for sheet in sheets:
-        state = facts.visibility(sheet)
-        if state != workbook_facts.VISIBLE:
-            ctx.add("warning", "very_hidden_sheet" if state == workbook_facts.VERY_HIDDEN else "hidden_sheet",
-                    sheet=sheet, value=sheet, name=sheet)
-    for sheet in sheets:
-        cells = facts.formulas_without_value(sheet)
-        if not cells or "_row" not in frame:
-            continue
-        here = (frame["_sheet"] == sheet).to_numpy(dtype=bool) if "_sheet" in frame else np.ones(len(frame), bool)
-        rows = frame["_row"].to_numpy()
-        if raw.form == "microdata":
-            head = book.grid(sheet, 60)[raw.header_row - 1] if raw.header_row else []
-            first = int(rows.min()) if len(rows) else 0
-            for r, cols in sorted(cells.items()):
-                for c, ref in sorted(cols.items()):
-                    if r >= first:
-                        name = cell_text(head[c]) if c < len(head) and cell_text(head[c]) else ref
-                        ctx.add("error", "formula_no_value", row=r, column=name, sheet=sheet)
-            continue
-        if "_cno" in frame:
-            at = {r * 100_000 + c for r, cols in cells.items() for c in cols}
-            where = rows.astype("int64") * 100_000 + pd.to_numeric(frame["_cno"], errors="coerce").fillna(-1) \
-                .to_numpy(dtype="int64")
-            mask = np.isin(where, list(at))
-        else:
-            text = frame["value"].astype("string").str.strip().fillna("") if "value" in frame else None
-            mask = np.isin(rows, list(cells)) & (text == "").to_numpy(dtype=bool) if text is not None else \
-                np.zeros(len(frame), bool)
-        mask &= here
-        if mask.any():
-            old = frame["_formula"].to_numpy(dtype=bool) if "_formula" in frame else np.zeros(len(frame), bool)
-            raw.frame = frame = frame.assign(_formula=old | mask)
+    """What the cell values do not tell (:func:`mmicd.io.workbook_facts.check_table`): a hidden sheet,
+    formulas without a saved result (value cells marked in ``_formula`` for the rules)."""
+    header = book.grid(raw.sheet, 60)[raw.header_row - 1] if raw.sheet and raw.header_row else None
+    for level, key, fields in workbook_facts.check_table(facts, raw, header):
+        ctx.add(level, key, **fields)
 
 
 def _microdata_rules(ctx: validate.Context, raw: Raw, frame: pd.DataFrame) -> None:

@@ -17,14 +17,22 @@ read is simply not known (empty answer).
 from __future__ import annotations
 
 import io
+import logging
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
+from mmicd.io.layouts import Raw, nonblank
+from mmicd.io.read import cell_text
 from mmicd.io.xlsx_head import MAIN, _sheet_part
 
+log = logging.getLogger(__name__)
 VISIBLE, HIDDEN, VERY_HIDDEN = "visible", "hidden", "veryHidden"
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 CHUNK = 1 << 20
 
@@ -52,6 +60,9 @@ class WorkbookFacts:
             try:
                 self._formulas[sheet] = _uncached_formulas(self.data, sheet)
             except Exception:  # noqa: BLE001 - a part that cannot be read: the fact is not known
+                if os.environ.get("MMICD_INGEST_DEBUG"):
+                    raise
+                log.warning("formulas of sheet %r could not be read", sheet, exc_info=True)
                 self._formulas[sheet] = {}
         return self._formulas[sheet]
 
@@ -74,6 +85,9 @@ def _visibility(ftype: str, data: bytes) -> dict[str, str]:
         return {m.name: next((state for enum, state in states if m.visible == enum), VISIBLE)  # enum: not hashable
                 for m in book.sheets_metadata}
     except Exception:  # noqa: BLE001 - unknown: treated as visible (the readers report broken files)
+        if os.environ.get("MMICD_INGEST_DEBUG"):
+            raise
+        log.warning("sheet visibility could not be read", exc_info=True)
         return {}
 
 
@@ -85,13 +99,18 @@ def _column_index(letters: str) -> int:
 
 
 def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
-    """Any formula element in the part (a byte scan, streamed; most sheets have none)."""
+    """Any formula element in the part: a plain byte search, streamed (most sheets have none; a
+    false alarm, such as ``<filterColumn``, only costs the full parse)."""
     tail = b""
+    needle = b"<f"
     with zf.open(part) as fh:
         while chunk := fh.read(CHUNK):
-            if _FORMULA.search(tail + chunk):
+            if not tail:   # the first piece: a namespace prefix (<x:worksheet>) is used for every tag
+                m = _ROOT.search(chunk)
+                needle = b"<" + ((m.group(1) or b"") if m else b"") + b"f"
+            if needle in tail + chunk[:len(needle)] or needle in chunk:
                 return True
-            tail = chunk[-16:]
+            tail = chunk[-len(needle):]
     return False
 
 
@@ -129,3 +148,60 @@ def _uncached_formulas(data: bytes, sheet: str) -> dict[int, dict[int, str]]:
             if sheet_data is not None:
                 sheet_data.clear()   # rows already read are let go: memory stays flat
     return out
+
+
+# ---- the facts of one detected table ----------------------------------------------------------------
+def check_table(facts: WorkbookFacts, raw: Raw, header: list | None = None) -> list[tuple[str, str, dict]]:
+    """Problems of a detected table that only the workbook tells, as ``(level, key, fields)``:
+
+    * a warning for each hidden or very hidden sheet its data come from (``raw.sheet``, ``_sheet``);
+    * formula cells without a saved result, when the table has an empty cell at all (such a cell
+      reads as empty; a table without one is not scanned): value cells are marked in
+      ``raw.frame["_formula"]`` for the rules (they report them at their cells and group what follows
+      from them), found by ``_row`` and ``_cno`` -- or, without ``_cno``, as an empty value on a row
+      holding such a formula; a formula cell in another mapped column of the table's rows (a code, an
+      age, a weight) is an error here, named by its header in ``header`` (the header row's cells).
+    """
+    frame = raw.frame
+    problems: list[tuple[str, str, dict]] = []
+    sheets = list(dict.fromkeys(([raw.sheet] if raw.sheet else [])
+                                + ([str(x) for x in pd.unique(frame["_sheet"])] if "_sheet" in frame else [])))
+    for sheet in sheets:
+        state = facts.visibility(sheet)
+        if state != VISIBLE:
+            problems.append(("warning", "very_hidden_sheet" if state == VERY_HIDDEN else "hidden_sheet",
+                             {"sheet": sheet, "value": sheet, "name": sheet}))
+    if facts.ftype != "xlsx" or "_row" not in frame or not len(frame) or not _has_empty(frame):
+        return problems
+    head = [cell_text(c) for c in header or []]
+    value_header = raw.columns.get("value")
+    mapped = {j: h for j, h in enumerate(head) if h and h in set(raw.columns.values()) and h != value_header}
+    for sheet in sheets:
+        cells = facts.formulas_without_value(sheet)
+        if not cells:
+            continue
+        here = (frame["_sheet"] == sheet).to_numpy(dtype=bool) if "_sheet" in frame else np.ones(len(frame), bool)
+        rows = frame["_row"].to_numpy(dtype="int64")
+        if "value" in frame:
+            if "_cno" in frame:
+                cno = pd.to_numeric(frame["_cno"], errors="coerce").fillna(-1).to_numpy(dtype="int64")
+                at = [r * 100_000 + c for r, cs in cells.items() for c in cs]
+                mask = np.isin(rows * 100_000 + cno, at)
+            else:
+                mask = np.isin(rows, list(cells)) & ~nonblank(frame["value"])
+            mask &= here
+            if mask.any():
+                old = frame["_formula"].to_numpy(dtype=bool) if "_formula" in frame else np.zeros(len(frame), bool)
+                raw.frame = frame = frame.assign(_formula=old | mask)
+        first, last = (int(rows[here].min()), int(rows[here].max())) if here.any() else (0, -1)
+        for r in sorted(cells):
+            if first <= r <= last:
+                for c in sorted(cells[r]):
+                    if c in mapped:
+                        problems.append(("error", "formula_no_value", {"row": r, "column": mapped[c], "sheet": sheet}))
+    return problems
+
+
+def _has_empty(frame: pd.DataFrame) -> bool:
+    """Any empty cell among the table's own columns (helper columns start with ``_``)."""
+    return any(not nonblank(frame[c]).all() for c in frame.columns if not str(c).startswith("_"))

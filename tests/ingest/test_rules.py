@@ -192,6 +192,37 @@ def test_sheet_visibility_from_the_workbook_and_from_calamine():
     assert workbook_facts.facts("csv", b"a,b\n").visibility("") == "visible"
 
 
+def test_formulas_are_found_in_sheets_with_a_namespace_prefix_and_tables_without_empty_cells_are_not_scanned(
+        monkeypatch):
+    import re
+    import zipfile
+
+    data = (BAD / "formula_without_value.xlsx").read_bytes()
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            body = src.read(name)
+            if name.startswith("xl/worksheets/"):  # <x:worksheet xmlns:x="..."><x:sheetData>...
+                body = re.sub(rb"<(/?)(\w+)([\s>/])", rb"<\1x:\2\3", body.replace(b"<?xml", b"<?XML"), flags=0)
+                body = body.replace(b"<?XML", b"<?xml").replace(b'xmlns="', b'xmlns:x="')
+            dst.writestr(name, body)
+    facts = workbook_facts.facts("xlsx", out.getvalue())
+    assert facts.formulas_without_value("data") == {4: {3: "D4"}}
+
+    def unexpected(sheet):
+        raise AssertionError("scanned")
+
+    full = upload(BAD / "hidden_data_sheet.xlsx")  # a table without an empty cell
+    book_facts = workbook_facts.facts("xlsx", full.data)
+    monkeypatch.setattr(book_facts, "formulas_without_value", unexpected)
+    from mmicd.ingest import detect
+    from mmicd.io import open_book
+
+    raw = detect(open_book(full.name, full.data, "sha-full"))[0]
+    assert [key for _, key, _ in workbook_facts.check_table(book_facts, raw, None)] == ["very_hidden_sheet"]
+
+
 def test_formula_without_result_in_a_template_and_in_microdata():
     from mmicd import templates
 
