@@ -24,6 +24,7 @@ from mmicd.rules.base import (
     by_unique,
     dims,
     group_ids,
+    lookup,
     members_of_groups,
     period_years,
     row_labels,
@@ -98,8 +99,13 @@ def _negative(frame: pd.DataFrame, p: Params) -> np.ndarray:
 
 
 def _share(frame: pd.DataFrame, p: Params) -> np.ndarray:
+    """A percentage of a whole lies in 0..100; a ratio (``nature: ratio`` in the measure code list,
+    e.g. refugees per 100 migrants, remittances per GDP) may exceed 100."""
     value = as_numbers(frame["value"])
     share = (frame["unit_measure"] == "PT").to_numpy(dtype=bool, na_value=False)
+    table = codes.codelist("measure")
+    if "nature" in table and "measure" in frame:
+        share = share & (lookup(frame, "measure", table["nature"].fillna("").to_dict(), "") != "ratio")
     return share & np.isfinite(value) & ((value < 0) | (value > 100))
 
 
@@ -211,7 +217,7 @@ rule("non_finite", "error", OBS, "value", "non_finite", "value: finite (no inf, 
      needs=("value",))(_non_finite)
 rule("negative", "error", OBS, "value", "negative", "value: counts of persons are not negative (net migration may be)",
      needs=("value", "unit_measure", "measure"))(_negative)
-rule("share_range", "error", OBS, "value", "share_range", "value: a percentage lies in 0–100",
+rule("share_range", "error", OBS, "value", "share_range", "value: a percentage of a whole lies in 0–100",
      needs=("value", "unit_measure"))(_share)
 rule("duplicate", "error", OBS, None, "duplicate", "one value per key (every dimension)")(_duplicates)
 rule("age_bands", "error", OBS, "age", ("age_overlap", "age_gap"),
