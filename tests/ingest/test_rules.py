@@ -257,13 +257,13 @@ def test_cli_nests_consequences_in_json_and_indents_them_in_text(capsys, tmp_pat
     path = str(BAD / "text_knock_on.xlsx")
     assert main(["ingest", path, "--dry-run", "--json"]) == 2
     (issue,) = json.loads(capsys.readouterr().out)["issues"]
-    assert issue["check"] == "not_a_number" and issue["row"] == 4
+    assert issue["check"] == "not_a_number" and issue["row"] == 5
     assert [(c["check"], c["row"], c["column"], c["consequences"]) for c in issue["consequences"]] == \
-        [("jump", 4, "2021", [])]
+        [("jump", 8, "value", [])]
     assert main(["ingest", path, "--dry-run"]) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("Error: text_knock_on.xlsx, Table 1, row 4, 2020:")
-    assert lines[1].startswith("    ↳ consequence of the problem above: Warning: text_knock_on.xlsx, Table 1, row 4, 2021:")
+    assert lines[0].startswith("Error: text_knock_on.xlsx, data, row 5, value:")
+    assert lines[1].startswith("    ↳ consequence of the problem above: Warning: text_knock_on.xlsx, data, row 8, value:")
 
 
 def test_the_upload_page_lists_consequences_under_their_cause(app_env):
