@@ -40,7 +40,6 @@ class Failure:
     value: object
     fields: dict
     consequences: list[Failure] = field(default_factory=list)
-    more: int = 0                      # for a summary: how many were not listed one by one
 
 
 def evaluate(frame: pd.DataFrame, form: str, params: Params | None = None, *,
@@ -99,9 +98,9 @@ def _failure(r: Rule, found: Found, k: int, frame: pd.DataFrame, params: Params)
     if found.fields is not None:
         row = found.fields.iloc[k].to_dict()
         key = row.pop("key", r.key)
-        column = row.pop("column", column) if "column" in row else column
+        column = row.pop("column", column)
         value = row.pop("value", None)
-        fields = {**extra, **{k2: v for k2, v in row.items()}}
+        fields = {**extra, **row}
     else:
         key = r.key
         value = frame[r.column].iat[pos] if r.column in frame else None
@@ -162,7 +161,7 @@ def _list(r: Rule, found: Found, keep: np.ndarray, frame, params, listed, owner,
     if r.level == "error" and found.ptr is not None:
         in_error[found.members] = True
     for key, n in extra.items():
-        listed.append(Failure(r, "more", None, r.column, None, {"n": n, "check": key}, more=n))
+        listed.append(Failure(r, "more", None, r.column, None, {"n": n, "check": key}))
 
 
 # ---- the store's issues: dataset rows -----------------------------------------------------------
