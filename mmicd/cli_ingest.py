@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from mmicd.i18n import t
+from mmicd.issues import walk
 
 KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors",
          "flows", "refugees", "border_movements", "labour_migration"]
@@ -32,6 +33,7 @@ def register(sub, lang: str) -> None:
     p.add_argument("--publish", action="store_true", help=t("cli.ingest.publish", lang))
     p.add_argument("--confirm-drop", action="store_true", help=t("cli.ingest.confirm_drop", lang))
     p.add_argument("--json", action="store_true", help=t("cli.ingest.json", lang))
+    p.add_argument("--projections", action="store_true", help=t("cli.ingest.projections", lang))
     p.set_defaults(func=run_ingest)
 
 
@@ -68,21 +70,25 @@ def _print_drops(reports, lang: str, key: str) -> None:
 
 
 def _issue_dict(i) -> dict:
+    """An issue in the JSON report; ``check`` and ``consequences`` (the knock-on issues it causes,
+    nested, same shape) were added to the original fields, which keep their names."""
     return {"level": i.level, "file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
-            "message": i.message}
+            "message": i.message, "check": i.check, "consequences": [_issue_dict(c) for c in i.consequences]}
 
 
 def _print_issues(issues, lang: str) -> None:
-    for i in issues:
+    """One line per issue; the consequences of an issue follow it, indented."""
+    for depth, i in walk(issues):
         where = ", ".join(str(x) for x in (i.file, i.sheet, i.row and f"row {i.row}", i.column) if x)
-        print(f"{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
+        lead = f"    ↳ {t('ingest.consequence', lang)}: " if depth else ""
+        print(f"{lead}{t(f'ingest.level.{i.level}', lang)}: {where}: {i.message}", file=sys.stderr)
 
 
 def _error(args, lang: str, message: str) -> int:
     if args.json:
         print(json.dumps({"status": "error", "datasets": [], "issues": [
             {"level": "error", "file": None, "sheet": None, "row": None, "column": None, "value": None,
-             "message": message}]}, ensure_ascii=False))
+             "message": message, "check": None, "consequences": []}]}, ensure_ascii=False))
     else:
         print(message, file=sys.stderr)
     return 2
@@ -116,7 +122,7 @@ def run_ingest(args, lang: str) -> int:
         return _run_portfolios(args, lang, store, portfolios)
     prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
                    mapping=mapping, store=store, lang=lang, title=args.title,
-                   basis=BASIS.get(args.basis or ""), notes=args.notes)
+                   basis=BASIS.get(args.basis or ""), notes=args.notes, projections=args.projections)
     ok = prep.ok and bool(prep.datasets)
     versions, drops, refused = [], [], False
     storing = ok and not args.dry_run

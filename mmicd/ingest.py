@@ -24,7 +24,7 @@ from mmicd.clean import validate
 from mmicd.clean.mapping import MappingProfile, divisor_for, is_fallback, recode, suggest_columns
 from mmicd.guards import no_data_issues, publish_checks
 from mmicd.i18n import format_number, t
-from mmicd.io import FileProblem, open_book, parse_numbers
+from mmicd.io import FileProblem, open_book, parse_numbers, workbook_facts
 from mmicd.io.layouts import (
     Raw,
     find_header,
@@ -121,7 +121,7 @@ PHASES = {"reading": (0.0, 0.8), "checking": (0.8, 1.0)}    # share of one file'
 def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = None, source: str | None = None,
             edition: str | None = None, mapping: MappingProfile | None = None, store=None, lang: str = "en",
             title: str | None = None, basis: str | None = None, notes: str | None = None,
-            progress: Callable[[float, str], None] | None = None) -> Preparation:
+            progress: Callable[[float, str], None] | None = None, projections: bool = False) -> Preparation:
     """Read, detect, map and validate every upload; nothing is written (``store`` only for the diff).
 
     ``title`` replaces the title a layout gives; ``notes`` come before a layout's own notes;
@@ -129,6 +129,8 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
     migrant status whose layout does not state one. ``progress(fraction, phase)`` is called as the
     work goes: ``fraction`` of all uploads in [0, 1], ``phase`` a translated word (reading a file,
     large .xlsx sheets piece by piece; checking its values; done).
+    ``projections=True`` declares that the files hold projections: values after next year are then
+    accepted and stored as modelled (obs_status ``E``); otherwise such years are errors at their cells.
     """
     datasets: list[PreparedDataset] = []
     issues: list[Issue] = []
@@ -153,7 +155,7 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
 
         try:
             found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang,
-                                              report)
+                                              report, projections=projections)
         except FileProblem as exc:
             found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
         except MemoryError:
@@ -196,7 +198,7 @@ def with_meta(prep: Preparation, *, title: str | None = None, basis: str | None 
 
 def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, source: str | None,
                  edition: str | None, mapping: MappingProfile | None, store, lang: str,
-                 report: Callable[[str, float], None]):
+                 report: Callable[[str, float], None], *, projections: bool = False):
     report("reading", 0.0)
     sha = hashlib.sha256(upload.data).hexdigest()
     book = open_book(upload.name, upload.data, sha)
@@ -220,16 +222,21 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
             ctx.add(level, key, **fields)
         return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name), *ctx.issues]
     out = []
+    facts = workbook_facts.facts(book.ftype, upload.data)
     for n, raw in enumerate(raws):
         def step(fraction: float, n: int = n) -> None:
             report("checking", (n + fraction) / len(raws))
 
-        ctx = validate.Context(file=upload.name, sheet=raw.sheet or None, lang=lang, columns=dict(raw.columns))
+        ctx = validate.Context(file=upload.name, sheet=raw.sheet or None, lang=lang, columns=dict(raw.columns),
+                               projections=projections)
         for level, key, fields in raw.problems:
             ctx.add(level, key, **fields)
+        _workbook_checks(ctx, facts, book, raw)
         k = Kind(wanted or raw.kind or _guess_kind(raw))
         if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
             frame = _microdata(ctx, raw, country, step)
+            if frame is not None:
+                _microdata_rules(ctx, raw, frame)
             form = Form.MICRODATA
         else:
             frame = _observations(ctx, raw, k, country)
@@ -260,6 +267,22 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
                                    sheet=raw.sheet or None, source_columns=raw.source_columns, mapping=used,
                                    diff=diff))
     return out, issues
+
+
+def _workbook_checks(ctx: validate.Context, facts: workbook_facts.WorkbookFacts, book, raw: Raw) -> None:
+    """What the cell values do not tell (:func:`mmicd.io.workbook_facts.check_table`): a hidden sheet,
+    formulas without a saved result (value cells marked in ``_formula`` for the rules)."""
+    header = book.grid(raw.sheet, 60)[raw.header_row - 1] if raw.sheet and raw.header_row else None
+    for level, key, fields in workbook_facts.check_table(facts, raw, header):
+        ctx.add(level, key, **fields)
+
+
+def _microdata_rules(ctx: validate.Context, raw: Raw, frame: pd.DataFrame) -> None:
+    """The microdata rules the reader did not already run as it converted the columns (see
+    :func:`mmicd.clean.validate.check_microdata`), at the sheet rows of the records."""
+    rows = raw.frame["_row"].to_numpy() if "_row" in raw.frame and len(raw.frame) == len(frame) else None
+    view = frame.assign(_row=rows) if rows is not None else frame
+    validate.check_microdata(ctx, view, {})
 
 
 def _guess_kind(raw: Raw) -> str:
@@ -374,10 +397,16 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
     raw_frame = pd.DataFrame({"_row": frame["_row"]})
     for canonical, header in columns.items():
         raw_frame[canonical] = frame[header]
+    at = {}   # header -> 0-based sheet column, for _cno (the value cell's column)
+    for j, cell in enumerate(grid[row] if row < len(grid) else []):
+        at.setdefault(cell_text(cell), j)
+    if "value" in columns and columns["value"] in at:
+        raw_frame["_cno"] = at[columns["value"]]
     if years and "value" not in columns and "time_period" not in columns:
         id_cols = [c for c in columns if c not in ("value", "time_period")]
         wide = pd.concat([raw_frame, frame[list(years)]], axis=1)
         raw_frame = melt_years(wide, id_cols, years)
+        raw_frame["_cno"] = raw_frame["_col"].map(at)
         columns["time_period"] = next(iter(years))
     mult = unit_mult_from(title_texts(grid, row))
     if mult and "unit_mult" not in columns:
@@ -476,7 +505,6 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         rawvals["value"] = src["value"]
         if "_scaled" in src or "unit_mult" in raw.columns:
             values = values * np.power(10.0, mult.to_numpy())
-    ctx.cells("error", "not_a_number", src, bad, "value", source_values=rawvals["value"])
     out["value"] = values
     out["unit_mult"] = mult
     if "obs_status" in src:
@@ -490,9 +518,13 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     units = codes.codelist("measure")["unit_measure"]
     out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     out["_row"] = src["_row"].to_numpy()
-    for helper in ("_col", "_sheet"):
+    for helper in ("_col", "_sheet", "_cno", "_formula"):
         if helper in src:
             out[helper] = src[helper].to_numpy()
+    out["_bad"] = np.asarray(bad, dtype=bool)   # text that is no number: an error at its cell (mmicd.rules)
+    out["_text"] = rawvals["value"]             # the value as written: "inf", "NaN" typed in are errors too
+    if ctx.projections:
+        _mark_projections(ctx, out)
     validate.check_observations(ctx, out, rawvals)
     return normalise_observations(out[OBS_COLUMNS])
 
@@ -536,6 +568,19 @@ def _cell_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, m
         flagged = src["_status"].astype("string").fillna("").replace("", pd.NA)
         status = status.fillna(flagged.where(values.notna()))
     return values, status, bad
+
+
+def _mark_projections(ctx: validate.Context, out: pd.DataFrame) -> None:
+    """A file declared to hold projections: its values after next year are projections, stored
+    with obs_status E (modelled), said in one note; the rules accept those years only so marked."""
+    from mmicd.rules import Params
+
+    last = Params().last_year
+    year = pd.to_numeric(out["time_period"].str[:4], errors="coerce")
+    later = (year > last) & out["value"].notna()
+    if later.any():
+        out.loc[later, "obs_status"] = "E"
+        ctx.add("info", "projections", n=int(later.sum()), year=last)
 
 
 def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:

@@ -1,7 +1,14 @@
-"""Problems are values: every check returns a list of :class:`Issue`; only errors block storing."""
+"""Problems are values: every check returns a list of :class:`Issue`; only errors block storing.
+
+An issue may carry the knock-on issues it causes (``consequences``): a text in a value cell makes
+the row's total not add up and a later period look like a jump; those warnings are nested under the
+error that causes them instead of being listed as problems of their own (fix the cause, they go).
+``check`` names the check that found the issue (the rule's translation key), for programs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -17,9 +24,21 @@ class Issue:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    check: str | None = None
+    consequences: tuple[Issue, ...] = ()
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["consequences"] = [c.as_dict() for c in self.consequences]
+        return out
+
+
+def walk(issues: Iterable[Issue]) -> Iterator[tuple[int, Issue]]:
+    """Every issue with its depth: 0 for a problem of its own, 1 for a consequence of the one before."""
+    for issue in issues:
+        yield 0, issue
+        for sub in issue.consequences:
+            yield 1, sub
 
 
 class IssuesError(ValueError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +43,7 @@ DIMENSION_CODELISTS = {
     "labour_status": "labour_status",
 }
 TIME_PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+# the checks of a canonical frame are declared once, in mmicd/rules.py (used by the upload and the store)
 
 
 # Survey microdata (one row per person), stored as a Parquet file beside its dataset version.
@@ -60,6 +60,13 @@ MICRODATA_COLUMNS = [
     "stratum",
     "psu",
 ]
+# coded microdata column -> code list (``_U`` is also accepted: survey answers may be unknown)
+MICRODATA_CODELISTS = {
+    "sex": "sex",
+    "migrant_status": "migrant_status",
+    "labour_status": "labour_status",
+    "ref_area": "areas",
+}
 
 
 class Form(StrEnum):
@@ -147,40 +154,26 @@ def normalise_observations(frame: pd.DataFrame) -> pd.DataFrame:
     return out[OBS_COLUMNS].reset_index(drop=True)
 
 
-def check_observations(frame: pd.DataFrame, file: str | None = None) -> list[Issue]:
-    """Every problem of a canonical frame at once: unknown codes, bad periods, duplicate keys."""
-    issues: list[Issue] = []
-    for col, listname in DIMENSION_CODELISTS.items():
-        allowed = codes.codes(listname) | {codes.TOTAL}
-        bad = frame.loc[~frame[col].isin(allowed), col]
-        for value, rows in bad.groupby(bad, sort=True).groups.items():
-            issues.append(
-                Issue("error", f"unknown code '{value}' in {col} ({len(rows)} rows)", file=file,
-                      row=int(rows[0]) + 1, column=col, value=str(value))
-            )
-    bad_time = frame.loc[~frame["time_period"].str.match(TIME_PERIOD_PATTERN, na=False), "time_period"]
-    for idx, value in bad_time.head(20).items():
-        issues.append(Issue("error", f"invalid time period '{value}'", file=file, row=int(idx) + 1,
-                            column="time_period", value=str(value)))
-    dup = frame.duplicated(DIMENSIONS, keep="first")
-    for idx in np.flatnonzero(dup.to_numpy())[:20]:
-        issues.append(Issue("error", "duplicate key", file=file, row=int(idx) + 1, column=None,
-                            value="|".join(frame.loc[idx, DIMENSIONS].astype(str))))
-    bad_status = frame.loc[~frame["obs_status"].isin(codes.codes("obs_status")), "obs_status"]
-    for value in bad_status.unique()[:20]:
-        issues.append(Issue("error", f"unknown obs_status '{value}'", file=file, column="obs_status",
-                            value=str(value)))
-    missing_value = frame["value"].isna() & ~frame["obs_status"].isin(["M", "Q"])
-    for idx in np.flatnonzero(missing_value.to_numpy())[:20]:
-        issues.append(Issue("error", "value missing but obs_status is not M or Q", file=file,
-                            row=int(idx) + 1, column="value"))
-    return issues
+def check_observations(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en",
+                       projections: bool = True, errors_only: bool = False) -> list[Issue]:
+    """Every problem of a canonical frame at once, by the rules of :mod:`mmicd.rules` (the upload's
+    rules): issues name dataset rows (1-based) and canonical values, in ``lang``.
+
+    ``projections``: years after next year are accepted when marked ``E`` (the upload marks a
+    file's projections so when the person loading declares them; see :class:`mmicd.rules.Params`).
+    """
+    from mmicd import rules
+
+    return rules.issues(frame, "observations", file=file, lang=lang, params=rules.Params(projections=projections),
+                        errors_only=errors_only)
 
 
-def validated(frame: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+def validated(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en",
+              projections: bool = True) -> pd.DataFrame:
     """Normalise and check; raise :class:`IssuesError` with every error found."""
     canonical = normalise_observations(frame)
-    errors = [i for i in check_observations(canonical, file) if i.level == "error"]
+    errors = [i for i in check_observations(canonical, file, lang=lang, projections=projections, errors_only=True)
+              if i.level == "error"]
     if errors:
         raise IssuesError(errors)
     return canonical
@@ -199,26 +192,8 @@ def normalise_microdata(frame: pd.DataFrame) -> pd.DataFrame:
     return out[MICRODATA_COLUMNS].reset_index(drop=True)
 
 
-def check_microdata(frame: pd.DataFrame, file: str | None = None) -> list[Issue]:
+def check_microdata(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en") -> list[Issue]:
     """Every problem of canonical microdata at once (row numbers are 1-based data rows)."""
-    issues: list[Issue] = []
+    from mmicd import rules
 
-    def report(mask: pd.Series, column: str, message: str) -> None:
-        rows = np.flatnonzero(mask.to_numpy())
-        for idx in rows[:20]:
-            issues.append(Issue("error", message, file=file, row=int(idx) + 1, column=column,
-                                value=str(frame[column].iloc[idx])))
-        if len(rows) > 20:
-            issues.append(Issue("error", f"{message} ({len(rows)} rows in all)", file=file, column=column))
-
-    for col, listname in (("sex", "sex"), ("migrant_status", "migrant_status"),
-                          ("labour_status", "labour_status"), ("ref_area", "areas")):
-        allowed = codes.codes(listname) | {codes.UNKNOWN}
-        report(~frame[col].isin(allowed), col, f"unknown code in {col}")
-    report(~frame["time_period"].str.match(TIME_PERIOD_PATTERN, na=False), "time_period", "invalid time period")
-    age = frame["age"]
-    report(age.notna() & ((age < 0) | (age > 130)), "age", "age outside 0-130")
-    weight = frame["weight"]
-    report(weight.isna(), "weight", "weight missing or not a number")
-    report(weight.notna() & (weight <= 0), "weight", "weight must be positive")
-    return issues
+    return rules.issues(frame, "microdata", file=file, lang=lang, params=rules.Params(unknown_ok=True))

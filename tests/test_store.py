@@ -98,7 +98,8 @@ def test_invalid_data_is_refused_with_every_problem_and_nothing_stored(store):
     messages = [(i.column, i.value) for i in err.value.issues]
     assert ("ref_area", "XXX") in messages
     assert ("time_period", "20x0") in messages
-    assert any(i.message == "duplicate key" for i in err.value.issues)
+    assert any(i.check == "duplicate" and "same key as rows 3, 6" in i.message and i.row == 6
+               for i in err.value.issues)  # rows of the dataset (1-based), messages translated
     assert snapshot(store) == before
 
 

@@ -5,9 +5,9 @@ years, sexes, age groups, migrant status or countries, with a group label merged
 below it (``2011`` over *Total / Male / Female*, then ``2021`` over the same three). This module
 finds that header block around the header row the generic reader chose, gives every value column
 its codes (one per labelled dimension; a *Total* label leaves the dimension at ``_T``), and returns
-one row per (data row, value column) with the sheet row in ``_row`` and, in ``_col``, the column's
-labels and its letter (``2021 / Female [E]``) so that issues and the annotated workbook point at
-the very cell.
+one row per (data row, value column) with the sheet row in ``_row``, the 0-based column in ``_cno``
+and, in ``_col``, the column's labels and its letter (``2021 / Female [E]``) so that issues and the
+annotated workbook point at the very cell.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def unpivot(grid: list[list], header_row: int, found: tuple | None = None) -> Wi
         for j, cell_dims in value_cols.items():
             value = texts[j] if j < len(texts) else ""
             label = " / ".join(dict.fromkeys(names.get(j, [])))
-            rec = {"_row": i + 1, "_col": f"{label} [{column_letter(j)}]", **ids, "value": value}
+            rec = {"_row": i + 1, "_col": f"{label} [{column_letter(j)}]", **ids, "value": value, "_cno": j}
             for dim, code in cell_dims.items():
                 rec[area_dim if dim == "area" else dim] = code
             records.append(rec)
@@ -180,5 +180,6 @@ def unpivot(grid: list[list], header_row: int, found: tuple | None = None) -> Wi
                for j, canonical in id_cols.items()}
     for dim in header_dims:
         columns.setdefault(dim, dim)
-    return Wide(frame=frame.astype({c: "string" for c in frame.columns if c != "_row"}), columns=columns,
+    text = {c: "string" for c in frame.columns if c not in ("_row", "_cno")}
+    return Wide(frame=frame.astype(text), columns=columns,
                 header_rows=rows)

@@ -228,13 +228,15 @@ class Store:
         *,
         actor: str,
         status: Status = Status.DRAFT,
+        lang: str = "en",
     ) -> DatasetVersion:
         """Store ``frame`` as a new version of its series, in one transaction.
 
-        Raises :class:`mmicd.issues.IssuesError` (before touching the store) when the frame has
-        unknown codes, duplicate keys or bad periods.
+        Raises :class:`mmicd.issues.IssuesError` (before touching the store) when the frame breaks a
+        rule of :mod:`mmicd.rules` (unknown codes, duplicate keys, bad periods, non-finite values, ...),
+        with messages in ``lang``.
         """
-        canonical = validated(frame, file=meta.file_name or None)
+        canonical = validated(frame, file=meta.file_name or None, lang=lang)
         with self.engine.begin() as conn:
             dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.OBSERVATIONS, "")
             _bulk_insert(conn, dataset_id, canonical)
@@ -249,13 +251,14 @@ class Store:
         *,
         actor: str,
         status: Status = Status.DRAFT,
+        lang: str = "en",
     ) -> DatasetVersion:
         """Store survey microdata as a new version: a Parquet file plus its dataset row, atomically.
 
         Raises :class:`mmicd.issues.IssuesError` with every problem before anything is written.
         """
         canonical = normalise_microdata(frame)
-        errors = [i for i in check_microdata(canonical, meta.file_name or None) if i.level == "error"]
+        errors = [i for i in check_microdata(canonical, meta.file_name or None, lang=lang) if i.level == "error"]
         if errors:
             raise IssuesError(errors)
         folder = self.data_dir / "microdata"
@@ -280,6 +283,7 @@ class Store:
         actor: str,
         status: Status = Status.DRAFT,
         checks: list[PublishCheck | None] | None = None,
+        lang: str = "en",
     ) -> list[DatasetVersion]:
         """Store several datasets (observations or microdata) as new versions in ONE transaction.
 
@@ -292,10 +296,11 @@ class Store:
         for meta, form, frame in items:
             if Form(form) == Form.MICRODATA:
                 canonical = frame if _is_canonical_microdata(frame) else normalise_microdata(frame)
-                errors += [i for i in check_microdata(canonical, meta.file_name or None) if i.level == "error"]
+                errors += [i for i in check_microdata(canonical, meta.file_name or None, lang=lang)
+                           if i.level == "error"]
             else:
                 try:
-                    canonical = validated(frame, file=meta.file_name or None)
+                    canonical = validated(frame, file=meta.file_name or None, lang=lang)
                 except IssuesError as exc:
                     errors += exc.issues
                     continue

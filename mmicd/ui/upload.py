@@ -21,7 +21,7 @@ from mmicd import codes, templates, workflow
 from mmicd.auth import PermissionDenied, User
 from mmicd.config import LANGUAGES
 from mmicd.i18n import format_number, format_percent, t
-from mmicd.issues import Issue, IssuesError
+from mmicd.issues import Issue, IssuesError, walk
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
@@ -72,20 +72,24 @@ class FileCheck:
 
 
 def issues_frame(issues: list[Issue], lang: str) -> pd.DataFrame:
-    """The issues as a table with translated headers and levels (row numbers as the sheet shows them)."""
-    rows = [
-        {
-            "level": i.level,
-            tr("upload.col.level"): tr(f"upload.level.{i.level}"),
+    """The issues as a table with translated headers and levels (row numbers as the sheet shows them).
+
+    The knock-on issues an issue causes follow it, indented (``↳``), and are filtered with it (their
+    ``level`` key is their cause's): they are not problems of their own."""
+    rows = []
+    cause = None
+    for depth, i in walk(issues):
+        cause = i if depth == 0 else cause
+        rows.append({
+            "level": cause.level,
+            tr("upload.col.level"): ("↳ " if depth else "") + tr(f"upload.level.{i.level}"),
             tr("upload.col.file"): i.file or "",
             tr("upload.col.sheet"): i.sheet or "",
             tr("upload.col.row"): i.row,
             tr("upload.col.column"): i.column or "",
             tr("upload.col.value"): "" if i.value is None else str(i.value),
-            tr("upload.col.message"): i.message,
-        }
-        for i in issues
-    ]
+            tr("upload.col.message"): (f"↳ {tr('ingest.consequence')}: " if depth else "") + i.message,
+        })
     frame = pd.DataFrame(rows, columns=["level", tr("upload.col.level"), tr("upload.col.file"),
                                         tr("upload.col.sheet"), tr("upload.col.row"), tr("upload.col.column"),
                                         tr("upload.col.value"), tr("upload.col.message")])

@@ -28,8 +28,26 @@ EXPECTED = {
     "migrant_parts_not_total.csv": ("warning", None, 4, "value", "120", "parts by migrant_status add up to 100"),
     "jump.csv": ("warning", None, 3, "value", "50,000", "more than tenfold"),
     "equal_sexes.csv": ("warning", None, 2, "value", "5,000", "exactly equal"),
-    "rounding.csv": ("warning", None, 4, "value", "2,001", "Rounding difference"),
+    "rounding.csv": ("warning", None, 4, "value", "2,002", "Rounding difference"),
     "lfs_no_psu.csv": ("warning", None, None, None, None, "standard errors will assume simple random sampling"),
+    # never a silent wrong number
+    "nan_in_value.csv": ("error", None, 2, "value", "NaN", "not a finite number"),
+    "inf_in_value.csv": ("error", None, 5, "value", "inf", "not a finite number"),
+    "year_out_of_range.csv": ("error", None, 3, "time_period", "2203", "outside 1900–"),
+    "fractional_persons.csv": ("warning", None, 2, "value", "100.5", "count of persons with a fraction"),
+    "parts_exceed_total.csv": ("warning", None, 3, "value", "500", "parts by sex given add up to 600, more than"),
+    "origins_exceed_total.csv": ("warning", None, 4, "value", "500", "parts by counterpart_area given add up to 600"),
+    "origins_not_total.csv": ("warning", None, 4, "value", "500", "parts by counterpart_area add up to 400, not"),
+    "formula_without_value.xlsx": ("error", "data", 4, "value", None, "formula whose result was never saved"),
+    "hidden_data_sheet.xlsx": ("warning", "data", None, None, "data", "very hidden sheet 'data'"),
+    "text_knock_on.xlsx": ("error", "data", 5, "value", "1,2OO", "not a number"),
+}
+# file -> the knock-on issues nested under its one issue: (level, check, sheet, row, column, value)
+CONSEQUENCES = {
+    "text_knock_on.xlsx": [("warning", "jump", "data", 8, "value", "12,000")],
+    # (the jump of the "inf" cell itself says nothing more than its error: dropped)
+    "inf_in_value.csv": [("warning", "sum_mismatch", None, 7, "value", "2,350"),
+                         ("warning", "jump", None, 8, "value", "1,200")],
 }
 
 
@@ -47,6 +65,8 @@ def test_bad_file_gives_its_issue_and_stores_nothing(name, store):
     assert (issue.level, issue.file, issue.sheet, issue.row, issue.column, issue.value) == \
         (level, name, sheet, row, column, value)
     assert words in issue.message
+    assert [(c.level, c.check, c.sheet, c.row, c.column, c.value) for c in issue.consequences] == \
+        CONSEQUENCES.get(name, [])
     if level == "error":
         assert not prep.ok
         with pytest.raises(IssuesError):

@@ -115,8 +115,10 @@ def test_cli_json_and_exit_codes(cli_env, capsys):
     assert main(["ingest", str(BAD / "negative_count.csv"), str(GOOD / "census_es.csv"), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "error"
-    assert report["issues"][0] | {"message": ""} == {"level": "error", "file": "negative_count.csv", "sheet": None,
-                                                      "row": 3, "column": "value", "value": "-5", "message": ""}
+    issue = report["issues"][0]  # the original fields keep their names; check and consequences were added
+    assert issue | {"message": ""} == {"level": "error", "file": "negative_count.csv", "sheet": None, "row": 3,
+                                       "column": "value", "value": "-5", "message": "", "check": "negative",
+                                       "consequences": []}
     assert len(store.datasets()) == 1  # nothing stored when blocked
 
 

@@ -10,16 +10,17 @@ from mmicd.io.read import parse_numbers
 from tests.ingest.conftest import GOOD, upload
 
 
-@pytest.mark.parametrize(("name", "area", "female", "total"), [
-    ("census_fr.csv", "SEN", 1_234_567.0, 2_434_567.5),
-    ("census_es.csv", "ECU", 1_234_567.0, 2_434_567.5),
-    ("census_latin1.csv", "CIV", 12.5, None),
-    ("census_bom.csv", "NPL", 1_234.0, None),
-    ("census_titled.xlsx", "NPL", 1_234_500.0, 2_434_500.0),  # "(thousands)" in a title row
+@pytest.mark.parametrize(("name", "area", "female", "total", "fractions"), [
+    ("census_fr.csv", "SEN", 1_234_567.0, 2_434_567.5, [3, 4]),
+    ("census_es.csv", "ECU", 1_234_567.0, 2_434_567.5, [3, 4]),
+    ("census_latin1.csv", "CIV", 12.5, None, [2, 3]),
+    ("census_bom.csv", "NPL", 1_234.0, None, []),
+    ("census_titled.xlsx", "NPL", 1_234_500.0, 2_434_500.0, []),  # "(thousands)" in a title row
 ])
-def test_locale_variants(name, area, female, total):
+def test_locale_variants(name, area, female, total, fractions):
     prep = prepare([upload(GOOD / name)])
-    assert prep.ok and not prep.issues, prep.issues
+    # decimals are read; counts of persons with a fraction (1 200 000,5) are warned at their cells
+    assert prep.ok and [(i.check, i.row) for i in prep.issues] == [("fraction", r) for r in fractions], prep.issues
     frame = prep.datasets[0].frame
     assert set(frame["ref_area"]) == {area}
     assert frame.loc[frame.sex == "F", "value"].iloc[0] == female

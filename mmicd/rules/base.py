@@ -1,0 +1,208 @@
+"""The parts of a rule: its declaration (:class:`Rule`), what the caller says (:class:`Params`), what a
+check finds (:class:`Found`), the registry (:data:`RULES`) and helpers shared by the checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from mmicd import codes
+from mmicd.issues import Level
+from mmicd.model import DIMENSIONS, TIME_PERIOD_PATTERN
+
+OBS, MD = "observations", "microdata"
+MAX_PER_CHECK = 100          # issues per rule, key and column; then one "… and N more"
+SUM_TOLERANCE = 0.005        # parts vs total: more than 0.5 % off -> "does not add up"
+JUMP_FACTOR = 10.0           # a value 10 times larger or smaller than the previous period
+JUMP_MIN = 1000.0
+EQUAL_MIN = 1000.0           # equal female and male counts flagged from this size on
+FRACTION_NOISE = (1e-9, 1e-6)  # (relative, absolute): 779599.0000000001 persons is float noise, .5 is not
+FIRST_YEAR = 1900            # observation years before this are errors
+AGE_MAX = 130
+COUNT_UNITS = {"PS"}
+ADDITIVE_UNITS = {"PS", "USD"}   # units whose parts add up to their total (not percentages)
+SIGNED_MEASURES = {"NET_MIG"}
+MISSING_STATUSES = ("M", "Q", "O")  # an empty value needs one of these obs_status codes
+NON_FINITE_TEXT = re.compile(r"^\s*[+-]?(nan|inf|infinity)\s*$", re.I)
+
+# Parts of a total, by dimension (declared as data). ``parts``: the codes that make a complete
+# partition when all are present with a value; ``also``: codes that belong to it when present (the
+# unknown bucket is kept in totals). Age and origin are described in :func:`_partition`.
+PARTITIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sex": {"parts": ("F", "M"), "also": (codes.UNKNOWN,)},
+    "migrant_status": {"parts": ("MS_MIGRANT", "MS_NOMIGRANT"), "also": (codes.UNKNOWN,)},
+    "age": {"parts": (), "also": (codes.UNKNOWN,)},               # five-year bands from 0 to an open band
+    "counterpart_area": {"parts": ("OOO",), "also": ()},          # countries + "other": complete with OOO
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the caller says about the frame.
+
+    ``projections``: years after next year are accepted for values marked ``E`` (a projection is a
+    modelled value); the upload sets it only when the person loading declares the file holds
+    projections (and then marks those values ``E``); the store accepts what the upload marked.
+    ``unknown_ok``: ``_U`` is a valid code of every dimension (microdata).
+    """
+
+    projections: bool = False
+    unknown_ok: bool = False
+    last_year: int = field(default_factory=lambda: date.today().year + 1)
+
+
+@dataclass
+class Found:
+    """Failures of a rule: the row (position in the frame) each points at, message fields, and for
+    knock-on rules the rows each failure involves (compressed: ``members[ptr[k]:ptr[k+1]]``)."""
+
+    pos: np.ndarray
+    fields: pd.DataFrame | None = None       # per failure: value, key, column and message fields
+    ptr: np.ndarray | None = None
+    members: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+
+Check = Callable[[pd.DataFrame, Params], "np.ndarray | pd.Series | Found"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    form: str                        # "observations" or "microdata"
+    column: str | None               # canonical column its issues name (None: the row)
+    keys: tuple[str, ...]            # translation keys it may use (ingest.issue.<key>); the first by default
+    check: Check
+    doc: str                         # what it checks, in one line (README, tests)
+    needs: tuple[str, ...] = ()      # columns without which the rule does not apply
+    knock_on: bool = False           # a failure involving a row in error is that error's consequence
+    fields: Callable[[pd.DataFrame, Params], dict] | None = None  # message fields of the whole rule
+
+    @property
+    def key(self) -> str:
+        return self.keys[0]
+
+
+RULES: list[Rule] = []
+
+
+def rule(id: str, level: Level, form: str, column: str | None, keys: str | tuple[str, ...], doc: str, *,
+         needs: tuple[str, ...] = (), knock_on: bool = False,
+         fields: Callable[[pd.DataFrame, Params], dict] | None = None):
+    """Register the decorated check as a rule (the registry is the order issues come in)."""
+
+    def add(check: Check) -> Check:
+        RULES.append(Rule(id, level, form, column, (keys,) if isinstance(keys, str) else keys, check, doc,
+                          needs=needs, knock_on=knock_on, fields=fields))
+        return check
+
+    return add
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def as_numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    return values.astype("string").fillna("")
+
+
+def by_unique(values: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
+    """``test`` applied once per distinct text (columns of codes have few)."""
+    index, uniques = pd.factorize(as_text(values))
+    ok = np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)
+    return ok[index]
+
+
+def period_years(frame: pd.DataFrame, col: str = "time_period") -> np.ndarray:
+    """The year of each valid period (``2020``, ``2020-Q3``, ``2020-07``), NaN for others."""
+    pattern = re.compile(TIME_PERIOD_PATTERN)
+    index, uniques = column_codes(frame, col)
+    years = np.array([float(u[:4]) if pattern.match(str(u)) else np.nan for u in uniques] + [np.nan])
+    return years[index]
+
+
+def row_labels(frame: pd.DataFrame) -> np.ndarray:
+    """Row numbers as shown to users: the sheet row (``_row``) when known, else 1-based dataset rows."""
+    if "_row" in frame:
+        return frame["_row"].to_numpy()
+    return np.arange(1, len(frame) + 1)
+
+
+def fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return str(v)
+    return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.3f}"
+
+
+_CODES: ContextVar[dict | None] = ContextVar("rules_codes", default=None)
+
+
+@contextmanager
+def factorized_once(frame: pd.DataFrame):
+    """While the rules run on ``frame``, each column is factorized once (checks group by many keys)."""
+    token = _CODES.set({"frame": id(frame)})
+    try:
+        yield
+    finally:
+        _CODES.reset(token)
+
+
+def column_codes(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per row, distinct texts) of a column; codes follow the sorted texts."""
+    cache = _CODES.get()
+    if cache is not None and cache["frame"] == id(frame) and col in cache:
+        return cache[col]
+    got = pd.factorize(as_text(frame[col]), sort=True)
+    got = (np.asarray(got[0], dtype="int64"), np.asarray(got[1], dtype=object))
+    if cache is not None and cache["frame"] == id(frame):
+        cache[col] = got
+    return got
+
+
+def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None) -> np.ndarray:
+    """``mapping`` applied to a column once per distinct text."""
+    index, uniques = column_codes(frame, col)
+    return np.array([mapping.get(u, default) for u in uniques], dtype=object)[index]
+
+
+def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One integer per distinct combination of ``keys`` (rows with the same values share it)."""
+    gid = np.zeros(len(frame), dtype="int64")
+    for col in keys:
+        index, uniques = column_codes(frame, col)
+        gid = pd.factorize(gid * (len(uniques) + 1) + index)[0].astype("int64")
+    return gid
+
+
+def members_of_groups(gid: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed rows of the groups ``wanted`` (one entry per failure, in its order)."""
+    order = np.argsort(gid, kind="stable")
+    sorted_gid = gid[order]
+    start = np.searchsorted(sorted_gid, wanted, side="left")
+    stop = np.searchsorted(sorted_gid, wanted, side="right")
+    return ranges(order, start, stop)
+
+
+def ranges(order: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lengths = (stop - start).astype("int64")
+    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+    if not lengths.sum():
+        return ptr, np.zeros(0, dtype="int64")
+    offsets = np.arange(ptr[-1]) - np.repeat(ptr[:-1], lengths)
+    return ptr, order[np.repeat(start, lengths) + offsets]
+
+
+def dims(frame: pd.DataFrame, without: tuple[str, ...] = ()) -> list[str]:
+    return [c for c in DIMENSIONS if c in frame and c not in without]
