@@ -262,7 +262,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
         diff = _diff(store, meta, frame) if store is not None and form == Form.OBSERVATIONS else None
         used = mapping if mapping is not None and raw.layout in ("generic_table", "microdata") else \
             (MappingProfile(kind=k, columns=dict(raw.columns), sheet=raw.sheet or None, header_row=raw.header_row)
-             if raw.layout in ("generic_table", "microdata", "template") else None)
+             if raw.layout in ("generic_table", "microdata", "template", "table") else None)
         out.append(PreparedDataset(meta=meta, form=form, frame=frame, layout=raw.layout, file=upload.name,
                                    sheet=raw.sheet or None, source_columns=raw.source_columns, mapping=used,
                                    diff=diff))
@@ -326,6 +326,12 @@ def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = No
                 # looser reader that would not know what the reader refused
                 return found
     return _generic(book, wanted, mapping)
+
+
+def mapping_start(book, wanted: Kind | None = None) -> list[Raw]:
+    """Where the mapping editor starts for a file nothing could read: the table under its most
+    header-like row, with the columns the synonyms suggest (nothing is stored from this)."""
+    return _generic(book, wanted, None)
 
 
 def _microdata_like(book) -> bool:

@@ -45,6 +45,7 @@ def header_only() -> Upload:
 
 
 def markers_only() -> Upload:
+    # the blank cell of the third row is no observation (not stored); the two markers are missing values
     return Upload("npl-markers.csv", b"Country;Year;Sex;Value\nNepal;2021;Female;..\nNepal;2021;Male;-\n"
                   b"Nepal;2021;Total;\n")
 
@@ -62,7 +63,7 @@ def published_census(store):
     (header_only, "data", "No data rows: the table has its header but not one row below it."),
     (lambda: Upload("empty.csv", b"ref_area,time_period,sex,value\n"), None, "No data rows"),
     (lambda: Upload("blank.csv", b"ref_area,time_period,sex,value\n,,,\n,,,\n"), None, "No data rows"),
-    (markers_only, None, "None of its 3 rows holds a value: every value is blank or a missing-value marker"),
+    (markers_only, None, "None of its 2 rows holds a value: every value is blank or a missing-value marker"),
 ])
 def test_a_table_without_data_rows_is_an_error_naming_file_and_sheet(store, make, sheet, message):
     upload = make()
@@ -81,7 +82,7 @@ def test_messages_are_translated():
     prep = prepare([header_only()], lang="fr")
     assert prep.issues[0].message.startswith("Aucune ligne de données : le tableau a son en-tête")
     prep = prepare([markers_only()], lang="es")
-    assert prep.issues[0].message.startswith("Ninguna de sus 3 filas contiene un valor")
+    assert prep.issues[0].message.startswith("Ninguna de sus 2 filas contiene un valor")
 
 
 def test_a_header_only_file_is_never_published_over_the_census(store, published_census):

@@ -94,6 +94,7 @@ class ReadContext:
     publisher: dict | None = None
     explicit: dict[str, dict[str, str]] = field(default_factory=dict)   # mapping editor recodes
     kind: str | None = None
+    formula_cells: frozenset[tuple[int, int]] = frozenset()   # (1-based row, 0-based column) without a saved value
     problems: list[tuple[str, str, dict]] = field(default_factory=list)
 
     def add(self, level: str, key: str, **fields) -> None:
@@ -114,9 +115,13 @@ class Column:
     value_type: str | None = None    # the breakdown type whose codes the column's values all are
     skip: str | None = None      # why a value column is not read
 
+    plain: bool = False          # its one header cell names it alone (a table with one header row)
+
     @property
     def label(self) -> str:
         text = " / ".join(dict.fromkeys(p for p in self.path if p))
+        if self.plain and text:
+            return text
         return f"{text} [{column_letter(self.index)}]" if text else f"[{column_letter(self.index)}]"
 
 
@@ -292,6 +297,11 @@ CODE_VALUE = re.compile(r"^[A-Za-z]{2,3}$|^\d{1,4}$")
 
 def columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
     out = _columns(table, ctx, tf)
+    if len(table.header) == 1:
+        # one header row whose names are unique: a column is named by its header alone
+        names = Counter(c.path[-1] for c in out if c.path)
+        for c in out:
+            c.plain = len(c.path) == 1 and names[c.path[0]] == 1
     if any(c.role == "measure_code" for c in out):
         for c in out:
             if c.role == "measure_name":
@@ -554,7 +564,10 @@ def read_rows(table: Table, cols: list[Column], ctx: ReadContext, tf: TableFacts
     rows = []
     for r in table.body:
         row = RowRead()
-        data = any(sheet.kinds[r][c.index] in (NUM, MARK, YEAR) for c in cols if c.role == "value")
+        # a row holding anything in a value column is a row of data (a text there is reported at
+        # its cell, never dropped); a row of labels only heads the rows below it
+        data = any(sheet.kinds[r][c.index] != BLANK or (r + 1, c.index) in ctx.formula_cells
+                   for c in cols if c.role == "value")
         # areas and row labels
         seen: dict[str | None, str] = {}
         unknown: list[tuple[int, str | None, str]] = []
@@ -711,6 +724,9 @@ def _stub_value(row: RowRead, col: Column, text: str, ctx: ReadContext, tf: Tabl
         elif text:
             row.dims["migrant_status"] = text
         return
+    if col.role in ("measure_code", "measure_name") and text.strip() in codes.codes("measure"):
+        row.dims["measure"] = text.strip()     # our own measure codes (the templates' long format)
+        return
     if col.role == "measure_code":
         found = measure_codes().get(text) or measure_codes().get(text.strip().upper())
         if found is None:
@@ -785,6 +801,18 @@ def _allowed_dims(measure: str) -> frozenset[str]:
 _DIM_OF_ROLE = {"time": "time_period", "sex": "sex", "age": "age", "migrant_status": "migrant_status",
                 "labour_status": "labour_status", "coverage": "migrant_status", "measure_code": "measure",
                 "measure_name": "measure", "breakdown": "breakdown"}
+
+
+def source_headers(cols: list[Column], value_cols: list) -> dict[str, str]:
+    """Canonical column -> the source header it was read from (for messages about its values and
+    for the mapping editor): the label columns, the areas by role, the one value column."""
+    out = {_DIM_OF_ROLE[c.role]: (c.path[-1] if c.path else c.label) for c in cols if c.role in _DIM_OF_ROLE}
+    for c in cols:
+        if c.role == "area" and c.path:
+            out.setdefault("counterpart_area" if c.geo == "origin" else "ref_area", c.path[-1])
+    if len(value_cols) == 1 and value_cols[0][0].path:
+        out["value"] = value_cols[0][0].path[-1]
+    return out
 
 
 def _why(col: Column) -> str:
@@ -906,8 +934,8 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
         for col, cr in value_cols:
             cell = sheet.raw(r, col.index)
             k = sheet.kinds[r][col.index]
-            if k == BLANK:
-                continue
+            if k == BLANK and (r + 1, col.index) not in ctx.formula_cells:
+                continue    # an empty cell is no observation (a formula never computed is one, reported)
             if not sheet.own(r, col.index):
                 merged_values.append((r, col))   # a number spread over merged cells is never copied
                 continue
@@ -993,9 +1021,12 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
             unit_mult = cr.mult if cr.mult is not None else (int(row.dims["_mult"]) if "_mult" in row.dims
                                                               else (tf.mult or 0))
             unit = cr.unit or row.dims.get("_unit") or tf.unit
-            for dim, found in (("measure", measure), ("time_period", period), ("ref_area", ref)):
-                if not found and dim not in gaps:
-                    gaps[dim] = (r + 1, col.label)
+            missing = [dim for dim, found in (("measure", measure), ("time_period", period), ("ref_area", ref))
+                       if not found]
+            for dim in missing:
+                gaps.setdefault(dim, (r + 1, col.label))
+            if missing:
+                continue     # said once for the table (below), not stored
             records.append({
                 "_row": r + 1, "_cno": col.index, "_col": col.label, "_sheet": ctx.sheet or "",
                 "measure": measure or "", "ref_area": ref or "", "time_period": period or "",
@@ -1006,7 +1037,8 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
                 "_unit": unit or "", "_status": "E" if cr.estimate or cr.status == "E" else (cr.status or tf.status or ""), "_part": bool(row.part or cr.part),
                 "_basis": tf.basis or "",
             })
-    _report_rows(ctx, skipped, series, unknown_areas, sheet, world_default)
+    _report_rows(ctx, skipped, series, unknown_areas, sheet, world_default,
+                 {c.index: c.path[-1] for c in cols if c.path})
     if ranges:
         ctx.add("info", "period_ranges", n=ranges)
     _report_merges(ctx, table, cols, merged_values)
@@ -1024,9 +1056,11 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     if not records:
         return None
     frame = pd.DataFrame.from_records(records)
+    # in a plain table (one header row, one column per dimension) a row written twice is a
+    # duplicate to report, even with the same value; in a table of groups it may be a total repeated
+    frame["_tidy"] = tidy_ok(table, cols)
     # the source header of each dimension read from a column, for messages about its values
-    frame.attrs["columns"] = {_DIM_OF_ROLE[c.role]: (c.path[-1] if c.path else c.label) for c in cols
-                              if c.role in _DIM_OF_ROLE}
+    frame.attrs["columns"] = source_headers(cols, value_cols)
     key = ["measure", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area",
            "labour_status", "breakdown"]
     dup = frame.duplicated(key, keep=False) & ~frame["_part"]
@@ -1045,9 +1079,12 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
 
 
 def _persons_table(cols: list[Column]) -> bool:
-    """A table with a column of sexes, age groups or migrant statuses counts persons when its
-    values are under a plain "value" header (the population, the generic path's old rule)."""
-    return any(c.role in ("sex", "age", "migrant_status") for c in cols)
+    """A table whose values stand under a plain "value" header, with a column of sexes, age groups,
+    migrant statuses or origins, counts persons (the long format of the templates, where the measure
+    defaults to the population); the reader says so in a note (``measure_persons``)."""
+    canonical = any(c.path and c.path[-1].strip() in ("ref_area", "time_period") for c in cols)  # our long format
+    return canonical or any(c.role in ("sex", "age", "migrant_status") or (c.role == "area" and c.geo == "origin")
+                            for c in cols)
 
 
 def _measure(col: str | None, row: str | None, table: str | None) -> str | None:
@@ -1126,7 +1163,8 @@ def _unpublished_months(table: Table, value_cols: list[tuple[Column, ColRead]]) 
 
 
 def _report_rows(ctx: ReadContext, skipped: Counter, series: Counter, unknown: dict, sheet: Sheet,
-                 world_default: bool) -> None:
+                 world_default: bool, headers: dict[int, str] | None = None) -> None:
+    headers = headers or {}
     if skipped:
         names = ", ".join(list(skipped)[:12]) + (" …" if len(skipped) > 12 else "")
         ctx.add("info", "aggregates_skipped", n=len(skipped), value=names)
@@ -1135,8 +1173,8 @@ def _report_rows(ctx: ReadContext, skipped: Counter, series: Counter, unknown: d
         ctx.add("info", "unused_series", column="", value=names, n=len(series))
     for (r, text), c in list(unknown.items())[:100]:
         hint = _close_names(text)
-        ctx.add("error", "unknown_area_hint" if hint else "unknown_area", row=r + 1, column=column_letter(c),
-                value=text, hint=hint)
+        ctx.add("error", "unknown_area_hint" if hint else "unknown_area", row=r + 1,
+                column=headers.get(c) or column_letter(c), value=text, hint=hint)
     if len(unknown) > 100:
         ctx.add("error", "more", n=len(unknown) - 100, check="unknown_area", column="")
     if world_default:
@@ -1383,11 +1421,13 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
         sub["_status"] = "E" if cr.estimate or cr.status == "E" else (cr.status or tf.status or "")
         sub["_part"] = part[sub.index].to_numpy()
         sub["_basis"] = tf.basis or ""
+        gap = pd.Series(False, index=sub.index)
         for dim, label in (("measure", "no_measure"), ("time_period", "no_time_period"), ("ref_area", "no_ref_area")):
             missing = sub[dim] == ""
             if missing.any():
                 ctx.add("error", label, row=int(sub.loc[missing, "_row"].iloc[0]), column=col.label)
-        frames.append(sub)
+                gap |= missing
+        frames.append(sub[~gap])
     skipped = Counter()
     for c in area_cols:
         values = text(c)
@@ -1396,12 +1436,12 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
     series = Counter(row_dims["_series"][row_dims["_series"] != ""].tolist()) if "_series" in row_dims else Counter()
     unknown = {(int(rows.iloc[i]) - 1, unknown_text[i]): int(unknown_col[i])
                for i in unknown_text[unknown_text != ""].index[:101]}
-    _report_rows(ctx, skipped, series, unknown, table.sheet, False)
+    _report_rows(ctx, skipped, series, unknown, table.sheet, False, {c.index: c.path[-1] for c in cols if c.path})
     if not frames:
         return None
     frame = pd.concat(frames, ignore_index=True)
-    frame.attrs["columns"] = {_DIM_OF_ROLE[c.role]: (c.path[-1] if c.path else c.label) for c in cols
-                              if c.role in _DIM_OF_ROLE}
+    frame.attrs["columns"] = source_headers(cols, value_cols)
+    frame["_tidy"] = True
     return frame[["_row", "_cno", "_col", "_sheet", "measure", "ref_area", "time_period", "sex", "age",
                   "migrant_status", "counterpart_area", "labour_status", "breakdown", "value", "unit_mult", "_unit",
-                  "_status", "_part", "_basis"]]
+                  "_status", "_part", "_basis", "_tidy"]]

@@ -82,6 +82,9 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
             texts += t.title_texts() + t.note_texts()
     publisher = interpret.publisher_of(texts)
     edition = interpret.edition_of(texts)
+    from mmicd.io import workbook_facts
+
+    facts = workbook_facts.facts(book.ftype, book.data)
     results = []
     columns: dict[str, str] = {}
     for name, _sheet, table, body, rows in tidy:
@@ -92,9 +95,12 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
                  for level, key, fields in ctx.problems]
         results.append((name, table, frame, found))
     for name, _sheet, tables in parsed:
+        formulas = frozenset((r, c) for r, cs in facts.formulas_without_value(name).items() for c in cs) \
+            if book.ftype == "xlsx" else frozenset()
         for table in tables:
             ctx = interpret.ReadContext(file=book.name, sheet=name if book.ftype != "csv" else None,
-                                        country=country, publisher=publisher, explicit=explicit or {}, kind=kind)
+                                        country=country, publisher=publisher, explicit=explicit or {}, kind=kind,
+                                        formula_cells=formulas)
             frame = interpret.read_table(table, ctx)
             found = [(level, key, {**fields, "sheet": ctx.sheet} if ctx.sheet else fields)
                      for level, key, fields in ctx.problems]
@@ -120,9 +126,10 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
         unique.setdefault((level, key, tuple(sorted((k, str(v)) for k, v in fields.items()))), (level, key, fields))
     problems = list(unique.values())
     if not frames:
-        if report is not None:
+        found_tables = sum(len(t) for _, _, t in parsed) + len(tidy)
+        if report is not None and found_tables:
             report += problems
-            report.append(("info", "tables_tried", {"n": sum(len(t) for _, _, t in parsed) + len(tidy)}))
+            report.append(("info", "tables_tried", {"n": found_tables}))
         return []
     frame = pd.concat(frames, ignore_index=True)
     return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal, columns=columns)
@@ -135,7 +142,7 @@ def _split(frame: pd.DataFrame, problems: list, publisher: dict, edition: str, t
     problems = [*problems, *more]
     basis = next((b for b in frame["_basis"].unique() if b), "")
     out = []
-    for k, part in _by_kind(frame, kind):
+    for k, part in _by_kind(frame, kind, international=bool(publisher.get("source"))):
         sheets = [x for x in part["_sheet"].unique() if x]
         raw = Raw(layout=layout, sheet=sheets[0] if len(sheets) == 1 else None, frame=part.reset_index(drop=True),
                   columns={"value": "value", **(columns or {})}, source_columns=list((columns or {}).values()), kind=k,
@@ -229,7 +236,7 @@ def _title(texts: list[str]) -> str:
     return ""
 
 
-def _by_kind(frame: pd.DataFrame, wanted: str | None) -> list[tuple[str, pd.DataFrame]]:
+def _by_kind(frame: pd.DataFrame, wanted: str | None, international: bool = False) -> list[tuple[str, pd.DataFrame]]:
     """One dataset per kind of data: a workbook of stocks and refugees gives two datasets."""
     table = codes.codelist("measure")
     kinds = frame["measure"].map(table["kind"] if "kind" in table.columns else {}).fillna("").astype(str)
@@ -240,10 +247,10 @@ def _by_kind(frame: pd.DataFrame, wanted: str | None) -> list[tuple[str, pd.Data
                 (sub["migrant_status"] == "MS_MIGRANT").any() and not (sub["migrant_status"] == "MS_NOMIGRANT").any()
                 and (sub["age"] == codes.TOTAL).all()):
             pop_kind = "migrant_stock"
-        elif (sub["migrant_status"] != codes.TOTAL).any():
-            pop_kind = "census"
+        elif (sub["migrant_status"] != codes.TOTAL).any() or not international:
+            pop_kind = "census"       # a national table of the population (the upload's own kind)
         else:
-            pop_kind = "population"
+            pop_kind = "population"   # an international publisher's population series
         kinds = kinds.mask(pop, pop_kind)
     # remittances between two countries are corridors
     corridors = (kinds == "remittances") & (frame["counterpart_area"] != codes.TOTAL)
@@ -273,7 +280,8 @@ def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str
                           "text": numbers.astype(str).where(numbers.notna(), rows["value"].astype(str))})
     per = stats.groupby("gid").agg(distinct=("text", "nunique"), parts=("part", "any"), ok=("ok", "all"),
                                    numeric=("num", "count"), total=("num", "sum"))
-    same = per.index[(per["distinct"] == 1) & ~per["parts"] & (per["numeric"] > 0)]
+    tidy = stats.assign(tidy=rows.get("_tidy", False)).groupby("gid")["tidy"].all()
+    same = per.index[(per["distinct"] == 1) & ~per["parts"] & (per["numeric"] > 0) & ~tidy.reindex(per.index)]
     summed = per.index[per["parts"] & per["ok"]]
     drop = rows.index[gid.isin(same) & gid.duplicated()]
     # parts: the first row of each group carries the sum (or its marker when none has a number)

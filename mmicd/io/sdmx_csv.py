@@ -126,6 +126,7 @@ def read(book: Book) -> list[Raw]:
     out["_part"] = False
     out["_unit"] = ""
     out["_basis"] = ""
+    out["_tidy"] = True
     frame = out[keep].reset_index(drop=True)
     dataflow = cell_text(src[headers[1 if version == "2.0" else 0]].iloc[0]) if len(src) else ""
     raw = Raw(layout=f"sdmx_csv_{version}", sheet=None, frame=frame,

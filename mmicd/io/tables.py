@@ -237,8 +237,13 @@ def find_tables(sheet: Sheet, start: int = 0) -> list[Table]:
             # a label row: part of this body when its labels stand in the body's label columns only
             # (an area without data, a group heading) and more body rows follow; a row with labels
             # over the value columns is the header of a next table
-            if _year_header(sheet, i, within=True) or _single_title(sheet, i) or \
-                    any(c in value_cols for c in sheet.filled(i)):
+            if _year_header(sheet, i, within=True) or _single_title(sheet, i):
+                break
+            if any(c in value_cols for c in sheet.filled(i)):
+                if _bad_data_row(sheet, i, value_cols):
+                    body.append(i)     # a row of the table whose value cell holds text: reported, not dropped
+                    i += 1
+                    continue
                 break
             j = i + 1
             while j < n and (not sheet.filled(j) or (not _is_data(sheet, j) and not _is_note(sheet, j)
@@ -269,6 +274,17 @@ def find_tables(sheet: Sheet, start: int = 0) -> list[Table]:
         previous_end = (notes[-1] + 1) if notes else last + 1
         r = previous_end
     return tables
+
+
+def _bad_data_row(sheet: Sheet, r: int, value_cols: set[int]) -> bool:
+    """A row with labels in the label columns (categories, not column names) and text where the
+    numbers stand: a data row with a value that is not a number ("abc", "inf", "1,2OO")."""
+    stubs = [c for c in sheet.filled(r) if c not in value_cols]
+    if not stubs or sheet.header_word is None:
+        return False
+    texts = [sheet.text(r, c) for c in stubs]
+    return not any(sheet.header_word(t) for t in texts) and len(stubs) >= 1 and \
+        sum(1 for c in sheet.filled(r) if c in value_cols) <= max(1, len(value_cols) // 2 + 1)
 
 
 def _single_title(sheet: Sheet, r: int) -> bool:

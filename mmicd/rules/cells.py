@@ -48,7 +48,16 @@ def code_rules(form: str, lists: dict[str, str]) -> list[Rule]:
         key = "unknown_area" if listname == "areas" else "unknown_code"
         out.append(Rule(f"code.{col}", "error", form, col, (key,), check,
                         f"{col}: only codes of the code list `{listname}`", needs=(col,)))
+    if form == OBS:
+        out.append(Rule("code.breakdown", "error", form, "breakdown", ("unknown_code",), _breakdown,
+                        "breakdown: `_T` or TYPE:CODE pairs of the code list `breakdown`", needs=("breakdown",)))
     return out
+
+
+def _breakdown(frame: pd.DataFrame, p: Params) -> np.ndarray:
+    values = frame["breakdown"].astype("string").fillna("")
+    ok = {v: codes.breakdown_ok(str(v)) for v in pd.unique(values.to_numpy())}
+    return ~values.map(ok).to_numpy(dtype=bool, na_value=False)
 
 
 def _period(frame: pd.DataFrame, p: Params) -> np.ndarray:

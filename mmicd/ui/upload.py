@@ -20,7 +20,7 @@ import streamlit as st
 from mmicd import codes, templates, workflow
 from mmicd.auth import PermissionDenied, User
 from mmicd.config import LANGUAGES
-from mmicd.i18n import format_number, format_percent, t
+from mmicd.i18n import format_number, format_percent
 from mmicd.issues import Issue, IssuesError, walk
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
@@ -398,6 +398,11 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
             raws = detect(open_book(c.name, c.data, c.sha256), KIND_ALIASES.get(kind), mapping)
         except Exception:  # unreadable: the issue list already says why
             continue
+        if not raws:
+            # nothing could be read: start the editor from the most header-like row of the file
+            from mmicd.ingest import mapping_start
+
+            raws = mapping_start(open_book(c.name, c.data, c.sha256), KIND_ALIASES.get(kind))
         for raw in raws[:1]:
             if not raw.source_columns:
                 continue
@@ -443,8 +448,11 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
             if picked is not None:
                 edited[canonical] = picked
         values = value_editor(target, edited, lang)
-        profile = MappingProfile(kind=target.kind, columns=edited, values=values, sheet=target.sheet,
-                                 header_row=target.header_row)
+        # a table the general reader read, with its columns left as read: only the recodings are
+        # saved, so that checking again reads the file the same way (not as one mapped table)
+        columns = {} if target.layout == "table" and edited == target.columns else edited
+        profile = MappingProfile(kind=target.kind, columns=columns, values=values, sheet=target.sheet,
+                                 header_row=target.header_row if columns else None)
         left, mid, right = st.columns(3, vertical_alignment="bottom")
         if left.button(tr("upload.mapping.apply"), key="upload_map_apply", icon=":material/refresh:"):
             st.session_state.setdefault("_upload_mappings", {})[(c.name, c.sha256)] = profile.to_yaml()
@@ -467,10 +475,9 @@ def unknown_values(issues: list[Issue], columns: dict[str, str], lang: str) -> d
     for canonical, header in columns.items():
         if canonical not in RECODED:
             continue
-        key = "ingest.issue.unknown_area" if canonical in ("ref_area", "counterpart_area") else \
-            "ingest.issue.unknown_code"
-        found = [i.value for i in issues if i.column == header and i.value
-                 and i.message == t(key, lang, value=i.value, column=header)]
+        keys = ("unknown_area", "unknown_area_hint") if canonical in ("ref_area", "counterpart_area") else \
+            ("unknown_code",)
+        found = [i.value for i in issues if i.column == header and i.value and i.check in keys]
         if found:
             out[canonical] = list(dict.fromkeys(found))
     return out

@@ -175,11 +175,16 @@ def test_labels_merged_down_the_rows_are_filled_and_numbers_merged_are_refused()
 
 
 def test_nothing_recognised_says_what_was_tried():
-    data = _xlsx([["Notes on the census"], ["Chapter", "Page"], ["Introduction", "one"]], sheet="Notes")
-    prep = prepare([Upload("notes.xlsx", data)])
+    data = _xlsx([["Contents of the census report"], ["Chapter", "Page"], ["Introduction", 3], ["Methods", 7]],
+                 sheet="Contents")
+    prep = prepare([Upload("contents.xlsx", data)])
     assert not prep.ok and not prep.datasets
     assert any(i.level == "error" and "No recognisable table" in i.message for i in prep.issues)
+    # the table was found and its column of numbers was not understood: both are said
+    assert any(i.level == "info" and "Page" in i.message for i in prep.issues)
     assert any(i.level == "info" and "Tried" in i.message for i in prep.issues)
+    letter = prepare([Upload("letter.xlsx", _xlsx([["Dear colleagues,"], ["the census report is attached."]]))])
+    assert [i.check for i in letter.issues] == [None] and "No recognisable table" in letter.issues[0].message
 
 
 @pytest.mark.parametrize("header", ["Foreign-born population (per cent of total)", '"Migrants, % of population"',

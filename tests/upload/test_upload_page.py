@@ -265,12 +265,12 @@ def test_unknown_values_are_read_from_the_issues_of_their_column():
     from mmicd.ui.upload import unknown_values
 
     issues = [Issue("error", t("ingest.issue.unknown_code", "fr", value="Fem.", column="Genre"), column="Genre",
-                    value="Fem."),
+                    value="Fem.", check="unknown_code"),
               Issue("error", t("ingest.issue.unknown_code", "fr", value="Fem.", column="Genre"), column="Genre",
-                    value="Fem."),
-              Issue("error", t("ingest.issue.unknown_area", "fr", value="Nepall", column="Pays"), column="Pays",
-                    value="Nepall"),
+                    value="Fem.", check="unknown_code"),
+              Issue("error", t("ingest.issue.unknown_area_hint", "fr", value="Nepall", column="Pays", hint="Nepal"),
+                    column="Pays", value="Nepall", check="unknown_area_hint"),
               Issue("error", t("ingest.issue.not_a_number", "fr", value="x", column="Genre"), column="Genre",
-                    value="x")]
+                    value="x", check="not_a_number")]
     assert unknown_values(issues, {"sex": "Genre", "ref_area": "Pays", "value": "Valeur"}, "fr") == {
         "sex": ["Fem."], "ref_area": ["Nepall"]}
