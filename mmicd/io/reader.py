@@ -107,7 +107,7 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
             results.append((name, table, frame, found))
     clean = [r for r in results if r[2] is not None and len(r[2]) and not _errors(r[3])]
     for name, table, frame, found in results:
-        if frame is None or not len(frame):
+        if (frame is None or not len(frame)) and not (_errors(found) and clean):
             problems += found
             continue
         if _errors(found) and clean and len(results) > 1:
@@ -118,7 +118,8 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
             problems += [("warning" if level == "error" else level, key, fields) for level, key, fields in found]
             continue
         problems += found
-        frames.append(frame)
+        if frame is not None and len(frame):
+            frames.append(frame)
         for dim, header in frame.attrs.get("columns", {}).items():
             columns.setdefault(dim, header)
     unique: dict[tuple, tuple[str, str, dict]] = {}
