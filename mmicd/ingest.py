@@ -415,9 +415,13 @@ def _generic(book, wanted: Kind | None, mapping: MappingProfile | None) -> list[
         raw_frame["_cno"] = raw_frame["_col"].map(at)
         columns["time_period"] = next(iter(years))
     mult = unit_mult_from(title_texts(grid, row))
+    if mapping is not None and mapping.unit_mult is not None:
+        mult = mapping.unit_mult       # said by the person mapping the table: wins over the title
     if mult and "unit_mult" not in columns:
         raw_frame["unit_mult"] = str(mult)
         raw_frame["_scaled"] = True
+    if mapping is not None and mapping.measure and "measure" not in columns:
+        raw_frame["measure"] = mapping.measure
     is_micro = ("weight" in columns and "value" not in columns) or (wanted == Kind.LFS and "value" not in columns)
     raw = Raw(layout="microdata" if is_micro else "generic_table", sheet=sheet if book.ftype != "csv" else None,
               frame=raw_frame, columns=columns, source_columns=headers, kind=wanted.value if wanted else None,

@@ -29,6 +29,8 @@ class MappingProfile(BaseModel):
     values: dict[str, dict[str, str]] = {}
     sheet: str | None = None
     header_row: int | None = None
+    measure: str | None = None      # what every value measures, when no column says it (a measure code)
+    unit_mult: int | None = None    # the values' multiplier, when no column or title says it (3: thousands)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False)

@@ -194,3 +194,22 @@ def test_a_percentage_is_never_read_as_a_count(header):
     prep = prepare([Upload("share.csv", csv.encode())])
     stored = [d.frame for d in prep.datasets]
     assert not any(((f["measure"] == "POP") & (f["value"] < 10)).any() for f in stored)
+
+
+def test_a_mapping_profile_gives_header_row_measure_and_unit():
+    """What the mapping editor saves for a table nothing could read: its header row, its columns,
+    the measure of every value and their multiplier; `ingest --mapping` reads the same file alike."""
+    from mmicd.ingest import MappingProfile
+
+    rows = [["Bulletin trimestriel"], ["(milliers)"], ["Zone", "An", "Montant"], ["SN", "2021", "2 150,5"],
+            ["SN", "2022", "2 300"]]
+    csv = "\n".join(";".join(r) for r in rows) + "\n"
+    profile = MappingProfile(kind="remittances", header_row=3, measure="REM_IN", unit_mult=6,
+                             columns={"ref_area": "Zone", "time_period": "An", "value": "Montant"})
+    again = MappingProfile.from_yaml(profile.to_yaml())
+    assert again == profile
+    prep = _ok("bulletin.csv", csv.encode(), mapping=again, kind="remittances")
+    f = prep.datasets[0].frame
+    # the multiplier said in the mapping (millions) wins over the title's "milliers"
+    assert _value(f, ref_area="SEN", time_period="2021", measure="REM_IN", migrant_status="_T",
+                  counterpart_area="_T", sex="_T", **TOT) == pytest.approx(2_150.5e6)
