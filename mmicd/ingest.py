@@ -317,6 +317,8 @@ def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = No
         found = official.csv_layouts(book) if mapping is None else []
         if found:
             return found
+        if mapping is None and wanted != Kind.LFS and _plain_long_table(book):
+            return _generic(book, wanted, None)
         if wanted != Kind.LFS and not _microdata_like(book):
             explicit = dict(mapping.values) if mapping is not None else {}
             found = reader.read_book(book, country=country, kind=wanted.value if wanted else None,
@@ -332,6 +334,23 @@ def mapping_start(book, wanted: Kind | None = None) -> list[Raw]:
     """Where the mapping editor starts for a file nothing could read: the table under its most
     header-like row, with the columns the synonyms suggest (nothing is stored from this)."""
     return _generic(book, wanted, None)
+
+
+def _plain_long_table(book) -> bool:
+    """A large CSV in the plain long format (every header one of the canonical columns or their
+    synonyms — area, year, sex, age, migrant status, a plain "value" — and nothing else): read by
+    the column-mapped reader, which does such files fastest; there is nothing for the general
+    reader to understand in them."""
+    from mmicd.io import reader
+
+    if book.ftype != "csv" or not reader._large(book, ""):
+        return False
+    grid = book.grid("", 60)
+    row = find_header(grid, _header_score) if grid else 0
+    head = [str(c).strip() for c in grid[row]] if grid and row < len(grid) else []
+    found = suggest_columns(head)
+    return bool(head) and all(found.get(c) for c in ("ref_area", "time_period", "value")) and \
+        len(found) == len([h for h in head if h]) and "measure" not in found and row == 0
 
 
 def _microdata_like(book) -> bool:

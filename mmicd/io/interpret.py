@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -1194,6 +1195,19 @@ def _close_names(text: str) -> str:
 
 
 # ---- large tidy tables, column by column -----------------------------------------------------------------
+def _why_not(skip: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
+    """``skip`` with ``reason`` where ``mask`` holds and no reason is given yet."""
+    current = skip.to_numpy()
+    return pd.Series(np.where((current == "") & np.asarray(mask, dtype=bool), reason, current), index=skip.index)
+
+
+def _take(per_unique: list, ids: np.ndarray, dtype=object) -> pd.Series:
+    """One value per row from one value per distinct cell (``ids`` from ``pd.factorize``; -1 = blank)."""
+    filler = False if dtype is bool else ("" if isinstance(dtype, str) else None)
+    table = np.array([*per_unique, filler], dtype=dtype)
+    return pd.Series(table[np.where(ids < 0, len(per_unique), ids)])
+
+
 def tidy_ok(table: Table, cols: list[Column]) -> bool:
     """A table the column-wise reader can take: one header row, and stub columns that each hold
     one kind of thing (no row labels of mixed kinds, no hierarchy by indentation, no matrix corner)."""
@@ -1236,7 +1250,7 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
     def text(col: Column) -> pd.Series:
         return body.iloc[:, col.index].astype("string").fillna("").str.strip().reset_index(drop=True)
 
-    skip = pd.Series("", index=index, dtype="object")
+    skip = pd.Series(np.full(n, "", dtype="<U12"), index=index)   # why a row is not read ('' = read)
     # areas, one code per geographic role (a name column and a code column agreeing)
     geo_code: dict[str | None, pd.Series] = {}
     part = pd.Series(False, index=index)
@@ -1250,12 +1264,13 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             partner = next((o for o in area_cols if o is not c and not o.code_like and o.geo == c.geo), None)
             system = code_system(values.head(2000).tolist(), text(partner).head(2000).tolist() if partner else None,
                                  ctx, c.path[-1] if c.path else "")
-        reads = {v: read_area(v, ctx, system) for v in pd.unique(values.to_numpy())}
-        code = values.map({v: a.code for v, a in reads.items()}).astype("object")
-        skip = skip.mask((skip == "") & values.map({v: a.skip == "aggregate" for v, a in reads.items()}), "aggregate")
-        skip = skip.mask((skip == "") & values.map({v: a.total for v, a in reads.items()}), "total")
-        part |= values.map({v: a.part for v, a in reads.items()}).astype(bool)
-        unresolved = (values != "") & code.isna() & (skip == "")
+        ids, uniques = pd.factorize(values)
+        reads = [read_area(v, ctx, system) for v in uniques]
+        code = _take([a.code for a in reads], ids)
+        skip = _why_not(skip, _take([a.skip == "aggregate" for a in reads], ids, bool), "aggregate")
+        skip = _why_not(skip, _take([a.total for a in reads], ids, bool), "total")
+        part |= _take([a.part for a in reads], ids, bool)
+        unresolved = (values != "") & code.isna() & skip.eq("")
         unknown_text = unknown_text.mask(unresolved & (unknown_text == ""), values)
         unknown_col = unknown_col.mask(unresolved & (unknown_col < 0), c.index)
         previous = geo_code.get(c.geo)
@@ -1266,7 +1281,7 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             for i in list(clash[clash].index[:MAX_CELL_ISSUES]):
                 ctx.add("error", "area_name_code", row=int(rows.iloc[i]), column=c.label, value=values.iloc[i],
                         other=previous.iloc[i])
-            skip = skip.mask(clash, "conflict")
+            skip = _why_not(skip, clash, "conflict")
             geo_code[c.geo] = previous.fillna(code)
     # a name not recognised is forgiven when the code beside it is (or the reverse)
     for c in area_cols:
@@ -1280,26 +1295,28 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
         if c.role in ("value", "ignore", "area"):
             continue
         values = text(c)
-        reads = {}
-        for v in pd.unique(values.to_numpy()):
+        ids, uniques = pd.factorize(values)
+        reads = []
+        for v in uniques:
             rr = RowRead()
-            _stub_value(rr, c, v, ctx, tf)
-            reads[v] = rr
-        why = values.map({v: rr.skip or "" for v, rr in reads.items()})
-        skip = skip.mask((skip == "") & why.ne(""), why)
+            _stub_value(rr, c, str(v), ctx, tf)
+            reads.append(rr)
+        why = _take([rr.skip or "" for rr in reads], ids, "<U12")
+        skip = pd.Series(np.where((skip.to_numpy() == "") & (why.to_numpy() != ""), why.to_numpy(), skip.to_numpy()),
+                         index=index)
         series_name = values.where(why.eq("series"), "")
         if (series_name != "").any():
             row_dims.setdefault("_series", series_name)
-        p = values.map({v: rr.period for v, rr in reads.items()})
+        p = _take([rr.period for rr in reads], ids)
         period = period.where(period.notna(), p)
-        for dim in {d for rr in reads.values() for d in rr.dims if not d.startswith("_")}:
-            s = values.map({v: rr.dims.get(dim) for v, rr in reads.items()}).astype("object")
+        for dim in {d for rr in reads for d in rr.dims if not d.startswith("_")}:
+            s = _take([rr.dims.get(dim) for rr in reads], ids)
             row_dims[dim] = row_dims[dim].where(row_dims[dim].notna(), s) if dim in row_dims else s
-        for btype in {b for rr in reads.values() for b in rr.breakdown}:
-            breakdown_parts[btype] = values.map({v: rr.breakdown.get(btype) for v, rr in reads.items()}).astype("object")
-        if any(rr.dims.get("_area_role") for rr in reads.values()):
-            row_dims["_area_role"] = values.map({v: rr.dims.get("_area_role") for v, rr in reads.items()})
-    keep = (skip == "") & (unknown_text == "")
+        for btype in {b for rr in reads for b in rr.breakdown}:
+            breakdown_parts[btype] = _take([rr.breakdown.get(btype) for rr in reads], ids)
+        if any(rr.dims.get("_area_role") for rr in reads):
+            row_dims["_area_role"] = _take([rr.dims.get("_area_role") for rr in reads], ids)
+    keep = skip.eq("") & (unknown_text == "")
     reporting = tf.area or ctx.country
     frames = []
     for col, cr in value_cols:

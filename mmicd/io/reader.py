@@ -10,6 +10,7 @@ not know) is said in ``Raw.problems``.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -186,8 +187,10 @@ def _read_large(book: Book, sheet: str):
     if book.ftype == "csv":
         # every line of the file must be a row of the frame: a line the CSV parser dropped (more
         # fields than the header) is read as a grid instead, where it is repaired or reported
-        lines = [ln for ln in book.text.splitlines()[header_row + 1:] if ln.strip()]
-        if len(lines) != len(body):
+        text = book.text
+        lines = text.count("\n") + (not text.endswith("\n")) - (header_row + 1)
+        blank = len(re.findall(r"^[ \t\r]*$", text, flags=re.M)) - (1 if text.endswith("\n") else 0)
+        if lines - blank != len(body):
             return None
     if body.shape[1] < max(c.index for c in cols) + 1:
         return None
@@ -261,7 +264,7 @@ def _by_kind(frame: pd.DataFrame, wanted: str | None, international: bool = Fals
         kinds = kinds.mask(kinds == "population", "migrant_stock")
     if wanted:
         return [(wanted, frame)]
-    return [(k, frame[kinds == k]) for k in dict.fromkeys(kinds)]
+    return [(k, frame[kinds == k]) for k in pd.unique(kinds.to_numpy())]
 
 
 def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, dict]]]:
