@@ -1,15 +1,16 @@
-"""Official layouts recognised from the file itself.
+"""Known tidy CSV layouts, recognised from their header row.
 
 Each detector returns :class:`Raw` tables already in canonical codes (``coded=True``) with the
 sheet row of every value in ``_row`` and its column header in ``_col``:
 
-* ``undesa_ims_by_sex``  UN DESA International Migrant Stock workbook (Table 1 stock, Table 2 population)
 * ``undesa_ims_origin``  UN DESA destination x origin x sex, tidy (gdidata ``geo,t,from,sex,n``)
-* ``wdi``                World Bank WDI: long ``geo,var,t,v`` or the download layout (``1990 [YR1990]``)
-* ``knomad_matrix``      KNOMAD/World Bank bilateral remittance or migration matrix
+* ``wdi``                World Bank WDI: long ``geo,var,t,v`` or a CSV download (``1990 [YR1990]``)
 * ``wpp``                UN WPP population by age and sex (``country_code,year,age,popM,popF,pop``)
 * ``ilostat``            ILOSTAT bulk CSV (``ref_area,indicator,sex,classif1,time,obs_value``)
 * ``rpw``                Remittance Prices Worldwide corridor export (cost of sending USD 200, %)
+
+Workbooks (the UN DESA IMS workbook, World Bank downloads in Excel, KNOMAD matrices, national
+tables) are read by the general table reader (:mod:`mmicd.io.reader`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
-from mmicd.io.layouts import YEAR, Raw, read_table, unit_mult_from
+from mmicd.io.layouts import YEAR, Raw, read_table
 from mmicd.io.read import Book, cell_text, parse_numbers
 
 SEX_WORDS = [(re.compile(r"\bfemales?\b|\bwomen\b|\bfemmes\b|\bmujeres\b", re.I), "F"),
@@ -31,14 +32,6 @@ WDI_SOURCE = "World Bank, World Development Indicators"
 WDI_MEASURES = {"BX.TRF.PWKR.CD.DT": "REM_IN", "BM.TRF.PWKR.CD.DT": "REM_OUT", "NY.GDP.MKTP.CD": "GDP",
                 "SM.POP.NETM": "NET_MIG", "SP.POP.TOTL": "POP",
                 "remin": "REM_IN", "remout": "REM_OUT", "gdp": "GDP", "nmig": "NET_MIG"}
-
-
-def detect(book: Book) -> list[Raw]:
-    for detector in (ims_by_sex, csv_layouts, wdi_download, knomad_matrix):
-        found = detector(book)
-        if found:
-            return found
-    return []
 
 
 def _headers(book: Book, sheet: str = "") -> list[str]:
@@ -60,90 +53,6 @@ def _areas(values: pd.Series, *fallbacks: pd.Series) -> pd.Series:
         fb_uniq = {u: codes.resolve_area(u) for u in pd.unique(fb[out.isna()].astype(str))}
         out = out.fillna(fb.astype(str).map(fb_uniq))
     return out.fillna(values.astype(str).str.strip())
-
-
-# ---- UN DESA IMS workbook by sex and destination ------------------------------------------------
-def ims_by_sex(book: Book) -> list[Raw]:
-    if book.ftype == "csv" or "Table 1" not in book.sheet_names:
-        return []
-    head = " ".join(cell_text(c) for row in book.grid("Table 1", 8) for c in row)
-    if "International Migrant Stock" not in head and "international migrant stock" not in head.lower():
-        return []
-    edition = (re.search(r"International Migrant Stock (\d{4})", head) or [None, ""])[1]
-    # Table 1 (stock) and Table 2 (population, thousands) form ONE dataset, as in the baseline: the
-    # migrant share is computed from numerator and denominator of the same dataset and edition.
-    parts, first = [], None
-    for sheet, scale, migrant, mult in (("Table 1", 1, "MS_MIGRANT", 0), ("Table 2", 1000, "_T", 3)):
-        if sheet not in book.sheet_names:
-            continue
-        raw = _wide_by_sex(book, sheet, scale)
-        if raw is None:
-            continue
-        raw.frame["migrant_status"] = migrant
-        raw.frame["unit_mult"] = mult
-        raw.frame["_sheet"] = sheet
-        parts.append(raw.frame)
-        first = first or raw
-    if first is None:
-        return []
-    first.frame = pd.concat(parts, ignore_index=True)
-    first.kind = "migrant_stock"
-    first.layout = "undesa_ims_by_sex"
-    first.defaults = {"source": UNDESA_IMS, "edition": edition,
-                      "title": "; ".join(t for t in (_title(book, s) for s in ("Table 1", "Table 2")) if t),
-                      "licence": "CC BY 3.0 IGO",
-                      "basis": "country of birth (or citizenship where birth data are missing)"}
-    return [first]
-
-
-def _title(book: Book, sheet: str) -> str:
-    for row in book.grid(sheet, 8):
-        for c in row:
-            text = cell_text(c)
-            if text.lower().startswith("table"):
-                return text
-    return ""
-
-
-def _wide_by_sex(book: Book, sheet: str, scale: float) -> Raw | None:
-    """Title rows, a sex group row over repeated years (merged cells), a header row of years."""
-    grid = book.grid(sheet)
-    header = next((i for i, r in enumerate(grid[:40]) if sum(1 for c in r if YEAR.match(cell_text(c))) >= 3), None)
-    if header is None:
-        return None
-    cells = [cell_text(c) for c in grid[header]]
-    year_cols = [j for j, c in enumerate(cells) if YEAR.match(c)]
-    # group labels above the years: nearest non-empty cell to the left on the rows above (merged ranges)
-    sex_of: dict[int, str] = {}
-    for j in year_cols:
-        for i in range(header - 1, max(header - 6, -1), -1):
-            label = next((cell_text(grid[i][k]) for k in range(j, -1, -1) if cell_text(grid[i][k])), "")
-            hit = next((code for pattern, code in SEX_WORDS if pattern.search(label)), None)
-            if hit:
-                sex_of[j] = hit
-                break
-        sex_of.setdefault(j, "_T")
-    name_col = next((j for j, c in enumerate(cells) if "country or area" in c.lower() or "region" in c.lower()), 1)
-    code_col = next((j for j, c in enumerate(cells) if "code" in c.lower()), None)
-    rows = []
-    for i in range(header + 1, len(grid)):
-        r = grid[i]
-        name = cell_text(r[name_col]) if name_col < len(r) else ""
-        if not name:
-            break
-        code = cell_text(r[code_col]) if code_col is not None else ""
-        for j in year_cols:
-            rows.append((i + 1, name, code, cells[j], sex_of[j], r[j] if j < len(r) else ""))
-    frame = pd.DataFrame(rows, columns=["_row", "name", "code", "_col", "sex", "value"])
-    area = _areas(frame["code"], frame["name"]) if code_col is not None else _areas(frame["name"])
-    values, status, bad = parse_numbers(frame["value"].map(lambda v: v if isinstance(v, (int, float)) else str(v)))
-    frame = _frame(_row=frame["_row"], _col=frame["_col"] + " (" + frame["sex"] + ")", measure="POP",
-                   ref_area=area, time_period=frame["_col"].str[:4], sex=frame["sex"],
-                   value=(values * scale).where(~bad, np.nan), obs_status=status.fillna("A"),
-                   _bad=bad, _text=frame["value"].astype(str))
-    frame = _drop_identical(frame)
-    return Raw(layout="", sheet=sheet, frame=frame, columns={"ref_area": cells[name_col], "value": "value"},
-               source_columns=cells, coded=True, header_row=header + 1)
 
 
 def _drop_identical(frame: pd.DataFrame) -> pd.DataFrame:
@@ -226,16 +135,6 @@ def _wdi_long(book: Book) -> Raw:
     # rows without a value are not data (the long file lists every country-year)
     raw.frame = frame[frame["value"].notna() | bad].reset_index(drop=True)
     return raw
-
-
-def wdi_download(book: Book) -> list[Raw]:
-    if book.ftype == "csv":
-        return []
-    for sheet in book.sheet_names:
-        headers = {cell_text(c).lower() for c in (book.grid(sheet, 1) or [[]])[0]}
-        if {"country code", "series code"} <= headers:
-            return [_wdi_wide(book, sheet)]
-    return []
 
 
 def _wdi_wide(book: Book, sheet: str) -> Raw:
@@ -363,64 +262,3 @@ def _rpw(book: Book) -> Raw:
     avg = avg.drop(columns="n").assign(_col=cost_col, _bad=False, _text="")
     raw.frame = pd.concat([avg, frame[frame["_bad"]]], ignore_index=True)
     return raw
-
-
-# ---- KNOMAD bilateral matrices ------------------------------------------------------------------
-def knomad_matrix(book: Book) -> list[Raw]:
-    if book.ftype == "csv":
-        return []
-    for sheet in book.sheet_names:
-        grid = book.grid(sheet, 6)
-        for h, row in enumerate(grid[:5]):
-            names = [cell_text(c) for c in row[1:]]
-            if sum(1 for n in names if n and codes.resolve_area(n)) < 20:
-                continue
-            return [_matrix(book, sheet, h)]
-    return []
-
-
-def _matrix(book: Book, sheet: str, h: int) -> Raw:
-    grid = book.grid(sheet)
-    title = " ".join(cell_text(c) for row in grid[:h] for c in row if cell_text(c))
-    corner = cell_text(grid[h][0])
-    remit = "remittance" in (title + corner).lower()
-    mult = unit_mult_from([title]) if remit else 0
-    year = (re.search(r"\b(19|20)\d{2}\b", title) or re.search(r"\b(19|20)\d{2}\b", sheet))
-    year = year.group(0) if year else ""
-    across = [cell_text(c) for c in grid[h]]
-    rows = []
-    for i in range(h + 1, len(grid)):
-        name = cell_text(grid[i][0])
-        if not name:
-            break
-        for j in range(1, len(across)):
-            if across[j]:
-                v = grid[i][j] if j < len(grid[i]) else ""
-                if v == "" or v is None:
-                    continue
-                rows.append((i + 1, name, across[j], v))
-    frame = pd.DataFrame(rows, columns=["_row", "down", "_col", "v"])
-    values, status, bad = parse_numbers(frame["v"].map(lambda v: v if isinstance(v, (int, float)) else str(v)))
-    frame = _frame(_row=frame["_row"], _col=frame["_col"], measure="REM_IN" if remit else "POP",
-                   migrant_status="_T" if remit else "MS_MIGRANT", ref_area=_areas(frame["_col"]),
-                   counterpart_area=_areas(frame["down"]), time_period=year,
-                   value=(values * 10.0 ** mult).round(3), unit_mult=mult, obs_status=status.fillna("E"),
-                   _bad=bad, _text=frame["v"].astype(str))
-    # "Other North" and "Other South" are both the residual partner OOO: their sum is kept
-    key = ["measure", "ref_area", "counterpart_area", "time_period", "migrant_status"]
-    dup = frame.duplicated(key, keep=False) & (frame["counterpart_area"] == "OOO") | \
-        frame.duplicated(key, keep=False) & (frame["ref_area"] == "OOO")
-    if dup.any():
-        summed = frame[dup].groupby(key, as_index=False, sort=False).agg(
-            value=("value", "sum"), _row=("_row", "min"), _col=("_col", "first"), unit_mult=("unit_mult", "first"),
-            obs_status=("obs_status", "first"), _bad=("_bad", "any"), _text=("_text", "first"))
-        frame = pd.concat([frame[~dup], summed], ignore_index=True)
-    source = "KNOMAD/World Bank, Bilateral " + ("Remittance" if remit else "Migration") + " Matrix"
-    return Raw(layout="knomad_matrix", sheet=sheet, frame=frame,
-               kind="remittance_corridors" if remit else "migrant_stock",
-               columns={"ref_area": across[1] if len(across) > 1 else "", "counterpart_area": corner,
-                        "value": "value"},
-               source_columns=across, coded=True, header_row=h + 1,
-               defaults={"source": source, "edition": year, "title": title[:300],
-                         "basis": "modelled estimates" if remit else "estimates from census and UN DESA data",
-                         "notes": "cite: KNOMAD/World Bank Bilateral Remittance Matrix " + year if remit else ""})
