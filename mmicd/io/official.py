@@ -24,9 +24,6 @@ from mmicd import codes
 from mmicd.io.layouts import YEAR, Raw, read_table
 from mmicd.io.read import Book, cell_text, parse_numbers
 
-SEX_WORDS = [(re.compile(r"\bfemales?\b|\bwomen\b|\bfemmes\b|\bmujeres\b", re.I), "F"),
-             (re.compile(r"\bmales?\b|\bmen\b|\bhommes\b|\bhombres\b", re.I), "M"),
-             (re.compile(r"both sexes|total|ensemble|ambos", re.I), "_T")]
 UNDESA_IMS = "UN DESA, International Migrant Stock"
 WDI_SOURCE = "World Bank, World Development Indicators"
 WDI_MEASURES = {"BX.TRF.PWKR.CD.DT": "REM_IN", "BM.TRF.PWKR.CD.DT": "REM_OUT", "NY.GDP.MKTP.CD": "GDP",
