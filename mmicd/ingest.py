@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
+from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
 from mmicd.clean.mapping import MappingProfile, recode, suggest_columns
 from mmicd.i18n import t
-from mmicd.io import FileProblem, open_book, parse_numbers
+from mmicd.io import FileProblem, open_book
 from mmicd.io.layouts import (
     Raw,
     find_header,
@@ -34,8 +35,8 @@ from mmicd.io.layouts import (
     unit_mult_from,
     year_columns,
 )
-from mmicd.io.read import arrow_pool, arrow_text, cell_text
-from mmicd.io.read import plain_numbers as _plain_numbers
+from mmicd.io.numbers import Numbers, read_numbers
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
 from mmicd.model import (
@@ -219,11 +220,12 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
         for level, key, fields in raw.problems:
             ctx.add(level, key, **fields)
         k = Kind(wanted or raw.kind or _guess_kind(raw))
+        typed = _typed_lookup(book, raw)
         if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
-            frame = _microdata(ctx, raw, country, step)
+            frame = _microdata(ctx, raw, country, step, typed=typed)
             form = Form.MICRODATA
         else:
-            frame = _observations(ctx, raw, k, country)
+            frame = _observations(ctx, raw, k, country, typed=typed)
             form = Form.OBSERVATIONS
         issues += dict.fromkeys(ctx.issues)  # a wide table repeats a row's id cell once per value column
         step(1.0)
@@ -406,7 +408,8 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
 
 
 # ---- canonical frames -----------------------------------------------------------------------------
-def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None) -> pd.DataFrame | None:
+def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None,
+                  typed: Callable | None = None) -> pd.DataFrame | None:
     src = raw.frame
     present = set(raw.columns) | {c for c in ("ref_area", "time_period", "value", "measure") if c in src}
     if country and "ref_area" not in present:
@@ -429,17 +432,23 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     for col in DIMENSIONS:
         out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
     mult = _unit_mult(ctx, src, raw)
+    units = codes.codelist("measure")["unit_measure"]
+    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
         bad = src["_bad"].astype(bool) if "_bad" in src else pd.Series(False, index=src.index)
         rawvals["value"] = src["_text"] if "_text" in src else src["value"]
+        ctx.cells("error", "not_a_number", src, bad, "value", source_values=rawvals["value"])
     else:
-        values, status, bad = parse_numbers(src["value"], _decimal(raw))
+        # a count of persons with no multiplier is whole: evidence for cells like 45.678
+        whole = out["unit_measure"].isin(validate.COUNT_UNITS).to_numpy() & (mult.to_numpy() == 0)
+        got = _read_values(src, "value", raw, whole, typed)
+        values, status = got.values, got.status
         rawvals["value"] = src["value"]
+        number_issues.report(ctx, src, got, "value", src["value"])
         if "_scaled" in src or "unit_mult" in raw.columns:
             values = values * np.power(10.0, mult.to_numpy())
-    ctx.cells("error", "not_a_number", src, bad, "value", source_values=rawvals["value"])
     out["value"] = values
     out["unit_mult"] = mult
     if "obs_status" in src:
@@ -450,8 +459,6 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     else:
         given = pd.Series(pd.NA, index=src.index, dtype="string")
     out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
-    units = codes.codelist("measure")["unit_measure"]
-    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     out["_row"] = src["_row"].to_numpy()
     for helper in ("_col", "_sheet"):
         if helper in src:
@@ -484,7 +491,7 @@ def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
 
 
 def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
-               step: Callable[[float], None] | None = None) -> pd.DataFrame | None:
+               step: Callable[[float], None] | None = None, typed: Callable | None = None) -> pd.DataFrame | None:
     """Person records in canonical shape (text codes, ``Int64`` age, ``float64`` weight).
 
     Built column by column in Arrow (no Python object per row); each source column is validated
@@ -520,16 +527,18 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             del src[col]
     view = pd.DataFrame({"_row": rows}, copy=False)
     for col in ("age", "weight"):
-        values, bad = _numbers(src[col], _decimal(raw))
+        got = _read_values(src, col, raw, col == "age", typed)
+        values, bad = got.values, got.bad
         number = values.to_numpy()
+        number_issues.report(ctx, view, got, col, src[col])
         if col == "age":
             fraction = ~np.isnan(number) & (number != np.floor(np.nan_to_num(number)))
-            ctx.cells("error", "not_a_number", view, bad | fraction, col, source_values=src[col])
+            ctx.cells("error", "not_a_number", view, fraction, col, source_values=src[col])
             ctx.cells("error", "age_range", view, ~np.isnan(number) & ((number < 0) | (number > 130)), col,
                       source_values=src[col])
             out[col] = pd.Series(pd.array(np.where(fraction, np.nan, number), dtype="Int64"), index=index)
         else:
-            ctx.cells("error", "bad_weight", view, bad | np.isnan(number), col, source_values=src[col])
+            ctx.cells("error", "bad_weight", view, ~bad & np.isnan(number), col, source_values=src[col])
             ctx.cells("error", "negative_weight", view, ~np.isnan(number) & (number <= 0), col,
                       source_values=src[col])
             out[col] = values
@@ -540,13 +549,36 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     return frame.reset_index(drop=True)
 
 
-def _numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
-    """Numbers of a column and the mask of cells holding text that is no number nor marker."""
-    plain = _plain_numbers(values) if decimal == "." else None
-    if plain is not None:
-        return plain, np.zeros(len(values), dtype=bool)
-    numbers, _, bad = parse_numbers(values, decimal)
-    return numbers, bad.to_numpy(dtype=bool)
+def _read_values(src: pd.DataFrame, col: str, raw: Raw, whole, typed: Callable | None) -> Numbers:
+    """The numbers of one source column (of several, for wide tables: each source column decides
+    its own convention). A spreadsheet read as text gets its ambiguous or contradictory cells
+    looked up again with their cell types: a number cell needs no convention."""
+    groups = src["_cno"] if "_cno" in src else src["_col"] if "_col" in src and col == "value" else None
+    hint = _decimal(raw)
+    got = read_numbers(src[col], groups=groups, hint=hint, whole=whole)
+    if typed is None or not (got.problems["ambiguous"].any() or got.problems["contradictory"].any()):
+        return got
+    values = src[col].to_numpy(dtype=object, na_value=None).copy()
+    open_ = got.problems["ambiguous"] | got.problems["contradictory"]
+    if groups is not None:
+        open_ = groups.isin(pd.unique(groups[open_])).to_numpy(dtype=bool)
+    else:
+        open_ = np.ones(len(values), dtype=bool)
+    where = np.flatnonzero(open_)
+    labels = groups.to_numpy()[where] if groups is not None else np.full(len(where), raw.columns.get(col, col))
+    found = typed(src["_row"].to_numpy()[where], labels)
+    for i, cell in zip(where, found, strict=True):
+        if cell is not NOT_FOUND:
+            values[i] = cell
+    return read_numbers(pd.Series(values, index=src.index, dtype=object), groups=groups, hint=hint, whole=whole)
+
+
+def _typed_lookup(book, raw: Raw) -> Callable | None:
+    """For a spreadsheet read as text, a function giving the typed values of cells (by sheet row
+    and column label); None for CSV and official layouts (their readers use cell types already)."""
+    if book.ftype == "csv" or raw.coded:
+        return None
+    return lambda rows, labels: book.typed_cells(raw.sheet, raw.header_row, rows, labels)
 
 
 def _constant(value: str, index: pd.Index) -> pd.Series:
@@ -573,8 +605,9 @@ def _explicit_values(raw: Raw) -> dict[str, dict[str, str]]:
     return raw.defaults.get("values", {}) if isinstance(raw.defaults.get("values"), dict) else {}
 
 
-def _decimal(raw: Raw) -> str:
-    return raw.defaults.get("decimal", ".")
+def _decimal(raw: Raw) -> str | None:
+    """The file's locale hint for the number reader ('.', ',' or None)."""
+    return raw.defaults.get("decimal")
 
 
 # ---- diff -------------------------------------------------------------------------------------------

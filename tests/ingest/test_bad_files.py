@@ -29,11 +29,36 @@ EXPECTED = {
     "jump.csv": ("warning", None, 3, "value", "50,000", "more than tenfold"),
     "equal_sexes.csv": ("warning", None, 2, "value", "5,000", "exactly equal"),
     "rounding.csv": ("warning", None, 4, "value", "2,001", "Rounding difference"),
+    # numbers (mmicd.io.numbers): what a column's own values, unit and locale cannot settle is refused
+    "ambiguous_thousands.csv": ("error", None, 2, "value", "45.678", "45678 if '.' separates thousands, or 45.678"),
+    "infinite_value.csv": ("error", None, 3, "value", "inf", "not a finite number"),
+    "nan_value.csv": ("error", None, 2, "value", "NaN", "not a finite number"),
+    "indian_grouping_with_points.csv": ("error", None, 2, "value", "12.34.567", "not a number"),
+}
+# files whose problem is named at two cells: (row, column, value, words in the English message) each
+TWO_CELLS = {
+    "mixed_decimal_marks.csv": [(2, "value", "1,234.5", "only be read with '.' as decimal mark, but '1.234,5' (row 3)"),
+                                (3, "value", "1.234,5", "only be read with ',' as decimal mark, but '1,234.5' (row 2)")],
+    "count_two_conventions.csv": [(2, "value", "45.678", "whole only with ',' as decimal mark, but '1,234' (row 3)"),
+                                  (3, "value", "1,234", "whole only with '.' as decimal mark, but '45.678' (row 2)")],
 }
 
 
 def test_every_bad_file_is_listed():
-    assert {p.name for p in BAD.iterdir()} == set(EXPECTED)
+    assert {p.name for p in BAD.iterdir()} == set(EXPECTED) | set(TWO_CELLS)
+
+
+@pytest.mark.parametrize("name", sorted(TWO_CELLS))
+def test_bad_file_names_both_cells_and_stores_nothing(name, store):
+    before = snapshot(store)
+    prep = prepare([upload(BAD / name)], store=store)
+    got = [(i.level, i.file, i.sheet, i.row, i.column, i.value) for i in prep.issues]
+    assert got == [("error", name, None, row, column, value) for row, column, value, _ in TWO_CELLS[name]]
+    for issue, (*_, words) in zip(prep.issues, TWO_CELLS[name], strict=True):
+        assert words in issue.message
+    with pytest.raises(IssuesError):
+        commit(prep, store, actor="test")
+    assert snapshot(store) == before
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
