@@ -2,13 +2,15 @@
 
 Spreadsheets (.xlsx/.xlsm/.xls/.ods) are read with python-calamine for grids (small sheets, layout
 detection, merged cells) and with fastexcel (Arrow) for large tidy tables; formulas give their
-cached values. CSV: UTF-8 with or without BOM, else Latin-1 (cp1252); delimiter sniffed; every
-field read as text so code columns keep leading zeros; numbers are read later, each column deciding
-its own decimal mark (:mod:`mmicd.io.numbers`).
+cached values. CSV: UTF-8 with or without BOM, else Latin-1 (cp1252); delimiter sniffed; read by
+pyarrow's multi-threaded reader from the bytes (the pandas reader when a row has more or fewer
+fields than the header); every field read as text so code columns keep leading zeros; numbers are
+read later, each column deciding its own decimal mark (:mod:`mmicd.io.numbers`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections import OrderedDict
@@ -22,6 +24,7 @@ from mmicd.io.sniff import FileProblem, detect_type
 PREVIEW_ROWS = 60
 STREAM_MIN_BYTES = 4_000_000   # sheets larger than this (uncompressed XML) are previewed by streaming
 READ_IN_PIECES = True          # ... and read in row pieces (False: whole-sheet reads, for comparison)
+CSV_HEAD_BYTES = 1 << 18       # CSV bytes decoded for sniffing and for the first rows (layout detection)
 
 
 def _decode(data: bytes) -> str:
@@ -45,13 +48,30 @@ class Book:
 
     # ---- CSV ---------------------------------------------------------------------------------
     @cached_property
+    def encoding(self) -> str:
+        """'utf-8' (with or without BOM), 'utf-16' (with a BOM), else 'cp1252'."""
+        if self.data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16"
+        return "utf-8" if _valid_utf8(self.data) else "cp1252"
+
+    @cached_property
     def text(self) -> str:
         """The whole file as text (only for readers that need every line as text)."""
         return _decode(self.data)
 
     @cached_property
+    def head_text(self) -> str:
+        """The first :data:`CSV_HEAD_BYTES` of the file as text, without a last partial line."""
+        if self.encoding == "utf-16" or len(self.data) <= CSV_HEAD_BYTES:
+            return self.text
+        dec = codecs.getincrementaldecoder("utf-8-sig" if self.encoding == "utf-8" else "cp1252")(errors="replace")
+        head = dec.decode(self.data[:CSV_HEAD_BYTES], final=False)
+        cut = max(head.rfind("\n"), head.rfind("\r"))
+        return head[:cut + 1] if cut >= 0 else head
+
+    @cached_property
     def delimiter(self) -> str:
-        sample = "\n".join(self.text[:65536].splitlines()[:50])
+        sample = "\n".join(self.head_text[:65536].splitlines()[:50])
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
@@ -124,7 +144,11 @@ class Book:
         if key in self._grids:
             return self._grids[key]
         if self.ftype == "csv":
-            lines = self.text.splitlines() if nrows is None else self.text.splitlines()[: nrows]
+            head = self.head_text.splitlines() if nrows is not None else []
+            if nrows is not None and (len(head) >= nrows or len(self.data) <= CSV_HEAD_BYTES):
+                lines = head[:nrows]
+            else:
+                lines = self.text.splitlines() if nrows is None else self.text.splitlines()[:nrows]
             rows = [list(r) for r in csv.reader(lines, delimiter=self.delimiter)]
         else:
             try:
@@ -193,8 +217,50 @@ class Book:
         frame = self._table(sheet, header_row, numeric)
         return frame, np.arange(len(frame), dtype="int64") + header_row + 2
 
+    def _csv_arrow(self, header_row: int) -> pd.DataFrame | None:
+        """The CSV from ``header_row`` (0-based) down, every field as text, read by pyarrow from the
+        bytes (no Python object per cell, blank lines kept as blank rows so row numbers hold); None
+        when a row has more or fewer fields than the header (the pandas reader decides those)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        head = self.grid("", header_row + 1)
+        if len(head) <= header_row or not head[header_row]:
+            return None
+        names = _column_names(head[header_row])
+        fields = [f"f{j}" for j in range(len(names))]
+        invalid: list[int] = []
+
+        def skip(_row) -> str:
+            invalid.append(1)
+            return "skip"
+
+        data, encoding = self.data, self.encoding
+        if encoding == "utf-16":
+            data, encoding = self.text.encode("utf-8"), "utf-8"
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=pcsv.ReadOptions(skip_rows=header_row + 1, column_names=fields, encoding=encoding),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=skip,
+                                                ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(fields, pa.string()), null_values=[],
+                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+                memory_pool=arrow_pool())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, UnicodeError, LookupError):
+            return None
+        if invalid:
+            return None
+        columns = {name: table.column(j) for j, name in enumerate(names)}
+        del table
+        return pd.DataFrame({n: pd.Series(pd.arrays.ArrowExtensionArray(columns.pop(n))) for n in list(columns)},
+                            copy=False)
+
     def _table(self, sheet: str, header_row: int, numeric: set[str] | frozenset[str]) -> pd.DataFrame:
         if self.ftype == "csv":
+            fast = self._csv_arrow(header_row)
+            if fast is not None:
+                return fast
             try:
                 frame = pd.read_csv(io.StringIO(self.text), sep=self.delimiter, dtype=str, header=0,
                                     skiprows=header_row, keep_default_na=False, skip_blank_lines=False,
@@ -219,6 +285,32 @@ class Book:
             frame = pd.DataFrame(rows[1:], columns=header).astype("string") if rows else pd.DataFrame()
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
+
+
+def _column_names(header: list) -> list[str]:
+    """Header cells as column names the way pandas names them: blanks ``Unnamed: j``, repeats ``name.1``."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(header):
+        name = str(cell).strip() or f"Unnamed: {j}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8, checked by Arrow without decoding it into a Python string."""
+    import pyarrow as pa
+
+    try:
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+        return True
+    except pa.ArrowInvalid:
+        return False
 
 
 def arrow_pool():
