@@ -22,7 +22,7 @@ import pandas as pd
 from mmicd import codes
 from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
-from mmicd.clean.mapping import MappingProfile, recode, suggest_columns
+from mmicd.clean.mapping import MappingProfile, recode, recode_codes, suggest_columns, take_labels
 from mmicd.i18n import t
 from mmicd.io import FileProblem, open_book
 from mmicd.io.layouts import (
@@ -48,7 +48,6 @@ from mmicd.model import (
     Form,
     Kind,
     Status,
-    normalise_observations,
 )
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
@@ -410,6 +409,11 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
 # ---- canonical frames -----------------------------------------------------------------------------
 def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None,
                   typed: Callable | None = None) -> pd.DataFrame | None:
+    """Observations in canonical shape (the shape :func:`mmicd.model.normalise_observations` gives).
+
+    Each dimension is recoded once per distinct source value and kept as integer codes, from which
+    the text columns are built in Arrow and by which validation groups (:class:`validate.Keys`):
+    no Python object per row, no copy of the frame."""
     src = raw.frame
     present = set(raw.columns) | {c for c in ("ref_area", "time_period", "value", "measure") if c in src}
     if country and "ref_area" not in present:
@@ -417,23 +421,31 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     if not validate.check_required(ctx, present, "observations", kind.value):
         return None
     explicit = _explicit_values(raw)
-    out = pd.DataFrame(index=src.index)
+    index = pd.RangeIndex(len(src))
+    out: dict[str, pd.Series] = {}
+    given: dict[str, tuple[np.ndarray, list[str]]] = {}
     rawvals: dict[str, pd.Series] = {}
     for col in DIMENSIONS:
         if col in src:
             rawvals[col] = src[col]
-            out[col] = src[col] if raw.coded else recode(col, src[col], explicit.get(col), raw.columns.get(col))
-        elif col == "ref_area" and country:
-            out[col] = country
-        elif col == "measure":
-            out[col] = "POP"
+            if raw.coded:
+                found, labels = pd.factorize(src[col], use_na_sentinel=False)
+                found, labels = np.asarray(found, dtype=np.int64), [_blank_total(x) for x in labels]
+            else:
+                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
         else:
-            out[col] = codes.TOTAL
-    for col in DIMENSIONS:
-        out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
+            constant = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
+            found, labels = np.zeros(len(src), dtype=np.int64), [constant]
+        found, labels = _canonical_labels(found, labels)
+        given[col] = (found, labels)
+        out[col] = take_labels(labels, found, index)
+    units = codes.codelist("measure")["unit_measure"].to_dict()
+    found, labels = given["measure"]
+    unit_labels, unit_codes = np.unique(np.asarray([str(units.get(m, "") or "") for m in labels], dtype=object),
+                                        return_inverse=True)
+    given["unit_measure"] = (unit_codes.astype(np.int64)[found], [str(u) for u in unit_labels])
+    out["unit_measure"] = take_labels(given["unit_measure"][1], given["unit_measure"][0], index)
     mult = _unit_mult(ctx, src, raw)
-    units = codes.codelist("measure")["unit_measure"]
-    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
@@ -442,29 +454,68 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         ctx.cells("error", "not_a_number", src, bad, "value", source_values=rawvals["value"])
     else:
         # a count of persons with no multiplier is whole: evidence for cells like 45.678
-        whole = out["unit_measure"].isin(validate.COUNT_UNITS).to_numpy() & (mult.to_numpy() == 0)
+        unit_of = np.asarray([u in validate.COUNT_UNITS for u in given["unit_measure"][1]], dtype=bool)
+        whole = unit_of[given["unit_measure"][0]] & (mult.to_numpy() == 0)
         got = _read_values(src, "value", raw, whole, typed)
         values, status = got.values, got.status
         rawvals["value"] = src["value"]
         number_issues.report(ctx, src, got, "value", src["value"])
         if "_scaled" in src or "unit_mult" in raw.columns:
             values = values * np.power(10.0, mult.to_numpy())
-    out["value"] = values
-    out["unit_mult"] = mult
+    out["value"] = pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=index)
+    out["unit_mult"] = pd.Series(mult.to_numpy(dtype="int64"), index=index)
     if "obs_status" in src:
-        given = src["obs_status"] if raw.coded else recode("obs_status", src["obs_status"],
-                                                           explicit.get("obs_status"), raw.columns.get("obs_status"))
-        given = given.astype("string").replace("", pd.NA)
+        found, labels = (pd.factorize(src["obs_status"], use_na_sentinel=False) if raw.coded else
+                         recode_codes("obs_status", src["obs_status"], explicit.get("obs_status"),
+                                      raw.columns.get("obs_status")))
+        given_status = take_labels([_blank_na(x) for x in labels], np.asarray(found, dtype=np.int64), index)
         rawvals["obs_status"] = src["obs_status"]
     else:
-        given = pd.Series(pd.NA, index=src.index, dtype="string")
-    out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
-    out["_row"] = src["_row"].to_numpy()
+        given_status = None
+    out["obs_status"] = _status(status, given_status, raw.defaults.get("obs_status", "A"), index)
+    check = pd.DataFrame(out, index=index, copy=False)
+    check["_row"] = src["_row"].to_numpy()
     for helper in ("_col", "_sheet"):
         if helper in src:
-            out[helper] = src[helper].to_numpy()
-    validate.check_observations(ctx, out, rawvals)
-    return normalise_observations(out[OBS_COLUMNS])
+            check[helper] = src[helper].to_numpy()
+    keys = validate.Keys(check)
+    for col, (found, labels) in given.items():
+        keys.give(col, found, labels)
+    validate.check_observations(ctx, check, rawvals, keys)
+    return pd.DataFrame({c: out[c] for c in OBS_COLUMNS}, index=index, copy=False)
+
+
+def _blank_total(label: object) -> str:
+    return codes.TOTAL if label is None or label is pd.NA or (isinstance(label, float) and np.isnan(label)) \
+        else str(label)
+
+
+def _blank_na(label: object) -> str | None:
+    if label is None or label is pd.NA or (isinstance(label, float) and np.isnan(label)):
+        return None
+    return str(label) or None
+
+
+def _canonical_labels(found: np.ndarray, labels: list) -> tuple[np.ndarray, list[str]]:
+    """Labels as stored: stripped, blank -> ``_T``; labels that become equal share one code."""
+    clean = [(str(x).strip() or codes.TOTAL) if x is not None else codes.TOTAL for x in labels]
+    if len(set(clean)) == len(clean):
+        return found, clean
+    unique, remap = np.unique(np.asarray(clean, dtype=object), return_inverse=True)
+    return remap.astype(np.int64)[found], [str(u) for u in unique]
+
+
+def _status(status: pd.Series, given: pd.Series | None, default: str, index: pd.Index) -> pd.Series:
+    """OBS_STATUS: the markers' status, else the file's status column, else the default ('' is none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pa.array(status.array)]
+    if given is not None:
+        parts.append(pa.array(given.array))
+    merged = pc.coalesce(*[p.cast(pa.large_string()) for p in parts], pa.scalar(default, pa.large_string()),
+                         memory_pool=arrow_pool())
+    return pd.Series(pd.array(merged, dtype="string"), index=index)
 
 
 def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:

@@ -154,6 +154,15 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
            header: str | None = None, default: str | None = None) -> pd.Series:
     """Map source values of ``column`` to canonical codes; unmapped values are kept as written
     (validation reports them as unknown codes). With ``default``, blank results become it."""
+    codes_, labels = recode_codes(column, values, explicit, header, default)
+    return _take(labels, codes_, values.index)
+
+
+def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
+                 header: str | None = None, default: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """:func:`recode` as (code of each row, distinct canonical labels): each distinct source value is
+    looked up once; the caller builds the text column (or groups by the codes) without a Python
+    object per row."""
     text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
     codes_, uniques = pd.factorize(text, use_na_sentinel=True)
     uniques = [str(u).strip() for u in uniques]
@@ -183,16 +192,27 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
         "age", "ref_area", "counterpart_area") else "")]
     if default is not None:
         mapped = [m if m is not None and str(m).strip() != "" else default for m in mapped]
-    return _take(mapped, codes_, values.index)
+    # one label per canonical code: source values that map to the same code share it
+    labels, remap = np.unique(np.asarray([str(m) for m in mapped], dtype=object), return_inverse=True)
+    positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
+    return remap.astype(np.int64)[positions], [str(x) for x in labels]
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
     """``mapped[codes_]`` as a text column, built in Arrow (no Python object per row); -1 -> last."""
+    return take_labels(mapped, codes_, index)
+
+
+def take_labels(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
+    """``mapped[codes_]`` as a ``string`` column, built in Arrow (no Python object per row); -1 -> last."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from mmicd.io.read import arrow_pool
 
+    if len(mapped) == 1:   # one label (every code 0 or -1): repeated, no gather
+        taken = pa.repeat(pa.scalar(mapped[0], pa.large_string()), len(codes_), memory_pool=arrow_pool())
+        return pd.Series(pd.array(taken, dtype="string"), index=index)
     positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
     taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions, type=pa.int64()),
                     memory_pool=arrow_pool())

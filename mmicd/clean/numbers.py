@@ -18,7 +18,9 @@ def report(ctx: Context, frame: pd.DataFrame, got: Numbers, canonical: str, sour
     p = got.problems
     ctx.cells("error", "not_a_number", frame, p["not_a_number"], canonical, source_values=source)
     ctx.cells("error", "not_finite", frame, p["not_finite"], canonical, source_values=source)
-    texts = source.to_numpy(dtype=object)
+    if not (p["ambiguous"].any() or p["contradictory"].any()):
+        return
+    texts = _Cells(source)
     rows = frame["_row"].to_numpy() if "_row" in frame else np.arange(len(frame)) + 2
 
     def ambiguous(i: int) -> dict:
@@ -38,7 +40,17 @@ def report(ctx: Context, frame: pd.DataFrame, got: Numbers, canonical: str, sour
     _each(ctx, "number_unit_conflict", frame, p["contradictory"] & got.by_unit, canonical, texts, contradictory)
 
 
-def _each(ctx: Context, key: str, frame: pd.DataFrame, mask: np.ndarray, canonical: str, texts: np.ndarray,
+class _Cells:
+    """Cells of a column by position, read one at a time (not the whole column as Python objects)."""
+
+    def __init__(self, source: pd.Series):
+        self.source = source
+
+    def __getitem__(self, i: int) -> object:
+        return self.source.iloc[int(i)]
+
+
+def _each(ctx: Context, key: str, frame: pd.DataFrame, mask: np.ndarray, canonical: str, texts: _Cells,
           fields) -> None:
     idx = np.flatnonzero(mask)
     if not len(idx):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
+from mmicd.clean.keys import Keys
 from mmicd.i18n import t
 from mmicd.issues import Issue
 from mmicd.model import DIMENSIONS, TIME_PERIOD_PATTERN
@@ -84,7 +85,8 @@ def check_required(ctx: Context, present: set[str], form: str, kind: str) -> boo
 
 
 def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], columns: list[str],
-                unknown_ok: bool) -> None:
+                unknown_ok: bool, keys: Keys | None = None) -> None:
+    keys = keys or Keys(frame)
     lists = {"measure": "measure", "ref_area": "areas", "counterpart_area": "areas", "sex": "sex", "age": "age",
              "migrant_status": "migrant_status", "labour_status": "labour_status", "obs_status": "obs_status"}
     for col in columns:
@@ -93,73 +95,126 @@ def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], co
         allowed = codes.codes(lists[col]) | ({codes.TOTAL} if col != "obs_status" else set())
         if unknown_ok:
             allowed = allowed | {codes.UNKNOWN}
-        bad = ~frame[col].isin(allowed)
+        bad = ~keys.isin(col, allowed)
         key = "unknown_area" if col in ("ref_area", "counterpart_area") else "unknown_code"
         ctx.cells("error", key, frame, bad, col, source_values=raw.get(col, frame[col]))
     if "time_period" in frame:
-        codes_, uniques = pd.factorize(frame["time_period"].astype("string"))
-        ok = np.array([bool(re.match(TIME_PERIOD_PATTERN, str(u))) for u in uniques] + [False])
-        bad = pd.Series(~ok[codes_], index=frame.index)
-        ctx.cells("error", "bad_period", frame, bad, "time_period", source_values=raw.get("time_period"))
+        ok = keys.map("time_period", lambda u: bool(re.match(TIME_PERIOD_PATTERN, u)))
+        ctx.cells("error", "bad_period", frame, ~ok, "time_period", source_values=raw.get("time_period"))
 
 
-def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series]) -> None:
-    """Errors and warnings of a canonical observation frame (with ``_row``/``_col``)."""
-    check_codes(ctx, frame, raw, [c for c in DIMENSIONS if c != "time_period"] + ["obs_status"], unknown_ok=False)
-    value = frame["value"]
-    counts = frame["unit_measure"].isin(COUNT_UNITS) & ~frame["measure"].isin(SIGNED_MEASURES)
-    ctx.cells("error", "negative", frame, counts & (value < 0), "value", source_values=raw.get("value"))
-    share = frame["unit_measure"] == "PT"
-    ctx.cells("error", "share_range", frame, share & ((value < 0) | (value > 100)), "value",
-              source_values=raw.get("value"))
-    check_duplicates(ctx, frame, DIMENSIONS)
-    check_age_bands(ctx, frame)
-    check_sums(ctx, frame)
-    check_equal_sexes(ctx, frame)
-    check_jumps(ctx, frame)
+def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], keys: Keys | None = None) -> None:
+    """Errors and warnings of a canonical observation frame (with ``_row``/``_col``); ``keys``: the
+    dimension codes when the caller has them (see :mod:`mmicd.clean.keys`)."""
+    keys = keys or Keys(frame)
+    check_codes(ctx, frame, raw, [c for c in DIMENSIONS if c != "time_period"] + ["obs_status"], unknown_ok=False,
+                keys=keys)
+    value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    counts = keys.isin("unit_measure", COUNT_UNITS) & ~keys.isin("measure", SIGNED_MEASURES)
+    with np.errstate(invalid="ignore"):
+        ctx.cells("error", "negative", frame, counts & (value < 0), "value", source_values=raw.get("value"))
+        share = keys.equals("unit_measure", "PT")
+        ctx.cells("error", "share_range", frame, share & ((value < 0) | (value > 100)), "value",
+                  source_values=raw.get("value"))
+    check_duplicates(ctx, frame, DIMENSIONS, keys)
+    check_age_bands(ctx, frame, keys)
+    check_sums(ctx, frame, keys)
+    check_equal_sexes(ctx, frame, keys)
+    check_jumps(ctx, frame, keys)
 
 
-def check_duplicates(ctx: Context, frame: pd.DataFrame, key: list[str]) -> None:
-    dup = frame.duplicated(key, keep=False)
+def check_duplicates(ctx: Context, frame: pd.DataFrame, key: list[str], keys: Keys | None = None) -> None:
+    keys = keys or Keys(frame)
+    ids, k = keys.group(key)
+    dup = np.bincount(ids, minlength=k)[ids] > 1 if len(ids) else np.zeros(0, bool)
     if not dup.any():
         return
-    first = frame.loc[dup].groupby(key, sort=False)["_row"].agg(list)
-    for n, rows in enumerate(first):
+    where = np.flatnonzero(dup)
+    order = where[np.argsort(ids[where], kind="stable")]        # duplicate rows by key, in frame order
+    starts = np.flatnonzero(np.r_[True, ids[order][1:] != ids[order][:-1]])
+    groups = sorted(np.split(order, starts[1:]), key=lambda g: g[0])   # keys in order of first appearance
+    rows = frame["_row"].to_numpy()
+    for n, members in enumerate(groups):
         if n >= MAX_PER_CHECK:
-            ctx.add("error", "more", n=len(first) - MAX_PER_CHECK, check="duplicate", column="")
+            ctx.add("error", "more", n=len(groups) - MAX_PER_CHECK, check="duplicate", column="")
             break
-        ctx.add("error", "duplicate", row=int(rows[1]), column=None,
-                value=None, rows=", ".join(str(r) for r in rows[:5]))
+        found = [int(rows[i]) for i in members]
+        ctx.add("error", "duplicate", row=found[1], column=None, value=None, rows=", ".join(str(r) for r in found[:5]))
 
 
 def _group_cols(frame: pd.DataFrame, without: str) -> list[str]:
     return [c for c in DIMENSIONS if c != without]
 
 
-def check_age_bands(ctx: Context, frame: pd.DataFrame) -> None:
-    """Age bands of one breakdown must neither overlap nor leave gaps."""
-    ages = frame.loc[~frame["age"].isin([codes.TOTAL, codes.UNKNOWN]), "age"]
-    if ages.nunique() < 2:
+def _distinct(values: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values (sorted) of non-negative integers below ``size``."""
+    if size <= 4 * len(values) + 1024:
+        present = np.zeros(size, dtype=bool)
+        present[values] = True
+        return np.flatnonzero(present)
+    return np.unique(values)
+
+
+def _sorted_by(key: np.ndarray, size: int, where: np.ndarray) -> np.ndarray:
+    """``where`` ordered by ``key`` (non-negative integers below ``size``): by a table over the key
+    range when the keys are distinct, else by a stable sort."""
+    if size <= 4 * len(key) + 1024:
+        table = np.full(size, -1, dtype=np.int64)
+        table[key] = np.arange(len(key))
+        found = table[table >= 0]
+        if len(found) == len(key):
+            return where[found]
+    return where[np.argsort(key, kind="stable")]
+
+
+def _first_rows(ids: np.ndarray, where: np.ndarray, k: int) -> np.ndarray:
+    """Per group, the first position in ``where`` (positions of rows) of that group; len(frame) if none."""
+    first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, ids[where], where)
+    return first
+
+
+def check_age_bands(ctx: Context, frame: pd.DataFrame, keys: Keys | None = None) -> None:
+    """Age bands of one breakdown must neither overlap nor leave gaps (each set of bands checked once)."""
+    keys = keys or Keys(frame)
+    acodes, labels = keys.codes("age")
+    is_band = np.array([a not in (codes.TOTAL, codes.UNKNOWN) for a in labels], dtype=bool)
+    present = np.bincount(acodes, minlength=len(labels)) > 0
+    bands = [i for i in range(len(labels)) if is_band[i] and present[i]]
+    if len(bands) < 2:
         return
-    bounds = {a: codes.age_bounds(a) for a in ages.unique()}
+    bounds = {i: codes.age_bounds(labels[i]) for i in bands}
     if any(lo is None for lo, _ in bounds.values()):
         return
-    groups = frame.loc[ages.index].groupby(_group_cols(frame, "age"), sort=False)
-    seen: set[tuple] = set()
-    for _, part in groups:
-        bands = sorted({(bounds[a][0], bounds[a][1] if bounds[a][1] is not None else 10_000, a)
-                        for a in part["age"]})
-        sig = tuple(b[2] for b in bands)
-        if sig in seen:
-            continue
-        seen.add(sig)
-        rows = dict(zip(part["age"], part["_row"], strict=False))
-        for (_lo1, hi1, a1), (lo2, _hi2, a2) in zip(bands, bands[1:], strict=False):
-            if lo2 <= hi1:
-                ctx.add("error", "age_overlap", row=int(rows[a2]), column=ctx.col("age"), value=a2, other=a1)
-            elif lo2 > hi1 + 1:
-                ctx.add("error", "age_gap", row=int(rows[a2]), column=ctx.col("age"), value=a2, other=a1,
-                        lower=hi1 + 1, upper=lo2 - 1)
+    ids, k = keys.group(_group_cols(frame, "age"))
+    where = np.flatnonzero(is_band[acodes])
+    # the set of bands of each group as bit masks (exact in floats: 52 bands per mask)
+    slot = np.full(len(labels), -1, dtype=np.int64)
+    slot[bands] = np.arange(len(bands))
+    pairs = _distinct(ids[where] * len(labels) + acodes[where], k * len(labels))
+    g, a = pairs // len(labels), pairs % len(labels)
+    masks = [np.bincount(g, weights=np.where(slot[a] // 52 == c, np.exp2(slot[a] % 52), 0.0), minlength=k)
+             for c in range((len(bands) + 51) // 52)]
+    has = np.bincount(g, minlength=k) > 0
+    first = _first_rows(ids, where, k)
+    groups = np.flatnonzero(has)
+    groups = groups[np.argsort(first[groups], kind="stable")]          # in order of first appearance
+    signatures = np.stack([m[groups] for m in masks], axis=1)
+    _, firsts = np.unique(signatures[:, 0], return_index=True) if signatures.shape[1] == 1 else \
+        np.unique(signatures, axis=0, return_index=True)
+    rows = frame["_row"].to_numpy()
+    for rep in groups[np.sort(firsts)]:
+        members = [i for i in bands if (int(masks[slot[i] // 52][rep]) >> int(slot[i] % 52)) & 1]
+        ordered = sorted((bounds[i][0], bounds[i][1] if bounds[i][1] is not None else 10_000, i) for i in members)
+        for (_lo1, hi1, a1), (lo2, _hi2, a2) in zip(ordered, ordered[1:], strict=False):
+            if lo2 <= hi1 or lo2 > hi1 + 1:
+                at = np.flatnonzero((ids == rep) & (acodes == a2))
+                row = int(rows[at[-1]])
+                if lo2 <= hi1:
+                    ctx.add("error", "age_overlap", row=row, column=ctx.col("age"), value=labels[a2], other=labels[a1])
+                else:
+                    ctx.add("error", "age_gap", row=row, column=ctx.col("age"), value=labels[a2], other=labels[a1],
+                            lower=hi1 + 1, upper=lo2 - 1)
 
 
 PARTS = {
@@ -168,94 +223,123 @@ PARTS = {
 }
 
 
-def check_sums(ctx: Context, frame: pd.DataFrame) -> None:
+def check_sums(ctx: Context, frame: pd.DataFrame, keys: Keys | None = None) -> None:
     """Parts (sex, migrant status, complete age bands) against their total: warnings."""
+    keys = keys or Keys(frame)
     for dim, (parts, _) in PARTS.items():
-        _check_sum(ctx, frame, dim, frame[dim].isin(parts))
-    ages = frame["age"]
+        _check_sum(ctx, frame, keys, dim, keys.isin(dim, parts))
     kinds = codes.codelist("age")["kind"].to_dict()
-    five = ages.map(kinds).fillna("")
-    _check_sum(ctx, frame, "age", (five == "5y") | (ages == codes.UNKNOWN), complete_ages=True)
+    five = keys.map("age", lambda a: kinds.get(a, "") == "5y")
+    _check_sum(ctx, frame, keys, "age", five | keys.equals("age", codes.UNKNOWN), complete_ages=True)
 
 
-def _check_sum(ctx: Context, frame: pd.DataFrame, dim: str, is_part: pd.Series, complete_ages: bool = False) -> None:
-    totals = frame[frame[dim] == codes.TOTAL]
-    if totals.empty or not is_part.any():
+def _check_sum(ctx: Context, frame: pd.DataFrame, keys: Keys, dim: str, is_part: np.ndarray,
+               complete_ages: bool = False) -> None:
+    is_total = keys.equals(dim, codes.TOTAL)
+    if not is_total.any() or not is_part.any():
         return
-    keys = _group_cols(frame, dim)
-    part = frame[is_part]
-    grouped = part.groupby(keys, sort=False)
-    sums = pd.DataFrame({"parts": grouped["value"].sum(min_count=1), "n": grouped["value"].size()})
+    ids, k = keys.group(_group_cols(frame, dim))
+    value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    pg, pv = ids[is_part], value[is_part]
+    ok = ~np.isnan(pv)
+    n = np.bincount(pg, minlength=k)
+    parts = np.where(np.bincount(pg[ok], minlength=k) > 0, np.bincount(pg[ok], weights=pv[ok], minlength=k), np.nan)
+    covered = n > 0
     if complete_ages:
-        age = part["age"].astype(str)
-        flags = pd.DataFrame({"open": age.str.startswith("Y_GE"), "zero": age.str.startswith("Y0T")},
-                             index=part.index)
-        cover = flags.groupby([part[k] for k in keys], sort=False).any()
-        sums = sums[(cover["open"] & cover["zero"]).reindex(sums.index).fillna(False).astype(bool)]
-    extra = [c for c in ("_sheet", "_col") if c in totals]
-    joined = totals.set_index(keys)[["value", "_row", "unit_mult", *extra]].join(sums, how="inner")
-    joined = joined[joined["value"].notna() & joined["parts"].notna()]
-    if joined.empty:
+        open_ = keys.map("age", lambda a: a.startswith("Y_GE")) & is_part
+        zero = keys.map("age", lambda a: a.startswith("Y0T")) & is_part
+        covered &= (np.bincount(ids[open_], minlength=k) > 0) & (np.bincount(ids[zero], minlength=k) > 0)
+    at = np.flatnonzero(is_total)
+    at = at[covered[ids[at]]]
+    total, summed = value[at], parts[ids[at]]
+    keep = ~np.isnan(total) & ~np.isnan(summed)
+    at, total, summed = at[keep], total[keep], summed[keep]
+    if not len(at):
         return
-    diff = (joined["parts"] - joined["value"]).abs()
-    rounding = joined["n"] * 0.5 * np.power(10.0, joined["unit_mult"].astype(float))
-    big = diff > np.maximum(SUM_TOLERANCE * joined["value"].abs(), rounding)
-    small = (diff > 1e-6 * np.maximum(joined["value"].abs(), 1)) & ~big
+    mult = frame["unit_mult"].to_numpy()[at].astype(float)
+    diff = np.abs(summed - total)
+    rounding = n[ids[at]] * 0.5 * np.power(10.0, mult)
+    big = diff > np.maximum(SUM_TOLERANCE * np.abs(total), rounding)
+    small = (diff > 1e-6 * np.maximum(np.abs(total), 1)) & ~big
+    rows = frame["_row"].to_numpy()
+    cols = frame.get("_col")
+    sheets = frame.get("_sheet")
     for level_mask, key in ((big, "sum_mismatch"), (small, "rounding")):
-        hits = joined[level_mask]
-        for n, (_, r) in enumerate(hits.iterrows()):
-            if n >= MAX_PER_CHECK:
+        hits = np.flatnonzero(level_mask)
+        for n_hit, j in enumerate(hits):
+            if n_hit >= MAX_PER_CHECK:
                 ctx.add("warning", "more", n=len(hits) - MAX_PER_CHECK, check=key, column="")
                 break
-            ctx.add("warning", key, row=int(r["_row"]), column=str(r.get("_col", ctx.col("value"))),
-                    value=_fmt(r["value"]), sheet=r.get("_sheet"),
-                    dimension=dim, parts=_fmt(r["parts"]), total=_fmt(r["value"]))
+            i = at[j]
+            ctx.add("warning", key, row=int(rows[i]), column=str(cols.iloc[i]) if cols is not None else ctx.col("value"),
+                    value=_fmt(total[j]), sheet=sheets.iloc[i] if sheets is not None else None,
+                    dimension=dim, parts=_fmt(summed[j]), total=_fmt(total[j]))
 
 
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.3f}"
 
 
-def check_equal_sexes(ctx: Context, frame: pd.DataFrame) -> None:
+def check_equal_sexes(ctx: Context, frame: pd.DataFrame, keys: Keys | None = None) -> None:
     """Equal female and male counts (over all partner areas when there is no partner total)."""
-    sub = frame[frame["sex"].isin(["F", "M"]) & frame["unit_measure"].isin(COUNT_UNITS) & frame["value"].notna()]
-    if sub.empty:
+    keys = keys or Keys(frame)
+    value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    sub = keys.isin("sex", ["F", "M"]) & keys.isin("unit_measure", COUNT_UNITS) & ~np.isnan(value)
+    if not sub.any():
         return
-    keys = [c for c in DIMENSIONS if c not in ("sex", "counterpart_area")]
-    has_total = (sub["counterpart_area"] == codes.TOTAL).any()
-    if has_total:
-        sub = sub[sub["counterpart_area"] == codes.TOTAL]
-    cells = {"col": ("_col", "first")} if "_col" in sub else {}
-    wide = sub.groupby([*keys, "sex"], sort=False).agg(value=("value", "sum"), row=("_row", "min"),
-                                                      **cells).unstack("sex")
-    if ("value", "F") not in wide or ("value", "M") not in wide:
-        return
-    same = wide[(wide[("value", "F")] == wide[("value", "M")]) & (wide[("value", "F")] >= EQUAL_MIN)]
-    for n, (idx, r) in enumerate(same.iterrows()):
+    partner_total = keys.equals("counterpart_area", codes.TOTAL)
+    if (sub & partner_total).any():
+        sub &= partner_total
+    ids, k = keys.group([c for c in DIMENSIONS if c not in ("sex", "counterpart_area")])
+    sums, firsts = {}, {}
+    for sex in ("F", "M"):
+        where = np.flatnonzero(sub & keys.equals("sex", sex))
+        sums[sex] = np.where(np.bincount(ids[where], minlength=k) > 0,
+                             np.bincount(ids[where], weights=value[where], minlength=k), np.nan)
+        firsts[sex] = _first_rows(ids, where, k)
+    same = np.flatnonzero((sums["F"] == sums["M"]) & (sums["F"] >= EQUAL_MIN))
+    rows = frame["_row"].to_numpy()
+    cols = frame.get("_col")
+    (area_codes, areas), (period_codes, periods) = keys.codes("ref_area"), keys.codes("time_period")
+    for n, g in enumerate(same):
         if n >= MAX_PER_CHECK:
             break
-        area, period = idx[keys.index("ref_area")], idx[keys.index("time_period")]
-        ctx.add("warning", "equal_sexes", row=int(r[("row", "F")]),
-                column=str(r[("col", "F")]) if cells else ctx.col("value"),
-                value=_fmt(r[("value", "F")]), area=area, period=period)
+        where = np.flatnonzero(sub & keys.equals("sex", "F") & (ids == g))
+        first = firsts["F"][g]
+        ctx.add("warning", "equal_sexes", row=int(rows[where].min()),
+                column=str(cols.iloc[first]) if cols is not None else ctx.col("value"),
+                value=_fmt(sums["F"][g]), area=areas[area_codes[first]], period=periods[period_codes[first]])
 
 
-def check_jumps(ctx: Context, frame: pd.DataFrame) -> None:
+def check_jumps(ctx: Context, frame: pd.DataFrame, keys: Keys | None = None) -> None:
     """A value ten times larger or smaller than the previous period of the same series."""
-    sub = frame[frame["value"].notna() & (frame["value"].abs() >= JUMP_MIN)]
-    if sub.empty or sub["time_period"].nunique() < 2:
+    keys = keys or Keys(frame)
+    value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        where = np.flatnonzero(~np.isnan(value) & (np.abs(value) >= JUMP_MIN))
+    if not len(where):
         return
-    keys = [c for c in DIMENSIONS if c != "time_period"]
-    sub = sub.sort_values([*keys, "time_period"])
-    prev = sub.groupby(keys, sort=False)["value"].shift()
-    ratio = sub["value"] / prev
-    hit = sub[(ratio > JUMP_FACTOR) | (ratio < 1 / JUMP_FACTOR)]
-    for n, (i, r) in enumerate(hit.iterrows()):
+    tcodes, periods = keys.codes("time_period")
+    if np.count_nonzero(np.bincount(tcodes[where], minlength=len(periods))) < 2:
+        return
+    ids, k = keys.group([c for c in DIMENSIONS if c != "time_period"])
+    order = _sorted_by(ids[where] * len(periods) + tcodes[where], k * len(periods), where)   # series, then period
+    v, g = value[order], ids[order]
+    prev = np.r_[np.nan, v[:-1]]
+    prev[np.r_[True, g[1:] != g[:-1]]] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = v / prev
+        hits = np.flatnonzero((ratio > JUMP_FACTOR) | (ratio < 1 / JUMP_FACTOR))
+    rows = frame["_row"].to_numpy()
+    cols = frame.get("_col")
+    sheets = frame.get("_sheet")
+    for n, j in enumerate(hits):
         if n >= MAX_PER_CHECK:
             break
-        ctx.add("warning", "jump", row=int(r["_row"]), column=str(r["_col"]) if "_col" in hit else ctx.col("value"),
-                sheet=r.get("_sheet"),
-                value=_fmt(r["value"]), previous=_fmt(prev.loc[i]), period=r["time_period"])
+        i = order[j]
+        ctx.add("warning", "jump", row=int(rows[i]), column=str(cols.iloc[i]) if cols is not None else ctx.col("value"),
+                sheet=sheets.iloc[i] if sheets is not None else None,
+                value=_fmt(v[j]), previous=_fmt(prev[j]), period=periods[tcodes[i]])
 
 
 def check_microdata(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series]) -> None:
