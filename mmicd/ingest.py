@@ -22,7 +22,7 @@ import pandas as pd
 from mmicd import codes
 from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
-from mmicd.clean.mapping import MappingProfile, recode, recode_codes, suggest_columns, take_labels
+from mmicd.clean.mapping import MappingProfile, recode_codes, suggest_columns, take_labels
 from mmicd.i18n import t
 from mmicd.io import FileProblem, open_book
 from mmicd.io.layouts import (
@@ -36,7 +36,7 @@ from mmicd.io.layouts import (
     year_columns,
 )
 from mmicd.io.numbers import Numbers, read_numbers
-from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text, release_memory
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
 from mmicd.model import (
@@ -425,27 +425,35 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     out: dict[str, pd.Series] = {}
     given: dict[str, tuple[np.ndarray, list[str]]] = {}
     rawvals: dict[str, pd.Series] = {}
+    rows = src["_row"].to_numpy()
     for col in DIMENSIONS:
         if col in src:
-            rawvals[col] = src[col]
             if raw.coded:
                 found, labels = pd.factorize(src[col], use_na_sentinel=False)
-                found, labels = np.asarray(found, dtype=np.int64), [_blank_total(x) for x in labels]
+                found, labels = np.asarray(found, dtype=np.int32), [_blank_total(x) for x in labels]
             else:
                 found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
+            found, labels = _canonical_labels(found, labels)
+            # unknown codes reported now, from the source cells, which are then let go
+            view = pd.DataFrame({col: take_labels(labels, found, index), "_row": rows}, copy=False)
+            view_keys = validate.Keys(view)
+            view_keys.give(col, found, labels)
+            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=False, keys=view_keys)
+            out[col] = view[col]
+            del view, view_keys, src[col]
         else:
             constant = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
-            found, labels = np.zeros(len(src), dtype=np.int64), [constant]
-        found, labels = _canonical_labels(found, labels)
+            found, labels = np.zeros(len(src), dtype=np.int32), [constant]
+            out[col] = take_labels(labels, found, index)
         given[col] = (found, labels)
-        out[col] = take_labels(labels, found, index)
     units = codes.codelist("measure")["unit_measure"].to_dict()
     found, labels = given["measure"]
     unit_labels, unit_codes = np.unique(np.asarray([str(units.get(m, "") or "") for m in labels], dtype=object),
                                         return_inverse=True)
-    given["unit_measure"] = (unit_codes.astype(np.int64)[found], [str(u) for u in unit_labels])
+    given["unit_measure"] = (unit_codes.astype(np.int32)[found], [str(u) for u in unit_labels])
     out["unit_measure"] = take_labels(given["unit_measure"][1], given["unit_measure"][0], index)
     mult = _unit_mult(ctx, src, raw)
+    release_memory()   # the source code columns are gone: their pages back before numbers and checks
     if raw.coded:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
@@ -468,20 +476,22 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         found, labels = (pd.factorize(src["obs_status"], use_na_sentinel=False) if raw.coded else
                          recode_codes("obs_status", src["obs_status"], explicit.get("obs_status"),
                                       raw.columns.get("obs_status")))
-        given_status = take_labels([_blank_na(x) for x in labels], np.asarray(found, dtype=np.int64), index)
+        given_status = take_labels([_blank_na(x) for x in labels], np.asarray(found, dtype=np.int32), index)
         rawvals["obs_status"] = src["obs_status"]
     else:
         given_status = None
     out["obs_status"] = _status(status, given_status, raw.defaults.get("obs_status", "A"), index)
     check = pd.DataFrame(out, index=index, copy=False)
-    check["_row"] = src["_row"].to_numpy()
+    check["_row"] = rows
     for helper in ("_col", "_sheet"):
         if helper in src:
-            check[helper] = src[helper].to_numpy()
+            check[helper] = pd.Series(src[helper].array, index=index)
+    release_memory()
     keys = validate.Keys(check)
     for col, (found, labels) in given.items():
         keys.give(col, found, labels)
-    validate.check_observations(ctx, check, rawvals, keys)
+    # every dimension is checked: source columns above, constants are canonical codes
+    validate.check_observations(ctx, check, rawvals, keys, codes_checked=DIMENSIONS)
     return pd.DataFrame({c: out[c] for c in OBS_COLUMNS}, index=index, copy=False)
 
 
@@ -502,7 +512,7 @@ def _canonical_labels(found: np.ndarray, labels: list) -> tuple[np.ndarray, list
     if len(set(clean)) == len(clean):
         return found, clean
     unique, remap = np.unique(np.asarray(clean, dtype=object), return_inverse=True)
-    return remap.astype(np.int64)[found], [str(u) for u in unique]
+    return remap.astype(np.int32)[found], [str(u) for u in unique]
 
 
 def _status(status: pd.Series, given: pd.Series | None, default: str, index: pd.Index) -> pd.Series:
@@ -558,16 +568,17 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     rows = pd.Series(src["_row"].to_numpy(), index=index, name="_row")
     out: dict[str, pd.Series] = {}
 
-    def checked(col: str, values: pd.Series) -> None:
-        """Unknown codes (and bad periods) of one converted column, named by their source cells."""
-        view = pd.DataFrame({col: values, "_row": rows}, copy=False)
-        validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
-
     for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
         if col in src:
-            out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
-            checked(col, out[col])
-            del src[col]
+            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
+            out[col] = take_labels(labels, found, index)
+            # unknown codes (and bad periods) of the converted column, named by their source cells
+            view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
+            keys = validate.Keys(view)
+            keys.give(col, found, labels)
+            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True, keys=keys)
+            del src[col], view, keys, found
+            release_memory()
             if step:
                 step(len(out) / len(MICRODATA_COLUMNS))
         else:
@@ -576,6 +587,7 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
         out[col] = _stripped(src[col]) if col in src else _constant("", index)
         if col in src:
             del src[col]
+            release_memory()
     view = pd.DataFrame({"_row": rows}, copy=False)
     for col in ("age", "weight"):
         got = _read_values(src, col, raw, col == "age", typed)
@@ -593,7 +605,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             ctx.cells("error", "negative_weight", view, ~np.isnan(number) & (number <= 0), col,
                       source_values=src[col])
             out[col] = values
-        del src[col]
+        del src[col], got, values, number
+        release_memory()
         if step:
             step(len(out) / len(MICRODATA_COLUMNS))
     frame = pd.DataFrame({c: out.pop(c) for c in MICRODATA_COLUMNS}, index=index, copy=False)

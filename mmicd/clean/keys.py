@@ -17,18 +17,17 @@ class Keys:
         self.frame = frame
         self.n = len(frame)
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
-        self._groups: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
 
     def give(self, column: str, codes: np.ndarray, labels: list[str]) -> None:
         """Codes already known for ``column``: ``labels[codes]`` is the column (labels unique)."""
         if not labels:
-            self._codes[column] = (np.zeros(self.n, np.int64), [])
+            self._codes[column] = (np.zeros(self.n, np.int32), [])
             return
         if all(a < b for a, b in zip(labels, labels[1:], strict=False)):   # sorted already: codes are ranks
-            self._codes[column] = (np.asarray(codes, dtype=np.int64), list(labels))
+            self._codes[column] = (np.asarray(codes, dtype=np.int32), list(labels))
             return
         order = np.argsort(np.asarray(labels, dtype=object), kind="stable")
-        rank = np.empty(len(labels), dtype=np.int64)
+        rank = np.empty(len(labels), dtype=np.int32)
         rank[order] = np.arange(len(labels))
         self._codes[column] = (rank[codes], [labels[i] for i in order])
 
@@ -36,7 +35,7 @@ class Keys:
         """(code of each row, sorted labels) of ``column``."""
         if column not in self._codes:
             codes, uniques = pd.factorize(self.frame[column], sort=True, use_na_sentinel=False)
-            self._codes[column] = (np.asarray(codes, dtype=np.int64), [str(u) for u in uniques])
+            self._codes[column] = (np.asarray(codes, dtype=np.int32), [str(u) for u in uniques])
         return self._codes[column]
 
     def isin(self, column: str, labels) -> np.ndarray:
@@ -56,38 +55,36 @@ class Keys:
 
     def group(self, columns: list[str]) -> tuple[np.ndarray, int]:
         """(dense group id of each row, number of groups) of the combination of ``columns``; ids
-        follow the order of the label tuples."""
-        key = tuple(columns)
-        if key not in self._groups:
-            combined = None
-            size = 1
-            for col in columns:
-                codes, uniques = self.codes(col)
-                card = len(uniques)
-                if card <= 1:                # a constant column does not split any group
-                    continue
-                if combined is None:
-                    combined, size = codes, card
-                    continue
-                if size * card >= 1 << 62:   # too wide for one integer: renumber what we have so far
-                    combined, size = _dense(combined, size)
-                combined = combined * card + codes
-                size *= card
+        follow the order of the label tuples (computed on each call: not kept, to hold less memory)."""
+        combined = None
+        size = 1
+        for col in columns:
+            codes, uniques = self.codes(col)
+            card = len(uniques)
+            if card <= 1:                # a constant column does not split any group
+                continue
             if combined is None:
-                self._groups[key] = (np.zeros(self.n, dtype=np.int64), 1 if self.n else 0)
-            else:
-                self._groups[key] = _dense(combined, size)
-        return self._groups[key]
+                combined, size = codes.astype(np.int64), card
+                continue
+            if size * card >= 1 << 62:   # too wide for one integer: renumber what we have so far
+                combined, size = _dense(combined, size)
+                combined = combined.astype(np.int64)
+            combined *= card
+            combined += codes
+            size *= card
+        if combined is None:
+            return np.zeros(self.n, dtype=np.int32), 1 if self.n else 0
+        return _dense(combined, size)
 
 
 def _dense(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
     """Dense ids 0..k-1 of integer keys in [0, size), in the keys' order."""
     if not len(key):
-        return key.astype(np.int64), 0
+        return key.astype(np.int32), 0
     if size <= 4 * len(key) + 1024:   # a table over the key range: no sort, no hash
         present = np.zeros(size, dtype=bool)
         present[key] = True
-        remap = np.cumsum(present, dtype=np.int64) - 1
+        remap = np.cumsum(present, dtype=np.int32) - 1
         return remap[key], int(remap[-1]) + 1
     ids, uniques = pd.factorize(key, sort=True)
-    return ids.astype(np.int64, copy=False), len(uniques)
+    return ids.astype(np.int32), len(uniques)

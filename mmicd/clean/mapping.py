@@ -194,8 +194,8 @@ def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None
         mapped = [m if m is not None and str(m).strip() != "" else default for m in mapped]
     # one label per canonical code: source values that map to the same code share it
     labels, remap = np.unique(np.asarray([str(m) for m in mapped], dtype=object), return_inverse=True)
-    positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
-    return remap.astype(np.int64)[positions], [str(x) for x in labels]
+    remap = remap.astype(np.int32)
+    return remap[codes_], [str(x) for x in labels]   # codes -1 (blank) take the last: the blank's code
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
@@ -213,9 +213,8 @@ def take_labels(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Se
     if len(mapped) == 1:   # one label (every code 0 or -1): repeated, no gather
         taken = pa.repeat(pa.scalar(mapped[0], pa.large_string()), len(codes_), memory_pool=arrow_pool())
         return pd.Series(pd.array(taken, dtype="string"), index=index)
-    positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
-    taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions, type=pa.int64()),
-                    memory_pool=arrow_pool())
+    positions = np.where(codes_ < 0, len(mapped) - 1, codes_) if len(codes_) and codes_.min() < 0 else codes_
+    taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions), memory_pool=arrow_pool())
     return pd.Series(pd.array(taken, dtype="string"), index=index)
 
 

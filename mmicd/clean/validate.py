@@ -85,7 +85,7 @@ def check_required(ctx: Context, present: set[str], form: str, kind: str) -> boo
 
 
 def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], columns: list[str],
-                unknown_ok: bool, keys: Keys | None = None) -> None:
+                unknown_ok: bool, keys: Keys | None = None, periods: bool = True) -> None:
     keys = keys or Keys(frame)
     lists = {"measure": "measure", "ref_area": "areas", "counterpart_area": "areas", "sex": "sex", "age": "age",
              "migrant_status": "migrant_status", "labour_status": "labour_status", "obs_status": "obs_status"}
@@ -98,17 +98,19 @@ def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], co
         bad = ~keys.isin(col, allowed)
         key = "unknown_area" if col in ("ref_area", "counterpart_area") else "unknown_code"
         ctx.cells("error", key, frame, bad, col, source_values=raw.get(col, frame[col]))
-    if "time_period" in frame:
+    if "time_period" in frame and periods:
         ok = keys.map("time_period", lambda u: bool(re.match(TIME_PERIOD_PATTERN, u)))
         ctx.cells("error", "bad_period", frame, ~ok, "time_period", source_values=raw.get("time_period"))
 
 
-def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], keys: Keys | None = None) -> None:
+def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], keys: Keys | None = None,
+                       codes_checked: list[str] | tuple[str, ...] = ()) -> None:
     """Errors and warnings of a canonical observation frame (with ``_row``/``_col``); ``keys``: the
-    dimension codes when the caller has them (see :mod:`mmicd.clean.keys`)."""
+    dimension codes when the caller has them (see :mod:`mmicd.clean.keys`); ``codes_checked``:
+    columns whose codes (and, for ``time_period``, periods) the caller checked already."""
     keys = keys or Keys(frame)
-    check_codes(ctx, frame, raw, [c for c in DIMENSIONS if c != "time_period"] + ["obs_status"], unknown_ok=False,
-                keys=keys)
+    check_codes(ctx, frame, raw, [c for c in [*DIMENSIONS, "obs_status"] if c != "time_period" and c not in codes_checked],
+                unknown_ok=False, keys=keys, periods="time_period" not in codes_checked)
     value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
     counts = keys.isin("unit_measure", COUNT_UNITS) & ~keys.isin("measure", SIGNED_MEASURES)
     with np.errstate(invalid="ignore"):

@@ -55,12 +55,17 @@ class Numbers:
     """What :func:`read_numbers` found. Problem cells hold NaN in ``values`` and <NA> in ``status``."""
 
     values: pd.Series                       # float64
-    status: pd.Series                       # "string": M / Q from markers, <NA> otherwise
+    status_codes: np.ndarray                # per cell 0 (a number or a problem), 1 (M marker), 2 (Q marker)
     problems: dict[str, np.ndarray]         # kind (see KINDS) -> bool mask over the cells
     other: np.ndarray                       # contradictory cells: position of a cell written the other way; -1
     implied: np.ndarray                     # contradictory cells: the decimal mark each implies, 1 '.' / 2 ','; 0
     by_unit: np.ndarray                     # contradictory cells that contradict through the unit (whole counts)
     decisions: dict[object, Decision] = field(default_factory=dict)   # group (None: the whole column) -> Decision
+
+    @property
+    def status(self) -> pd.Series:
+        """OBS_STATUS from markers as a ``string`` column: M, Q or <NA> (built when asked for)."""
+        return _status_series(self.status_codes, self.values.index)
 
     @property
     def bad(self) -> np.ndarray:
@@ -147,7 +152,7 @@ def read_numbers(values: pd.Series, *, groups: pd.Series | np.ndarray | None = N
     whole_mask = _mask(whole, n)
     parsed = _parse(values)
     (vp, vc, p_ok, c_ok, status, nonfinite) = parsed
-    amb = p_ok & c_ok & (vp != vc)
+    amb = p_ok & c_ok & (vp != vc) if vc is not vp else np.zeros(n, dtype=bool)
     prove_p = p_ok & ~c_ok
     prove_c = c_ok & ~p_ok
     not_number = ~p_ok & ~c_ok & (status == 0) & ~nonfinite
@@ -172,18 +177,21 @@ def read_numbers(values: pd.Series, *, groups: pd.Series | np.ndarray | None = N
         dec[np.unique(codes[prove_p])] = 1
         dec[np.unique(codes[prove_c])] = 2
         by = ["cells" if d else "" for d in dec]
-    cell_dec = dec[codes] if n else np.zeros(0, np.int8)
-    out = np.where(c_ok & (~p_ok | (cell_dec == 2)), vc, vp)
-    open_ = amb & (cell_dec == 0) & ~problems["contradictory"]
-    problems["ambiguous"] |= open_
+    if vc is vp:          # no cell reads differently with a comma (the common case): no second array
+        out = vp
+    else:
+        cell_dec = dec[codes] if n else np.zeros(0, np.int8)
+        out = np.where(c_ok & (~p_ok | (cell_dec == 2)), vc, vp)
+        problems["ambiguous"] |= amb & (cell_dec == 0) & ~problems["contradictory"]
     bad = np.zeros(n, dtype=bool)
     for mask in problems.values():
         bad |= mask
-    out = np.where(bad | open_, np.nan, out)
+    if bad.any():
+        out = np.where(bad, np.nan, out)
+        status = np.where(bad, 0, status).astype(np.int8)
     decisions = {labels[i]: Decision({1: POINT, 2: COMMA}.get(int(dec[i])), by[i]) for i in range(ng)}
-    return Numbers(values=pd.Series(out, index=index, dtype="float64"),
-                   status=_status_series(np.where(bad, 0, status), index), problems=problems, other=other,
-                   implied=implied, by_unit=by_unit, decisions=decisions)
+    return Numbers(values=pd.Series(out, index=index, dtype="float64", copy=False), status_codes=status,
+                   problems=problems, other=other, implied=implied, by_unit=by_unit, decisions=decisions)
 
 
 def readings(text: str) -> tuple[float | None, float | None]:
@@ -206,8 +214,8 @@ def _normalise_one(t: str) -> str:
 
 
 def _group_codes(groups, n: int) -> tuple[np.ndarray, list]:
-    if groups is None:
-        return np.zeros(n, dtype=np.int64), [None]
+    if groups is None:   # one group: a read-only view of one zero, no array of n codes
+        return np.broadcast_to(np.int64(0), (n,)), [None]
     codes, uniques = pd.factorize(pd.Series(np.asarray(groups, dtype=object)) if not isinstance(groups, pd.Series)
                                   else groups, use_na_sentinel=True)
     labels = list(uniques)
@@ -427,15 +435,15 @@ def _plain(arrow):
     nonfinite = ~finite & ~blank            # inf, nan written out
     dot = np.asarray(pc.find_substring(arrow, ".", memory_pool=pool).to_numpy(zero_copy_only=False))
     marked = dot >= 0
+    c_ok, vc = finite, vp
     if marked.any():
-        length = np.asarray(pc.utf8_length(arrow, memory_pool=pool).to_numpy(zero_copy_only=False))
-        size = np.abs(vp)
+        # a point before exactly three digits (then 1-3 digits before it, so 1 <= |v| < 1000)
+        amb = (dot - np.asarray(pc.utf8_length(arrow, memory_pool=pool).to_numpy(zero_copy_only=False))) == -4
         with np.errstate(invalid="ignore"):
-            amb = marked & (dot == length - 4) & (size >= 1) & (size < 1000) & finite
+            amb[amb] = (np.abs(vp[amb]) >= 1) & (np.abs(vp[amb]) < 1000) & finite[amb]
         c_ok = finite & (~marked | amb)
-        vc = np.where(amb, np.round(vp * 1000.0), vp)
-    else:
-        c_ok, vc = finite, vp
+        if amb.any():
+            vc = np.where(amb, np.round(vp * 1000.0), vp)
     status = blank.astype(np.int8)
     return vp, vc, finite, c_ok, status, nonfinite
 
