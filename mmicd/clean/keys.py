@@ -17,6 +17,7 @@ class Keys:
         self.frame = frame
         self.n = len(frame)
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._isin: dict[tuple[str, frozenset], np.ndarray] = {}
 
     def give(self, column: str, codes: np.ndarray, labels: list[str]) -> None:
         """Codes already known for ``column``: ``labels[codes]`` is the column (labels unique)."""
@@ -40,9 +41,13 @@ class Keys:
 
     def isin(self, column: str, labels) -> np.ndarray:
         """Rows whose ``column`` is one of ``labels`` (decided once per distinct label)."""
-        codes, uniques = self.codes(column)
-        wanted = set(labels)
-        return np.array([u in wanted for u in uniques], dtype=bool)[codes] if uniques else np.zeros(self.n, bool)
+        wanted = frozenset(labels)
+        if (column, wanted) not in self._isin:
+            codes, uniques = self.codes(column)
+            found = np.array([u in wanted for u in uniques], dtype=bool)[codes] if uniques else np.zeros(self.n, bool)
+            found.flags.writeable = False   # kept for the next check that asks: read-only
+            self._isin[(column, wanted)] = found
+        return self._isin[(column, wanted)]
 
     def equals(self, column: str, label: str) -> np.ndarray:
         return self.isin(column, [label])

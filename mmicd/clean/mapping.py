@@ -163,8 +163,7 @@ def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None
     """:func:`recode` as (code of each row, distinct canonical labels): each distinct source value is
     looked up once; the caller builds the text column (or groups by the codes) without a Python
     object per row."""
-    text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
-    codes_, uniques = pd.factorize(text, use_na_sentinel=True)
+    codes_, uniques = factorize_text(values)
     uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
@@ -196,6 +195,28 @@ def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None
     labels, remap = np.unique(np.asarray([str(m) for m in mapped], dtype=object), return_inverse=True)
     remap = remap.astype(np.int32)
     return remap[codes_], [str(x) for x in labels]   # codes -1 (blank) take the last: the blank's code
+
+
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, list]:
+    """(int32 code of each cell, distinct values); -1 for a missing cell. Arrow text columns are
+    dictionary-encoded in Arrow (no Python object per cell)."""
+    from mmicd.io.read import arrow_pool, arrow_text
+
+    arrow = arrow_text(values)
+    if arrow is None:
+        text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
+        codes_, uniques = pd.factorize(text, use_na_sentinel=True)
+        return codes_.astype(np.int32), list(uniques)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(arrow, memory_pool=arrow_pool())   # one dictionary for all chunks
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return np.zeros(0, np.int32), []
+    indices = [c.indices if c.null_count == 0 else pc.fill_null(c.indices, -1) for c in chunks]
+    codes_ = np.concatenate([np.asarray(i.to_numpy(zero_copy_only=False), dtype=np.int32) for i in indices])
+    return codes_, chunks[-1].dictionary.to_pylist()
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:

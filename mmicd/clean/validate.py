@@ -195,8 +195,8 @@ def check_age_bands(ctx: Context, frame: pd.DataFrame, keys: Keys | None = None)
     slot[bands] = np.arange(len(bands))
     pairs = _distinct(ids[where] * len(labels) + acodes[where], k * len(labels))
     g, a = pairs // len(labels), pairs % len(labels)
-    masks = [np.bincount(g, weights=np.where(slot[a] // 52 == c, np.exp2(slot[a] % 52), 0.0), minlength=k)
-             for c in range((len(bands) + 51) // 52)]
+    masks = [np.bincount(g, weights=np.where((slot >= 0) & (slot // 52 == c), np.exp2(slot % 52), 0.0)[a],
+                         minlength=k) for c in range((len(bands) + 51) // 52)]
     has = np.bincount(g, minlength=k) > 0
     first = _first_rows(ids, where, k)
     groups = np.flatnonzero(has)
