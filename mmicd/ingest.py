@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -36,7 +37,8 @@ from mmicd.io.layouts import (
     year_columns,
 )
 from mmicd.io.numbers import Numbers, read_numbers
-from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text, release_memory
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
+from mmicd.io.xlsx_chunks import release_memory
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
 from mmicd.model import (
@@ -51,7 +53,7 @@ from mmicd.model import (
 )
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
-           "with_meta", "KIND_ALIASES", "BASES"]
+           "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
 
 KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
@@ -109,6 +111,45 @@ class Preparation:
         return not any(i.level == "error" for i in self.issues)
 
 
+class CheckStopped(Exception):
+    """Raised by a progress callback to stop a check (:func:`budgeted`); :func:`prepare` lets it
+    through, so the work stops at once and nothing half-checked is kept."""
+
+    def __init__(self, reason: Literal["time", "memory"], limit: float):
+        super().__init__(f"check stopped: {reason} budget of {limit:g} spent")
+        self.reason = reason
+        self.limit = limit
+
+
+def budgeted(progress: Callable[..., None] | None, *, seconds: float | None = None,
+             megabytes: float | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[..., None]:
+    """A progress callback that raises :class:`CheckStopped` once the work has run ``seconds`` or
+    grown the process's resident memory by ``megabytes`` since this call, else passes on to
+    ``progress``. The ingestion reports progress often (every piece of a large sheet, every column
+    converted), so the check stops within a step of its budget."""
+    start, base = clock(), _resident_mb()
+
+    def check(*args) -> None:
+        if seconds is not None and clock() - start > seconds:
+            raise CheckStopped("time", seconds)
+        if megabytes is not None and _resident_mb() - base > megabytes:
+            raise CheckStopped("memory", megabytes)
+        if progress is not None:
+            progress(*args)
+
+    return check
+
+
+def _resident_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 # ---- prepare --------------------------------------------------------------------------------------
 BASES = ("country of birth", "citizenship")                 # basis of the migrant status (DatasetMeta.basis)
 NO_MIGRANT_STATUS = {Kind.REMITTANCES, Kind.REMITTANCE_CORRIDORS, Kind.INTERVENTIONS}
@@ -151,6 +192,8 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         try:
             found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang,
                                               report)
+        except CheckStopped:
+            raise
         except FileProblem as exc:
             found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
         except MemoryError:
@@ -224,7 +267,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
             frame = _microdata(ctx, raw, country, step, typed=typed)
             form = Form.MICRODATA
         else:
-            frame = _observations(ctx, raw, k, country, typed=typed)
+            frame = _observations(ctx, raw, k, country, typed=typed, step=step)
             form = Form.OBSERVATIONS
         issues += dict.fromkeys(ctx.issues)  # a wide table repeats a row's id cell once per value column
         step(1.0)
@@ -408,7 +451,7 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
 
 # ---- canonical frames -----------------------------------------------------------------------------
 def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None,
-                  typed: Callable | None = None) -> pd.DataFrame | None:
+                  typed: Callable | None = None, step: Callable[[float], None] | None = None) -> pd.DataFrame | None:
     """Observations in canonical shape (the shape :func:`mmicd.model.normalise_observations` gives).
 
     Each dimension is recoded once per distinct source value and kept as integer codes, from which
@@ -441,6 +484,8 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=False, keys=view_keys)
             out[col] = view[col]
             del view, view_keys, src[col]
+            if step:
+                step(0.6 * (DIMENSIONS.index(col) + 1) / len(DIMENSIONS))
         else:
             constant = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
             found, labels = np.zeros(len(src), dtype=np.int32), [constant]
@@ -487,6 +532,8 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         if helper in src:
             check[helper] = pd.Series(src[helper].array, index=index)
     release_memory()
+    if step:
+        step(0.7)
     keys = validate.Keys(check)
     for col, (found, labels) in given.items():
         keys.give(col, found, labels)
@@ -734,8 +781,10 @@ def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "ad
 
 
 # ---- annotate ---------------------------------------------------------------------------------------
-def annotate(upload: Upload, issues: list[Issue], lang: str = "en") -> bytes:
-    """The user's workbook with every problem cell highlighted and commented, plus a summary sheet."""
+def annotate(upload: Upload, issues: list[Issue], lang: str = "en",
+             progress: Callable[[float], None] | None = None) -> bytes:
+    """The user's workbook with every problem cell highlighted and commented, plus a summary sheet
+    (``progress`` as in :func:`prepare`: a :func:`budgeted` callback stops it)."""
     from mmicd.io.annotate import annotate_workbook
 
-    return annotate_workbook(upload.name, upload.data, issues, lang)
+    return annotate_workbook(upload.name, upload.data, issues, lang, progress)

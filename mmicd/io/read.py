@@ -14,7 +14,7 @@ import codecs
 import csv
 import io
 from collections import OrderedDict
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -319,28 +319,6 @@ def arrow_pool():
     import pyarrow as pa
 
     return pa.system_memory_pool()
-
-
-def release_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc ``malloc_trim``; nothing elsewhere).
-
-    Freed reader buffers otherwise stay in the process, fragmented, and the next large allocations
-    come on top of them: trimming between the ingestion's stages keeps the peak near the live data
-    (a few milliseconds per call)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@cache
-def _malloc_trim():
-    import ctypes
-    import ctypes.util
-
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
 
 
 def arrow_text(values: pd.Series):
