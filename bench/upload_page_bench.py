@@ -3,8 +3,9 @@
     .venv/bin/python bench/upload_page_bench.py [--rows 1000000] [--repeat 3]
 
 Generates the tidy observation table of ``ingest_bench.py`` (area, year, sex, age, migrant status,
-value; 1,000,000 rows is 33 MB), seeds a throwaway store, then, alternating, each in a fresh child
-process (medians of ``--repeat``):
+value; 1,000,000 rows is 33 MB) with ``--problems`` value cells written as text (errors the page
+lists), seeds a throwaway store, then, alternating, each in a fresh child process (medians of
+``--repeat``):
 
 * the command line, ``python -m mmicd ingest FILE --dry-run``: time of the whole command (imports
   included) and its peak resident memory;
@@ -113,6 +114,8 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--annotate", action="store_true")
+    p.add_argument("--problems", type=int, default=50, help="cells written as text in the value column (errors), "
+                   "so that the page has problems to list (and, before, built the marked workbook for)")
     p.add_argument("--child", metavar="PATH", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -128,6 +131,11 @@ def main() -> None:
         tmp = Path(d)
         csv = tmp / "census_tidy.csv"
         make_tidy_csv(csv, a.rows)
+        if a.problems:
+            lines = csv.read_bytes().split(b"\n")
+            for i in range(1, len(lines) - 1, max((len(lines) - 2) // a.problems, 1)):
+                lines[i] = lines[i].rsplit(b",", 1)[0] + b",n/k"
+            csv.write_bytes(b"\n".join(lines))
         store_path = tmp / "data" / "mmicd.sqlite"
         store_path.parent.mkdir()
         s = Store(f"sqlite:///{store_path}", data_dir=store_path.parent)
@@ -135,7 +143,8 @@ def main() -> None:
         s.engine.dispose()
         env = {**os.environ, "MMICD_DATABASE_URL": f"sqlite:///{store_path}", "MMICD_DATA_DIR": str(store_path.parent),
                "PYTHONPATH": str(ROOT)}
-        print(f"{a.rows:,}-row tidy CSV ({csv.stat().st_size / 1e6:.0f} MB); load average before: {_load()}")
+        print(f"{a.rows:,}-row tidy CSV ({csv.stat().st_size / 1e6:.0f} MB, {a.problems} cells with text for a number);"
+              f" load average before: {_load()}")
         clis, pages = [], []
         for _ in range(a.repeat):
             clis.append(cli(csv, env))
