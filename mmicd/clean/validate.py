@@ -242,10 +242,11 @@ def _check_sum(ctx: Context, frame: pd.DataFrame, keys: Keys, dim: str, is_part:
         return
     ids, k = keys.group(_group_cols(frame, dim))
     value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
-    pg, pv = ids[is_part], value[is_part]
-    ok = ~np.isnan(pv)
-    n = np.bincount(pg, minlength=k)
-    parts = np.where(np.bincount(pg[ok], minlength=k) > 0, np.bincount(pg[ok], weights=pv[ok], minlength=k), np.nan)
+    ok = is_part & ~np.isnan(value)
+    # weighted counts over every row (no compaction of the parts): rows, valued rows, sum per group
+    n = np.bincount(ids, weights=is_part, minlength=k)
+    parts = np.bincount(ids, weights=np.where(ok, value, 0.0), minlength=k)
+    parts[np.bincount(ids, weights=ok, minlength=k) == 0] = np.nan
     covered = n > 0
     if complete_ages:
         open_ = keys.map("age", lambda a: a.startswith("Y_GE")) & is_part
