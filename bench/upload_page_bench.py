@@ -149,8 +149,9 @@ def main() -> None:
         for _ in range(a.repeat):
             clis.append(cli(csv, env))
             pages.append(page(csv, env, a.annotate))
-        if pages[-1]["exception"] or pages[-1]["errors"]:
-            print("  the page reported:", pages[-1]["exception"] or pages[-1]["errors"])
+        if pages[-1]["exception"]:
+            print("  the page failed:", pages[-1]["exception"])
+        print(f"  the page says: {(pages[-1]['errors'] or pages[-1]['success'] or [''])[0]}")
         ct, pt = med(c["seconds"] for c in clis), med(x["seconds"] for x in pages)
         cm, pm = med(c["peak_mb"] for c in clis), med(x["peak_mb"] for x in pages)
         cli_runs = ", ".join(f"{c['seconds']:.1f}" for c in clis)
