@@ -17,6 +17,8 @@ class Settings:
     database_url: str
     language: str
     default_country: str
+    check_seconds: float = 120.0     # a check of uploaded files stops past this (MMICD_CHECK_SECONDS)
+    check_megabytes: float = 3072.0  # ... or when it has grown the server by this much (MMICD_CHECK_MB)
 
     @property
     def is_sqlite(self) -> bool:
@@ -24,7 +26,9 @@ class Settings:
 
 
 def get_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read ``MMICD_DATA_DIR``, ``MMICD_DATABASE_URL``, ``MMICD_LANG`` and ``MMICD_DEFAULT_COUNTRY``."""
+    """Read ``MMICD_DATA_DIR``, ``MMICD_DATABASE_URL``, ``MMICD_LANG``, ``MMICD_DEFAULT_COUNTRY`` and the
+    budget of a check of uploaded files on the upload page, ``MMICD_CHECK_SECONDS`` (default 120) and
+    ``MMICD_CHECK_MB`` (default 3072: memory the check may add to the server)."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("MMICD_DATA_DIR") or ROOT / "var").expanduser().resolve()
     url = env.get("MMICD_DATABASE_URL") or f"sqlite:///{data_dir / 'mmicd.sqlite'}"
@@ -32,4 +36,14 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     if lang not in LANGUAGES:
         lang = "en"
     country = env.get("MMICD_DEFAULT_COUNTRY", "NPL").upper()
-    return Settings(data_dir=data_dir, database_url=url, language=lang, default_country=country)
+    return Settings(data_dir=data_dir, database_url=url, language=lang, default_country=country,
+                    check_seconds=_positive(env.get("MMICD_CHECK_SECONDS"), 120.0),
+                    check_megabytes=_positive(env.get("MMICD_CHECK_MB"), 3072.0))
+
+
+def _positive(text: str | None, default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

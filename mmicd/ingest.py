@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -20,11 +21,20 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
+from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
-from mmicd.clean.mapping import MappingProfile, divisor_for, is_fallback, recode, suggest_columns
+from mmicd.clean.mapping import (
+    MappingProfile,
+    divisor_for,
+    is_fallback,
+    recode,
+    recode_codes,
+    suggest_columns,
+    take_labels,
+)
 from mmicd.guards import no_data_issues, publish_checks
 from mmicd.i18n import format_number, t
-from mmicd.io import FileProblem, open_book, parse_numbers, workbook_facts
+from mmicd.io import FileProblem, open_book, workbook_facts
 from mmicd.io.layouts import (
     Raw,
     find_header,
@@ -35,8 +45,9 @@ from mmicd.io.layouts import (
     unit_mult_from,
     year_columns,
 )
-from mmicd.io.read import arrow_pool, arrow_text, cell_text
-from mmicd.io.read import plain_numbers as _plain_numbers
+from mmicd.io.numbers import Numbers, read_numbers
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
+from mmicd.io.xlsx_chunks import release_memory
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
 from mmicd.model import (
@@ -50,9 +61,10 @@ from mmicd.model import (
     Status,
     normalise_observations,
 )
+from mmicd.rules.base import COUNT_UNITS
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
-           "with_meta", "KIND_ALIASES", "BASES"]
+           "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
 
 KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
@@ -112,6 +124,45 @@ class Preparation:
         return not any(i.level == "error" for i in self.issues)
 
 
+class CheckStopped(Exception):
+    """Raised by a progress callback to stop a check (:func:`budgeted`); :func:`prepare` lets it
+    through, so the work stops at once and nothing half-checked is kept."""
+
+    def __init__(self, reason: Literal["time", "memory"], limit: float):
+        super().__init__(f"check stopped: {reason} budget of {limit:g} spent")
+        self.reason = reason
+        self.limit = limit
+
+
+def budgeted(progress: Callable[..., None] | None, *, seconds: float | None = None,
+             megabytes: float | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[..., None]:
+    """A progress callback that raises :class:`CheckStopped` once the work has run ``seconds`` or
+    grown the process's resident memory by ``megabytes`` since this call, else passes on to
+    ``progress``. The ingestion reports progress often (every piece of a large sheet, every column
+    converted), so the check stops within a step of its budget."""
+    start, base = clock(), _resident_mb()
+
+    def check(*args) -> None:
+        if seconds is not None and clock() - start > seconds:
+            raise CheckStopped("time", seconds)
+        if megabytes is not None and _resident_mb() - base > megabytes:
+            raise CheckStopped("memory", megabytes)
+        if progress is not None:
+            progress(*args)
+
+    return check
+
+
+def _resident_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 # ---- prepare --------------------------------------------------------------------------------------
 BASES = ("country of birth", "citizenship")                 # basis of the migrant status (DatasetMeta.basis)
 NO_MIGRANT_STATUS = {Kind.REMITTANCES, Kind.REMITTANCE_CORRIDORS, Kind.INTERVENTIONS}
@@ -156,6 +207,8 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         try:
             found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang,
                                               report, projections=projections)
+        except CheckStopped:
+            raise
         except FileProblem as exc:
             found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
         except MemoryError:
@@ -165,7 +218,8 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
                 raise
             found, file_issues = [], [Issue("error", t("ingest.file.unreadable", lang, error=type(exc).__name__),
                                             file=upload.name)]
-        file_issues += no_data_issues(found, lang)  # a table without data rows is never stored
+        if not any(i.level == "error" for i in file_issues):  # (values in error are not "no values")
+            file_issues += no_data_issues(found, lang)  # a table without data rows is never stored
         datasets += found
         issues += file_issues
     if progress:
@@ -233,13 +287,14 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
             ctx.add(level, key, **fields)
         _workbook_checks(ctx, facts, book, raw)
         k = Kind(wanted or raw.kind or _guess_kind(raw))
+        typed = _typed_lookup(book, raw)
         if raw.form == "microdata" or k == Kind.LFS and _looks_microdata(raw):
-            frame = _microdata(ctx, raw, country, step)
+            frame = _microdata(ctx, raw, country, step, typed=typed)
             if frame is not None:
                 _microdata_rules(ctx, raw, frame)
             form = Form.MICRODATA
         else:
-            frame = _observations(ctx, raw, k, country)
+            frame = _observations(ctx, raw, k, country, typed=typed, step=step)
             form = Form.OBSERVATIONS
         issues += dict.fromkeys(ctx.issues)  # a wide table repeats a row's id cell once per value column
         step(1.0)
@@ -498,7 +553,10 @@ def _wide(book, sheet: str, row: int, wanted: Kind | None) -> Raw | None:
 
 
 # ---- canonical frames -----------------------------------------------------------------------------
-def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None) -> pd.DataFrame | None:
+def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | None,
+                  typed: Callable | None = None, step: Callable[[float], None] | None = None) -> pd.DataFrame | None:
+    """Observations in canonical shape (the shape :func:`mmicd.model.normalise_observations` gives),
+    every rule of :mod:`mmicd.rules` run on them at their cells."""
     src = raw.frame
     present = set(raw.columns) | {c for c in ("ref_area", "time_period", "value", "measure") if c in src}
     if country and "ref_area" not in present:
@@ -508,31 +566,43 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     explicit = _explicit_values(raw)
     out = pd.DataFrame(index=src.index)
     rawvals: dict[str, pd.Series] = {}
-    for col in DIMENSIONS:
+    for n, col in enumerate(DIMENSIONS):
         if col in src:
             rawvals[col] = src[col]
-            out[col] = src[col] if raw.coded else recode(col, src[col], explicit.get(col), raw.columns.get(col))
+            if raw.coded:
+                out[col] = src[col]
+            else:   # recoded once per distinct source value
+                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
+                out[col] = take_labels(labels, found, src.index)
         elif col == "ref_area" and country:
             out[col] = country
         elif col == "measure":
             out[col] = "POP"
         else:
             out[col] = codes.TOTAL
-    for col in DIMENSIONS:
-        out[col] = out[col].astype("string").fillna(codes.TOTAL).replace("", codes.TOTAL)
+        out[col] = out[col].astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+        if step:
+            step(0.5 * (n + 1) / len(DIMENSIONS))
+    units = codes.codelist("measure")["unit_measure"]
+    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     mult = _unit_mult(ctx, src, raw)
+    why = None
     if raw.coded and raw.parsed:  # official layouts: numbers parsed and scaled to base units by the reader
         values = src["value"].astype("float64")
         status = src["obs_status"].astype("string").where(values.isna())
         bad = src["_bad"].astype(bool) if "_bad" in src else pd.Series(False, index=src.index)
         rawvals["value"] = src["_text"] if "_text" in src else src["value"]
-    elif raw.coded:  # the general reader: codes decided, cells as written
-        values, status, bad = _cell_numbers(ctx, src, out, mult, _decimal(raw))
-        rawvals["value"] = src["value"]
     else:
-        values, status, bad = parse_numbers(src["value"], _decimal(raw))
+        # each source column decides its number convention; a count of persons with no multiplier
+        # is whole, which settles cells like 45.678
+        whole = out["unit_measure"].isin(COUNT_UNITS).to_numpy() & (mult.to_numpy() == 0)
+        got = _read_values(src, "value", raw, whole, typed)
+        values, status, bad = _non_finite_kept(got, src["value"]), got.status, got.problems["not_a_number"]
+        why = number_issues.undecided(got, src["value"], src["_row"].to_numpy(), ctx.lang)
         rawvals["value"] = src["value"]
-        if "_scaled" in src or "unit_mult" in raw.columns:
+        if raw.coded:  # the general reader: multiplier, percentages given as fractions, flags
+            values, status = _reader_numbers(ctx, src, out, values, status, mult)
+        elif "_scaled" in src or "unit_mult" in raw.columns:
             values = values * np.power(10.0, mult.to_numpy())
     out["value"] = values
     out["unit_mult"] = mult
@@ -544,59 +614,44 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     else:
         given = pd.Series(pd.NA, index=src.index, dtype="string")
     out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
-    units = codes.codelist("measure")["unit_measure"]
-    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     out["_row"] = src["_row"].to_numpy()
     for helper in ("_col", "_sheet", "_cno", "_formula"):
         if helper in src:
             out[helper] = src[helper].to_numpy()
     out["_bad"] = np.asarray(bad, dtype=bool)   # text that is no number: an error at its cell (mmicd.rules)
+    if why is not None:
+        out["_why"] = why                       # ... or a number no evidence settles (mmicd.clean.numbers)
     out["_text"] = rawvals["value"]             # the value as written: "inf", "NaN" typed in are errors too
     if ctx.projections:
         _mark_projections(ctx, out)
+    if step:
+        step(0.7)
     validate.check_observations(ctx, out, rawvals)
     return normalise_observations(out[OBS_COLUMNS])
 
 
-def _cell_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, mult: pd.Series,
-                  decimal: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers of the general reader's value cells, in base units: parsed with the file's number
-    conventions, multiplied by 10**unit_mult (not percentages), a percentage column whose every
-    value lies between 0 and 1 read as fractions (x100, said in a warning); estimates flagged E."""
-    cells = src["value"]
-    if isinstance(cells.dtype, pd.StringDtype | pd.ArrowDtype):
-        typed = pd.Series(False, index=cells.index)          # a CSV or a frame read as text: no typed cells
-    else:
-        typed = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
-    # numbers typed in the spreadsheet are numbers; text cells are read with the file's conventions
-    if typed.any() or cells.dtype == object:
-        text = cells.where(~typed, "").map(lambda v: "" if v is None else str(v)).astype("string")
-    else:
-        text = cells.astype("string")
-    values, status, bad = parse_numbers(text, decimal)
-    if typed.any():
-        native = pd.to_numeric(cells.where(typed), errors="coerce").astype("float64")
-        values = values.where(~typed, native)
-        status = status.where(~typed, pd.Series(pd.NA, index=status.index, dtype="string").mask(native.isna(), "M"))
-        bad = bad & ~typed
-    units = out["measure"].map(codes.codelist("measure")["unit_measure"]).fillna("")
-    share = (units == "PT").to_numpy()
-    scale = np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
-    values = values * scale
+def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
+                    status: pd.Series, mult: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The general reader's values in base units: multiplied by 10**unit_mult (not percentages), a
+    percentage column whose every value lies between 0 and 1 read as fractions (x100, said in a
+    warning; with fewer than ten values an error), estimates flagged by the reader (``_status``)."""
+    share = (out["unit_measure"] == "PT").to_numpy()
+    values = values * np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
     if share.any():
         for _cno, part in out[share].groupby(src["_cno"][share] if "_cno" in src else 0, sort=False):
             v = values.loc[part.index].dropna()
-            if len(v) >= 10 and v.between(0, 1).all() and (v > 0).any():
+            if not (len(v) and v.between(0, 1).all() and (v > 0).any()):
+                continue
+            where = {"column": str(src.loc[part.index[0], "_col"]), "sheet": str(src.loc[part.index[0], "_sheet"]) or None}
+            if len(v) >= 10:
                 values.loc[part.index] = values.loc[part.index] * 100
-                ctx.add("warning", "percent_fractions", column=str(src.loc[part.index[0], "_col"]),
-                        sheet=str(src.loc[part.index[0], "_sheet"]) or None, n=len(v))
-            elif len(v) and v.between(0, 1).all() and (v > 0).any():
-                ctx.add("error", "percent_or_fraction", column=str(src.loc[part.index[0], "_col"]),
-                        sheet=str(src.loc[part.index[0], "_sheet"]) or None, n=len(v))
+                ctx.add("warning", "percent_fractions", n=len(v), **where)
+            else:
+                ctx.add("error", "percent_or_fraction", n=len(v), **where)
     if "_status" in src:
         flagged = src["_status"].astype("string").fillna("").replace("", pd.NA)
         status = status.fillna(flagged.where(values.notna()))
-    return values, status, bad
+    return values, status
 
 
 def _mark_projections(ctx: validate.Context, out: pd.DataFrame) -> None:
@@ -636,7 +691,7 @@ def _unit_mult(ctx: validate.Context, src: pd.DataFrame, raw: Raw) -> pd.Series:
 
 
 def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
-               step: Callable[[float], None] | None = None) -> pd.DataFrame | None:
+               step: Callable[[float], None] | None = None, typed: Callable | None = None) -> pd.DataFrame | None:
     """Person records in canonical shape (text codes, ``Int64`` age, ``float64`` weight).
 
     Built column by column in Arrow (no Python object per row); each source column is validated
@@ -652,16 +707,15 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     rows = pd.Series(src["_row"].to_numpy(), index=index, name="_row")
     out: dict[str, pd.Series] = {}
 
-    def checked(col: str, values: pd.Series) -> None:
-        """Unknown codes (and bad periods) of one converted column, named by their source cells."""
-        view = pd.DataFrame({col: values, "_row": rows}, copy=False)
-        validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
-
     for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
         if col in src:
-            out[col] = recode(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
-            checked(col, out[col])
-            del src[col]
+            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
+            out[col] = take_labels(labels, found, index)
+            # unknown codes (and bad periods) of the converted column, named by their source cells
+            view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
+            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
+            del src[col], view, found
+            release_memory()
             if step:
                 step(len(out) / len(MICRODATA_COLUMNS))
         else:
@@ -670,19 +724,25 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
         out[col] = _stripped(src[col]) if col in src else _constant("", index)
         if col in src:
             del src[col]
+            release_memory()
     _design_issues(ctx, raw, out)
     view = pd.DataFrame({"_row": rows}, copy=False)
     for col in ("age", "weight"):
-        values, bad = _numbers(src[col], _decimal(raw))
+        got = _read_values(src, col, raw, col == "age", typed)
+        values, bad = got.values, got.bad
+        if col == "weight":   # an infinite weight is told by the rules (weight_finite), in their order
+            values = _non_finite_kept(got, src[col])
+            bad = bad & ~got.problems["not_finite"]
         number = values.to_numpy()
+        number_issues.report(ctx, view, got, col, src[col], finite=col != "weight")
         if col == "age":
             fraction = ~np.isnan(number) & (number != np.floor(np.nan_to_num(number)))
-            ctx.cells("error", "not_a_number", view, bad | fraction, col, source_values=src[col])
+            ctx.cells("error", "not_a_number", view, fraction, col, source_values=src[col])
             ctx.cells("error", "age_range", view, ~np.isnan(number) & ((number < 0) | (number > 130)), col,
                       source_values=src[col])
             out[col] = pd.Series(pd.array(np.where(fraction, np.nan, number), dtype="Int64"), index=index)
         else:
-            ctx.cells("error", "bad_weight", view, bad | np.isnan(number), col, source_values=src[col])
+            ctx.cells("error", "bad_weight", view, ~bad & np.isnan(number), col, source_values=src[col])
             ctx.cells("error", "negative_weight", view, ~np.isnan(number) & (number <= 0), col,
                       source_values=src[col])
             divisor = divisor_for(raw.columns.get(col), col)
@@ -691,7 +751,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
                 ctx.add("info", "weight_divided", column=ctx.col(col),
                         divisor=format_number(divisor, ctx.lang))
             out[col] = values
-        del src[col]
+        del src[col], got, values, number
+        release_memory()
         if step:
             step(len(out) / len(MICRODATA_COLUMNS))
     frame = pd.DataFrame({c: out.pop(c) for c in MICRODATA_COLUMNS}, index=index, copy=False)
@@ -711,13 +772,45 @@ def _design_issues(ctx: validate.Context, raw: Raw, out: dict[str, pd.Series]) -
         ctx.add("warning", "no_strata_column", column=raw.columns.get("stratum"))
 
 
-def _numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
-    """Numbers of a column and the mask of cells holding text that is no number nor marker."""
-    plain = _plain_numbers(values) if decimal == "." else None
-    if plain is not None:
-        return plain, np.zeros(len(values), dtype=bool)
-    numbers, _, bad = parse_numbers(values, decimal)
-    return numbers, bad.to_numpy(dtype=bool)
+def _read_values(src: pd.DataFrame, col: str, raw: Raw, whole, typed: Callable | None) -> Numbers:
+    """The numbers of one source column (of several, for wide tables: each source column decides
+    its own convention). A spreadsheet read as text gets its ambiguous or contradictory cells
+    looked up again with their cell types: a number cell needs no convention."""
+    groups = src["_cno"] if "_cno" in src else src["_col"] if "_col" in src and col == "value" else None
+    hint = _decimal(raw)
+    got = read_numbers(src[col], groups=groups, hint=hint, whole=whole)
+    if typed is None or not (got.problems["ambiguous"].any() or got.problems["contradictory"].any()):
+        return got
+    values = src[col].to_numpy(dtype=object, na_value=None).copy()
+    open_ = got.problems["ambiguous"] | got.problems["contradictory"]
+    if groups is not None:
+        open_ = groups.isin(pd.unique(groups[open_])).to_numpy(dtype=bool)
+    else:
+        open_ = np.ones(len(values), dtype=bool)
+    where = np.flatnonzero(open_)
+    labels = groups.to_numpy()[where] if groups is not None else np.full(len(where), raw.columns.get(col, col))
+    found = typed(src["_row"].to_numpy()[where], labels)
+    for i, cell in zip(where, found, strict=True):
+        if cell is not NOT_FOUND:
+            values[i] = cell
+    return read_numbers(pd.Series(values, index=src.index, dtype=object), groups=groups, hint=hint, whole=whole)
+
+
+def _non_finite_kept(got: Numbers, cells: pd.Series) -> pd.Series:
+    """The values with ``inf``/``NaN`` written in a cell kept as such (the rules tell them, with what
+    they knock on: a total that cannot add up), not as an empty value."""
+    infinite = got.problems["not_finite"]
+    if not infinite.any():
+        return got.values
+    return got.values.mask(infinite, pd.to_numeric(cells.where(infinite), errors="coerce"))
+
+
+def _typed_lookup(book, raw: Raw) -> Callable | None:
+    """For a spreadsheet read as text, a function giving the typed values of cells (by sheet row
+    and column label); None for CSV and official layouts (their readers use cell types already)."""
+    if book.ftype == "csv" or raw.coded:
+        return None
+    return lambda rows, labels: book.typed_cells(raw.sheet, raw.header_row, rows, labels)
 
 
 def _constant(value: str, index: pd.Index) -> pd.Series:
@@ -744,8 +837,9 @@ def _explicit_values(raw: Raw) -> dict[str, dict[str, str]]:
     return raw.defaults.get("values", {}) if isinstance(raw.defaults.get("values"), dict) else {}
 
 
-def _decimal(raw: Raw) -> str:
-    return raw.defaults.get("decimal", ".")
+def _decimal(raw: Raw) -> str | None:
+    """The file's locale hint for the number reader ('.', ',' or None)."""
+    return raw.defaults.get("decimal")
 
 
 # ---- diff -------------------------------------------------------------------------------------------
@@ -826,8 +920,10 @@ def stored_items(prep: Preparation, store, mode: str = "replace") -> list[tuple[
 
 
 # ---- annotate ---------------------------------------------------------------------------------------
-def annotate(upload: Upload, issues: list[Issue], lang: str = "en") -> bytes:
-    """The user's workbook with every problem cell highlighted and commented, plus a summary sheet."""
+def annotate(upload: Upload, issues: list[Issue], lang: str = "en",
+             progress: Callable[[float], None] | None = None) -> bytes:
+    """The user's workbook with every problem cell highlighted and commented, plus a summary sheet
+    (``progress`` as in :func:`prepare`: a :func:`budgeted` callback stops it)."""
     from mmicd.io.annotate import annotate_workbook
 
-    return annotate_workbook(upload.name, upload.data, issues, lang)
+    return annotate_workbook(upload.name, upload.data, issues, lang, progress)

@@ -219,8 +219,16 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
            header: str | None = None, default: str | None = None) -> pd.Series:
     """Map source values of ``column`` to canonical codes; unmapped values are kept as written
     (validation reports them as unknown codes). With ``default``, blank results become it."""
-    text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
-    codes_, uniques = pd.factorize(text, use_na_sentinel=True)
+    codes_, labels = recode_codes(column, values, explicit, header, default)
+    return _take(labels, codes_, values.index)
+
+
+def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
+                 header: str | None = None, default: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """:func:`recode` as (code of each row, distinct canonical labels): each distinct source value is
+    looked up once; the caller builds the text column (or groups by the codes) without a Python
+    object per row."""
+    codes_, uniques = factorize_text(values)
     uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
@@ -248,19 +256,51 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
         "age", "ref_area", "counterpart_area") else "")]
     if default is not None:
         mapped = [m if m is not None and str(m).strip() != "" else default for m in mapped]
-    return _take(mapped, codes_, values.index)
+    # one label per canonical code: source values that map to the same code share it
+    labels, remap = np.unique(np.asarray([str(m) for m in mapped], dtype=object), return_inverse=True)
+    remap = remap.astype(np.int32)
+    return remap[codes_], [str(x) for x in labels]   # codes -1 (blank) take the last: the blank's code
+
+
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, list]:
+    """(int32 code of each cell, distinct values); -1 for a missing cell. Arrow text columns are
+    dictionary-encoded in Arrow (no Python object per cell)."""
+    from mmicd.io.read import arrow_pool, arrow_text
+
+    arrow = arrow_text(values)
+    if arrow is None:
+        text = values if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype("string")
+        codes_, uniques = pd.factorize(text, use_na_sentinel=True)
+        return codes_.astype(np.int32), list(uniques)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(arrow, memory_pool=arrow_pool())   # one dictionary for all chunks
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return np.zeros(0, np.int32), []
+    indices = [c.indices if c.null_count == 0 else pc.fill_null(c.indices, -1) for c in chunks]
+    codes_ = np.concatenate([np.asarray(i.to_numpy(zero_copy_only=False), dtype=np.int32) for i in indices])
+    return codes_, chunks[-1].dictionary.to_pylist()
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
     """``mapped[codes_]`` as a text column, built in Arrow (no Python object per row); -1 -> last."""
+    return take_labels(mapped, codes_, index)
+
+
+def take_labels(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:
+    """``mapped[codes_]`` as a ``string`` column, built in Arrow (no Python object per row); -1 -> last."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from mmicd.io.read import arrow_pool
 
-    positions = np.where(codes_ < 0, len(mapped) - 1, codes_)
-    taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions, type=pa.int64()),
-                    memory_pool=arrow_pool())
+    if len(mapped) == 1:   # one label (every code 0 or -1): repeated, no gather
+        taken = pa.repeat(pa.scalar(mapped[0], pa.large_string()), len(codes_), memory_pool=arrow_pool())
+        return pd.Series(pd.array(taken, dtype="string"), index=index)
+    positions = np.where(codes_ < 0, len(mapped) - 1, codes_) if len(codes_) and codes_.min() < 0 else codes_
+    taken = pc.take(pa.array(mapped, type=pa.large_string()), pa.array(positions), memory_pool=arrow_pool())
     return pd.Series(pd.array(taken, dtype="string"), index=index)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from collections.abc import Callable
 
 from mmicd.i18n import t
 from mmicd.io.read import Book, _decode
@@ -88,7 +90,16 @@ def _column_index(column: str | None, headers: dict[str, int]) -> int | None:
     return None
 
 
-def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "en") -> bytes:
+def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "en",
+                      progress: Callable[[float], None] | None = None) -> bytes:
+    """The upload as a workbook with every problem cell coloured and commented, a summary sheet first.
+    ``progress(fraction)`` is called as a CSV's rows are written (it may raise to stop the work)."""
+    try:
+        ftype = detect_type(data, limit=len(data) + 1).kind
+    except FileProblem:
+        ftype = None
+    if ftype == "csv":
+        return _annotate_csv(name, data, issues, lang, progress)
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
@@ -125,4 +136,64 @@ def annotate_workbook(name: str, data: bytes, issues: list[Issue], lang: str = "
     wb.active = 0
     out = io.BytesIO()
     wb.save(out)
+    return out.getvalue()
+
+
+def _annotate_csv(name: str, data: bytes, issues: list[Issue], lang: str,
+                  progress: Callable[[float], None] | None) -> bytes:
+    """A CSV as a workbook, written row by row (xlsxwriter, constant memory): a million rows take
+    seconds and little memory, where building the workbook in memory took minutes and gigabytes."""
+    import xlsxwriter
+
+    book = Book(name, data, "csv")
+    text = book.text
+    mine = [i for i in issues if i.file in (None, name)]
+    head = list(csv.reader(text.splitlines()[:60], delimiter=book.delimiter))
+    headers: dict[str, int] = {}
+    for row in head:
+        for j, cell in enumerate(row):
+            if cell.strip():
+                headers.setdefault(cell.strip(), j + 1)
+    marks: dict[tuple[int, int], tuple[str, str]] = {}
+    for issue in mine:
+        if issue.row is None or issue.sheet not in (None, "data"):
+            continue
+        col = (_column_index(issue.column, headers) or 1) - 1
+        note = f"{t(f'ingest.level.{issue.level}', lang)}: {issue.message}"
+        before = marks.get((issue.row - 1, col))
+        marks[(issue.row - 1, col)] = (issue.level, f"{before[1]}\n{note}" if before else note)
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    summary = wb.add_worksheet(t("ingest.annotate.summary", lang)[:31])
+    sheet = wb.add_worksheet("data")
+    fills = {level: wb.add_format({"bg_color": f"#{colour}", "pattern": 1}) for level, colour in FILL.items()}
+    bold = wb.add_format({"bold": True})
+    head_row = ["level", "file", "sheet", "row", "column", "value", "message"]
+    summary.write_row(0, 0, [t(f"ingest.annotate.{h}", lang) for h in head_row], bold)
+    for n, issue in enumerate(mine[:SUMMARY_MAX], start=1):
+        for j, x in enumerate((t(f"ingest.level.{issue.level}", lang), issue.file, issue.sheet, issue.row,
+                               issue.column, issue.value, issue.message)):
+            if isinstance(x, int):
+                summary.write_number(n, j, x)
+            elif x is not None:
+                summary.write_string(n, j, str(_safe(x)))
+    for j, width in enumerate((12, 28, 16, 8, 20, 20, 90)):
+        summary.set_column(j, j, width)
+    total = max(text.count("\n"), 1)
+    for r, row in enumerate(csv.reader(io.StringIO(text), delimiter=book.delimiter)):
+        if r >= 1_048_576:   # the last row a spreadsheet holds
+            break
+        for c, value in enumerate(row):
+            mark = marks.get((r, c))
+            if mark is None:
+                if value:
+                    sheet.write_string(r, c, _safe(value))
+                continue
+            sheet.write_string(r, c, _safe(value), fills.get(mark[0], fills["info"]))
+            sheet.write_comment(r, c, mark[1][:30000], {"author": "MMICD"})
+        if progress is not None and r % 20_000 == 0:
+            progress(r / total)
+    summary.activate()
+    wb.close()
     return out.getvalue()

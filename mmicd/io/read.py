@@ -2,16 +2,17 @@
 
 Spreadsheets (.xlsx/.xlsm/.xls/.ods) are read with python-calamine for grids (small sheets, layout
 detection, merged cells) and with fastexcel (Arrow) for large tidy tables; formulas give their
-cached values. CSV: UTF-8 with or without BOM, else Latin-1 (cp1252); delimiter sniffed; every
-field read as text so code columns keep leading zeros; numbers parsed later with the file's
-decimal separator (see :func:`parse_numbers`).
+cached values. CSV: UTF-8 with or without BOM, else Latin-1 (cp1252); delimiter sniffed; read by
+pyarrow's multi-threaded reader from the bytes (the pandas reader when a row has more or fewer
+fields than the header); every field read as text so code columns keep leading zeros; numbers are
+read later, each column deciding its own decimal mark (:mod:`mmicd.io.numbers`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
 from collections import OrderedDict
 from functools import cached_property
 
@@ -20,14 +21,10 @@ import pandas as pd
 
 from mmicd.io.sniff import FileProblem, detect_type
 
-# missing-value markers -> OBS_STATUS (SDMX CL_OBS_STATUS)
-MARKERS = {
-    "": "M", "..": "M", "...": "M", "-": "M", "\u2014": "M", "\u2013": "M", "n/a": "M", "na": "M",
-    "n.a.": "M", ":": "M", "nan": "M", "\u2026": "M", "~": "Q", "x": "Q", "c": "Q", "*": "Q", "s": "Q",
-}
 PREVIEW_ROWS = 60
 STREAM_MIN_BYTES = 4_000_000   # sheets larger than this (uncompressed XML) are previewed by streaming
 READ_IN_PIECES = True          # ... and read in row pieces (False: whole-sheet reads, for comparison)
+CSV_HEAD_BYTES = 1 << 18       # CSV bytes decoded for sniffing and for the first rows (layout detection)
 
 
 def _decode(data: bytes) -> str:
@@ -51,12 +48,30 @@ class Book:
 
     # ---- CSV ---------------------------------------------------------------------------------
     @cached_property
+    def encoding(self) -> str:
+        """'utf-8' (with or without BOM), 'utf-16' (with a BOM), else 'cp1252'."""
+        if self.data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16"
+        return "utf-8" if _valid_utf8(self.data) else "cp1252"
+
+    @cached_property
     def text(self) -> str:
+        """The whole file as text (only for readers that need every line as text)."""
         return _decode(self.data)
 
     @cached_property
+    def head_text(self) -> str:
+        """The first :data:`CSV_HEAD_BYTES` of the file as text, without a last partial line."""
+        if self.encoding == "utf-16" or len(self.data) <= CSV_HEAD_BYTES:
+            return self.text
+        dec = codecs.getincrementaldecoder("utf-8-sig" if self.encoding == "utf-8" else "cp1252")(errors="replace")
+        head = dec.decode(self.data[:CSV_HEAD_BYTES], final=False)
+        cut = max(head.rfind("\n"), head.rfind("\r"))
+        return head[:cut + 1] if cut >= 0 else head
+
+    @cached_property
     def delimiter(self) -> str:
-        sample = "\n".join(self.text[:65536].splitlines()[:50])
+        sample = "\n".join(self.head_text[:65536].splitlines()[:50])
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
@@ -64,17 +79,17 @@ class Book:
             return max(counts, key=counts.get) if any(counts.values()) else ","
 
     @cached_property
-    def decimal(self) -> str:
-        """',' when numbers are written with a decimal comma (French/Spanish locales)."""
+    def decimal(self) -> str | None:
+        """The decimal mark the file's locale suggests, or None: only a hint for cells that stay
+        ambiguous once their column's own values and unit are read (see :mod:`mmicd.io.numbers`):
+        ',' for a CSV separated by ';' with French/Spanish/Portuguese headers, '.' for one
+        separated by ','; spreadsheets: None (their numbers are typed cells)."""
         if self.ftype != "csv":
-            return "."
-        sample = self.text[:200000]
-        comma = len(re.findall(r"(?<![\d.,])-?\d{1,3}(?:[.\u00a0\u202f ]\d{3})+,\d+(?![\d.,])|(?<![\d.,])-?\d+,\d{1,2}(?![\d,.])",
-                               sample))
-        dot = len(re.findall(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})+\.\d+(?![\d.,])|(?<![\d.,])-?\d+\.\d+(?![\d.,])", sample))
-        if self.delimiter == ",":
-            return "."
-        return "," if comma > dot else "."
+            return None
+        from mmicd.io.numbers import locale_hint
+
+        cells = [str(c) for row in self.grid("", PREVIEW_ROWS) for c in row]
+        return locale_hint(self.delimiter, cells)
 
     # ---- sheets ------------------------------------------------------------------------------
     @cached_property
@@ -129,7 +144,11 @@ class Book:
         if key in self._grids:
             return self._grids[key]
         if self.ftype == "csv":
-            lines = self.text.splitlines() if nrows is None else self.text.splitlines()[: nrows]
+            head = self.head_text.splitlines() if nrows is not None else []
+            if nrows is not None and (len(head) >= nrows or len(self.data) <= CSV_HEAD_BYTES):
+                lines = head[:nrows]
+            else:
+                lines = self.text.splitlines() if nrows is None else self.text.splitlines()[:nrows]
             rows = [list(r) for r in csv.reader(lines, delimiter=self.delimiter)]
         else:
             try:
@@ -139,6 +158,30 @@ class Book:
                 raise FileProblem("ingest.file.corrupt") from exc
         self._grids[key] = rows
         return rows
+
+    def typed_cells(self, sheet: str | None, header_row: int | None, rows, labels) -> list:
+        """Typed values (numbers as floats, text as str) of spreadsheet cells given by their 1-based
+        sheet ``rows`` and column ``labels``: a header text of the 1-based ``header_row``, or a label
+        ending in its column letter (``2021 / Female [E]``). :data:`NOT_FOUND` where a cell cannot be
+        located. For readers that hand every cell as text (see :mod:`mmicd.io.numbers`)."""
+        import re
+
+        if self.ftype == "csv":
+            return [NOT_FOUND] * len(rows)
+        grid = self.grid(sheet or self.sheet_names[0])
+        header = [cell_text(c) for c in grid[header_row - 1]] if header_row and header_row <= len(grid) else []
+        where: dict[str, int | None] = {}
+        out = []
+        for r, label in zip(rows, labels, strict=True):
+            label = str(label)
+            if label not in where:
+                m = re.search(r"\[([A-Z]{1,3})\]$", label)
+                where[label] = column_index(m.group(1)) if m else (header.index(label.strip())
+                                                                   if label.strip() in header else None)
+            j = where[label]
+            row = grid[int(r) - 1] if 0 < int(r) <= len(grid) else None
+            out.append(row[j] if row is not None and j is not None and j < len(row) else NOT_FOUND)
+        return out
 
     def merged(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         if self.ftype == "csv":
@@ -174,8 +217,50 @@ class Book:
         frame = self._table(sheet, header_row, numeric)
         return frame, np.arange(len(frame), dtype="int64") + header_row + 2
 
+    def _csv_arrow(self, header_row: int) -> pd.DataFrame | None:
+        """The CSV from ``header_row`` (0-based) down, every field as text, read by pyarrow from the
+        bytes (no Python object per cell, blank lines kept as blank rows so row numbers hold); None
+        when a row has more or fewer fields than the header (the pandas reader decides those)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        head = self.grid("", header_row + 1)
+        if len(head) <= header_row or not head[header_row]:
+            return None
+        names = _column_names(head[header_row])
+        fields = [f"f{j}" for j in range(len(names))]
+        invalid: list[int] = []
+
+        def skip(_row) -> str:
+            invalid.append(1)
+            return "skip"
+
+        data, encoding = self.data, self.encoding
+        if encoding == "utf-16":
+            data, encoding = self.text.encode("utf-8"), "utf-8"
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=pcsv.ReadOptions(skip_rows=header_row + 1, column_names=fields, encoding=encoding),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=skip,
+                                                ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(fields, pa.string()), null_values=[],
+                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+                memory_pool=arrow_pool())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, UnicodeError, LookupError):
+            return None
+        if invalid:
+            return None
+        columns = {name: table.column(j) for j, name in enumerate(names)}
+        del table
+        return pd.DataFrame({n: pd.Series(pd.arrays.ArrowExtensionArray(columns.pop(n))) for n in list(columns)},
+                            copy=False)
+
     def _table(self, sheet: str, header_row: int, numeric: set[str] | frozenset[str]) -> pd.DataFrame:
         if self.ftype == "csv":
+            fast = self._csv_arrow(header_row)
+            if fast is not None:
+                return fast
             try:
                 frame = pd.read_csv(io.StringIO(self.text), sep=self.delimiter, dtype=str, header=0,
                                     skiprows=header_row, keep_default_na=False, skip_blank_lines=False,
@@ -200,6 +285,32 @@ class Book:
             frame = pd.DataFrame(rows[1:], columns=header).astype("string") if rows else pd.DataFrame()
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
+
+
+def _column_names(header: list) -> list[str]:
+    """Header cells as column names the way pandas names them: blanks ``Unnamed: j``, repeats ``name.1``."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(header):
+        name = str(cell).strip() or f"Unnamed: {j}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8, checked by Arrow without decoding it into a Python string."""
+    import pyarrow as pa
+
+    try:
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+        return True
+    except pa.ArrowInvalid:
+        return False
 
 
 def arrow_pool():
@@ -245,78 +356,15 @@ def open_book(name: str, data: bytes, sha256: str, *, limit: int | None = None) 
 
 
 # ---- numbers ----------------------------------------------------------------------------------
-_SPACES = re.compile(r"[\s\u00a0\u202f']")
-
-
 def parse_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers from cells: returns (float values, obs_status from markers or <NA>, bad-text mask).
+    """Numbers of a column whose convention is known (official layouts): returns (float values,
+    obs_status from markers or <NA>, mask of cells that are no number in that convention, or not
+    finite). ``decimal`` is '.' (``1,234.5``) or ',' (``1 234,5`` / ``1.234,5``). Columns whose
+    convention is not known are read with :func:`mmicd.io.numbers.read_numbers`."""
+    from mmicd.io.numbers import read_numbers
 
-    Accepts numbers, numeric text with the file's separators (``1 234,5`` / ``1.234,5`` when
-    ``decimal`` is ',', ``1,234.5`` otherwise), and missing-value markers (``..`` -> M, ``~`` -> Q).
-    """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        out = values.astype("float64")
-        status = pd.Series(pd.NA, index=values.index, dtype="string").mask(out.isna(), "M")
-        return out, status, pd.Series(False, index=values.index)
-    fast = _parse_plain(values) if decimal == "." else None
-    if fast is not None:
-        return fast
-    text = values.astype("string").str.strip()
-    text = text.fillna("")
-    if decimal == ",":
-        out = pd.Series(np.nan, index=values.index, dtype="float64")
-        todo = text != ""
-    else:
-        out = pd.to_numeric(text, errors="coerce")
-        todo = out.isna() & (text != "")
-    if todo.any():
-        t = text[todo].str.replace(_SPACES, "", regex=True).str.replace("\u2212", "-")
-        if decimal == ",":
-            t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
-            t = t.str.replace(",", "", regex=False)
-        t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
-        out.loc[todo] = pd.to_numeric(t, errors="coerce").astype("float64")
-    out = out.astype("float64")
-    status = pd.Series(pd.NA, index=values.index, dtype="string")
-    missing = out.isna()
-    if missing.any():
-        low = text[missing].str.lower()
-        status.loc[missing] = low.map({u: MARKERS.get(u, pd.NA) for u in pd.unique(low.to_numpy())}).astype("string")
-    bad = out.isna() & status.isna()
-    return out, status, bad
-
-
-def plain_numbers(values: pd.Series) -> pd.Series | None:
-    """The common case, in Arrow: every cell a plain number (``12``, ``-3.5``, ``1e3``) or blank,
-    as floats (NaN for blanks); None when any cell is something else (markers, separators, text)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64")
-    arrow = arrow_text(values)
-    if arrow is None:
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        pool = arrow_pool()
-        numbers = pc.cast(pc.utf8_trim_whitespace(arrow, memory_pool=pool), pa.float64(), memory_pool=pool)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    out = numbers.to_numpy(zero_copy_only=False)
-    return pd.Series(out if out.dtype == np.float64 else out.astype("float64"), index=values.index)
-
-
-def _parse_plain(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] | None:
-    out = plain_numbers(values)
-    if out is None:
-        return None
-    import pyarrow as pa
-
-    missing = out.isna().to_numpy()
-    status = pd.Series(pd.array(pa.array(["M", None], type=pa.large_string()).take(
-        pa.array(np.where(missing, 0, 1), type=pa.int8())), dtype="string"), index=values.index)
-    return out, status, pd.Series(np.zeros(len(out), dtype=bool), index=values.index)
+    got = read_numbers(values, decimal=decimal)
+    return got.values, got.status, pd.Series(got.bad, index=values.index)
 
 
 def cell_text(value: object) -> str:
@@ -326,6 +374,17 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+NOT_FOUND = object()   # a cell :meth:`Book.typed_cells` could not locate
+
+
+def column_index(letters: str) -> int:
+    """Spreadsheet letters -> 0-based column index (A -> 0, AB -> 27)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def column_letter(index: int) -> str:

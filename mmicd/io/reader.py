@@ -19,7 +19,8 @@ import pandas as pd
 from mmicd import codes
 from mmicd.io import interpret
 from mmicd.io.layouts import Raw
-from mmicd.io.read import MARKERS, Book, cell_text
+from mmicd.io.numbers import markers
+from mmicd.io.read import Book, cell_text
 from mmicd.io.tables import Sheet, find_tables
 
 MAX_GRID_ROWS = 200_000        # sheets longer than this are read by the tidy-table reader
@@ -277,7 +278,7 @@ def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str
         return frame, problems
     rows = frame[dup]
     numbers = rows["value"].map(_number)
-    marker = rows["value"].map(lambda v: str(v).strip().lower() in MARKERS)
+    marker = rows["value"].map(lambda v: str(v).strip().lower() in markers())
     groups = rows.groupby(KEY, sort=False, dropna=False)
     gid = groups.ngroup()
     stats = pd.DataFrame({"gid": gid, "num": numbers, "ok": numbers.notna() | marker, "part": rows["_part"],

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 from mmicd.io.layouts import FOOTER
-from mmicd.io.read import MARKERS, cell_text
+from mmicd.io.numbers import markers, not_finite_words
+from mmicd.io.read import cell_text
 
 NUMBER = re.compile(r"^[-+\u2212(]?\s*\d[\d\s.,'\u00a0\u202f]*\)?\s*%?$|^[-+]?\d*\.\d+(e[-+]?\d+)?$", re.I)
 YEAR_CELL = re.compile(r"^(19|20)\d{2}(\.0+)?$")
@@ -43,8 +44,8 @@ def kind(value: object) -> str:
     text = str(value).strip()
     if not text:
         return BLANK
-    if text.lower() in MARKERS:
-        return MARK
+    if text.lower() in markers() or text.lower() in not_finite_words():
+        return MARK   # (inf, NaN: a value cell in error, never a label)
     if YEAR_CELL.match(text):
         return YEAR
     if NUMBER.match(text) and any(ch.isdigit() for ch in text):

@@ -80,8 +80,16 @@ def _year_fields(frame: pd.DataFrame, p: Params) -> dict:
     return {"lower": FIRST_YEAR, "upper": p.last_year}
 
 
-def _not_a_number(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    return frame["_bad"].to_numpy(dtype=bool, na_value=False)
+def _not_a_number(frame: pd.DataFrame, p: Params) -> np.ndarray | Found:
+    """Text that is no number (``_bad``), and numbers the reader could not settle (``_why``: which
+    decimal mark? see :func:`mmicd.clean.numbers.undecided`), told with their own message."""
+    bad = frame["_bad"].to_numpy(dtype=bool, na_value=False)
+    if "_why" not in frame:
+        return bad
+    why = frame["_why"].to_numpy(dtype=object)
+    pos = np.flatnonzero(bad | pd.notna(why))
+    told = [why[i] if isinstance(why[i], dict) else {"key": "not_a_number"} for i in pos]
+    return Found(pos, fields=pd.DataFrame(told, columns=list(dict.fromkeys(k for d in told for k in d)), dtype=object))
 
 
 def _formula(frame: pd.DataFrame, p: Params) -> np.ndarray:
@@ -218,8 +226,10 @@ rule("period", "error", OBS, "time_period", "bad_period", "time_period: 2020, 20
 rule("year_range", "error", OBS, "time_period", "year_range",
      f"years from {FIRST_YEAR} to next year (later ones only as declared projections, obs_status E)",
      needs=("time_period",), fields=_year_fields)(_year_range)
-rule("not_a_number", "error", OBS, "value", "not_a_number", "value: a number or a missing-value marker",
-     needs=("value", "_bad"))(_not_a_number)
+rule("not_a_number", "error", OBS, "value",
+     ("not_a_number", "number_ambiguous", "number_contradictory", "number_unit_conflict"),
+     "value: a number or a missing-value marker, written with one decimal mark per column that its cells, "
+     "unit or file settle", needs=("value", "_bad"))(_not_a_number)
 rule("formula", "error", OBS, "value", "formula_no_value",
      "value: a formula cell must have its result saved in the file", needs=("value", "_formula"))(_formula)
 rule("non_finite", "error", OBS, "value", "non_finite", "value: finite (no inf, -inf, NaN written as a number)",

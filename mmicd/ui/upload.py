@@ -2,6 +2,9 @@
 
 Every file is read once per content and options (the :class:`Preparation` is kept in the session,
 keyed by the file's SHA-256, the options and the mapping), so reruns never re-parse a workbook.
+A check runs within a budget (``MMICD_CHECK_SECONDS``, ``MMICD_CHECK_MB``): past it, the work stops
+on the server and the file gets one clear message. The workbook with every problem marked is built
+only when asked for (a button, then the download), within the same budget.
 Everything written goes through :func:`mmicd.ingest.commit`; the role is checked again here, on
 the server, before anything is stored. Uploaded text (file and sheet names, cell values, headers)
 is only ever shown as text: in data frames, or escaped for Markdown.
@@ -69,6 +72,7 @@ class FileCheck:
     signature: tuple
     prep: object  # mmicd.ingest.Preparation
     mapping_yaml: str | None = None
+    stopped: str | None = None   # the message when the check was stopped by its budget
 
 
 def issues_frame(issues: list[Issue], lang: str) -> pd.DataFrame:
@@ -185,12 +189,33 @@ def with_basis(prep, basis: str):
     return with_meta(prep, basis=basis)
 
 
+def file_sha(f) -> str:
+    """SHA-256 of an uploaded file, computed once per upload (not on every rerun)."""
+    cache = st.session_state.setdefault("_upload_sha", {})
+    key = (getattr(f, "file_id", None) or f.name, f.size if hasattr(f, "size") else len(f.getvalue()))
+    if key not in cache:
+        cache[key] = hashlib.sha256(f.getvalue()).hexdigest()
+    return cache[key]
+
+
+def budget() -> dict[str, float]:
+    """The time and memory a check (or an annotated workbook) may take on the server."""
+    from mmicd.config import get_settings
+
+    settings = get_settings()
+    return {"seconds": settings.check_seconds, "megabytes": settings.check_megabytes}
+
+
+def stopped_message(stop, name: str) -> str:
+    return tr(f"upload.stopped.{stop.reason}", file=name, limit=format_number(stop.limit, current_lang()))
+
+
 def unique_files(files: list) -> tuple[list, list[str]]:
     """The files with the same content dropped after the first (they would be stored twice)."""
     seen: set[str] = set()
     keep, dropped = [], []
     for f in files:
-        sha = hashlib.sha256(f.getvalue()).hexdigest()
+        sha = file_sha(f)
         if sha in seen:
             dropped.append(f.name)
         else:
@@ -200,8 +225,12 @@ def unique_files(files: list) -> tuple[list, list[str]]:
 
 
 def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck]:
-    """Prepare every uploaded file (each once per content, options and mapping), with a progress bar."""
-    from mmicd.ingest import MappingProfile, Upload, prepare
+    """Prepare every uploaded file (each once per content, options and mapping), with a progress bar.
+
+    Each check runs within :func:`budget`: past it the ingestion stops (on the server, not only in
+    the browser) and the file keeps one error saying so, until it or the options change."""
+    from mmicd.ingest import CheckStopped, MappingProfile, Preparation, Upload, budgeted, prepare
+    from mmicd.io.xlsx_chunks import release_memory
 
     state = st.session_state.setdefault(STATE, {})
     mappings = st.session_state.setdefault("_upload_mappings", {})
@@ -209,7 +238,7 @@ def check_files(files: list, opts: Options, store: Store, lang: str) -> list[Fil
     todo = []
     for f in files:
         data = f.getvalue()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = file_sha(f)
         mapping_yaml = mappings.get((f.name, sha))
         sig = signature(f.name, sha, opts.kind, opts.country, opts.source, opts.edition, mapping_yaml, lang)
         cached = state.get((f.name, sha))
@@ -226,10 +255,19 @@ def check_files(files: list, opts: Options, store: Store, lang: str) -> list[Fil
                 bar.progress(done, text=tr("upload.progress.file", file=name, step=message))
 
             mapping = MappingProfile.from_yaml(mapping_yaml) if mapping_yaml else None
-            prep = prepare([Upload(name, data)], kind=opts.kind, country=opts.country,
-                           source=opts.source.strip() or None, edition=opts.edition.strip() or None,
-                           mapping=mapping, store=store, lang=lang, progress=progress)
-            check = FileCheck(name=name, data=data, sha256=sha, signature=sig, prep=prep, mapping_yaml=mapping_yaml)
+            try:
+                prep = prepare([Upload(name, data)], kind=opts.kind, country=opts.country,
+                               source=opts.source.strip() or None, edition=opts.edition.strip() or None,
+                               mapping=mapping, store=store, lang=lang, progress=budgeted(progress, **budget()))
+            except CheckStopped as stop:
+                log.warning("check of %s stopped: %s", name, stop)
+                stopped = stopped_message(stop, name)
+                prep = Preparation([], [Issue("error", stopped, file=name)])
+                release_memory()
+            else:
+                stopped = None
+            check = FileCheck(name=name, data=data, sha256=sha, signature=sig, prep=prep, mapping_yaml=mapping_yaml,
+                              stopped=stopped)
             state[(name, sha)] = check
             checks[checks.index(None)] = check
         bar.empty()
@@ -335,14 +373,26 @@ def issues_section(checks: list[FileCheck], lang: str) -> None:
 
 
 def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
-    from mmicd.ingest import Upload, annotate
+    """Per file with problems: a button that builds the workbook with every problem marked (within
+    the check's budget), then its download. Only the current files' workbooks are kept."""
+    from mmicd.ingest import CheckStopped, Upload, annotate, budgeted
 
-    for n, c in enumerate(c for c in checks if c.prep.issues):
+    store = st.session_state.setdefault("_upload_annotated", {})
+    current = {("annotated", c.signature) for c in checks}
+    for key in [k for k in store if k not in current]:
+        del store[key]
+    for n, c in enumerate(c for c in checks if c.prep.issues and not c.stopped):
         key = ("annotated", c.signature)
-        store = st.session_state.setdefault("_upload_annotated", {})
         if key not in store:
+            if not st.button(tr("upload.annotated.make", file=c.name), key=f"upload_annot_make_{n}",
+                             icon=":material/rule:", help=tr("upload.annotated.make_help")):
+                continue
             try:
-                store[key] = annotate(Upload(c.name, c.data), c.prep.issues, lang)
+                with st.spinner(tr("upload.annotated.making", file=c.name)):
+                    store[key] = annotate(Upload(c.name, c.data), c.prep.issues, lang,
+                                          progress=budgeted(None, **budget()))
+            except CheckStopped as stop:
+                store[key] = stop
             except Exception:  # an unreadable file cannot be annotated; the issue list says why
                 log.exception("annotate failed for %s", c.name)
                 store[key] = None
@@ -350,11 +400,15 @@ def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
         if data is None:
             st.caption(tr("upload.annotated.unavailable", file=plain(c.name)))
             continue
+        if not isinstance(data, bytes):
+            st.warning(tr(f"upload.annotated.stopped_{data.reason}", file=c.name, limit=format_number(data.limit, lang)),
+                       icon=":material/timer_off:")
+            continue
         stem = re.sub(r"\.[^.]*$", "", c.name) or "upload"
         st.download_button(tr("upload.annotated.download", file=c.name), data=data,
                            file_name=f"{stem}-{tr('upload.annotated.suffix')}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           icon=":material/rule:", key=f"upload_annot_{n}")
+                           icon=":material/download:", key=f"upload_annot_{n}")
 
 
 @dataclass
@@ -376,14 +430,31 @@ class MappingTarget:
         return list(dict.fromkeys([*base, *self.columns]))
 
 
+@dataclass
+class _Detected:
+    """What the mapping editor needs of a table the ingestion detected (not its cells)."""
+
+    sheet: str | None
+    layout: str
+    kind: str | None
+    form: str
+    source_columns: list
+    columns: dict
+    header_row: int | None
+
+
 def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
     """Files whose columns can be mapped: every prepared table with headers, and files that gave no
     table because required columns were not recognised (their headers are read again, from the
     ingestion's own detection, so that the user can say which column is which)."""
-    from mmicd.ingest import KIND_ALIASES, MappingProfile, detect
+    from mmicd.ingest import KIND_ALIASES, MappingProfile, detect, mapping_start
     from mmicd.io import open_book
 
     targets = []
+    cache = st.session_state.setdefault("_upload_detected", {})
+    current = {c.signature for c in checks}
+    for key in [k for k in cache if k[0] not in current]:
+        del cache[key]
     for c in checks:
         for d in c.prep.datasets:
             if d.source_columns:
@@ -391,18 +462,21 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
                 targets.append(MappingTarget(c, d.sheet, d.layout, d.meta.kind.value, list(d.source_columns),
                                              dict(m.columns) if m else {}, dict(m.values) if m else {},
                                              m.header_row if m else None))
-        if c.prep.datasets:
+        if c.prep.datasets or c.stopped:   # a stopped check is not read again on every rerun
             continue
-        try:
-            mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
-            raws = detect(open_book(c.name, c.data, c.sha256), KIND_ALIASES.get(kind), mapping)
-        except Exception:  # unreadable: the issue list already says why
-            continue
-        if not raws:
-            # nothing could be read: start the editor from the most header-like row of the file
-            from mmicd.ingest import mapping_start
-
-            raws = mapping_start(open_book(c.name, c.data, c.sha256), KIND_ALIASES.get(kind))
+        if (c.signature, kind) not in cache:   # read once per file and options, not on every rerun
+            try:
+                mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
+                book = open_book(c.name, c.data, c.sha256)
+                found = detect(book, KIND_ALIASES.get(kind), mapping)
+                if not found:   # nothing could be read: start the editor from the most header-like row
+                    found = mapping_start(book, KIND_ALIASES.get(kind))
+                cache[(c.signature, kind)] = [(r.sheet, r.layout, r.kind, r.form, list(r.source_columns),
+                                               dict(r.columns), r.header_row) for r in found[:1]]
+            except Exception:  # unreadable: the issue list already says why
+                cache[(c.signature, kind)] = []
+        raws = [_Detected(*x) for x in cache[(c.signature, kind)]]
+        mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
         for raw in raws[:1]:
             if not raw.source_columns:
                 continue
@@ -589,6 +663,8 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
         st.session_state.pop(STATE, None)
         st.session_state.pop("_upload_mappings", None)
         st.session_state.pop("_upload_annotated", None)
+        st.session_state.pop("_upload_sha", None)
+        st.session_state.pop("_upload_detected", None)
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
         st.rerun()
 
@@ -627,6 +703,9 @@ def page(store: Store, user: User) -> None:
         log.exception("prepare failed")
         st.error(tr("upload.failed"))
         return
+    for c in checks:   # a check stopped by its budget: said first, in words
+        if c.stopped:
+            st.error(c.stopped, icon=":material/timer_off:")
     status_banner(checks, lang)
     st.dataframe(summary_table(checks, lang), hide_index=True, width="stretch")
     issues_section(checks, lang)

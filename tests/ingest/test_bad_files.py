@@ -41,6 +41,9 @@ EXPECTED = {
     "formula_without_value.xlsx": ("error", "data", 4, "value", None, "formula whose result was never saved"),
     "hidden_data_sheet.xlsx": ("warning", "data", None, None, "data", "very hidden sheet 'data'"),
     "text_knock_on.xlsx": ("error", "data", 5, "value", "1,2OO", "not a number"),
+    # numbers (mmicd.io.numbers): what a column's own values, unit and locale cannot settle is refused
+    "ambiguous_thousands.csv": ("error", None, 2, "value", "45.678", "45678 if '.' separates thousands, or 45.678"),
+    "indian_grouping_with_points.csv": ("error", None, 2, "value", "12.34.567", "not a number"),
 }
 # file -> the knock-on issues nested under its one issue: (level, check, sheet, row, column, value)
 CONSEQUENCES = {
@@ -49,10 +52,30 @@ CONSEQUENCES = {
     "inf_in_value.csv": [("warning", "sum_mismatch", None, 7, "value", "2,350"),
                          ("warning", "jump", None, 8, "value", "1,200")],
 }
+# files whose problem is named at two cells: (row, column, value, words in the English message) each
+TWO_CELLS = {
+    "mixed_decimal_marks.csv": [(2, "value", "1,234.5", "only be read with '.' as decimal mark, but '1.234,5' (row 3)"),
+                                (3, "value", "1.234,5", "only be read with ',' as decimal mark, but '1,234.5' (row 2)")],
+    "count_two_conventions.csv": [(2, "value", "45.678", "whole only with ',' as decimal mark, but '1,234' (row 3)"),
+                                  (3, "value", "1,234", "whole only with '.' as decimal mark, but '45.678' (row 2)")],
+}
 
 
 def test_every_bad_file_is_listed():
-    assert {p.name for p in BAD.iterdir()} == set(EXPECTED)
+    assert {p.name for p in BAD.iterdir()} == set(EXPECTED) | set(TWO_CELLS)
+
+
+@pytest.mark.parametrize("name", sorted(TWO_CELLS))
+def test_bad_file_names_both_cells_and_stores_nothing(name, store):
+    before = snapshot(store)
+    prep = prepare([upload(BAD / name)], store=store)
+    got = [(i.level, i.file, i.sheet, i.row, i.column, i.value) for i in prep.issues]
+    assert got == [("error", name, None, row, column, value) for row, column, value, _ in TWO_CELLS[name]]
+    for issue, (*_, words) in zip(prep.issues, TWO_CELLS[name], strict=True):
+        assert words in issue.message
+    with pytest.raises(IssuesError):
+        commit(prep, store, actor="test")
+    assert snapshot(store) == before
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -35,7 +35,7 @@ def test_titled_workbook_keeps_its_unit_and_drops_the_footnote():
 
 @pytest.mark.parametrize(("text", "values", "status", "bad"), [
     (["1 234,5", "1.234,5", "..", "~", "x", "abc", ""], [1234.5, 1234.5, None, None, None, None, None],
-     [None, None, "M", "Q", "Q", None, "M"], [False, False, False, False, False, True, False]),
+     [None, None, "M", "Q", "M", None, "M"], [False, False, False, False, False, True, False]),
 ])
 def test_parse_numbers_with_decimal_comma(text, values, status, bad):
     import pandas as pd

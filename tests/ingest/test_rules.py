@@ -89,7 +89,7 @@ def test_the_store_accepts_later_years_only_as_projections_marked_e(store):
     assert version.rows == 1
     with pytest.raises(IssuesError) as err:  # in the user's language
         store.add_many([(meta, "observations", obs([("2021", "_T", np.inf)]))], actor="a", lang="es")
-    assert err.value.issues[0].message == "«inf» en la columna value no es un número finito."
+    assert err.value.issues[0].message.startswith("«inf» en la columna value no es un número finito")
 
 
 def test_store_microdata_rules():
