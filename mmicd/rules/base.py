@@ -114,6 +114,21 @@ def as_numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def values_of(frame: pd.DataFrame, col: str = "value") -> np.ndarray:
+    """Floats of a column of ``frame`` (NaN where no number), converted once while the rules run
+    (see :func:`factorized_once`); read-only, shared by the rules."""
+    cache = _CODES.get()
+    mine = cache is not None and cache["frame"] == id(frame)
+    key = ("numbers", col)
+    if mine and key in cache:
+        return cache[key]
+    got = as_numbers(frame[col])
+    if mine:
+        got.setflags(write=False)
+        cache[key] = got
+    return got
+
+
 def as_text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("")
 
@@ -178,12 +193,32 @@ def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None)
 
 
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """One integer per distinct combination of ``keys`` (rows with the same values share it)."""
+    """One integer per distinct combination of ``keys`` (rows with the same values share it), in
+    order of first appearance; computed once per frame and keys while the rules run."""
+    cache = _CODES.get()
+    mine = cache is not None and cache["frame"] == id(frame)
+    key = ("groups", tuple(keys))
+    if mine and key in cache:
+        return cache[key]
     gid = np.zeros(len(frame), dtype="int64")
+    radix = 1
     for col in keys:
         index, uniques = column_codes(frame, col)
-        gid = pd.factorize(gid * (len(uniques) + 1) + index)[0].astype("int64")
+        size = len(uniques) + 1
+        if radix * size >= 2 ** 62:   # the combined code would overflow: renumber what we have so far
+            gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
+        gid = gid * size + index
+        radix *= size
+    gid = pd.factorize(gid)[0].astype("int64")
+    if mine:
+        gid.setflags(write=False)
+        cache[key] = gid
     return gid
+
+
+def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The group ids of the rows ``where``, renumbered from 0 in order of first appearance."""
+    return pd.factorize(gid[where])[0].astype("int64")
 
 
 def members_of_groups(gid: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,8 +20,8 @@ from mmicd.rules.base import (
     Found,
     Params,
     Rule,
-    as_numbers,
     by_unique,
+    column_codes,
     dims,
     group_ids,
     lookup,
@@ -29,6 +29,8 @@ from mmicd.rules.base import (
     period_years,
     row_labels,
     rule,
+    sub_group_ids,
+    values_of,
 )
 
 
@@ -71,7 +73,7 @@ def _year_range(frame: pd.DataFrame, p: Params) -> np.ndarray:
         status = frame["obs_status"].astype("string").fillna("") if "obs_status" in frame else None
         declared = (status == "E").to_numpy(dtype=bool) if status is not None else np.zeros(len(frame), bool)
         if "value" in frame:
-            declared = declared | np.isnan(as_numbers(frame["value"]))
+            declared = declared | np.isnan(values_of(frame, "value"))
         late = late & ~declared
     return (year < FIRST_YEAR) | late
 
@@ -97,7 +99,7 @@ def _formula(frame: pd.DataFrame, p: Params) -> np.ndarray:
 
 
 def _non_finite(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     bad = np.isinf(value)
     if "_text" in frame:  # only a cell read as no finite number can spell one
         maybe = np.flatnonzero(~np.isfinite(value))
@@ -111,14 +113,14 @@ def _counts(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _negative(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     return _counts(frame) & np.isfinite(value) & (value < 0)
 
 
 def _share(frame: pd.DataFrame, p: Params) -> np.ndarray:
     """A percentage of a whole lies in 0..100; a ratio (``nature: ratio`` in the measure code list,
     e.g. refugees per 100 migrants, remittances per GDP) may exceed 100."""
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     share = (frame["unit_measure"] == "PT").to_numpy(dtype=bool, na_value=False)
     table = codes.codelist("measure")
     if "nature" in table and "measure" in frame:
@@ -127,12 +129,12 @@ def _share(frame: pd.DataFrame, p: Params) -> np.ndarray:
 
 
 def _missing_status(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     return np.isnan(value) & ~frame["obs_status"].isin(MISSING_STATUSES).to_numpy(dtype=bool, na_value=False)
 
 
 def _fraction(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     persons = frame["unit_measure"].isin(COUNT_UNITS).to_numpy(dtype=bool, na_value=False)
     with np.errstate(invalid="ignore"):
         off = np.abs(value - np.round(value))
@@ -144,13 +146,14 @@ def _fraction(frame: pd.DataFrame, p: Params) -> np.ndarray:
 def _duplicates(frame: pd.DataFrame, p: Params) -> Found:
     """One failure per repeated key, at its second row, naming the first rows that hold it."""
     key = dims(frame)
-    dup = frame.duplicated(key, keep=False).to_numpy()
+    every = group_ids(frame, key)
+    dup = np.bincount(every)[every] > 1 if len(every) else np.zeros(0, dtype=bool)
     if not dup.any():
         return Found(np.zeros(0, dtype="int64"))
     labels = row_labels(frame)
     where = np.flatnonzero(dup)
     gid = np.full(len(frame), -1, dtype="int64")
-    gid[where] = group_ids(frame.iloc[where], key)
+    gid[where] = sub_group_ids(every, where)
     firsts = pd.unique(gid[where])
     ptr, members = members_of_groups(np.where(gid < 0, np.iinfo("int64").max, gid), firsts)
     pos = members[ptr[:-1] + 1]
@@ -164,20 +167,23 @@ def _duplicates(frame: pd.DataFrame, p: Params) -> Found:
 def _age_bands(frame: pd.DataFrame, p: Params) -> Found:
     """Age bands of one breakdown must neither overlap nor leave gaps."""
     empty = Found(np.zeros(0, dtype="int64"))
-    ages = frame["age"].astype("string")
-    banded = ~ages.isin([codes.TOTAL, codes.UNKNOWN]).to_numpy(dtype=bool, na_value=False)
-    if pd.Series(ages[banded]).nunique() < 2:
+    index, uniques = column_codes(frame, "age")
+    is_band = np.array([u not in (codes.TOTAL, codes.UNKNOWN, "") for u in uniques] + [False], dtype=bool)
+    banded = is_band[index]
+    present = np.unique(index[banded])
+    if len(present) < 2:
         return empty
-    bounds = {a: codes.age_bounds(a) for a in pd.unique(ages[banded])}
+    bounds = {str(uniques[i]): codes.age_bounds(str(uniques[i])) for i in present}
     if any(lo is None for lo, _ in bounds.values()):
         return empty  # unknown age codes are reported by their own rule
-    positions = np.flatnonzero(banded)
-    age = frame["age"].to_numpy(dtype=object)[positions]
-    gid = group_ids(frame.iloc[positions], dims(frame, ("age",)))
-    # each distinct set of bands is judged once, at the first breakdown that has it (sets as bit masks)
-    names, code = np.unique(age.astype(str), return_inverse=True)
-    if len(names) > 62:
+    if len(present) > 62:
         return empty  # more bands than any code list holds: unknown codes, reported by their own rule
+    positions = np.flatnonzero(banded)
+    gid = sub_group_ids(group_ids(frame, dims(frame, ("age",))), positions)
+    # each distinct set of bands is judged once, at the first breakdown that has it (sets as bit masks)
+    code = np.searchsorted(present, index[positions])
+    age = np.asarray(uniques, dtype=object)[present][code]
+    names = [str(uniques[i]) for i in present]
     signature = np.zeros(int(gid.max()) + 1, dtype="int64")
     np.bitwise_or.at(signature, gid, np.left_shift(np.int64(1), code.astype("int64")))
     _, first = np.unique(signature, return_index=True)
@@ -202,21 +208,21 @@ def _age_bands(frame: pd.DataFrame, p: Params) -> Found:
 
 # ---- microdata ----------------------------------------------------------------------------------
 def _age_range(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    age = as_numbers(frame["age"])
+    age = values_of(frame, "age")
     return ~np.isnan(age) & ((age < 0) | (age > AGE_MAX))
 
 
 def _weight_missing(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    return np.isnan(as_numbers(frame["weight"]))
+    return np.isnan(values_of(frame, "weight"))
 
 
 def _weight_negative(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    weight = as_numbers(frame["weight"])
+    weight = values_of(frame, "weight")
     return ~np.isnan(weight) & (weight <= 0)
 
 
 def _weight_non_finite(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    return np.isinf(as_numbers(frame["weight"]))
+    return np.isinf(values_of(frame, "weight"))
 
 
 # ---- registered --------------------------------------------------------------------------------------

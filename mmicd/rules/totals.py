@@ -21,7 +21,6 @@ from mmicd.rules.base import (
     Check,
     Found,
     Params,
-    as_numbers,
     column_codes,
     dims,
     fmt,
@@ -30,6 +29,7 @@ from mmicd.rules.base import (
     members_of_groups,
     ranges,
     rule,
+    values_of,
 )
 
 
@@ -40,7 +40,7 @@ def _partition(frame: pd.DataFrame, dim: str) -> tuple[np.ndarray, np.ndarray, n
     if dim == "age":
         table = codes.codelist("age")
         kind = lookup(frame, dim, table["kind"].to_dict(), "")
-        lower = pd.to_numeric(pd.Series(lookup(frame, dim, table["lower"].to_dict())), errors="coerce").to_numpy()
+        lower = lookup(frame, dim, _floats(table["lower"]), np.nan).astype("float64")
         is_open = lookup(frame, dim, {a: a.startswith("Y_GE") for a in table.index}, False).astype(bool)
         five = kind == "5y"
         open_band = is_open & (np.nan_to_num(lower, nan=1) % 5 == 0)
@@ -60,7 +60,7 @@ def _sums(dim: str) -> Check:
         empty = Found(np.zeros(0, dtype="int64"))
         if dim not in frame:
             return empty
-        value = as_numbers(frame["value"])
+        value = values_of(frame, "value")
         additive = frame["unit_measure"].isin(ADDITIVE_UNITS).to_numpy(dtype=bool, na_value=False)
         is_total = (frame[dim] == codes.TOTAL).to_numpy(dtype=bool, na_value=False) & additive & ~np.isnan(value)
         if not is_total.any():
@@ -71,19 +71,18 @@ def _sums(dim: str) -> Check:
             return empty
         keys = dims(frame, (dim,))
         gid = group_ids(frame, keys)
-        scale = np.power(10.0, pd.to_numeric(frame["unit_mult"], errors="coerce").fillna(0).to_numpy(float)) \
-            if "unit_mult" in frame else np.ones(len(frame))
+        scale = np.power(10.0, np.nan_to_num(values_of(frame, "unit_mult"))) if "unit_mult" in frame \
+            else np.ones(len(frame))
         have = ~np.isnan(value)
         index, uniques = column_codes(frame, dim)
-        code = uniques[index]
         parts = pd.DataFrame({"gid": gid[is_part], "v": value[is_part], "have": have[is_part],
-                              "use": usable[is_part], "scale": scale[is_part], "code": code[is_part],
+                              "use": usable[is_part], "scale": scale[is_part], "code": index[is_part],
                               "open": open_lower[is_part]})
         parts["v_use"] = np.where(parts["use"], parts["v"], np.nan)
         g = parts.groupby("gid", sort=False)
         agg = pd.DataFrame({"all": g["v"].sum(min_count=1), "some": g["v_use"].sum(min_count=1),
                             "n": g["v"].size(), "missing": (~g["have"].all()), "scale": g["scale"].sum()})
-        agg["complete"] = _complete(dim, parts, g) & ~agg["missing"]
+        agg["complete"] = _complete(dim, parts, g, list(uniques)) & ~agg["missing"]
         totals = pd.DataFrame({"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
                                "tscale": scale[is_total]}).drop_duplicates("gid").set_index("gid")
         joined = totals.join(agg, how="inner")
@@ -111,23 +110,34 @@ def _sums(dim: str) -> Check:
     return check
 
 
-def _complete(dim: str, parts: pd.DataFrame, g) -> pd.Series:
+def _complete(dim: str, parts: pd.DataFrame, g, uniques: list[str]) -> pd.Series:
     """Per group: are all parts of a complete partition present? Age: five-year bands from 0 up to
-    exactly one open band (``Y_GE65``), each once; origins: the residual "other" (OOO) is there."""
+    exactly one open band (``Y_GE65``), each once; origins: the residual "other" (OOO) is there.
+    (``parts["code"]``: the position of each part's code in ``uniques``.)"""
     if dim == "age":
         is_open = ~parts["open"].isna()
         opens = is_open.groupby(parts["gid"], sort=False).sum()
         top = parts["open"].groupby(parts["gid"], sort=False).max()
-        closed = parts[~is_open & (parts["code"] != codes.UNKNOWN)]
-        lower = pd.to_numeric(closed["code"].map(codes.codelist("age")["lower"].to_dict()), errors="coerce")
+        unknown = uniques.index(codes.UNKNOWN) if codes.UNKNOWN in uniques else -1
+        closed = parts[~is_open & (parts["code"] != unknown)]
+        lower_of = _floats(codes.codelist("age")["lower"])
+        lower = pd.Series(np.array([lower_of.get(u, np.nan) for u in uniques] + [np.nan])[closed["code"].to_numpy()],
+                          index=closed.index)
         bands = closed.groupby("gid", sort=False)["code"]
         distinct = bands.nunique().reindex(opens.index).fillna(0)
         count = bands.size().reindex(opens.index).fillna(0)
         highest = lower.groupby(closed["gid"], sort=False).max().reindex(opens.index)
         return (opens == 1) & (distinct == count) & (count == top / 5) & ~(highest >= top)
-    present = pd.concat({c: (parts["code"] == c).groupby(parts["gid"], sort=False).any()
+    present = pd.concat({c: (parts["code"] == (uniques.index(c) if c in uniques else -1))
+                         .groupby(parts["gid"], sort=False).any()
                          for c in PARTITIONS[dim]["parts"]}, axis=1)
     return present.all(axis=1)
+
+
+def _floats(column: pd.Series) -> dict[str, float]:
+    """A code list column as floats by code (blank or text: left out)."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    return {str(k): float(v) for k, v in numbers.items() if pd.notna(v)}
 
 
 def _equal_sexes(frame: pd.DataFrame, p: Params) -> Found:
@@ -135,7 +145,7 @@ def _equal_sexes(frame: pd.DataFrame, p: Params) -> Found:
     empty = Found(np.zeros(0, dtype="int64"))
     if "sex" not in frame:
         return empty
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     sel = frame["sex"].isin(["F", "M"]).to_numpy(bool) & frame["unit_measure"].isin(COUNT_UNITS).to_numpy(bool) \
         & ~np.isnan(value)
     if not sel.any():
@@ -167,7 +177,7 @@ def _jumps(frame: pd.DataFrame, p: Params) -> Found:
     empty = Found(np.zeros(0, dtype="int64"))
     if frame["time_period"].nunique() < 2:
         return empty
-    value = as_numbers(frame["value"])
+    value = values_of(frame, "value")
     series = group_ids(frame, dims(frame, ("time_period",)))
     order = np.lexsort((column_codes(frame, "time_period")[0], series))  # codes follow the sorted periods
     gid = series[order]
