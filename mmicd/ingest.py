@@ -602,8 +602,9 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         rawvals["value"] = src["value"]
         if raw.coded:  # the general reader: multiplier, percentages given as fractions, flags
             values, status = _reader_numbers(ctx, src, out, values, status, mult)
-        elif "_scaled" in src or "unit_mult" in raw.columns:
-            values = values * np.power(10.0, mult.to_numpy())
+        elif "_scaled" in src or "unit_mult" in raw.columns:   # (a percentage is never scaled)
+            share = (out["unit_measure"] == "PT").to_numpy()
+            values = values * np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
     out["value"] = values
     out["unit_mult"] = mult
     if "obs_status" in src:

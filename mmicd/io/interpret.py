@@ -353,8 +353,8 @@ def _stub_role(col: Column, values: list[str], numeric: int, text: int, synonym:
         col.breakdown_type = f.breakdown_type
         col.value_type = _codes_type(values)
         return "breakdown"
-    if f.column == "coverage":
-        return "coverage"
+    if f.column in ("coverage", "subnational"):
+        return f.column
     if f.column == "ignore" or (f.column is None and not f.roles and synonym is None and not by_values):
         if by_values in ("measure_name", "breakdown", "sex", "migrant_status") and share >= 0.9:
             return "breakdown" if by_values == "breakdown" else by_values
@@ -854,9 +854,9 @@ def _siblings(value_cols: list[tuple[Column, ColRead]]) -> None:
             cr.dims[varying.most_common(1)[0][0]] = codes.UNKNOWN
 
 
-def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> pd.DataFrame | None:
-    """The observations of one table (codes; values as written) or None when nothing is read."""
-    sheet = table.sheet
+def _table_columns(table: Table, ctx: ReadContext, extra_titles: list[str]) -> tuple[TableFacts, list[Column]] | None:
+    """What the table's titles say and what each column is; None (said) when a column holds areas
+    below the country, which are not stored yet: its figures would be taken as the whole country's."""
     tf = table_facts(table, ctx, extra_titles)
     cols = columns(table, ctx, tf)
     for col in cols:
@@ -869,6 +869,24 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
             tf.mult = tf.mult or f.mult
     if not tf.measure and (ctx.publisher or {}).get("measure"):
         tf.measure = dict(ctx.publisher["measure"])
+    sheet = table.sheet
+    for col in cols:
+        if col.role != "subnational":
+            continue
+        first = next((r for r in table.body if sheet.text(r, col.index)), None)
+        if first is not None:
+            ctx.add("error", "subnational_areas", row=first + 1, column=col.label, value=sheet.text(first, col.index))
+            return None
+    return tf, cols
+
+
+def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> pd.DataFrame | None:
+    """The observations of one table (codes; values as written) or None when nothing is read."""
+    sheet = table.sheet
+    found = _table_columns(table, ctx, extra_titles)
+    if found is None:
+        return None
+    tf, cols = found
     corner = _corner_roles(cols)
     value_cols: list[tuple[Column, ColRead]] = []
     not_read: list[Column] = []
@@ -1220,16 +1238,10 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
     """The observations of a large tidy table, from its body read as a frame (``body``: one text
     column per sheet column, in order; ``rows``: the 1-based sheet row of each) with the column
     meanings read on its first rows (``table``). Same rules as :func:`read_table`, column by column."""
-    tf = table_facts(table, ctx, extra_titles)
-    cols = columns(table, ctx, tf)
-    for col in cols:
-        f = col.facts
-        if col.role not in ("value", "measure_name", "measure_code") and "measure" in f.dims and not f.conflicts:
-            tf.measure = tf.measure or {k: v for k, v in f.dims.items() if k in ("measure", "migrant_status")}
-            tf.unit = tf.unit or f.unit
-            tf.mult = tf.mult or f.mult
-    if not tf.measure and (ctx.publisher or {}).get("measure"):
-        tf.measure = dict(ctx.publisher["measure"])
+    found = _table_columns(table, ctx, extra_titles)
+    if found is None:
+        return None
+    tf, cols = found
     n = len(body)
     index = pd.RangeIndex(n)
     value_cols, not_read = [], []

@@ -423,6 +423,8 @@ class MappingTarget:
     columns: dict[str, str]
     values: dict[str, dict[str, str]]
     header_row: int | None
+    measure: str | None = None       # the mapping's constant measure and multiplier (None: as read)
+    unit_mult: int | None = None
 
     @property
     def canonical(self) -> list[str]:
@@ -461,7 +463,8 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
                 m = d.mapping
                 targets.append(MappingTarget(c, d.sheet, d.layout, d.meta.kind.value, list(d.source_columns),
                                              dict(m.columns) if m else {}, dict(m.values) if m else {},
-                                             m.header_row if m else None))
+                                             m.header_row if m else None, m.measure if m else None,
+                                             m.unit_mult if m else None))
         if c.prep.datasets or c.stopped:   # a stopped check is not read again on every rerun
             continue
         if (c.signature, kind) not in cache:   # read once per file and options, not on every rerun
@@ -484,7 +487,8 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
             stored_kind = chosen.value if chosen else (raw.kind or ("lfs" if raw.form == "microdata" else "census"))
             targets.append(MappingTarget(c, raw.sheet, raw.layout, stored_kind, [str(h) for h in raw.source_columns],
                                          dict(mapping.columns) if mapping else dict(raw.columns),
-                                         dict(mapping.values) if mapping else {}, raw.header_row))
+                                         dict(mapping.values) if mapping else {}, raw.header_row,
+                                         mapping.measure if mapping else None, mapping.unit_mult if mapping else None))
     return targets
 
 
@@ -521,12 +525,21 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
             )
             if picked is not None:
                 edited[canonical] = picked
+        header_row, measure, unit_mult = table_options(target, "measure" in edited, lang)
         values = value_editor(target, edited, lang)
-        # a table the general reader read, with its columns left as read: only the recodings are
-        # saved, so that checking again reads the file the same way (not as one mapped table)
-        columns = {} if target.layout == "table" and edited == target.columns else edited
-        profile = MappingProfile(kind=target.kind, columns=columns, values=values, sheet=target.sheet,
-                                 header_row=target.header_row if columns else None)
+        # a table the general reader read, with its columns and options left as read: only the
+        # recodings are saved, so that checking again reads the file the same way (not as one
+        # mapped table)
+        as_read = edited == target.columns and (header_row, measure, unit_mult) == \
+            (target.header_row, target.measure, target.unit_mult)
+        columns = {} if target.layout == "table" and as_read else edited
+        # a measure chosen for every value says the kind of data when the page leaves it to the file
+        measure_kind = codes.codelist("measure")["kind"].get(measure) if measure else None
+        measure_kind = measure_kind if isinstance(measure_kind, str) and measure_kind else None
+        profile = MappingProfile(kind=(measure_kind or target.kind) if kind == "auto" else target.kind,
+                                 columns=columns, values=values, sheet=target.sheet,
+                                 header_row=header_row if columns else None, measure=measure if columns else None,
+                                 unit_mult=unit_mult if columns else None)
         left, mid, right = st.columns(3, vertical_alignment="bottom")
         if left.button(tr("upload.mapping.apply"), key="upload_map_apply", icon=":material/refresh:"):
             st.session_state.setdefault("_upload_mappings", {})[(c.name, c.sha256)] = profile.to_yaml()
@@ -538,6 +551,33 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
                                      help=tr("upload.mapping.load_help"))
         if loaded is not None:
             _load_mapping(loaded, c)
+
+
+UNIT_MULTS = (None, 0, 3, 6, 9)
+
+
+def table_options(target: MappingTarget, measure_column: bool, lang: str) -> tuple[int | None, str | None, int | None]:
+    """The row holding the column headers, what every value measures (when no column says it) and
+    the values' multiplier (when no column or title says it): the choices a table's own words may
+    leave open, each saved with the mapping."""
+    c = target.check
+    key = f"upload_map_{c.sha256[:12]}_{target.sheet}"
+    left, mid, right = st.columns(3)
+    header_row = left.number_input(tr("upload.mapping.header_row"), min_value=1, max_value=10_000, step=1,
+                                   value=int(target.header_row or 1), key=f"{key}__header_row",
+                                   help=tr("upload.mapping.header_row_help"))
+    measures = [None, *sorted(codes.codes("measure"))]
+    none = tr("upload.mapping.as_read")
+    measure = mid.selectbox(tr("upload.mapping.measure"), options=measures,
+                            index=measures.index(target.measure) if target.measure in measures else 0,
+                            format_func=lambda m: none if m is None else f"{m} · {codes.label('measure', m, lang)}",
+                            key=f"{key}__measure", disabled=measure_column,
+                            help=tr("upload.mapping.measure_help"))
+    unit_mult = right.selectbox(tr("upload.mapping.unit_mult"), options=UNIT_MULTS,
+                                index=UNIT_MULTS.index(target.unit_mult) if target.unit_mult in UNIT_MULTS else 0,
+                                format_func=lambda u: none if u is None else tr(f"upload.mapping.unit_mult_{u}"),
+                                key=f"{key}__unit_mult", help=tr("upload.mapping.unit_mult_help"))
+    return int(header_row), (None if measure_column else measure), unit_mult
 
 
 RECODED = ("sex", "age", "migrant_status", "labour_status", "obs_status", "ref_area", "counterpart_area")

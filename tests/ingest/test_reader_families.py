@@ -213,3 +213,15 @@ def test_a_mapping_profile_gives_header_row_measure_and_unit():
     # the multiplier said in the mapping (millions) wins over the title's "milliers"
     assert _value(f, ref_area="SEN", time_period="2021", measure="REM_IN", migrant_status="_T",
                   counterpart_area="_T", sex="_T", **TOT) == pytest.approx(2_150.5e6)
+
+
+@pytest.mark.parametrize("header,area", [("District", "Kathmandu"), ("Provincia", "Pichincha"),
+                                         ("Département", "Dakar"), ("Município", "Luanda")])
+def test_areas_below_the_country_are_never_taken_as_the_country(header, area):
+    """A table by district (one district only, so that no two rows collide) would otherwise be
+    stored as the upload country's figures: it is refused, naming the column and its first area."""
+    csv = f"Returned migrants by sex, 2021\n{header};Year;Sex;Persons\n{area};2021;Female;15\n{area};2021;Male;14\n"
+    prep = prepare([Upload("district.csv", csv.encode())], country="NPL")
+    assert not prep.ok and not prep.datasets
+    issue = next(i for i in prep.issues if i.check == "subnational_areas")
+    assert (issue.level, issue.row, issue.column, issue.value) == ("error", 3, header, area)

@@ -274,3 +274,35 @@ def test_unknown_values_are_read_from_the_issues_of_their_column():
                     value="x", check="not_a_number")]
     assert unknown_values(issues, {"sex": "Genre", "ref_area": "Pays", "value": "Valeur"}, "fr") == {
         "sex": ["Fem."], "ref_area": ["Nepall"]}
+
+
+BULLETIN = "Bulletin trimestriel\n(milliers)\nZone;An;Montant\nSN;2021;2 150,5\nSN;2022;2 300\n"
+
+
+def test_a_table_nothing_reads_is_mapped_with_its_header_row_measure_and_unit(app_env):
+    """Nothing names what 'Montant' measures: the editor opens on the header row it found, the user
+    names the area and year columns, says every value is remittances received, in millions (not the
+    title's thousands), and the file is read so; all of it travels in the saved mapping."""
+    from mmicd.ingest import MappingProfile
+
+    at = open_upload_page()
+    at.get("file_uploader")[0].set_value([("bulletin.csv", BULLETIN.encode(), "text/csv")])
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error, "nothing could be read: storing is blocked"
+    key = next(k for k in (s.key for s in at.selectbox) if k and k.endswith("_value")).removesuffix("_value")
+    assert at.number_input(key=f"{key}__header_row").value == 3
+    at.selectbox(key=f"{key}_ref_area").set_value("Zone")
+    at.selectbox(key=f"{key}_time_period").set_value("An")
+    measure = at.selectbox(key=f"{key}__measure")
+    assert any(o.startswith("REM_IN · ") for o in measure.options)
+    measure.set_value("REM_IN")
+    at.selectbox(key=f"{key}__unit_mult").set_value(6)
+    button(at, "Check again with this mapping").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Every file can be stored: no problem found."]
+    preview = at.dataframe[1].value.set_index("time_period")
+    assert preview.loc["2021", "value"] == pytest.approx(2_150.5e6) and preview.loc["2022", "value"] == 2_300e6
+    assert set(preview["measure"]) == {"REM_IN"} and set(preview["ref_area"]) == {"SEN"}
+    profile = MappingProfile.from_yaml(at.session_state["_upload_mappings"][("bulletin.csv", _sha(BULLETIN))])
+    assert (profile.kind.value, profile.header_row, profile.measure, profile.unit_mult) == ("remittances", 3, "REM_IN", 6)
