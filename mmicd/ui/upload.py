@@ -520,7 +520,7 @@ def mapping_section(checks: list[FileCheck], lang: str, kind: str = "auto") -> N
             pre = target.columns.get(canonical)
             opts = [None, *sources]
             picked = cols[j % 3].selectbox(
-                canonical, options=opts, index=opts.index(pre) if pre in opts else 0, format_func=labels.get,
+                tr(f"upload.mapping.canon.{canonical}"), options=opts, index=opts.index(pre) if pre in opts else 0, format_func=labels.get,
                 key=f"upload_map_{c.sha256[:12]}_{target.sheet}_{canonical}",
             )
             if picked is not None:
