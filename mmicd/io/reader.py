@@ -49,6 +49,10 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
     sdmx = sdmx_csv.read(book)
     if sdmx:
         raw = sdmx[0]
+        if not len(raw.frame):   # an SDMX file none of whose rows could be read: said, never read looser
+            if report is not None:
+                report += [*raw.problems, ("info", "tables_tried", {"n": 1})]
+            return []
         if country:
             raw.frame = raw.frame[raw.frame["ref_area"] == country] if (raw.frame["ref_area"] == country).any() \
                 else raw.frame

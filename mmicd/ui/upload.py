@@ -33,7 +33,7 @@ from mmicd.ui import guards as ui_guards
 log = logging.getLogger("mmicd.ui")
 
 KINDS = ("auto", "census", "stocks", "remittances", "lfs")
-FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv", "txt"]
+FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv", "tsv", "txt"]
 PREVIEW_ROWS = 20
 DIFF_ROWS = 500
 STATE = "_upload"
