@@ -307,7 +307,25 @@ def columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
         for c in out:
             if c.role == "measure_name":
                 c.role = "ignore"     # "Series Name" beside "Series Code": the code says it
+    # a code column beside a name column of the same areas is one area: the role one of them names
+    # is both's ("Country code" beside "Major area, region, country or area of destination")
+    areas = [c for c in out if c.role == "area"]
+    coded, named = [c for c in areas if c.code_like], [c for c in areas if not c.code_like]
+    if len(coded) == 1 and len(named) == 1 and (coded[0].geo is None) != (named[0].geo is None) \
+            and _same_areas(table, coded[0].index, named[0].index):
+        coded[0].geo = named[0].geo = coded[0].geo or named[0].geo
     return out
+
+
+def _same_areas(table: Table, a: int, b: int, sample: int = 60) -> bool:
+    """Do two columns name the same area on (nearly) every row where both name one?"""
+    both = same = 0
+    for r in table.body[:sample]:
+        x, y = codes.resolve_area(table.sheet.text(r, a)), codes.resolve_area(table.sheet.text(r, b))
+        if x and y:
+            both += 1
+            same += x == y
+    return both > 0 and same >= 0.9 * both
 
 
 def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
@@ -366,10 +384,11 @@ def _stub_role(col: Column, values: list[str], numeric: int, text: int, synonym:
     if f.column in ("sex", "age", "migrant_status", "unit") or synonym in ("sex", "age", "migrant_status",
                                                                           "labour_status"):
         return f.column or synonym
-    if f.roles & {"destination", "origin", "across", "down"} or synonym in ("ref_area", "counterpart_area"):
-        col.geo = "origin" if (f.roles & ORIGIN_ROLES and "destination" not in f.roles) or \
-            synonym == "counterpart_area" else ("destination" if f.roles & {"destination"} or synonym == "ref_area"
-                                                else None)
+    if f.roles & {"destination", "origin", "across", "down", "reporting"} or synonym in ("ref_area", "counterpart_area"):
+        # a generic word beside an origin word ("País de nacionalidad", "Country of nationality"):
+        # the origin word is the specific one
+        col.geo = "origin" if f.roles & ORIGIN_ROLES or synonym == "counterpart_area" else \
+            ("destination" if f.roles & {"destination"} else None)   # None: the reporting area
         if f.roles >= {"across", "down"}:
             col.geo = None   # a matrix corner: decided with the value columns
             return "corner"
@@ -1133,8 +1152,10 @@ def _areas(cands: list[tuple[str, str | None]], measure: str | None, reporting: 
     if not ref and cp:
         if reporting:
             ref = [reporting]
-        elif direction != "in" or ctx.publisher is None:
-            ref, cp = cp, []
+        elif not direction:
+            ref, cp = cp, []     # a measure with no direction (GDP, net migration): the area reports it
+        elif ctx.publisher is None:
+            return None, None, None   # an origin (a destination of emigrants) is not who reports: no area
         else:
             return "WLD", cp[0], "world"
     if not ref and reporting:
@@ -1189,7 +1210,7 @@ def _report_rows(ctx: ReadContext, skipped: Counter, series: Counter, unknown: d
         ctx.add("info", "aggregates_skipped", n=len(skipped), value=names)
     if series:
         names = ", ".join(list(series)[:12]) + (" …" if len(series) > 12 else "")
-        ctx.add("info", "unused_series", column="", value=names, n=len(series))
+        ctx.add("info", "series_not_read", value=names, n=len(series))
     for (r, text), c in list(unknown.items())[:100]:
         hint = _close_names(text)
         ctx.add("error", "unknown_area_hint" if hint else "unknown_area", row=r + 1,
@@ -1413,8 +1434,10 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
             if r_s is None and c_s is not None:
                 if reporting:
                     r_s = pd.Series(reporting, index=c_s.index, dtype="object")
-                elif direction != "in" or ctx.publisher is None:
-                    r_s, c_s = c_s, None
+                elif not direction:
+                    r_s, c_s = c_s, None     # a measure with no direction: the area reports it
+                elif ctx.publisher is None:
+                    c_s = None               # an origin is not who reports: no area (said below)
                 else:
                     r_s = pd.Series("WLD", index=c_s.index, dtype="object")
                     ctx.add("info", "world_by_origin")

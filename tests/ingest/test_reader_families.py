@@ -225,3 +225,24 @@ def test_areas_below_the_country_are_never_taken_as_the_country(header, area):
     assert not prep.ok and not prep.datasets
     issue = next(i for i in prep.issues if i.check == "subnational_areas")
     assert (issue.level, issue.row, issue.column, issue.value) == ("error", 3, header, area)
+
+
+CUADRO = ("Cuadro 3. Población extranjera residente según país de nacionalidad y sexo, 2021\n"
+          "País de nacionalidad;Total;Hombres;Mujeres\nVenezuela;444.423;222.000;222.423\n"
+          "Perú;234.677;110.000;124.677\nOtros países;621.070;300.000;321.070\nTotal;1.300.170;632.000;668.170\n")
+
+
+def test_a_column_of_nationalities_is_the_origin_never_the_reporting_country():
+    """"País de nacionalidad" names where the foreigners come from: with the upload's country they
+    are Chile's foreigners by origin; without it nothing says whose foreigners they are, and the
+    table is refused rather than stored as Venezuela's population."""
+    prep = _ok("cuadro3.csv", CUADRO.encode(), country="CHL")
+    f = prep.datasets[0].frame
+    assert set(f["ref_area"]) == {"CHL"} and prep.datasets[0].meta.basis == "citizenship"
+    key = dict(ref_area="CHL", time_period="2021", measure="POP", migrant_status="MS_MIGRANT", **TOT)
+    assert _value(f, counterpart_area="VEN", sex="_T", **key) == 444423
+    assert _value(f, counterpart_area="OOO", sex="F", **key) == 321070
+    assert _value(f, counterpart_area="_T", sex="M", **key) == 632000
+    alone = prepare([Upload("cuadro3.csv", CUADRO.encode())])
+    assert not alone.ok and not alone.datasets
+    assert any(i.check == "no_ref_area" for i in alone.issues)
