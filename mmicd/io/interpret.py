@@ -177,6 +177,7 @@ class TableFacts:
     status: str | None = None     # E (the title says estimates) or P (provisional)
     dims: dict[str, str] = field(default_factory=dict)
     titles: list[str] = field(default_factory=list)
+    notes_conflict: str = ""      # notes below the table naming different multipliers
 
 
 def table_facts(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> TableFacts:
@@ -227,10 +228,34 @@ def table_facts(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) ->
         out.period = periods[0]
     if len(set(areas)) == 1 and codes.is_country(areas[0]):
         out.area = areas[0]
+    if not out.mult:
+        _mult_from_notes(table, ctx, out)
     sheet_facts = L.read_label(ctx.sheet or "")
     if not out.period and sheet_facts.period and not sheet_facts.residual:
         out.period = sheet_facts.period
     return out
+
+
+def _mult_from_notes(table: Table, ctx: ReadContext, out: TableFacts) -> None:
+    """A multiplier only a note below the table gives ("Note: figures are in thousands."): taken,
+    and said; notes naming different multipliers: the table is not read (which one applies?)."""
+    found, mentioned = {}, []
+    allowed = set(L.vocabulary()["unit_note_words"])
+    for line in table.note_texts():
+        f = L.read_label(line, whole=False)
+        if not f.mult:
+            continue
+        if set(f.residual) <= allowed:
+            found.setdefault(f.mult, line)
+        else:
+            mentioned.append(line)
+    if len(found) == 1:
+        (out.mult, line), = found.items()
+        ctx.add("info", "unit_from_note", value=line[:160])
+    elif len(found) > 1:
+        out.notes_conflict = "; ".join(v[:80] for v in found.values())
+    elif mentioned:
+        ctx.add("warning", "unit_in_note", value=mentioned[0][:160])
 
 
 CAPTION = re.compile(r"^\s*(table|tableau|cuadro|tabla|quadro|tabela)\s*[A-Z]?[\d.]+\b", re.I)
@@ -346,7 +371,9 @@ def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
         if category:
             synonym = None      # "Male" over numbers is a sex, not the GLD column named "male"
         numbers = c in table.value_cols and text <= numeric and synonym in (None, "value")
-        if synonym == "value" or (numbers and not (own.column or own.roles)):
+        # a column of numbers named as a ratio, a rate or a share ("Sex ratio (males per 100
+        # females)") holds values, never labels: read as a value column, and refused there
+        if synonym == "value" or (numbers and (not (own.column or own.roles) or own.derived)):
             col.role = "value"
             col.generic = synonym == "value" and not own.dims
         else:
@@ -498,6 +525,11 @@ class ColRead:
     status: str | None = None
 
 
+def _share_measure(f: L.Facts) -> bool:
+    """The label names a measure that is itself a percentage (share of GDP, % of population)."""
+    return "measure" in f.dims and L.unit_of(f.dims["measure"]) == "PT"
+
+
 def read_value_column(col: Column, ctx: ReadContext, corner_roles: dict[str, str]) -> ColRead | None:
     """What a value column fixes, or None (with ``col.skip`` saying why) when it is not read."""
     f = col.facts
@@ -506,8 +538,8 @@ def read_value_column(col: Column, ctx: ReadContext, corner_roles: dict[str, str
     if f.subset:
         col.skip = "subset"
         return None
-    if "derived" in f.conflicts:
-        col.skip = "derived"
+    if "derived" in f.conflicts or (f.derived and not _share_measure(f)):
+        col.skip = "derived"     # a rate, ratio or change: never stored as the table's count
         return None
     if f.conflicts or f.residual:
         col.skip = "words"
@@ -888,6 +920,9 @@ def _table_columns(table: Table, ctx: ReadContext, extra_titles: list[str]) -> t
             tf.mult = tf.mult or f.mult
     if not tf.measure and (ctx.publisher or {}).get("measure"):
         tf.measure = dict(ctx.publisher["measure"])
+    if tf.notes_conflict:
+        ctx.add("error", "unit_notes_conflict", row=table.body[0] + 1 if table.body else None, value=tf.notes_conflict)
+        return None
     sheet = table.sheet
     for col in cols:
         if col.role != "subnational":

@@ -215,7 +215,13 @@ def repair_ragged(grid: list[list]) -> tuple[list[list], list[tuple[str, str, di
         return grid, []
     width = lengths.most_common(1)[0][0]
     out, problems = [], []
+    first = next((n for n, r in enumerate(grid) if len(r) == width and sum(1 for c in r if str(c).strip()) >= 2),
+                 len(grid))
     for n, row in enumerate(grid):
+        if n < first and _split_title(row, grid[n + 1:]):
+            # a title holding a comma, above the table ("Migrants by age group, 2020"): one line
+            out.append([",".join(str(c) for c in row), *([""] * (len(row) - 1))])
+            continue
         extra = len(row) - width
         if extra <= 0 or sum(1 for c in row if str(c).strip()) < 2:
             out.append(row)
@@ -236,6 +242,16 @@ def repair_ragged(grid: list[list]) -> tuple[list[list], list[tuple[str, str, di
             fixed = row
         out.append(fixed)
     return out, problems
+
+
+def _split_title(row: list, below: list[list]) -> bool:
+    """A line of a few fields above the table whose next line has more filled fields than it has
+    fields at all: a title the CSV split at its commas (never a header with trailing commas below)."""
+    filled = sum(1 for c in row if str(c).strip())
+    if filled < 2:
+        return False
+    following = next((r for r in below if sum(1 for c in r if str(c).strip()) >= 2), None)
+    return following is not None and sum(1 for c in following if str(c).strip()) > len(row)
 
 
 def _title(texts: list[str]) -> str:

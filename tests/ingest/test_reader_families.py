@@ -246,3 +246,29 @@ def test_a_column_of_nationalities_is_the_origin_never_the_reporting_country():
     alone = prepare([Upload("cuadro3.csv", CUADRO.encode())])
     assert not alone.ok and not alone.datasets
     assert any(i.check == "no_ref_area" for i in alone.issues)
+
+
+def _csv_issues(name, body, **kw):
+    prep = prepare([Upload(name, body.encode())], **kw)
+    return prep, {i.check: i for i in prep.issues}
+
+
+def test_units_and_ratios_said_only_below_or_beside_the_table():
+    """A CSV title split at its comma is still a title; a unit only the note gives is taken (and
+    said); a note that merely mentions millions is pointed at, never applied; a sex ratio beside the
+    counts is not a count, nor a row label."""
+    table = "International migrant stock by sex, 2020\nCountry,Male,Female\nNepal,250,237\nIndia,2500,2300\n"
+    prep, said = _csv_issues("note.csv", table + "Note: figures are in thousands.\n")
+    assert prep.ok and "unit_from_note" in said
+    f = prep.datasets[0].frame
+    assert _value(f, ref_area="NPL", sex="M", time_period="2020", measure="POP", migrant_status="MS_MIGRANT",
+                  counterpart_area="_T", **TOT) == 250_000
+    prep, said = _csv_issues("mention.csv", table + "In 2020 about 281 millions persons lived abroad, said UN DESA.\n")
+    assert said["unit_in_note"].level == "warning" and set(prep.datasets[0].frame["unit_mult"]) == {0}
+    assert prep.datasets[0].frame["value"].max() == 2500
+    prep, said = _csv_issues("both.csv", table + "Note: figures are in thousands.\nNote: values in millions.\n")
+    assert not prep.ok and "unit_notes_conflict" in said
+    ratio = "International migrant stock, 2020\nCountry,Male,Female,Sex ratio (males per 100 females)\nNepal,250100,237200,105.4\n"
+    prep, said = _csv_issues("ratio.csv", ratio)
+    assert prep.ok and sorted(prep.datasets[0].frame["value"]) == [237200, 250100]
+    assert "Sex ratio" in said["columns_not_read"].message
