@@ -197,6 +197,18 @@ def _is_note(sheet: Sheet, r: int) -> bool:
     return bool(FOOTER.match(text)) or len(text) >= NOTE_MIN_CHARS or text.startswith(("*", "(", "["))
 
 
+def _long_text_row(sheet: Sheet, r: int) -> bool:
+    """A row of text only whose first cell is a sentence, not a name (a note, whatever its other
+    cells): five words or more that name no area."""
+    from mmicd import codes
+
+    own = [c for c in sheet.filled(r) if sheet.own(r, c)]
+    if not own or _data_row(sheet.kinds[r]):
+        return False
+    text = sheet.text(r, own[0])
+    return len(text.split()) >= 5 and not codes.resolve_area(text)
+
+
 def _single(sheet: Sheet, r: int) -> bool:
     """A row with one text cell of its own (a title line), not a label merged over some columns."""
     own = [c for c in sheet.filled(r) if sheet.own(r, c)]
@@ -240,6 +252,8 @@ def find_tables(sheet: Sheet, start: int = 0) -> list[Table]:
             # over the value columns is the header of a next table
             if _year_header(sheet, i, within=True) or _single_title(sheet, i):
                 break
+            if _long_text_row(sheet, i) and not any(_is_data(sheet, x) for x in range(i + 1, min(n, i + 60))):
+                break          # a note after the last data row, split into cells at its commas
             if any(c in value_cols for c in sheet.filled(i)):
                 if _bad_data_row(sheet, i, value_cols):
                     body.append(i)     # a row of the table whose value cell holds text: reported, not dropped
