@@ -504,6 +504,11 @@ def _bracket_area(raw: str) -> str | None:
     return None
 
 
+# effects that only set a flag of the facts: effect kind -> Facts field
+_FLAGS = {"derived": "derived", "subset": "subset", "total": "total", "start": "start_of_year", "flow": "flow",
+          "poe": "point_of_entry", "other": "other", "unknown": "unknown"}
+
+
 def _apply(facts: Facts, effects: list[_Effect], raw: str) -> Facts:
     dims = dict(facts.dims)
     conflicts = list(facts.conflicts)
@@ -549,24 +554,10 @@ def _apply(facts: Facts, effects: list[_Effect], raw: str) -> Facts:
             put(f"breakdown:{e.key}", str(e.value))
         elif e.kind == "coverage":
             upd.setdefault("coverage", str(e.value))
-        elif e.kind == "derived":
-            upd["derived"] = True
-        elif e.kind == "subset":
-            upd["subset"] = True
-        elif e.kind == "total":
-            upd["total"] = True
+        elif e.kind in _FLAGS:
+            upd[_FLAGS[e.kind]] = True
         elif e.kind == "month":
             upd["month"] = int(e.value)
-        elif e.kind == "start":
-            upd["start_of_year"] = True
-        elif e.kind == "flow":
-            upd["flow"] = True
-        elif e.kind == "poe":
-            upd["point_of_entry"] = True
-        elif e.kind == "other":
-            upd["other"] = True
-        elif e.kind == "unknown":
-            upd["unknown"] = True
         elif e.kind == "status":
             upd["status"] = e.value if upd.get("status") in (None, e.value) else "E"
         elif e.kind == "group":

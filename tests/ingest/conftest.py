@@ -35,3 +35,12 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"reference folder {REFERENCE} is absent")
     return REFERENCE
+
+
+def value_of(frame, **key) -> float:
+    """The one value of ``frame`` at ``key`` (dimension -> code); fails unless exactly one row matches."""
+    sel = frame
+    for col, val in key.items():
+        sel = sel[sel[col] == val]
+    assert len(sel) == 1, (key, len(sel))
+    return float(sel["value"].iloc[0])

@@ -10,6 +10,7 @@ import pytest
 
 from mmicd.ingest import commit, prepare
 from tests.ingest.conftest import upload
+from tests.ingest.conftest import value_of as _value
 
 TOTALS = {"sex": "_T", "age": "_T", "labour_status": "_T"}
 
@@ -26,12 +27,6 @@ def _frame(prep, kind):
     return found[0].frame
 
 
-def _value(frame, **key):
-    sel = frame
-    for col, val in key.items():
-        sel = sel[sel[col] == val]
-    assert len(sel) == 1, (key, len(sel))
-    return float(sel["value"].iloc[0])
 
 
 def test_wdi_api_excel_xls(reference):

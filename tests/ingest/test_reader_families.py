@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from mmicd.ingest import Upload, prepare
+from tests.ingest.conftest import value_of as _value
 
 TOT = {"age": "_T", "labour_status": "_T", "breakdown": "_T"}
 
@@ -37,12 +38,6 @@ def _ok(name, data, **kw):
     return prep
 
 
-def _value(frame, **key):
-    sel = frame
-    for col, val in key.items():
-        sel = sel[sel[col] == val]
-    assert len(sel) == 1, (key, len(sel))
-    return float(sel["value"].iloc[0])
 
 
 FRENCH_CENSUS = [

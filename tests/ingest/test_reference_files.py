@@ -8,6 +8,7 @@ import pytest
 
 from mmicd.ingest import commit, prepare
 from tests.ingest.conftest import upload
+from tests.ingest.conftest import value_of as _value
 
 IMS = "undesa-ims2020/undesa_pd_2020_ims_stock_by_sex_and_destination.xlsx"
 
@@ -20,12 +21,6 @@ def _load(store, path):
     return prep, versions, frames
 
 
-def _value(frame, **key):
-    sel = frame
-    for col, val in key.items():
-        sel = sel[sel[col] == val]
-    assert len(sel) == 1, (key, len(sel))
-    return float(sel["value"].iloc[0])
 
 
 def test_ims_workbook(store, reference):
