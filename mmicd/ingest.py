@@ -276,7 +276,7 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
             ctx.add(level, key, **fields)
         return [], [Issue("error", t("ingest.issue.no_table", lang), file=upload.name), *ctx.issues]
     out = []
-    facts = workbook_facts.facts(book.ftype, upload.data)
+    facts = workbook_facts.of_book(book)
     for n, raw in enumerate(raws):
         def step(fraction: float, n: int = n) -> None:
             report("checking", (n + fraction) / len(raws))
@@ -600,11 +600,11 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         values, status, bad = _non_finite_kept(got, src["value"]), got.status, got.problems["not_a_number"]
         why = number_issues.undecided(got, src["value"], src["_row"].to_numpy(), ctx.lang)
         rawvals["value"] = src["value"]
-        if raw.coded:  # the general reader: multiplier, percentages given as fractions, flags
-            values, status = _reader_numbers(ctx, src, out, values, status, mult)
-        elif "_scaled" in src or "unit_mult" in raw.columns:   # (a percentage is never scaled)
+        if raw.coded or "_scaled" in src or "unit_mult" in raw.columns:   # in base units (not percentages)
             share = (out["unit_measure"] == "PT").to_numpy()
             values = values * np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
+        if raw.coded:  # the general reader: percentages given as fractions, flags
+            values, status = _reader_numbers(ctx, src, out, values, status)
     out["value"] = values
     out["unit_mult"] = mult
     if "obs_status" in src:
@@ -632,12 +632,11 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
-                    status: pd.Series, mult: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The general reader's values in base units: multiplied by 10**unit_mult (not percentages), a
-    percentage column whose every value lies between 0 and 1 read as fractions (x100, said in a
-    warning; with fewer than ten values an error), estimates flagged by the reader (``_status``)."""
+                    status: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The general reader's values: a percentage column whose every value lies between 0 and 1 read
+    as fractions (x100, said in a warning; with fewer than ten values an error), estimates flagged
+    by the reader (``_status``)."""
     share = (out["unit_measure"] == "PT").to_numpy()
-    values = values * np.where(share, 1.0, np.power(10.0, mult.to_numpy(dtype=float)))
     if share.any():
         for _cno, part in out[share].groupby(src["_cno"][share] if "_cno" in src else 0, sort=False):
             v = values.loc[part.index].dropna()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from mmicd import DATA_DIR, codes
+from mmicd.io.labels import vocabulary as label_vocabulary
 from mmicd.model import Kind
 
 SYNONYMS_FILE = DATA_DIR / "mappings" / "synonyms.yml"
@@ -147,8 +148,7 @@ def _value_lookup(column: str) -> dict[str, str]:
 def measure_codes() -> dict[str, dict[str, str]]:
     """Publishers' series codes (WDI ``BX.TRF.PWKR.CD.DT``, OECD ``B11`` ...) -> the dimensions they fix
     (``data/vocabulary/labels.yml`` ``measure_codes``)."""
-    with open(DATA_DIR / "vocabulary" / "labels.yml", encoding="utf-8") as fh:
-        return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in yaml.safe_load(fh)["measure_codes"].items()}
+    return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in label_vocabulary()["measure_codes"].items()}
 
 
 def value_words(column: str) -> dict[str, str]:
@@ -173,8 +173,7 @@ _AGE_UNDER = re.compile(r"^(?:under|less than|below|moins de|menos de|y lt|lt)\s
 @cache
 def _unknown_words() -> frozenset[str]:
     """Labels meaning "not stated" (``data/vocabulary/labels.yml`` ``unknown``)."""
-    with open(DATA_DIR / "vocabulary" / "labels.yml", encoding="utf-8") as fh:
-        return frozenset(key(w) for w in yaml.safe_load(fh)["unknown"])
+    return frozenset(key(w) for w in label_vocabulary()["unknown"])
 
 
 @cache

@@ -51,11 +51,10 @@ def undecided(got: Numbers, source: pd.Series, rows: np.ndarray, lang: str) -> p
     p = got.problems
     if not (p["ambiguous"].any() or p["contradictory"].any()):
         return None
-    texts = _Cells(source)
     why = np.full(len(source), None, dtype=object)
 
     def ambiguous(i: int) -> dict:
-        text = _text(texts[i])
+        text = _text(source.iloc[i])
         vp, vc = readings(text)
         mark = POINT if POINT in text else COMMA
         decimal, thousands = (vp, vc) if mark == POINT else (vc, vp)
@@ -63,7 +62,7 @@ def undecided(got: Numbers, source: pd.Series, rows: np.ndarray, lang: str) -> p
 
     def contradictory(i: int) -> dict:
         j = int(got.other[i])
-        return {"other": _text(texts[j]) if j >= 0 else "", "other_row": int(rows[j]) if j >= 0 else "",
+        return {"other": _text(source.iloc[j]) if j >= 0 else "", "other_row": int(rows[j]) if j >= 0 else "",
                 "mark": _mark(got, i), "other_mark": _mark(got, j) if j >= 0 else ""}
 
     for key, mask, fields in (("number_ambiguous", p["ambiguous"], ambiguous),
@@ -73,16 +72,6 @@ def undecided(got: Numbers, source: pd.Series, rows: np.ndarray, lang: str) -> p
         for n, i in enumerate(idx):
             why[i] = {"key": key, **fields(int(i))} if n < MAX_PER_CHECK else {"key": key}
     return pd.Series(why, index=source.index, dtype=object)
-
-
-class _Cells:
-    """Cells of a column by position, read one at a time (not the whole column as Python objects)."""
-
-    def __init__(self, source: pd.Series):
-        self.source = source
-
-    def __getitem__(self, i: int) -> object:
-        return self.source.iloc[int(i)]
 
 
 def _mark(got: Numbers, i: int) -> str:

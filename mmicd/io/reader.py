@@ -90,7 +90,7 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
     edition = interpret.edition_of(texts)
     from mmicd.io import workbook_facts
 
-    facts = workbook_facts.facts(book.ftype, book.data)
+    facts = workbook_facts.of_book(book)
     results = []
     columns: dict[str, str] = {}
     for name, _sheet, table, body, rows in tidy:

@@ -43,8 +43,9 @@ def _ids(section: str) -> dict[str, str]:
     return {i.upper(): meaning for meaning, ids in vocabulary()[section].items() for i in ids}
 
 
-def _upper(section: str) -> frozenset[str]:
-    return frozenset(str(x).upper() for x in vocabulary()[section])
+def _upper(section: str) -> tuple[str, ...]:
+    """A list of ids of ``sdmx.yml`` in upper case, in its order (the first one present wins)."""
+    return tuple(str(x).upper() for x in vocabulary()[section])
 
 
 def is_sdmx_csv(headers: list[str]) -> str | None:
@@ -157,11 +158,11 @@ def _interpret(src: pd.DataFrame, headers: list[str], dataflow: str, layout: str
     if unit_col is not None:
         keep &= _units(codes_of(unit_col), out, unit_col, problems)
     dims, basis = _ids("dimensions"), _ids("basis")
-    skipped = {_upper("not_dimensions"), _upper("measure"), _upper("unit")}
-    totals = _upper("totals")
+    skipped = {*_upper("not_dimensions"), *_upper("measure"), *_upper("unit")}
+    totals = set(_upper("totals"))
     basis_found = ""
     for sdmx_id, column in ids.items():
-        if any(sdmx_id in s for s in skipped):
+        if sdmx_id in skipped:
             continue
         dim = dims.get(sdmx_id)
         values = codes_of(column)
@@ -225,7 +226,7 @@ def _status(src: pd.DataFrame, ids: dict[str, str], problems: list) -> pd.Series
     if "OBS_FLAG" not in ids:
         return ""
     flags = src[ids["OBS_FLAG"]].astype("string").fillna("").str.strip()
-    table = {k: v for k, v in vocabulary()["flags"].items()}
+    table = vocabulary()["flags"]
     order = ["Q", "M", "E", "P", "U"]          # the strongest status wins when a cell has several flags
 
     def status(letters: str) -> str:
@@ -265,7 +266,7 @@ def _other_dimension(sdmx_id: str, column: str, values: pd.Series, problems: lis
     if len(present) == 1:
         problems.append(("info", "sdmx_constant", {"column": column, "value": present[0]}))
         return pd.Series(True, index=values.index)
-    whole = {str(w).upper() for w in vocabulary()["whole"].get(sdmx_id, [])} | _upper("totals")
+    whole = {str(w).upper() for w in vocabulary()["whole"].get(sdmx_id, [])} | set(_upper("totals"))
     other = ~values.str.upper().isin(whole) & (values != "")
     if other.any():
         problems.append(("info", "sdmx_other_dimension", {"column": column, "n": int(other.sum()),

@@ -71,6 +71,15 @@ def facts(ftype: str, data: bytes) -> WorkbookFacts:
     return WorkbookFacts(ftype, data)
 
 
+def of_book(book) -> WorkbookFacts:
+    """The facts of an open book, kept with it: the table reader and the upload's checks ask the
+    same sheets, and each sheet's XML is scanned once."""
+    found = getattr(book, "_facts", None)
+    if found is None:
+        found = book._facts = WorkbookFacts(book.ftype, book.data)
+    return found
+
+
 def _visibility(ftype: str, data: bytes) -> dict[str, str]:
     try:
         if ftype == "xlsx":

@@ -110,23 +110,11 @@ def rule(id: str, level: Level, form: str, column: str | None, keys: str | tuple
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-def as_numbers(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-
 def values_of(frame: pd.DataFrame, col: str = "value") -> np.ndarray:
     """Floats of a column of ``frame`` (NaN where no number), converted once while the rules run
     (see :func:`factorized_once`); read-only, shared by the rules."""
-    cache = _CODES.get()
-    mine = cache is not None and cache["frame"] == id(frame)
-    key = ("numbers", col)
-    if mine and key in cache:
-        return cache[key]
-    got = as_numbers(frame[col])
-    if mine:
-        got.setflags(write=False)
-        cache[key] = got
-    return got
+    return _once(frame, ("numbers", col), lambda: _read_only(
+        pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)))
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -174,16 +162,30 @@ def factorized_once(frame: pd.DataFrame):
         _CODES.reset(token)
 
 
+def _once(frame: pd.DataFrame, key: object, compute: Callable[[], object]) -> object:
+    """``compute()`` for ``frame``, kept while the rules run on it (see :func:`factorized_once`)."""
+    cache = _CODES.get()
+    mine = cache is not None and cache["frame"] == id(frame)
+    if mine and key in cache:
+        return cache[key]
+    got = compute()
+    if mine:
+        cache[key] = got
+    return got
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)          # shared by the rules: none may change it in place
+    return a
+
+
 def column_codes(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """(integer code per row, distinct texts) of a column; codes follow the sorted texts."""
-    cache = _CODES.get()
-    if cache is not None and cache["frame"] == id(frame) and col in cache:
-        return cache[col]
-    got = pd.factorize(as_text(frame[col]), sort=True)
-    got = (np.asarray(got[0], dtype="int64"), np.asarray(got[1], dtype=object))
-    if cache is not None and cache["frame"] == id(frame):
-        cache[col] = got
-    return got
+    def compute():
+        index, uniques = pd.factorize(as_text(frame[col]), sort=True)
+        return np.asarray(index, dtype="int64"), np.asarray(uniques, dtype=object)
+
+    return _once(frame, col, compute)
 
 
 def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None) -> np.ndarray:
@@ -195,25 +197,19 @@ def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None)
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per distinct combination of ``keys`` (rows with the same values share it), in
     order of first appearance; computed once per frame and keys while the rules run."""
-    cache = _CODES.get()
-    mine = cache is not None and cache["frame"] == id(frame)
-    key = ("groups", tuple(keys))
-    if mine and key in cache:
-        return cache[key]
-    gid = np.zeros(len(frame), dtype="int64")
-    radix = 1
-    for col in keys:
-        index, uniques = column_codes(frame, col)
-        size = len(uniques) + 1
-        if radix * size >= 2 ** 62:   # the combined code would overflow: renumber what we have so far
-            gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
-        gid = gid * size + index
-        radix *= size
-    gid = pd.factorize(gid)[0].astype("int64")
-    if mine:
-        gid.setflags(write=False)
-        cache[key] = gid
-    return gid
+    def compute():
+        gid = np.zeros(len(frame), dtype="int64")
+        radix = 1
+        for col in keys:
+            index, uniques = column_codes(frame, col)
+            size = len(uniques) + 1
+            if radix * size >= 2 ** 62:   # the combined code would overflow: renumber what we have so far
+                gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
+            gid = gid * size + index
+            radix *= size
+        return _read_only(pd.factorize(gid)[0].astype("int64"))
+
+    return _once(frame, ("groups", tuple(keys)), compute)
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:

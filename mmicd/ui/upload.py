@@ -467,9 +467,9 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
                                              m.unit_mult if m else None))
         if c.prep.datasets or c.stopped:   # a stopped check is not read again on every rerun
             continue
+        mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
         if (c.signature, kind) not in cache:   # read once per file and options, not on every rerun
             try:
-                mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
                 book = open_book(c.name, c.data, c.sha256)
                 found = detect(book, KIND_ALIASES.get(kind), mapping)
                 if not found:   # nothing could be read: start the editor from the most header-like row
@@ -479,7 +479,6 @@ def mapping_targets(checks: list[FileCheck], kind: str) -> list[MappingTarget]:
             except Exception:  # unreadable: the issue list already says why
                 cache[(c.signature, kind)] = []
         raws = [_Detected(*x) for x in cache[(c.signature, kind)]]
-        mapping = MappingProfile.from_yaml(c.mapping_yaml) if c.mapping_yaml else None
         for raw in raws[:1]:
             if not raw.source_columns:
                 continue
