@@ -237,15 +237,3 @@ def breakdown_ok(code: str) -> bool:
         elif value not in allowed:
             return False
     return True
-
-
-def breakdown_label(code: str, lang: str = "en") -> str:
-    """A readable breakdown: ``Stage of the asylum procedure: First instance; ...``."""
-    if code == TOTAL:
-        return label("sex", TOTAL, lang)
-    frame = pd.read_csv(CODELIST_DIR / "breakdown.csv", dtype=str, keep_default_na=False)
-    names = {(r.type, r.code): getattr(r, f"name_{lang}") or r.name_en for r in frame.itertuples(index=False)}
-    out = []
-    for btype, value in breakdown_parts(code).items():
-        out.append(f"{names.get((btype, ''), btype)}: {names.get((btype, value), value.replace('_', ' ').title())}")
-    return "; ".join(out)

@@ -307,16 +307,6 @@ _RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/]\s*((?:19|20)?\d{2})(?!\d)")
 _EDITION_SPAN = re.compile(r"\((?:[^()]*\b(?:version|revision|edition|edición|édition|update[d]?)\b[^()]*)\)", re.I)
 
 
-def _years_of(tokens: list[str]) -> list[tuple[int, str, str | None]]:
-    """(position, year, flag) of the year tokens; flag 'e' for an estimate."""
-    out = []
-    for i, tok in enumerate(tokens):
-        m = _YEAR.match(tok)
-        if m and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX:
-            out.append((i, m.group(1), m.group(2)))
-    return out
-
-
 # ---- reading a label ----------------------------------------------------------------------------------
 def read_label(text: object, *, whole: bool = True) -> Facts:
     """The facts of one label. ``whole``: the label is a complete cell (short codes such as ``F``
@@ -483,13 +473,6 @@ def _born_before(tokens: list[str], i: int) -> bool:
     return len(before) >= 2 and before[-2] in BORN_WORDS and before[-1] in {
         "in", "au", "en", "a", "aux", "no", "na", "em", "el", "la"} or (
         len(before) >= 3 and before[-3] in BORN_WORDS and before[-2] in {"en", "a"} and before[-1] in {"el", "la", "l"})
-
-
-_BORN_IN = re.compile(r"\b(born in|nes? (?:au|en|a|aux)|nees? (?:au|en|a|aux)|nacid[oa]s? en|nascid[oa]s? (?:no|na|em))\b")
-
-
-def _born_in(raw: str) -> bool:
-    return bool(_BORN_IN.search(key(raw)))
 
 
 def _bracket_area(raw: str) -> str | None:
