@@ -41,11 +41,12 @@ def label(name: str, code: str, lang: str = "en") -> str:
 
 
 def normalise_name(text: str) -> str:
-    """Casefold, strip accents and footnote marks (``France*``), collapse white space."""
+    """Casefold, strip accents and footnote marks (``France*``), collapse white space (none around ``/``)."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"[*\u2020\u2021]+|\(\d+\)$|\[\d+\]$", "", text)
     text = text.replace("\u2019", "'").replace("\u00a0", " ")
+    text = re.sub(r"\s*/\s*", "/", text)             # "Australia / New Zealand" = "Australia/New Zealand"
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 

@@ -377,7 +377,7 @@ def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
             col.role = "value"
             col.generic = synonym == "value" and not own.dims
         else:
-            col.role = _stub_role(col, values, numeric, text, synonym)
+            col.role = _stub_role(col, values, numeric, text, synonym, filled=len(values) / max(1, len(table.body)))
         out.append(col)
     return out
 
@@ -390,9 +390,12 @@ def _column_synonym(header: str) -> str | None:
     return next(iter(found), None)
 
 
-def _stub_role(col: Column, values: list[str], numeric: int, text: int, synonym: str | None) -> str:
+def _stub_role(col: Column, values: list[str], numeric: int, text: int, synonym: str | None,
+               filled: float = 1.0) -> str:
     f = col.facts
     by_values, share = _classify_values(values)
+    if filled < 0.5:
+        by_values = None   # letters in a few rows ("f" of a Notes column) are footnotes, not sexes
     col.code_like = bool(values) and sum(1 for v in values if CODE_VALUE.match(v)) >= 0.9 * len(values)
     if f.breakdown_type:
         col.breakdown_type = f.breakdown_type
@@ -683,6 +686,9 @@ def read_rows(table: Table, cols: list[Column], ctx: ReadContext, tf: TableFacts
         for index, geo, text in unknown:
             if not any(g == geo for _, g, _ in row.areas) and row.unknown_area is None:
                 row.unknown_area = (index, text)
+        if row.unknown_area and not row.skip and not any(sheet.kinds[r][c.index] in (NUM, YEAR)
+                                                         for c in cols if c.role == "value"):
+            row.skip = "no figure"   # a heading of the source ("World Bank income groups" over '..')
         # the other stub columns
         for c in stubs:
             if c in label_cols:
@@ -989,8 +995,12 @@ def read_table(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) -> 
     title_year = 0
     merged_values: list[tuple[int, Column]] = []
     gaps: dict[str, tuple[int, str]] = {}
+    no_figure = [row.unknown_area[1] for row in rows if row.skip == "no figure"]
+    if no_figure:
+        ctx.add("info", "rows_without_figures", n=len(no_figure),
+                value=", ".join(no_figure[:12]) + (" …" if len(no_figure) > 12 else ""))
     for r, row in zip(table.body, rows, strict=True):
-        if row.skip in ("aggregate", "label", "conflict", "subset"):
+        if row.skip in ("aggregate", "label", "conflict", "subset", "no figure"):
             if row.skip == "aggregate":
                 skipped[sheet.text(r, next((c.index for c in cols if c.role in ("area", "label", "corner")), 0))
                         .strip()] += 1

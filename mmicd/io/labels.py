@@ -127,10 +127,12 @@ FOOTNOTE = re.compile(r"^(.*?(?:[^\W\d_)\]'.]|[^\W\d_]\.))\s?(\d{1,2}|\*+\d{0,2}
 
 
 def strip_footnote(text: str) -> str:
-    """``Algeria10`` -> ``Algeria``, ``Refugees 2`` -> ``Refugees``, ``France*`` -> ``France``."""
+    """``Algeria10`` -> ``Algeria``, ``Refugees 2`` -> ``Refugees``, ``France*`` -> ``France``,
+    ``(thousands)g`` -> ``(thousands)``."""
     t = str(text).strip()
     t = re.sub(r"\s*\(\s*[a-z]\s*\)\s*$", "", t)        # "Type of data (a)"
     t = re.sub(r"(?<=\S)\*+\d{0,2}$", "", t).strip()          # "France*", "Serbia ... (1999)**"
+    t = re.sub(r"(?<=\))[a-z]$", "", t)                       # "... at mid-year (thousands)g"
     m = FOOTNOTE.match(t)
     return m.group(1).strip() if m else t
 

@@ -267,3 +267,28 @@ def test_units_and_ratios_said_only_below_or_beside_the_table():
     prep, said = _csv_issues("ratio.csv", ratio)
     assert prep.ok and sorted(prep.datasets[0].frame["value"]) == [237200, 250100]
     assert "Sex ratio" in said["columns_not_read"].message
+
+
+def test_a_later_edition_of_the_ims_workbook_with_group_headings_and_glued_footnotes():
+    """The 2019 edition of UN DESA's IMS workbook (tried whole; its layout rebuilt here in small)
+    adds heading rows of groups ("World Bank income groups") with '..' in every value, a footnote
+    letter glued to a header ("(thousands)g") and "Australia / New Zealand" with spaces: the
+    headings are said and not read, the header still gives thousands, the region is the M49 one,
+    and its footnote letter "h" in the Notes column is no sex (h: hommes, hombres)."""
+    rows = [["Table 2 - Total population at mid-year by sex, 1990-2019"],
+            ["Suggested citation: United Nations, Department of Economic and Social Affairs. Population Division "
+             "(2019). International Migrant Stock 2019 (United Nations database, POP/DB/MIG/Stock/Rev.2019)."], [],
+            ["Sort\norder", "Major area, region, country or area of destination", "Notes", "Code",
+             "Total population of both sexes at mid-year (thousands)g", None],
+            [None, None, None, None, 2015, 2019],
+            [1, "WORLD", None, 900, 7379797.139, 7713468.1],
+            [2, "World Bank income groups", None, None, "..", ".."],
+            [3, "Australia / New Zealand", "h", 927, 28511.242, 30322.163],
+            [4, "Germany", None, 276, 81787.411, 83517.045]]
+    prep = _ok("UN_MigrantStockTotal_2019.xlsx", _xlsx(rows, merges=("E4:F4",), sheet="Table 2"))
+    f = prep.datasets[0].frame
+    key = dict(measure="POP", migrant_status="_T", counterpart_area="_T", sex="_T", **TOT)
+    assert _value(f, ref_area="DEU", time_period="2019", **key) == pytest.approx(83_517_045)
+    assert _value(f, ref_area="A927", time_period="2015", **key) == pytest.approx(28_511_242)
+    said = next(i for i in prep.issues if i.check == "rows_without_figures")
+    assert "World Bank income groups" in said.message and said.level == "info"
