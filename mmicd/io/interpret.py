@@ -236,18 +236,23 @@ def table_facts(table: Table, ctx: ReadContext, extra_titles: list[str] = ()) ->
     return out
 
 
+def unit_statement(line: str) -> tuple[int | None, bool]:
+    """The multiplier a line names, and whether the line says nothing else ("Note: figures are in
+    thousands." -> (3, True); a sentence that mentions millions -> (6, False); none -> (None, False))."""
+    f = L.read_label(line, whole=False)
+    names_more = f.years or f.area or f.roles or any(not d.startswith("breakdown:") for d in f.dims)
+    return f.mult, bool(f.mult) and not names_more and set(f.residual) <= set(L.vocabulary()["unit_note_words"])
+
+
 def _mult_from_notes(table: Table, ctx: ReadContext, out: TableFacts) -> None:
     """A multiplier only a note below the table gives ("Note: figures are in thousands."): taken,
     and said; notes naming different multipliers: the table is not read (which one applies?)."""
     found, mentioned = {}, []
-    allowed = set(L.vocabulary()["unit_note_words"])
     for line in table.note_texts():
-        f = L.read_label(line, whole=False)
-        if not f.mult:
-            continue
-        if set(f.residual) <= allowed:
-            found.setdefault(f.mult, line)
-        else:
+        mult, only = unit_statement(line)
+        if only:
+            found.setdefault(mult, line)
+        elif mult:
             mentioned.append(line)
     if len(found) == 1:
         (out.mult, line), = found.items()

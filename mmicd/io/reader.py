@@ -139,7 +139,27 @@ def read_book(book: Book, *, country: str | None = None, kind: str | None = None
             report.append(("info", "tables_tried", {"n": found_tables}))
         return []
     frame = pd.concat(frames, ignore_index=True)
+    problems += _units_elsewhere(book, frame)
     return _split(frame, problems, publisher or {}, edition, _title(texts), kind, book.decimal, columns=columns)
+
+
+def _units_elsewhere(book: Book, frame: pd.DataFrame) -> list[tuple[str, str, dict]]:
+    """A line of the file that only states a multiplier ("All figures are in thousands", on a
+    contents sheet or above stacked tables) while some counts or amounts were read with none:
+    they are read as written, and the line is pointed at (never applied to tables it may not
+    concern)."""
+    stated = [(sheet, line) for sheet in book.sheet_names for row in book.grid(sheet, 40)
+              for line in [" ".join(cell_text(c) for c in row if cell_text(c))]
+              if line and interpret.unit_statement(line)[1]]
+    if not stated:
+        return []
+    units = frame["measure"].map(codes.codelist("measure")["unit_measure"]).fillna("")
+    plain = (pd.to_numeric(frame["unit_mult"], errors="coerce").fillna(0) == 0) & units.isin(["PS", "USD"])
+    if not plain.any():
+        return []
+    sheet, line = stated[0]
+    return [("warning", "unit_elsewhere", {"value": line[:160], "n": int(plain.sum()),
+                                           "sheet": sheet if book.ftype != "csv" else None})]
 
 
 def _split(frame: pd.DataFrame, problems: list, publisher: dict, edition: str, title: str, kind: str | None,

@@ -292,3 +292,22 @@ def test_a_later_edition_of_the_ims_workbook_with_group_headings_and_glued_footn
     assert _value(f, ref_area="A927", time_period="2015", **key) == pytest.approx(28_511_242)
     said = next(i for i in prep.issues if i.check == "rows_without_figures")
     assert "World Bank income groups" in said.message and said.level == "info"
+
+
+def test_a_unit_said_only_on_another_sheet_is_pointed_at_never_applied():
+    """"All figures are in thousands" on a contents sheet may or may not concern a table: its values
+    are read as written, and a warning quotes the line; a table whose own title says it is read so."""
+    wb = openpyxl.Workbook()
+    about = wb.active
+    about.title = "About"
+    about.append(["International migrant stock, national estimates"])
+    about.append(["All figures are in thousands"])
+    data = wb.create_sheet("Data")
+    for row in (["International migrant stock by sex, 2020"], ["Country", "Male", "Female"], ["Nepal", 250, 237]):
+        data.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    prep = _ok("stock.xlsx", out.getvalue())
+    assert sorted(prep.datasets[0].frame["value"]) == [237, 250]
+    warned = next(i for i in prep.issues if i.check == "unit_elsewhere")
+    assert warned.level == "warning" and "All figures are in thousands" in warned.message
