@@ -820,6 +820,8 @@ def _stub_value(row: RowRead, col: Column, text: str, ctx: ReadContext, tf: Tabl
         btype = col.breakdown_type
         f = L.read_label(text)
         found = next((code for dim, code in f.dims.items() if dim == f"breakdown:{btype}"), None) if btype else None
+        if found is None and f.total and not f.dims and f.understood:
+            found = codes.TOTAL     # "Total" in a breakdown column: the sum over its codes
         if found is None and btype:
             allowed = codes.breakdown_types().get(btype)
             upper = text.strip().upper()
