@@ -15,6 +15,8 @@ SERIES_COLOURS = {
     "MS_MIGRANT": "#E69F00",  # orange
     "MS_NOMIGRANT": "#009E73",  # bluish green
 }
+# lines of several indicators in one chart (Okabe-Ito, in order; the sex colours come last)
+LINE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#333333")
 # plotly: decimal mark then thousands separator
 PLOTLY_SEPARATORS = {"en": ".,", "fr": ", ", "es": ",."}
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd"}

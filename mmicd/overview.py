@@ -89,7 +89,8 @@ def _area(own: pd.DataFrame, as_counterpart: pd.DataFrame) -> str | None:
     return None
 
 
-def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | None = None) -> dict[str, KeyFigure]:
+def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | None = None,
+                ids: tuple[str, ...] = FIGURE_IDS) -> dict[str, KeyFigure]:
     """Key figures of one area, computed by the indicator engine.
 
     ``own``: published observations whose ref_area is the area; ``as_counterpart``: migrant-stock
@@ -98,15 +99,17 @@ def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | Non
     engine, which takes their numerator and denominator from that same version.
     """
     defs = catalogue()
-    figures = {fid: KeyFigure(fid, defs[fid].unit) for fid in FIGURE_IDS}
+    figures = {fid: KeyFigure(fid, defs[fid].unit) for fid in ids}
     area = _area(own, as_counterpart)
     if area is None:
         return figures
-    table = compute_frames(pd.concat([own, as_counterpart], ignore_index=True), indicators=FIGURE_IDS,
+    table = compute_frames(pd.concat([own, as_counterpart], ignore_index=True), indicators=ids,
                            country=area).table
     totals = table.loc[(table["age"] == T) & (table["migrant_status"] == T) & (table["counterpart_area"] == T)
                        & table["sex"].isin(["F", "M", T])]
     for fid, rows in totals.groupby("indicator", sort=False):
+        yearly = rows["time_period"].str.len() == 4
+        rows = rows.loc[yearly] if yearly.any() else rows  # a monthly series' headline is its year, when known
         best = _best_dataset(rows, year)
         figures[fid] = _figure(fid, defs[fid].unit, best, year)
         rest = rows.loc[~rows["dataset_id"].isin(best["dataset_id"].unique())]

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
-from mmicd.engine import Microdata, compute_frames
+from mmicd.engine import Microdata, catalogue, compute_frames
 from mmicd.engine.export import design_notes
 from mmicd.i18n import format_value, t
 from mmicd.model import DatasetVersion, Form
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
-from mmicd.profile import quality
+from mmicd.profile import movements, quality
 from mmicd.profile.model import Alternative, Block, CountryProfile, Figure, Section, SourceRef
 from mmicd.profile.regions import groups_of
 from mmicd.profile.remittances import country_totals, group_ratio
@@ -28,6 +28,9 @@ T = codes.TOTAL
 TOP_N = 10
 LABOUR_INDICATORS = ("lfpr", "emp_pop_ratio", "unemp_rate")
 PROFILE_FIGURES = (*FIGURE_IDS, "lm_gap")
+# figures of the movements sections shown in the key-figure row only where the country has data
+OPTIONAL_FIGURES = ("immigrants", "emigrants", "refugees", "refugees_abroad", "refugees_per_100k_origin",
+                    "workers_deployed")
 
 
 @dataclass
@@ -114,14 +117,21 @@ def _key_figures(inp: Inputs, year: str | None, lang: str) -> list[Figure]:
     own_base = inp.own.loc[~_national(inp.own, inp.versions)] if not inp.own.empty else inp.own
     abroad_nat = inp.abroad.loc[_national(inp.abroad, inp.versions)] if not inp.abroad.empty else inp.abroad
     abroad_base = inp.abroad.loc[~_national(inp.abroad, inp.versions)] if not inp.abroad.empty else inp.abroad
-    nat = key_figures(own_nat, abroad_nat, year)
-    base = key_figures(own_base, abroad_base, year)
+    optional = movements.available(OPTIONAL_FIGURES)
+    ids = (*FIGURE_IDS, *optional)
+    nat = key_figures(own_nat, abroad_nat, year, ids)
+    base = key_figures(own_base, abroad_base, year, ids)
+    defs = catalogue()
     out = []
-    for fid in FIGURE_IDS:
-        title = t(f"figure.{fid}", lang)
+    for fid in ids:
         a, b = nat[fid], base[fid]
+        if fid in optional and not (a.available or b.available):
+            continue   # a movements figure the country has no data for: not a card of dashes
+        title = t(f"figure.{fid}", lang) if fid in FIGURE_IDS else defs[fid].name.get(lang)
         chosen, other = (a, b) if a.available else (b, a)
         fig = _figure(chosen, inp.versions, lang, title)
+        if fid in optional:
+            fig.definition = defs[fid].definition.get(lang)
         if other.available:
             fig.alternative = Alternative(value=other.value, year=other.year,
                                           sources=_refs(other.dataset_ids, inp.versions))
@@ -243,7 +253,32 @@ def _emigration(inp: Inputs, figs: dict[str, Figure], year: str | None, lang: st
             dest.notes = [t("profile.note.top", lang, n=TOP_N, year=fig.year)]
             if any(s.estimate for s in dest.sources):
                 dest.notes.append(t("profile.note.estimate", lang))
-    return Section(id="emigration", title=t("profile.section.emigration", lang), blocks=[dest, trend])
+    return Section(id="emigration", title=t("profile.section.emigration", lang),
+                   blocks=[dest, trend, _rem_per_emigrant(figs, year, lang)])
+
+
+def _rem_per_emigrant(figs: dict[str, Figure], year: str | None, lang: str) -> Block:
+    """Remittances received per emigrant living abroad, in the years both figures' series give (each
+    series from its own chosen source; the note names both, the ratio is never carried to another year)."""
+    rem, emig = figs["rem_in_usd"], figs["emig_stock"]
+    block = Block(id="rem_per_emigrant", title=t("profile.block.rem_per_emigrant", lang), unit="usd",
+                  chart="lines", columns=["time_period", "series", "value", "numerator", "denominator"],
+                  empty_message=t("profile.empty.rem_per_emigrant", lang))
+
+    def totals(fig: Figure) -> dict[str, float]:
+        return {str(r["time_period"]): float(r["value"]) for r in fig.trend
+                if r.get("series") == T and r.get("value") is not None
+                and (year is None or str(r["time_period"])[:4] <= str(year))}
+
+    num, den = totals(rem), totals(emig)
+    years = sorted(y for y in num.keys() & den.keys() if den[y] > 0)
+    if not years:
+        return block
+    block.rows = [{"time_period": y, "series": "rem_per_emigrant", "value": num[y] / den[y], "numerator": num[y],
+                   "denominator": den[y]} for y in years]
+    block.sources = list({s.dataset_id: s for s in (*rem.sources, *emig.sources)}.values())
+    block.notes = [t("profile.note.rem_per_emigrant", lang, years=", ".join(years))]
+    return block
 
 
 def _remittances(inp: Inputs, year: str | None, lang: str, country: str) -> Section:
@@ -384,6 +419,20 @@ def _gap_figure(labour: Block, lang: str, versions) -> Figure:
     return fig
 
 
+def _movements(inp: Inputs, country: str, year: str | None, lang: str) -> list[Section]:
+    """Flows, refugees and asylum, returns, labour migration and border movements (engine rows)."""
+    frames = [f for f in (inp.own, inp.abroad) if not f.empty]
+    ids = movements.available()
+    if frames and ids:
+        table = compute_frames(pd.concat(frames, ignore_index=True), indicators=ids, country=country).table
+    else:
+        table = pd.DataFrame(columns=["indicator", "ref_area", "time_period", "sex", "age", "migrant_status",
+                                      "counterpart_area", "value", "obs_status", "dataset_id"])
+    national = {i for i, v in inp.versions.items() if v.scope != "_ALL"}
+    return movements.sections(table, lang=lang, year=year, national=national,
+                              refs=lambda rows: _refs(rows["dataset_id"].unique(), inp.versions, rows))
+
+
 def build_profile(inp: Inputs, country: str, year: str | None = None, lang: str = "en") -> CountryProfile:
     """The profile of ``country`` up to ``year`` in ``lang``, from published inputs only."""
     figures = _key_figures(inp, year, lang)
@@ -397,6 +446,7 @@ def build_profile(inp: Inputs, country: str, year: str | None = None, lang: str 
         _emigration(inp, by_id, year, lang),
         _remittances(inp, year, lang, country),
         labour_section,
+        *_movements(inp, country, year, lang),
     ]
     sections.append(quality.section(inp, figures, sections, year, lang))
     groups = groups_of(country)

@@ -27,6 +27,15 @@ def _year(profile: CountryProfile) -> str:
     return profile.year or t("profile.brief.latest", profile.lang)
 
 
+def _sections(profile: CountryProfile) -> list:
+    """The sections a brief prints: every core section (its empty blocks say what would fill them), the
+    movements sections (flows, refugees, returns, labour migration, border) only where they hold data."""
+    from mmicd.profile.movements import SECTIONS
+
+    optional = {spec.id for spec in SECTIONS}
+    return [s for s in profile.sections if s.id not in optional or any(not b.empty for b in s.blocks)]
+
+
 def file_name(profile: CountryProfile, fmt_: str) -> str:
     return f"brief_{profile.country}_{profile.year or 'latest'}_{profile.lang}.{fmt_}"
 
@@ -76,7 +85,7 @@ def key_figure_rows(profile: CountryProfile) -> list[list[str]]:
 def _images(profile: CountryProfile, step: Progress) -> dict[str, bytes]:
     from mmicd.profile.static_charts import chart
 
-    blocks = [b for s in profile.sections for b in s.blocks]
+    blocks = [b for s in _sections(profile) for b in s.blocks]
     out = {}
     for i, b in enumerate(blocks):
         png = chart(b, profile.lang, profile.country)
@@ -135,7 +144,7 @@ def _html(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
              f"<h2>{esc(t('profile.brief.key_figures', lang))}</h2>"]
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
     parts.append(_html_table(pd.DataFrame(key_figure_rows(profile), columns=header), lang))
-    for section in profile.sections:
+    for section in _sections(profile):
         parts.append(f"<section><h2>{esc(section.title)}</h2>")
         for b in section.blocks:
             parts.append(f"<h3>{esc(b.title)}</h3>")
@@ -192,7 +201,7 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
     text(t("profile.brief.key_figures", lang), 12, "B", 7)
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
     table(pd.DataFrame(key_figure_rows(profile), columns=header))
-    for section in profile.sections:
+    for section in _sections(profile):
         pdf.ln(2)
         text(section.title, 12, "B", 7)
         for b in section.blocks:
@@ -254,7 +263,8 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
     ws.set_column(1, 3, 16)
     ws.set_column(4, 4, 60)
 
-    for n, section in enumerate(profile.sections):
+    sections = _sections(profile)
+    for n, section in enumerate(sections):
         ws = wb.add_worksheet(_sheet_name(section.title, used))
         ws.set_column(0, 12, 16)
         row = 0
@@ -292,7 +302,7 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
             if chart_data is not None:
                 row = _native_chart(wb, ws, b, chart_data, row + 1, lang)
             row += 1
-        step(0.1 + 0.8 * (n + 1) / len(profile.sections), "file")
+        step(0.1 + 0.8 * (n + 1) / len(sections), "file")
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.sources_sheet", lang), used))
     cols = ["dataset_id", "source", "edition", "kind", "national", "estimate"]
@@ -317,7 +327,7 @@ def _chart_table(b: Block, lang: str) -> pd.DataFrame | None:
             frame = frame.loc[frame["origin"] == frame["origin"].iloc[0]]
         wide = frame.pivot_table(index="time_period", columns="series", values="value", aggfunc="first")
         return wide.rename(columns=lambda c: series_label(c, lang))
-    if b.id in ("origins", "destinations"):
+    if b.id in ("origins", "destinations") or b.chart == "bars":
         return frame.set_index("name")[["F", "M"]].rename(columns=lambda c: series_label(c, lang)) \
             if frame[["F", "M"]].notna().any().any() else frame.set_index("name")[["total"]]
     if b.id in ("corridors", "cost"):
@@ -327,6 +337,11 @@ def _chart_table(b: Block, lang: str) -> pd.DataFrame | None:
         return wide.rename(columns=lambda c: t(f"profile.series.{c}", lang))
     if b.id == "rem_gdp":
         return frame.pivot_table(index="time_period", columns="name", values="value", aggfunc="first")
+    if b.chart == "lines":
+        from mmicd.profile.tables import series_name
+
+        wide = frame.pivot_table(index="time_period", columns="series", values="value", aggfunc="first")
+        return wide.rename(columns=lambda c: series_name(c, lang))
     if b.id == "labour":
         part = frame.loc[(frame["indicator"] == "lfpr") & (frame["age"] == "_T")]
         wide = part.pivot_table(index="sex", columns="migrant_status", values="value", aggfunc="first")
@@ -348,7 +363,8 @@ def _native_chart(wb, ws, b: Block, wide: pd.DataFrame, row: int, lang: str) -> 
                 ws.write_number(row + i, j, float(v))
     n = len(wide)
     kind = {"origins": "bar", "destinations": "bar", "corridors": "bar", "cost": "bar", "labour": "column"}
-    chart = wb.add_chart({"type": kind.get(b.id, "line")})
+    chart_type = "bar" if b.chart == "bars" else kind.get(b.id, "line")
+    chart = wb.add_chart({"type": chart_type})
     sheet = ws.get_name()
     for j, col in enumerate(wide.columns, start=1):
         chart.add_series({"name": str(col), "categories": [sheet, row + 1, 0, row + n, 0],
@@ -356,7 +372,7 @@ def _native_chart(wb, ws, b: Block, wide: pd.DataFrame, row: int, lang: str) -> 
     chart.set_title({"name": b.title})
     unit_key = {"persons": "profile.axis.persons", "percent": "profile.axis.percent", "usd": "profile.axis.usd"}
     axis = t(unit_key.get(b.unit, "profile.axis.persons"), lang)
-    if kind.get(b.id) == "bar":
+    if chart_type == "bar":
         chart.set_x_axis({"name": axis})
     else:
         chart.set_y_axis({"name": axis})

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mmicd import ROOT, codes
-from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS, series_label
+from mmicd.charts import LINE_COLOURS, PLOTLY_SEPARATORS, SERIES_COLOURS, series_label
 from mmicd.i18n import format_number, t
 from mmicd.profile.model import Block
 
@@ -73,6 +73,24 @@ def trend(block: Block, lang: str) -> go.Figure:
                 line={"color": SERIES_COLOURS[code], "width": 3 if code == "_T" else 2}))
     fig.update_xaxes(type="category", title=t("axis.year", lang), categoryorder="category ascending")
     fig.update_yaxes(title=_axis(block.unit, lang), rangemode="tozero",
+                     ticksuffix="%" if block.unit == "percent" else None)
+    return _layout(fig, lang)
+
+
+def lines(block: Block, lang: str) -> go.Figure:
+    """One line per series (catalogue indicators), periods as categories (years, or months and
+    quarters where a series is published so)."""
+    from mmicd.profile.tables import series_name
+
+    frame = block.frame()
+    fig = go.Figure()
+    for n, (code, part) in enumerate(frame.groupby("series", sort=False)):
+        part = part.sort_values("time_period")
+        fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], name=series_name(str(code), lang),
+                                 mode="lines+markers", line={"color": LINE_COLOURS[n % len(LINE_COLOURS)], "width": 2}))
+    fig.update_xaxes(type="category", title=t("axis.period", lang), categoryorder="category ascending")
+    negative = bool((frame["value"] < 0).any())
+    fig.update_yaxes(title=_axis(block.unit, lang), rangemode="normal" if negative else "tozero",
                      ticksuffix="%" if block.unit == "percent" else None)
     return _layout(fig, lang)
 

@@ -58,6 +58,8 @@ class Block(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="what a reader must know before using the "
                                 "figures (a survey without strata or PSUs: standard errors too small)")
     empty_message: str = Field("", description="what data would fill an empty block and where to upload it")
+    chart: str = Field("", description="how a block without a chart of its own is drawn: 'lines' (series over "
+                       "time, one per indicator) or 'bars' (largest areas, by sex)")
 
     @field_validator("rows")
     @classmethod
@@ -99,6 +101,7 @@ class Figure(BaseModel):
     sources: list[SourceRef] = Field(default_factory=list)
     national: bool = False
     choice_note: str = ""
+    definition: str = Field("", description="what the figure measures, when it is not one of the fixed key figures")
     alternative: Alternative | None = None
     trend: list[dict[str, Scalar]] = Field(default_factory=list)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mmicd import codes
 from mmicd.i18n import t
 from mmicd.model import DatasetVersion
 from mmicd.profile.model import Block, Figure, Section, SourceRef
@@ -23,6 +24,11 @@ CHECKLIST = (
     ("corridors", "block", "remittances"),
     ("cost", "block", "remittances"),
     ("labour", "block", "lfs"),
+    ("flows_trend", "block", "flows"),
+    ("refugees_trend", "block", "refugees"),
+    ("returns_trend", "block", "returns"),
+    ("labour_trend", "block", "labour_migration"),
+    ("border_trend", "block", "border"),
 )
 
 
@@ -40,7 +46,7 @@ def _availability(inp, versions: dict[int, DatasetVersion], labour: Block, lang:
             flagged = ", ".join(f"{f}: {n}" for f in FLAGS if (n := int((g["obs_status"] == f).sum())))
             rows.append({"item": t(f"profile.measure.{measure}", lang) if measure in ("POP", "REM_IN", "REM_OUT",
                                                                                       "GDP", "NET_MIG")
-                         else measure, "kind": t(f"kind.{v.kind.value}", lang), "source": v.source,
+                         else codes.label("measure", measure, lang), "kind": t(f"kind.{v.kind.value}", lang), "source": v.source,
                          "edition": v.edition, "dataset_id": ds, "national": v.scope != "_ALL",
                          "first": years[0], "last": years[-1], "years": len(years), "values": len(g),
                          "flagged": flagged})

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from mmicd import codes  # noqa: E402
-from mmicd.charts import SERIES_COLOURS, series_label  # noqa: E402
+from mmicd.charts import LINE_COLOURS, SERIES_COLOURS, series_label  # noqa: E402
 from mmicd.i18n import format_compact, format_number, t  # noqa: E402
 from mmicd.profile.charts import AXIS_KEYS, EXTRA  # noqa: E402
 from mmicd.profile.model import Block  # noqa: E402
@@ -119,6 +119,28 @@ def _lines(block: Block, lang: str, key: str, country: str) -> bytes:
     return _png(fig)
 
 
+def _series(block: Block, lang: str) -> bytes:
+    """Lines of several indicators over periods (years, months or quarters, as categories)."""
+    from mmicd.profile.tables import series_name
+
+    frame = block.frame()
+    periods = sorted(frame["time_period"].astype(str).unique())
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    for n, (code, part) in enumerate(frame.groupby("series", sort=False)):
+        part = part.assign(x=part["time_period"].astype(str).map(periods.index)).sort_values("x")
+        ax.plot(part["x"], part["value"], marker="o", ms=3, lw=2, color=LINE_COLOURS[n % len(LINE_COLOURS)],
+                label=series_name(str(code), lang))
+    step = max(1, len(periods) // 12)
+    ax.set_xticks(range(0, len(periods), step), periods[::step], fontsize=7)
+    ax.set_xlabel(t("axis.period", lang))
+    ax.set_ylabel(t(AXIS_KEYS.get(block.unit, "profile.axis.persons"), lang))
+    if not (frame["value"] < 0).any():
+        ax.set_ylim(bottom=0)
+    _yfmt(ax, block.unit, lang)
+    ax.legend(fontsize=7, frameon=False)
+    return _png(fig)
+
+
 def _labour(block: Block, lang: str) -> bytes:
     frame = block.frame()
     frame = frame.loc[frame["age"] == "_T"]
@@ -163,4 +185,8 @@ def chart(block: Block, lang: str, country: str) -> bytes | None:
         return _lines(block, lang, "area", country)
     if block.id == "labour":
         return _labour(block, lang)
+    if block.chart == "lines":
+        return _series(block, lang)
+    if block.chart == "bars":
+        return _bars(block, lang)
     return None

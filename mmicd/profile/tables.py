@@ -6,9 +6,11 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.charts import series_label
+from mmicd.engine import catalogue
 from mmicd.i18n import t
 from mmicd.profile.model import Block
 
+PROFILE_SERIES = ("REM_IN", "REM_OUT", "rem_per_emigrant")  # series named by the profile, not the catalogue
 LABELLED = {"sex": "sex", "migrant_status": "migrant_status", "age": "age"}
 
 
@@ -22,11 +24,19 @@ def display(block: Block, lang: str) -> pd.DataFrame:
     if "indicator" in frame.columns:
         frame["indicator"] = frame["indicator"].map(lambda i: t(f"profile.indicator.{i}", lang))
     if "series" in frame.columns:
-        frame["series"] = frame["series"].map(
-            lambda c: t(f"profile.series.{c}", lang) if c in ("REM_IN", "REM_OUT") else series_label(c, lang))
+        frame["series"] = frame["series"].map(lambda c: series_name(c, lang))
     if "origin" in frame.columns:
         frame["origin"] = frame["origin"].map(lambda o: t(f"profile.origin.{o}", lang))
     return frame.rename(columns={c: t(f"profile.col.{c}", lang) for c in frame.columns})
+
+
+def series_name(code: str, lang: str) -> str:
+    """A series as readers name it: a catalogue indicator's name, a remittance series, or a sex or
+    migrant status."""
+    if code in PROFILE_SERIES:
+        return t(f"profile.series.{code}", lang)
+    defs = catalogue()
+    return defs[code].name.get(lang) if code in defs else series_label(code, lang)
 
 
 def sources_text(block_or_refs, lang: str) -> str:

@@ -15,6 +15,7 @@ from mmicd.engine import Microdata
 from mmicd.i18n import format_value
 from mmicd.model import Form
 from mmicd.profile import charts, tables
+from mmicd.profile.movements import SECTIONS as _MOVEMENTS
 from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
 from mmicd.profile.summary import comparison, summary_rows
@@ -22,6 +23,7 @@ from mmicd.store import Store
 from mmicd.ui import _store, covering_ids, current_lang, tr
 
 FORMATS = ("pdf", "xlsx", "html", "json")
+MOVEMENT_SECTIONS = tuple(spec.id for spec in _MOVEMENTS)
 
 
 # ---- cached data ---------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def figure_card(f: Figure, lang: str) -> None:
         change = format_value(f.change, "points" if f.unit in ("percent", "points") else f.unit, lang)
         delta = tr("delta.since", change=("+" if f.change > 0 else "") + change, year=f.previous_year)
     help_text = "\n\n".join(x for x in (
-        tr(f"figure.{f.id}.help") if f.id != "lm_gap" else tr("profile.figure.lm_gap.help"),
+        f.definition or (tr(f"figure.{f.id}.help") if f.id != "lm_gap" else tr("profile.figure.lm_gap.help")),
         tr("profile.choice.national_badge") if f.national else tr("profile.choice.international"),
         f.choice_note, sources_line(f.sources)) if x)
     spark = [r["value"] for r in sorted(f.trend, key=lambda r: r["time_period"])
@@ -197,8 +199,13 @@ def sections(profile: CountryProfile) -> None:
 
     st.header(emi.title)
     _bar_and_map(profile, emi.block("destinations"), "profile.block.destinations_map", lines=False)
-    b = emi.block("emig_trend")
-    block(profile, b, lambda b=b: charts.trend(b, lang))
+    left, right = st.columns(2)
+    with left:
+        b = emi.block("emig_trend")
+        block(profile, b, lambda b=b: charts.trend(b, lang))
+    with right:
+        b = emi.block("rem_per_emigrant")
+        block(profile, b, lambda b=b: charts.lines(b, lang))
 
     st.header(rem.title)
     left, right = st.columns(2)
@@ -224,6 +231,10 @@ def sections(profile: CountryProfile) -> None:
                            codes.label("age", "Y_GE15", lang))
         block(profile, b, lambda: charts.labour(b, lang, age), variant=age)
 
+    for sec in profile.sections:
+        if sec.id in MOVEMENT_SECTIONS:
+            _movement_section(profile, sec)
+
     st.header(qua.title)
     for b in qua.blocks:  # tables are the content here: shown directly
         st.markdown(f"**{b.title}**")
@@ -233,6 +244,22 @@ def sections(profile: CountryProfile) -> None:
         st.dataframe(memo(profile, ("table", b.id), lambda b=b: display_frame(b, lang)), width="stretch",
                      hide_index=True)
         st.caption("  \n".join(x for x in (sources_line(b.sources), *b.notes) if x))
+
+
+def _movement_section(profile: CountryProfile, sec) -> None:
+    """Flows, refugees, returns, labour migration, border: a section with no data at all is one
+    line naming its template; otherwise its blocks two by two (empty ones say what fills them)."""
+    lang = profile.lang
+    st.header(sec.title)
+    if all(b.empty for b in sec.blocks):
+        st.info(sec.blocks[0].empty_message)
+        return
+    shown = [b for b in sec.blocks if not b.empty]
+    for start in range(0, len(shown), 2):
+        for column, b in zip(st.columns(2), shown[start:start + 2], strict=False):
+            with column:
+                draw = charts.lines if b.chart == "lines" else charts.top_bar
+                block(profile, b, lambda b=b, draw=draw: draw(b, lang))
 
 
 def _bar_and_map(profile: CountryProfile, b: Block, map_title: str, lines: bool) -> None:

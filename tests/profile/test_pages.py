@@ -39,7 +39,8 @@ def test_profile_germany_baseline_only(app_env):
     assert shown["Women among migrants (2020)"] == "49.9%"
     assert at.title[0].value == "Migration profile: Germany"
     figures = specs(at)
-    assert len(figures) == 9  # corridors (KNOMAD 2021) are after 2020; no census, no LFS
+    # corridors (KNOMAD 2021) are after 2020; no census, no LFS; remittances per emigrant (WDI / UN DESA)
+    assert len(figures) == 10
     geo = [f for f in figures if any(tr.get("type") == "choropleth" for tr in f["data"])]
     assert geo, "no world map"
     assert all(tr["locationmode"] == "ISO-3" for f in geo for tr in f["data"] if tr.get("type") == "choropleth")

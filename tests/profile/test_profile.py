@@ -72,6 +72,14 @@ def test_germany_2020_from_the_baseline(seeded_store):
     assert {"DEU", "A1829", "WLD"} <= set(gdp["area"])
     deu = gdp.loc[(gdp["area"] == "DEU") & (gdp["time_period"] == "2020")].iloc[0]
     assert deu["value"] == pytest.approx(p.figure("rem_in_gdp").value)
+    # remittances per emigrant: WDI's 2020 receipts over UN DESA's emigrants of the same year (sum of the
+    # 123 destination countries' stocks of people born in Germany), never over another year's stock
+    assert p.figure("emig_stock").value == 3_855_268
+    per = {r["time_period"]: r for r in p.block("rem_per_emigrant").rows}
+    assert per["2020"]["value"] == pytest.approx(18_819_700_392.006 / 3_855_268)
+    assert set(per) <= {"1990", "1995", "2000", "2005", "2010", "2015", "2020"} and "2019" not in per
+    assert {s.source for s in p.block("rem_per_emigrant").sources} == {
+        "World Bank, World Development Indicators", "UN DESA, International Migrant Stock"}
 
 
 def test_nepal_prefers_the_national_census_and_keeps_the_baseline_beside_it(demo_store):

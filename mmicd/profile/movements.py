@@ -1,0 +1,193 @@
+"""The profile's sections on movements and administrative data: migration flows, refugees and asylum,
+returns, labour migration and border movements.
+
+Every figure here is a catalogue indicator computed by the engine (``indicators/*.yml``); this module
+only chooses which rows a block shows and says where they come from. Each block keeps, per
+indicator, one dataset version -- a national upload before the international baseline, then the one
+with the latest period up to the profile's year, then the newest version -- so editions are never
+blended in one line. Yearly values are shown where a series has them; a series published only by
+month or quarter (border crossings) is shown by month or quarter. An empty block names the upload
+template that fills it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mmicd import codes
+from mmicd.engine import catalogue
+from mmicd.i18n import t
+from mmicd.profile.model import Block, Section
+
+T = codes.TOTAL
+TOP_N = 10
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A block of series over time: one line per indicator (totals: both sexes, all ages)."""
+
+    id: str
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Top:
+    """A block of the largest counterpart areas of one indicator in its latest period, by sex."""
+
+    id: str
+    indicator: str
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    id: str
+    template: str          # the upload template that fills the section (``profile.template.<name>``)
+    blocks: tuple[Lines | Top, ...]
+
+
+SECTIONS = (
+    SectionSpec("flows", "flows", (
+        Lines("flows_trend", ("immigrants", "emigrants", "net_migration_flows")),
+        Lines("flow_rates", ("immigration_rate", "emigration_rate")),
+        Top("flow_origins", "immigrants"),
+    )),
+    SectionSpec("refugees", "refugees", (
+        Lines("refugees_trend", ("refugees", "refugees_abroad")),
+        Top("refugee_origins", "refugees"),
+        Top("refugee_hosts", "refugees_abroad"),
+        Lines("asylum_trend", ("asylum_applications", "resettlement_arrivals")),
+        Lines("asylum_rates", ("asylum_recognition_rate", "refugee_share_stock")),
+        Lines("refugee_origin_rate", ("refugees_per_100k_origin",)),
+    )),
+    SectionSpec("returns", "returns", (
+        Lines("returns_trend", ("returned_refugees", "returned_migrants")),
+    )),
+    SectionSpec("labour_migration", "labour_migration", (
+        Lines("labour_trend", ("workers_deployed", "work_permits")),
+        Top("labour_destinations", "workers_deployed"),
+        Lines("labour_rate", ("labour_emigration_rate",)),
+    )),
+    SectionSpec("border", "border", (
+        Lines("border_trend", ("arrivals", "departures")),
+        Top("border_nationalities", "arrivals"),
+    )),
+)
+# the indicators these sections read (those missing from the catalogue are skipped, never guessed)
+INDICATORS = tuple(dict.fromkeys(
+    i for s in SECTIONS for b in s.blocks for i in (b.indicators if isinstance(b, Lines) else (b.indicator,))))
+
+
+def available(ids=INDICATORS) -> tuple[str, ...]:
+    defs = catalogue()
+    return tuple(i for i in ids if i in defs)
+
+
+def _periods_upto(frame: pd.DataFrame, year: str | None) -> pd.DataFrame:
+    return frame if year is None or frame.empty else frame.loc[frame["time_period"].str[:4] <= str(year)]
+
+
+def _one_version(rows: pd.DataFrame, national: set[int], year: str | None) -> pd.DataFrame:
+    """The rows of one dataset version: national first, then the latest period, then the newest."""
+    rows = _periods_upto(rows, year)
+    if rows.empty:
+        return rows
+    ids = rows["dataset_id"].astype(str)
+    latest = rows.groupby(ids)["time_period"].max()
+    best = max(latest.index, key=lambda d: (_first_id(d) in national, latest[d], _first_id(d)))
+    return rows.loc[ids == best]
+
+
+def _first_id(dataset_id: str) -> int:
+    """The numerator's dataset version of an engine row (``"12"``, or ``"12+3"`` with a denominator
+    from another version)."""
+    head = str(dataset_id).replace(";", "+").split("+")[0].strip()
+    return int(head) if head.isdigit() else -1
+
+
+def _yearly_or_all(rows: pd.DataFrame) -> pd.DataFrame:
+    """Yearly rows where the series has them; a series given only by month or quarter as it is."""
+    yearly = rows["time_period"].str.len() == 4
+    return rows.loc[yearly] if yearly.any() else rows
+
+
+def _block_unit(ids: tuple[str, ...]) -> str:
+    defs = catalogue()
+    units = [defs[i].unit for i in ids if i in defs]
+    return units[0] if units else "persons"
+
+
+def _lines(spec: Lines, table: pd.DataFrame, ctx: _Context) -> Block:
+    block = Block(id=spec.id, title=t(f"profile.block.{spec.id}", ctx.lang), unit=_block_unit(spec.indicators),
+                  chart="lines", columns=["time_period", "series", "value", "obs_status"],
+                  empty_message=ctx.empty)
+    parts = []
+    for ind in spec.indicators:
+        rows = table.loc[(table["indicator"] == ind) & (table["sex"] == T) & (table["age"] == T)
+                         & (table["migrant_status"] == T) & (table["counterpart_area"] == T)
+                         & table["value"].notna()]
+        rows = _one_version(rows, ctx.national, ctx.year)
+        if not rows.empty:
+            parts.append(_yearly_or_all(rows))
+    if not parts:
+        return block
+    rows = pd.concat(parts, ignore_index=True).sort_values(["indicator", "time_period"])
+    block.rows = rows.rename(columns={"indicator": "series"})[block.columns].to_dict("records")
+    block.sources = ctx.refs(rows)
+    block.notes = [t("profile.note.series_rule", ctx.lang)]
+    block.notes += _denominator_notes(rows, ctx.lang)
+    return block
+
+
+def _top(spec: Top, table: pd.DataFrame, ctx: _Context) -> Block:
+    block = Block(id=spec.id, title=t(f"profile.block.{spec.id}", ctx.lang), unit=_block_unit((spec.indicator,)),
+                  chart="bars", columns=["area", "name", "F", "M", "total"], empty_message=ctx.empty)
+    rows = table.loc[(table["indicator"] == spec.indicator) & (table["age"] == T) & (table["migrant_status"] == T)
+                     & (table["counterpart_area"] != T) & table["counterpart_area"].map(codes.is_country)
+                     & table["value"].notna()]
+    rows = _one_version(rows, ctx.national, ctx.year)
+    if rows.empty:
+        return block
+    rows = _yearly_or_all(rows)
+    rows = rows.loc[rows["time_period"] == rows["time_period"].max()]
+    wide = rows.pivot_table(index="counterpart_area", columns="sex", values="value", aggfunc="sum")
+    for s in ("F", "M", T):
+        if s not in wide.columns:
+            wide[s] = float("nan")
+    wide[T] = wide[T].fillna(wide[["F", "M"]].sum(axis=1, min_count=1))
+    wide = wide.sort_values(T, ascending=False).head(TOP_N).reset_index()
+    block.rows = [{"area": r.counterpart_area, "name": codes.area_name(r.counterpart_area, ctx.lang),
+                   "F": r.F, "M": r.M, "total": getattr(r, T)} for r in wide.itertuples(index=False)]
+    block.sources = ctx.refs(rows)
+    block.notes = [t("profile.note.top", ctx.lang, n=TOP_N, year=str(rows["time_period"].iloc[0]))]
+    return block
+
+
+def _denominator_notes(rows: pd.DataFrame, lang: str) -> list[str]:
+    """The rule of indicators whose denominator comes from another dataset (rates per population)."""
+    defs = catalogue()
+    return [t("profile.note.denominator", lang, indicator=defs[i].name.get(lang), notes=defs[i].notes)
+            for i in dict.fromkeys(rows["indicator"]) if getattr(defs[i], "denominator_kinds", None)
+            and defs[i].notes]
+
+
+@dataclass
+class _Context:
+    lang: str
+    year: str | None
+    national: set[int]
+    refs: object          # rows -> list[SourceRef]
+    empty: str = ""
+
+
+def sections(table: pd.DataFrame, *, lang: str, year: str | None, national: set[int], refs) -> list[Section]:
+    """The five sections from the engine's rows of :data:`INDICATORS` for one country."""
+    out = []
+    for spec in SECTIONS:
+        ctx = _Context(lang, year, national, refs,
+                       t(f"profile.empty.{spec.id}", lang, template=t(f"profile.template.{spec.template}", lang)))
+        blocks = [_lines(b, table, ctx) if isinstance(b, Lines) else _top(b, table, ctx) for b in spec.blocks]
+        out.append(Section(id=spec.id, title=t(f"profile.section.{spec.id}", lang), blocks=blocks))
+    return out
