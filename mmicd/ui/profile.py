@@ -15,9 +15,9 @@ from mmicd.engine import Microdata
 from mmicd.i18n import format_value
 from mmicd.model import Form
 from mmicd.profile import charts, tables
-from mmicd.profile.movements import SECTIONS as _MOVEMENTS
 from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
+from mmicd.profile.movements import SECTIONS as _MOVEMENTS
 from mmicd.profile.summary import comparison, summary_rows
 from mmicd.store import Store
 from mmicd.ui import _store, covering_ids, current_lang, tr
