@@ -71,7 +71,7 @@ def annualise(obs: pd.DataFrame, issues: list[Issue], cfg: EngineConfig) -> tupl
         if part.empty:
             continue
         other = part.loc[~part["_nature"].isin(["flow", "stock"])]
-        for (ds, measure), g in other.groupby(["dataset_id", "measure"], sort=False):
+        for ds, measure in other[["dataset_id", "measure"]].drop_duplicates().itertuples(index=False):
             issues.append(Issue(
                 "info", f"{measure} is published by {'month' if freq == 'M' else 'quarter'} and is neither a flow "
                         f"nor a stock: no annual value is derived from it", file=f"dataset #{ds}", column="time_period"))

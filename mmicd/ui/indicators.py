@@ -13,10 +13,9 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
-from mmicd.engine import Indicator, Microdata, catalogue, compute_frames, input_ids
+from mmicd.engine import Indicator, catalogue, compute, input_ids
 from mmicd.engine.export import design_notes, export
 from mmicd.i18n import format_number, format_percent
-from mmicd.model import Form
 from mmicd.store import Store
 from mmicd.ui import _store, tr
 
@@ -35,14 +34,9 @@ def _microdata(url: str, dataset_id: int) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _compute(url: str, inputs: tuple[int, ...], country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
     s = _store(url)
-    versions = [v for v in s.datasets(status="published") if v.id in inputs]
-    obs_ids = [v.id for v in versions if v.form == Form.OBSERVATIONS]
-    own = s.observations(dataset_ids=obs_ids, ref_areas=[country])
-    abroad = s.observations(dataset_ids=obs_ids, kinds=["migrant_stock"], counterpart_areas=[country])
-    micro = [Microdata(v.id, v.kind.value, v.source, v.edition, _microdata(url, v.id))
-             for v in versions if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
-    result = compute_frames(pd.concat([own, abroad], ignore_index=True), micro, indicators=[indicator],
-                            country=country)
+    published = set(s.published_ids())  # the key holds published versions only
+    result = compute(s, country=country, indicators=[indicator], dataset_ids=[i for i in inputs if i in published],
+                     microdata_reader=lambda i: _microdata(url, i))
     return result.table, [i.as_dict() for i in result.issues]
 
 
