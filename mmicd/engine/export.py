@@ -18,7 +18,8 @@ from mmicd.i18n import t
 
 FORMATS = ("csv", "json", "sdmx-csv")
 DATAFLOW = "MMICD:DF_MIGRATION_INDICATORS(1.0)"
-SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT"}
+SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT",
+              "per_1000": "PER_1000_POP", "per_100000": "PER_100000_POP"}
 EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:OUTPUT_COLUMNS.index("design") + 1], "design_note",
                   *OUTPUT_COLUMNS[OUTPUT_COLUMNS.index("design") + 1:]]
 

@@ -64,17 +64,19 @@ class Context:
     _tables: dict[tuple, pd.DataFrame] = field(default_factory=dict)
 
     def table(self, ind: Indicator, selection: dict, disaggregations: tuple[str, ...], *,
-              derive: bool = True, kinds: Iterable[str] | None = None, areas_from: str | None = None) -> pd.DataFrame:
+              derive: bool = True, kinds: Iterable[str] | None = None, areas_from: str | None = None,
+              require_breakdown: tuple[str, ...] = ()) -> pd.DataFrame:
         """:func:`aggregate.table` of the indicator's observations, computed once per run: indicators
         sharing a numerator or denominator (a stock, its share, the share of women) reuse it.
         ``kinds``/``areas_from`` read other kinds than the indicator's (a denominator from another dataset)."""
         kinds = tuple(sorted(kinds if kinds is not None else (k.value for k in ind.kinds)))
         areas_from = areas_from or ind.areas_from
         key = (kinds, areas_from, tuple(sorted((d, tuple(v)) for d, v in selection.items())),
-               tuple(disaggregations), derive)
+               tuple(disaggregations), derive, tuple(require_breakdown))
         if key not in self._tables:
             self._tables[key] = aggregate.table(self.frame(kinds, areas_from), selection, disaggregations,
-                                                self.issues, self.cfg, derive=derive)
+                                                self.issues, self.cfg, derive=derive,
+                                                require_breakdown=tuple(require_breakdown))
         return self._tables[key]
 
     def obs(self, ind: Indicator) -> pd.DataFrame:
@@ -162,10 +164,14 @@ def count(ind: Indicator, ctx: Context) -> pd.DataFrame:
 
 
 def _ratio(ind: Indicator, ctx: Context) -> pd.DataFrame:
-    num = ctx.table(ind, ind.numerator, ind.disaggregations)
+    # parts of a source breakdown (decision outcomes): numerator and denominator from the same cells
+    den_sel = ind.denominator or {}
+    both = tuple(dict.fromkeys([*ind.numerator["breakdown"], *den_sel["breakdown"]])) if (
+        not ind.denominator_kinds and "breakdown" in ind.numerator and "breakdown" in den_sel) else ()
+    num = ctx.table(ind, ind.numerator, ind.disaggregations, require_breakdown=both)
     if ind.denominator_kinds:
         return _across(ind, ctx, num)
-    den = ctx.table(ind, ind.denominator or {}, ind.disaggregations)
+    den = ctx.table(ind, ind.denominator or {}, ind.disaggregations, require_breakdown=both)
     parts = [aggregate.ratio(num, den, ind.factor)]
     return pd.concat([*parts, *_from_microdata(ind, ctx, ratio=True)], ignore_index=True)
 

@@ -22,7 +22,8 @@ from mmicd.ui import _store, tr
 T = codes.TOTAL
 SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "years": "ind.unit.years",
-             "percent_per_year": "ind.unit.percent_per_year"}
+             "percent_per_year": "ind.unit.percent_per_year", "per_1000": "ind.unit.per_1000",
+             "per_100000": "ind.unit.per_100000"}
 MIME = {"csv": "text/csv", "json": "application/json", "sdmx-csv": "text/csv"}
 
 
@@ -53,7 +54,11 @@ def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFra
 
 ORDER = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "imm_stock_growth", "imm_median_age", "emig_stock",
          "net_mig", "rem_in_usd", "rem_out_usd", "rem_in_gdp", "rem_corridor_usd", "rem_cost_pct", "wap", "lfpr",
-         "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
+         "emp_pop_ratio", "unemp_rate", "migrant_share_employed",
+         "immigrants", "emigrants", "net_migration_flows", "immigration_rate", "emigration_rate", "returned_migrants",
+         "refugees", "refugees_abroad", "refugee_share_stock", "refugees_per_100k_origin", "asylum_applications",
+         "asylum_recognition_rate", "resettlement_arrivals", "returned_refugees", "workers_deployed", "work_permits",
+         "labour_emigration_rate", "arrivals", "departures"]
 
 
 def indicator_options() -> list[str]:
@@ -99,7 +104,7 @@ def broad_ages(present: set[str]) -> list[str]:
 def _fmt(value: float, unit: str, lang: str) -> str:
     if unit in ("percent", "percent_per_year"):
         return format_percent(value, lang, 1)
-    return format_number(value, lang, 1 if unit == "years" else 0)
+    return format_number(value, lang, 1 if unit in ("years", "per_1000", "per_100000") else 0)
 
 
 def label(dim: str, code: str, lang: str) -> str:
