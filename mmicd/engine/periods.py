@@ -59,12 +59,12 @@ def annualise(obs: pd.DataFrame, issues: list[Issue], cfg: EngineConfig) -> tupl
     if not sub_mask.any():
         return obs, derived
     sub = obs.loc[sub_mask].copy()
-    sub["_year"] = tp[sub_mask].str[:4]
+    sub["yr"] = tp[sub_mask].str[:4]
     sub["_freq"] = np.where(tp[sub_mask].str[5] == "Q", "Q", "M")
     sub["_n"] = tp[sub_mask].str[-2:].str.lstrip("Q-").astype(int)
     sub["_nature"] = sub["measure"].map(nature)
     annual = obs.loc[~sub_mask]
-    existing = annual[[*CELL, "time_period", "value"]].rename(columns={"time_period": "_year"})
+    existing = annual[[*CELL, "time_period", "value"]].rename(columns={"time_period": "yr"})
     added = []
     for freq in ("M", "Q"):
         part = sub.loc[sub["_freq"] == freq]
@@ -82,25 +82,25 @@ def annualise(obs: pd.DataFrame, issues: list[Issue], cfg: EngineConfig) -> tupl
             made = _derive(rows, kind, freq, issues)
             if made.empty:
                 continue
-            merged = made.merge(existing, on=[*CELL, "_year"], how="left", suffixes=("", "_reported"))
+            merged = made.merge(existing, on=[*CELL, "yr"], how="left", suffixes=("", "_reported"))
             reported = merged["value_reported"].notna()
             diff = (merged["value"] - merged["value_reported"]).abs()
             bad = reported & (diff > cfg.tolerance_abs) & (diff > cfg.tolerance_rel * merged["value_reported"].abs())
             for row in merged.loc[bad].head(cfg.max_issues).itertuples(index=False):
                 issues.append(Issue(
-                    "warning", f"{row.measure} {row._year}: the reported annual value {row.value_reported:,.6g} differs "
+                    "warning", f"{row.measure} {row.yr}: the reported annual value {row.value_reported:,.6g} differs "
                                f"from the value derived from the {'months' if freq == 'M' else 'quarters'} "
                                f"{row.value:,.6g} ({_example(row)}); the reported value is kept",
-                    file=f"dataset #{row.dataset_id}", column="time_period", value=row._year))
+                    file=f"dataset #{row.dataset_id}", column="time_period", value=row.yr))
             new = merged.loc[~reported].drop(columns=["value_reported"])
             if new.empty:
                 continue
-            for ds, measure, year in new[["dataset_id", "measure", "_year"]].drop_duplicates().itertuples(index=False):
+            for ds, measure, year in new[["dataset_id", "measure", "yr"]].drop_duplicates().itertuples(index=False):
                 derived[(int(ds), str(measure), str(year))] = NOTES[(kind, freq)]
-            new = new.rename(columns={"_year": "time_period"})
+            new = new.rename(columns={"yr": "time_period"})
             added.append(new)
             existing = pd.concat([existing, new[[*CELL, "time_period", "value"]].rename(
-                columns={"time_period": "_year"})], ignore_index=True)
+                columns={"time_period": "yr"})], ignore_index=True)
     if not added:
         return obs, derived
     extra = pd.concat(added, ignore_index=True)
@@ -111,8 +111,8 @@ def annualise(obs: pd.DataFrame, issues: list[Issue], cfg: EngineConfig) -> tupl
 
 
 def _derive(rows: pd.DataFrame, kind: str, freq: str, issues: list[Issue]) -> pd.DataFrame:
-    """Annual values of complete cells (KEY columns, _year, value, obs_status); Issues for the rest."""
-    key = [*CELL, "_year"]
+    """Annual values of complete cells (KEY columns, yr, value, obs_status); Issues for the rest."""
+    key = [*CELL, "yr"]
     work = rows.assign(_nan=rows["value"].isna())
     grouped = work.groupby(key, sort=False, observed=True, dropna=False)
     if kind == "flow":
@@ -129,7 +129,7 @@ def _derive(rows: pd.DataFrame, kind: str, freq: str, issues: list[Issue]) -> pd
     if not bad.empty:
         present = work.groupby(key, sort=False, observed=True, dropna=False)["_n"].agg(frozenset)
         bad = bad.merge(present.rename("_present").reset_index(), on=key, how="left")
-        for (ds, measure, year), g in bad.groupby(["dataset_id", "measure", "_year"], sort=False):
+        for (ds, measure, year), g in bad.groupby(["dataset_id", "measure", "yr"], sort=False):
             missing = sorted(set().union(*[set(range(1, FULL[freq] + 1)) - set(p) for p in g["_present"]]))
             unit = "month" if freq == "M" else "quarter"
             if kind == "flow":
