@@ -14,7 +14,7 @@ import streamlit as st
 from mmicd import codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
 from mmicd.engine import Indicator, catalogue, compute, input_ids
-from mmicd.engine.export import design_notes, export
+from mmicd.engine.export import design_notes, export, note_text
 from mmicd.i18n import format_number, format_percent
 from mmicd.store import Store
 from mmicd.ui import _store, tr
@@ -114,6 +114,15 @@ def label(dim: str, code: str, lang: str) -> str:
     return codes.label(listname, code, lang)
 
 
+def one_frequency(part: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+    """Never years and months on one axis: over time, the monthly or quarterly values when there are
+    any (their annual values stay in the table); for a single period, the latest year."""
+    sub = part["time_period"].astype(str).str.len() > 4
+    if not sub.any() or sub.all():
+        return part
+    return part.loc[sub] if over_time else part.loc[~sub]
+
+
 def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = T, broad: bool = False) -> go.Figure:
     """By age (bars, latest year) when ages are given, else over time (lines); sexes as colours;
     95% confidence intervals as error bars; U values hatched, Q values drawn as a marked gap.
@@ -126,6 +135,7 @@ def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = 
     ages = broad_ages(present) if broad else fine_ages(present)
     by_age = len(ages) > 1
     by_counterpart = "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any()
+    part = one_frequency(part, over_time=not (by_age or by_counterpart))
     if by_age or by_counterpart:
         latest = part["time_period"].max()
         part = part.loc[part["time_period"] == latest]
@@ -190,7 +200,10 @@ def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
         tr("ind.col.design"): [tr(f"ind.design.{d}") if isinstance(d, str) else "–" for d in table["design"]],
         tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
+        tr("ind.col.note"): [note_text(n, lang) for n in table["note"]],
     })
+    if not out[tr("ind.col.note")].astype(bool).any():  # every value as published
+        out = out.drop(columns=[tr("ind.col.note")])
     if table["n_obs"].isna().all():  # tables, not a survey: no uncertainty columns to show
         out = out.drop(columns=[tr(f"ind.col.{c}") for c in ("ci_lower", "ci_upper", "cv", "n_obs", "design")])
     return out

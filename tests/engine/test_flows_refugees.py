@@ -218,3 +218,12 @@ def test_the_entry_point_reads_counterpart_rows_of_refugees_and_stocks(demo_stor
     assert one(t, "asylum_recognition_rate")["value"] == pytest.approx(50.0)
     assert one(t, "work_permits", sex="F")["value"] == 120.0
     assert one(t, "immigration_rate")["value"] == pytest.approx(1000 / 2_800_000 * 1000)
+
+
+def test_notes_are_shown_in_the_language_of_the_page():
+    from mmicd.engine.export import note_text
+
+    note = "annual: sum of the 12 months; denominator: dataset #9 (same source and edition as the numerator)"
+    assert note_text(note, "fr") == ("annuel : somme des 12 mois; dénominateur : jeu de données n° 9 "
+                                     "(même source et même édition que le numérateur)")
+    assert note_text(note, "en") == note and note_text("", "es") == "" and note_text(None, "es") == ""
