@@ -210,7 +210,12 @@ def _across(ind: Indicator, ctx: Context, num: pd.DataFrame) -> pd.DataFrame:
     held = den.loc[den["value"].notna(), ["dataset_id", "ref_area", "time_period"]].drop_duplicates().rename(
         columns={"dataset_id": "_den_id"})
     cand = wanted.merge(held, on=["ref_area", "time_period"], how="left")
-    for row in cand.loc[cand["_den_id"].isna()].itertuples(index=False):
+    missing = cand.loc[cand["_den_id"].isna()]
+    if len(missing) > ctx.cfg.max_issues:
+        ctx.issues.append(Issue(
+            "warning", f"{ind.id}: no denominator for {len(missing)} area-years: no value for them (the first "
+                       f"{ctx.cfg.max_issues} are listed)", column="time_period"))
+    for row in missing.head(ctx.cfg.max_issues).itertuples(index=False):
         ctx.issues.append(Issue(
             "warning", f"{ind.id}: no denominator ({_names(ind.denominator or {})} from "
                        f"{', '.join(k.value for k in ind.denominator_kinds)}) for {row.ref_area} {row.time_period}: "
