@@ -204,3 +204,11 @@ def test_an_indicator_linked_to_administrative_data_gets_its_actuals(store):
     assert returned.value == 200.0 and returned.parts[("F", "_T")] == (50.0, "A")
     progress = evaluate(permits, [], TODAY, IV, statistics=stats["LAB-02-1"])
     assert progress.from_statistics and progress.current == 120.0
+    # monthly permits: the year (sum of 12 months) is an actual; a month never is (10 against a yearly target)
+    monthly = pd.DataFrame([{"measure": "PERMIT", "ref_area": "NPL", "time_period": f"2024-{m:02d}", "sex": "F",
+                             "age": "_T", "migrant_status": "_T", "counterpart_area": "QAT", "labour_status": "_T",
+                             "value": 10.0, "obs_status": "A"} for m in range(1, 13)])
+    store.add_dataset(DatasetMeta(kind=Kind.LABOUR_MIGRATION, source="Monthly DoFE", edition="2025"), monthly,
+                      actor="test", status=Status.PUBLISHED)
+    stats = linked_statistics(store, repo.load_portfolio(store))
+    assert [(a.time_period, a.value) for a in stats["LAB-02-1"]] == [("2022", 120.0), ("2024", 120.0)]
