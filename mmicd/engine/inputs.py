@@ -3,7 +3,8 @@
 A country's inputs are its own observations (``ref_area`` = the country), the observations of
 :data:`COUNTERPART_KINDS` where it is the counterpart (its emigrants counted by destination
 countries' migrant stocks, refugees from it counted by asylum countries), the survey microdata of
-its scope, and the dataset versions they come from. Observations carry the source breakdown
+its scope, and the dataset versions they come from. Observations carry their version's ``scope``
+(the ISO3 code of a national source, ``_ALL`` for an international one) and the source breakdown
 ``_T`` plus the breakdown codes catalogue indicators select (``OUTCOME:REC`` …): filter
 ``breakdown == "_T"`` for the figures not split by a source classification.
 """
@@ -79,6 +80,8 @@ def read_inputs(store, country: str | None, *, dataset_ids: Iterable[int] | None
         own = store.observations(dataset_ids=obs_ids, status=None, ref_areas=[country], breakdown=breakdowns)
         abroad = store.observations(dataset_ids=obs_ids, status=None, kinds=list(COUNTERPART_KINDS),
                                     counterpart_areas=[country], breakdown=breakdowns)
+    scopes = {i: v.scope for i, v in versions.items()}
+    own, abroad = (f.assign(scope=f["dataset_id"].map(scopes).astype("object")) for f in (own, abroad))
     micro = []
     if microdata:
         reader = microdata_reader or store.microdata

@@ -104,7 +104,7 @@ def annualise(obs: pd.DataFrame, issues: list[Issue], cfg: EngineConfig) -> tupl
     if not added:
         return obs, derived
     extra = pd.concat(added, ignore_index=True)
-    first = obs.drop_duplicates(["dataset_id"])[[c for c in ("dataset_id", "source", "edition", "kind")
+    first = obs.drop_duplicates(["dataset_id"])[[c for c in ("dataset_id", "source", "edition", "kind", "scope")
                                                  if c in obs.columns]]
     extra = extra.merge(first, on="dataset_id", how="left")
     return pd.concat([obs, extra[[c for c in obs.columns if c in extra.columns]]], ignore_index=True), derived

@@ -59,7 +59,7 @@ class Context:
     issues: list[Issue] = field(default_factory=list)
     derived: periods.Derived = field(default_factory=dict)
     provenance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["dataset_id", "source", "edition", "kind"]))
+        columns=["dataset_id", "source", "edition", "kind", "scope"]))
     _designs: dict[int, list[survey.Design]] = field(default_factory=dict)
     _tables: dict[tuple, pd.DataFrame] = field(default_factory=dict)
 
@@ -178,7 +178,8 @@ def _ratio(ind: Indicator, ctx: Context) -> pd.DataFrame:
 
 DEN_DIMS = ("sex", "age")  # the dimensions a denominator from another dataset is matched on (with area, year)
 RULES = {0: "the numerator's own dataset version", 1: "same source and edition as the numerator",
-         2: "same source as the numerator, most recent edition", 3: "most recent edition of another source"}
+         2: "same source as the numerator, most recent edition",
+         3: "national source of the area, most recent edition", 4: "international source, most recent edition"}
 
 
 def _edition_year(edition: object) -> int:
@@ -192,8 +193,8 @@ def _across(ind: Indicator, ctx: Context, num: pd.DataFrame) -> pd.DataFrame:
 
     One denominator version per numerator (version, area, year), by rank (indicators/README.md):
     0 the numerator's own version; 1 same source and edition; 2 same source, most recent edition;
-    3 another source, most recent edition. Ties: the most recent edition (latest year named in the
-    edition), then the latest version id. Only annual values get a rate. No denominator version for
+    3 a national version (its scope is the area); 4 an international one. Ties: the most recent
+    edition (latest year named in the edition), then the latest version id. Only annual values get a rate. No denominator version for
     the area and year: no value and an Issue naming indicator, area and year."""
     den_dis = tuple(d for d in ind.disaggregations if d in DEN_DIMS)
     den = ctx.table(ind, ind.denominator or {}, den_dis, kinds=[k.value for k in ind.denominator_kinds],
@@ -229,8 +230,9 @@ def _across(ind: Indicator, ctx: Context, num: pd.DataFrame) -> pd.DataFrame:
     ed_n = cand["dataset_id"].astype("int64").map(prov["edition"]).astype(str)
     src_d = cand["_den_id"].map(prov["source"]).astype(str)
     ed_d = cand["_den_id"].map(prov["edition"]).astype(str)
+    national = cand["_den_id"].map(prov["scope"]).astype(str) == cand["ref_area"].astype(str)
     cand["_rank"] = np.select([cand["_den_id"] == cand["dataset_id"].astype("int64"),
-                               (src_d == src_n) & (ed_d == ed_n), src_d == src_n], [0, 1, 2], 3)
+                               (src_d == src_n) & (ed_d == ed_n), src_d == src_n, national], [0, 1, 2, 3], 4)
     cand["_year"] = ed_d.map(_edition_year)
     cand = cand.sort_values(["_rank", "_year", "_den_id"], ascending=[True, False, False])
     chosen = cand.drop_duplicates(series)
@@ -396,10 +398,12 @@ def compute_frames(
     if country is not None:
         microdata = [Microdata(m.dataset_id, m.kind, m.source, m.edition,
                                m.frame.loc[m.frame["ref_area"] == country]) for m in microdata]
+    if "scope" not in obs.columns:  # the version's scope (ISO3 of a national source; _ALL): Store rows via read_inputs
+        obs = obs.assign(scope="_ALL")
     provenance = pd.concat([
-        obs[["dataset_id", "source", "edition", "kind"]].drop_duplicates("dataset_id"),
-        pd.DataFrame([(m.dataset_id, m.source, m.edition, m.kind) for m in microdata],
-                     columns=["dataset_id", "source", "edition", "kind"]),
+        obs[["dataset_id", "source", "edition", "kind", "scope"]].drop_duplicates("dataset_id"),
+        pd.DataFrame([(m.dataset_id, m.source, m.edition, m.kind, "") for m in microdata],
+                     columns=["dataset_id", "source", "edition", "kind", "scope"]),
     ], ignore_index=True).drop_duplicates("dataset_id")
     provenance["dataset_id"] = provenance["dataset_id"].astype("int64")
     ctx = Context(obs, microdata, cfg, definitions, country, issues=issues, derived=derived, provenance=provenance)

@@ -126,9 +126,9 @@ def test_refugees_per_100000_of_the_origin_read_from_asylum_countries():
     assert catalogue()["refugees_per_100k_origin"].sdg == "10.7.4"
 
 
-def stock(value, dataset_id, source, edition, kind="migrant_stock") -> pd.DataFrame:
+def stock(value, dataset_id, source, edition, kind="migrant_stock", scope="_ALL") -> pd.DataFrame:
     return obs([{"migrant_status": "MS_MIGRANT", "value": value, "time_period": "2020"}], dataset_id=dataset_id,
-               source=source, edition=edition, kind=kind)
+               source=source, edition=edition, kind=kind).assign(scope=scope)
 
 
 @pytest.mark.parametrize(("stocks", "expected", "rule"), [
@@ -138,15 +138,18 @@ def stock(value, dataset_id, source, edition, kind="migrant_stock") -> pd.DataFr
     # else the same source, most recent edition
     ([stock(100, 11, "UN DESA IMS", "2020"), stock(125, 14, "UN DESA IMS", "2019 revision"),
       stock(400, 13, "National census", "2021", "census")], 50.0, "same source as the numerator"),
-    # else another source, most recent edition (latest year in the edition, then the latest version)
-    ([stock(400, 13, "National census", "2011", "census"), stock(500, 15, "Other estimates", "Rev. 2022"),
-      stock(1000, 16, "Older estimates", "2015")], 10.0, "another source"),
+    # else a national source of the area (scope NPL) before an international one, even an older edition
+    ([stock(400, 13, "National census", "2011", "census", scope="NPL"), stock(500, 15, "Other estimates", "2022"),
+      stock(200, 17, "Census of Qatar", "2020", "census", scope="QAT")], 12.5, "national source of the area"),
+    # else an international source, most recent edition (latest year in the edition, then the latest version)
+    ([stock(500, 15, "Other estimates", "Rev. 2022"), stock(1000, 16, "Older estimates", "2015"),
+      stock(250, 18, "Other estimates", "Rev. 2022")], 20.0, "international source"),
 ])
 def test_the_denominator_choice_rule(stocks, expected, rule):
     refugees = obs([{"value": 50, "time_period": "2020"}], dataset_id=10, kind="refugees", measure="REFUG",
                    source="UN DESA IMS", edition="2024")
     frame = pd.concat([refugees, *stocks], ignore_index=True)
-    if rule == "another source":
+    if rule in ("national source of the area", "international source"):
         frame.loc[frame["dataset_id"] == 10, "source"] = "UNHCR"
     row = one(compute_frames(frame, indicators=["refugee_share_stock"], country="NPL").table,
               "refugee_share_stock", time_period="2020")
@@ -204,7 +207,8 @@ def test_the_entry_point_reads_counterpart_rows_of_refugees_and_stocks(demo_stor
     inp = read_inputs(demo_store, "NPL")
     abroad = inp.abroad
     assert set(abroad["kind"]) == {"migrant_stock", "refugees"}
-    assert (abroad["counterpart_area"] == "NPL").all()
+    assert (abroad["counterpart_area"] == "NPL").all() and (abroad["scope"] == "_ALL").all()
+    assert set(inp.own.loc[inp.own["kind"] == "census", "scope"]) == {"NPL"}  # a national source
     assert abroad.loc[abroad["kind"] == "refugees", ["ref_area", "value"]].values.tolist() == [["IND", 800.0]]
     assert {"OUTCOME:REC", "OUTCOME:COMP", "OUTCOME:REJ", "OUTCOME:CLOSED"} - set(inp.own["breakdown"]) == {
         "OUTCOME:CLOSED"}  # only the codes indicators select, and _T
