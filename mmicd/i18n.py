@@ -86,4 +86,6 @@ def format_value(value: float | None, unit: str, lang: str = "en", compact: bool
         return t("profile.unit.points_value", lang, n=format_number(value, lang, 1))
     if unit == "usd":
         return t("unit.usd_amount", lang, amount=format_compact(value, lang))
+    if unit in ("per_1000", "per_100000"):
+        return t(f"unit.{unit}_value", lang, n=format_number(value, lang, 1))
     return format_compact(value, lang) if compact else format_number(value, lang, 0)

@@ -157,8 +157,38 @@ def _collapse(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
     return out.assign(**{dim: T})[[*KEY, "value", "obs_status"]]
 
 
+def by_breakdown(frame: pd.DataFrame, wanted: tuple[str, ...], issues: list[Issue], cfg: EngineConfig,
+                 required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of the selected source breakdown codes (default ``_T``: figures not split by one), summed
+    over them. A cell is summed only when every selected code (and every code of ``required``: a
+    ratio's numerator and denominator need the same cells) is present with a value: a sum with a part
+    missing (decisions without the rejections) is no value and an Issue, never a smaller number."""
+    needed = tuple(dict.fromkeys([*wanted, *required]))
+    if "breakdown" not in frame.columns:
+        return frame if tuple(needed) == (T,) else frame.iloc[0:0]
+    f = frame.loc[frame["breakdown"].isin(needed)]
+    if len(needed) == 1 or f.empty:
+        return f
+    work = f.assign(_nan=f["value"].isna(), _part=f["value"].where(f["breakdown"].isin(wanted), 0.0))
+    out = work.groupby(KEY, sort=False, observed=True).agg(
+        value=("_part", "sum"), _nan=("_nan", "any"), _n=("breakdown", "nunique"),
+        _codes=("breakdown", frozenset), _smin=("obs_status", "min"), _smax=("obs_status", "max")).reset_index()
+    out["obs_status"] = _status_of(out)
+    ok = (out["_n"] == len(needed)) & ~out["_nan"]
+    for ds, g in out.loc[~ok].groupby("dataset_id", sort=False):
+        row = g.iloc[0]
+        missing = sorted(set(needed) - set(row["_codes"])) or ["a value"]
+        cell = _cell([row[c] for c in KEY[1:]], KEY[1:])
+        issues.append(Issue(
+            "warning", f"{len(g)} cell(s) lack part of the breakdown {' + '.join(needed)}: no value is computed "
+                       f"for them (e.g. {cell}: missing {', '.join(missing)})",
+            file=f"dataset #{ds}", column="breakdown", value=cell))
+    return out.loc[ok, [*KEY, "value", "obs_status"]]
+
+
 def table(frame: pd.DataFrame, selection: dict[str, tuple[str, ...]], disaggregations: tuple[str, ...],
-          issues: list[Issue], cfg: EngineConfig, *, derive: bool = True) -> pd.DataFrame:
+          issues: list[Issue], cfg: EngineConfig, *, derive: bool = True,
+          require_breakdown: tuple[str, ...] = ()) -> pd.DataFrame:
     """The cells of a selection by the given disaggregations (others at ``_T``), per dataset version.
 
     Returns KEY + value + obs_status. ``derive=False`` keeps the published cells only (passthrough).
@@ -167,8 +197,9 @@ def table(frame: pd.DataFrame, selection: dict[str, tuple[str, ...]], disaggrega
     if f.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in [*KEY, "value", "obs_status"]})
     for dim, values in selection.items():
-        if dim != "age":
+        if dim not in ("age", "breakdown"):
             f = f.loc[f[dim].isin(values)]
+    f = by_breakdown(f, selection.get("breakdown", (T,)), issues, cfg, require_breakdown)
     f = f[[*KEY, "value", "obs_status"]]
     if derive:
         for dim in ["age", "sex", "migrant_status", "counterpart_area", "labour_status"]:

@@ -19,7 +19,7 @@ from mmicd.issues import Issue, IssuesError
 from mmicd.model import Form, Kind
 
 CATALOGUE_DIR = ROOT / "indicators"
-TYPES = ("count", "share", "ratio", "rate", "growth", "median", "passthrough")
+TYPES = ("count", "share", "ratio", "rate", "difference", "growth", "median", "passthrough")
 DISAGGREGATIONS = ("sex", "age", "migrant_status", "counterpart_area")
 SELECTABLE = {
     "measure": "measure",
@@ -28,7 +28,9 @@ SELECTABLE = {
     "migrant_status": "migrant_status",
     "labour_status": "labour_status",
     "counterpart_area": "areas",
+    "breakdown": "breakdown",
 }
+UNITS = ("persons", "percent", "usd", "years", "percent_per_year", "per_1000", "per_100000")
 
 
 class Text(BaseModel):
@@ -52,12 +54,18 @@ class Indicator(BaseModel):
     sdg: str | None = Field(default=None, description="SDG indicator/target, e.g. 10.7.1 or 17.3.2")
     kinds: tuple[Kind, ...] = Field(min_length=1, description="dataset kinds read")
     forms: tuple[Form, ...] = (Form.OBSERVATIONS,)
-    type: Literal["count", "share", "ratio", "rate", "growth", "median", "passthrough"]
+    type: Literal["count", "share", "ratio", "rate", "difference", "growth", "median", "passthrough"]
     numerator: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     denominator: dict[str, tuple[str, ...]] | None = None
+    minus: dict[str, tuple[str, ...]] | None = Field(
+        default=None, description="difference: the selection subtracted from the numerator (same dataset version)")
+    denominator_kinds: tuple[Kind, ...] = Field(
+        default=(), description="share/ratio/rate: the denominator is read from datasets of these kinds (same "
+                                "area and year), chosen by the rule of indicators/README.md")
+    series: str | None = Field(default=None, description="SDG series code (SM_POP_REFG_OR)")
     base: str | None = Field(default=None, description="growth/median: the count indicator it is computed from")
     factor: float = 1.0
-    unit: Literal["persons", "percent", "usd", "years", "percent_per_year"]
+    unit: Literal["persons", "percent", "usd", "years", "percent_per_year", "per_1000", "per_100000"]
     disaggregations: tuple[Literal["sex", "age", "migrant_status", "counterpart_area"], ...] = ()
     areas_from: Literal["ref_area", "counterpart_area"] = Field(
         default="ref_area", description="counterpart_area: the country is the counterpart (emigrants)")
@@ -67,7 +75,7 @@ class Indicator(BaseModel):
     notes: str = ""
     draft: bool = False
 
-    @field_validator("numerator", "denominator", mode="before")
+    @field_validator("numerator", "denominator", "minus", mode="before")
     @classmethod
     def _codes_as_tuples(cls, value):
         if value is None:
@@ -76,21 +84,28 @@ class Indicator(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        for which in ("numerator", "denominator"):
+        for which in ("numerator", "denominator", "minus"):
             sel = getattr(self, which) or {}
             for dim, values in sel.items():
                 if dim not in SELECTABLE:
                     raise ValueError(f"{which}: unknown dimension '{dim}'")
-                allowed = codes.codes(SELECTABLE[dim]) | {codes.TOTAL}
-                bad = [v for v in values if v not in allowed]
+                if dim == "breakdown":  # TYPE:CODE of the breakdown code list (OUTCOME:REC)
+                    bad = [v for v in values if not codes.breakdown_ok(v)]
+                else:
+                    allowed = codes.codes(SELECTABLE[dim]) | {codes.TOTAL}
+                    bad = [v for v in values if v not in allowed]
                 if bad:
                     raise ValueError(f"{which}.{dim}: unknown code(s) {bad}")
         if self.type in ("share", "ratio", "rate") and self.denominator is None:
             raise ValueError(f"type {self.type} needs a denominator")
         if self.type in ("growth", "median") and not self.base:
             raise ValueError(f"type {self.type} needs a base indicator")
-        if self.type in ("count", "passthrough") and self.denominator is not None:
+        if self.type in ("count", "passthrough", "difference") and self.denominator is not None:
             raise ValueError(f"type {self.type} takes no denominator")
+        if (self.type == "difference") != (self.minus is not None):
+            raise ValueError("type difference needs 'minus' (and only it takes one)")
+        if self.denominator_kinds and self.type not in ("share", "ratio", "rate"):
+            raise ValueError(f"type {self.type} takes no denominator_kinds")
         if self.obs_status is not None and self.obs_status not in codes.codes("obs_status"):
             raise ValueError(f"unknown obs_status '{self.obs_status}'")
         return self

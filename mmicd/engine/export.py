@@ -8,19 +8,41 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pandas as pd
 
 from mmicd import codes
-from mmicd.engine.registry import OUTPUT_COLUMNS
+from mmicd.engine.periods import NOTES
+from mmicd.engine.registry import OUTPUT_COLUMNS, RULES
 from mmicd.engine.survey import INCOMPLETE
 from mmicd.i18n import t
 
 FORMATS = ("csv", "json", "sdmx-csv")
 DATAFLOW = "MMICD:DF_MIGRATION_INDICATORS(1.0)"
-SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT"}
+SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT",
+              "per_1000": "PER_1000_POP", "per_100000": "PER_100000_POP"}
 EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:OUTPUT_COLUMNS.index("design") + 1], "design_note",
                   *OUTPUT_COLUMNS[OUTPUT_COLUMNS.index("design") + 1:]]
+
+
+def note_text(note: object, lang: str = "en") -> str:
+    """The ``note`` of an output row in ``lang``: how an annual value was derived, which version gave
+    the denominator (parts separated by '; '; an unknown part is kept as it is)."""
+    if not isinstance(note, str) or not note:
+        return ""
+    annual = {text: f"ind.note.{kind}_{freq}" for (kind, freq), text in NOTES.items()}
+    rules = {text: f"ind.note.rule.{rank}" for rank, text in RULES.items()}
+    out = []
+    for part in note.split("; "):
+        found = re.fullmatch(r"denominator: dataset #(\d+) \((.+)\)", part)
+        if part in annual:
+            out.append(t(annual[part], lang))
+        elif found and found[2] in rules:
+            out.append(t("ind.note.denominator", lang, id=found[1], rule=t(rules[found[2]], lang)))
+        else:
+            out.append(part)
+    return "; ".join(out)
 
 
 def design_note(design: object, lang: str = "en") -> str:

@@ -15,6 +15,9 @@ statistics is published.
   used (the highest version id).
 - The sex and age breakdowns (where the indicator requires them) come from the same table: the
   sexes at the selected age, and the broad age groups of ``data/me/config.yml`` at the selected sex.
+- A count of a flow (permits issued, migrants returned) is an actual for whole years only: a month or
+  quarter of it is not comparable with a target set for a year, so its monthly and quarterly rows
+  are left out (the engine gives the year's value once every month is present).
 """
 
 from __future__ import annotations
@@ -118,6 +121,10 @@ def actuals_from_table(indicator: Indicator, intervention: Intervention | None, 
                       & (table["counterpart_area"] == sel["counterpart_area"])]
     if frame.empty:
         return []
+    if _annual_only(indicator.link.indicator):
+        frame = frame.loc[frame["time_period"].astype(str).str.fullmatch(r"\d{4}")]
+        if frame.empty:
+            return []
     frame = frame.assign(_version=pd.to_numeric(frame["dataset_id"], errors="coerce").fillna(-1))
     ages = list(age_groups if age_groups is not None else me_config().age_groups)
     out = []
@@ -150,6 +157,18 @@ def actuals_from_table(indicator: Indicator, intervention: Intervention | None, 
             dataset_id=str(row["dataset_id"] or ""), catalogue_id=indicator.link.indicator, parts=parts,
             selected=(sel["sex"], sel["age"])))
     return sorted(out, key=lambda a: (a.period_end, a.period_start))
+
+
+def _annual_only(catalogue_id: str) -> bool:
+    """A catalogue count or difference of flows (measure nature ``flow``): actuals by whole year."""
+    from mmicd.engine import catalogue
+    from mmicd.engine.periods import nature
+
+    ind = catalogue().get(catalogue_id)
+    if ind is None or ind.type not in ("count", "difference"):
+        return False
+    measures = [*ind.numerator.get("measure", ()), *(ind.minus or {}).get("measure", ())]
+    return bool(measures) and all(nature(m) == "flow" for m in measures)
 
 
 def _status(row: pd.Series) -> str:

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
-from mmicd.engine import Microdata, catalogue, compute_frames
+from mmicd.engine import Microdata, catalogue, compute_frames, read_inputs
 from mmicd.engine.export import design_notes
 from mmicd.i18n import format_value, t
-from mmicd.model import DatasetVersion, Form
+from mmicd.model import DatasetVersion
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
 from mmicd.profile import movements, quality
 from mmicd.profile.model import Alternative, Block, CountryProfile, Figure, Section, SourceRef
@@ -35,8 +35,9 @@ OPTIONAL_FIGURES = ("immigrants", "emigrants", "refugees", "refugees_abroad", "r
 
 @dataclass
 class Inputs:
-    """Everything a profile reads, all published: the country's observations (``own``), migrant
-    stocks whose origin is the country (``abroad``), survey microdata of the country, the dataset
+    """Everything a profile reads, all published: the country's observations (``own``), those where
+    it is the counterpart (``abroad``: migrant stocks and refugees whose origin is the country, see
+    :func:`mmicd.engine.read_inputs`), survey microdata of the country, the dataset
     versions, and remittances and GDP of every country (for the region and world comparison)."""
 
     own: pd.DataFrame
@@ -48,16 +49,11 @@ class Inputs:
 
 def inputs_from_store(store, country: str, *, microdata_reader=None, rem_world: pd.DataFrame | None = None) -> Inputs:
     """Read a country's published inputs from a store (``microdata_reader(id)`` may be a cache)."""
-    versions = {v.id: v for v in store.datasets(status="published")}
-    ids = [i for i, v in versions.items() if v.form == Form.OBSERVATIONS]
-    own = store.observations(dataset_ids=ids, ref_areas=[country])
-    abroad = store.observations(dataset_ids=ids, kinds=["migrant_stock"], counterpart_areas=[country])
-    reader = microdata_reader or store.microdata
-    micro = [Microdata(v.id, v.kind.value, v.source, v.edition, reader(v.id))
-             for v in versions.values() if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
+    inp = read_inputs(store, country, microdata_reader=microdata_reader)
+    versions = inp.versions
     if rem_world is None:
         rem_world = world_remittances(store, versions)
-    return Inputs(own, abroad, versions, micro, rem_world)
+    return Inputs(inp.own, inp.abroad, versions, inp.microdata, rem_world)
 
 
 def world_remittances(store, versions: dict[int, DatasetVersion]) -> pd.DataFrame:

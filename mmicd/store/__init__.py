@@ -169,13 +169,14 @@ class Store:
         measures: Iterable[str] | None = None,
         ref_areas: Iterable[str] | None = None,
         counterpart_areas: Iterable[str] | None = None,
-        breakdown: str | None = TOTAL,
+        breakdown: str | Iterable[str] | None = TOTAL,
     ) -> pd.DataFrame:
         """Observations with their provenance (dataset_id, source, edition, kind).
 
         ``breakdown``: only rows of this source breakdown (default ``_T``: the figures that are not
         split by a source-specific classification such as a flow criterion or a point of entry, which
-        is what every indicator reads); ``None`` for every row (diffs, exports, previews).
+        is what every indicator reads); several codes for the rows of any of them (``_T`` and the
+        codes indicators select, such as ``OUTCOME:REC``); ``None`` for every row (diffs, exports, previews).
         """
         query = select(
             observations,
@@ -195,8 +196,10 @@ class Store:
             query = query.where(observations.c.ref_area.in_(list(ref_areas)))
         if counterpart_areas is not None:
             query = query.where(observations.c.counterpart_area.in_(list(counterpart_areas)))
-        if breakdown is not None:
+        if isinstance(breakdown, str):
             query = query.where(observations.c.breakdown == breakdown)
+        elif breakdown is not None:
+            query = query.where(observations.c.breakdown.in_(list(breakdown)))
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         frame["value"] = frame["value"].astype("float64")

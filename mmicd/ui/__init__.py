@@ -14,6 +14,7 @@ from mmicd import codes
 from mmicd.auth.accounts import ensure_admin
 from mmicd.bootstrap import first_start
 from mmicd.config import LANGUAGES, get_settings
+from mmicd.engine import COUNTERPART_KINDS, read_inputs
 from mmicd.i18n import t
 from mmicd.overview import KeyFigure, key_figures
 from mmicd.store import Store
@@ -140,7 +141,7 @@ def filters() -> Filters:
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def _covering(url: str, published: tuple[int, ...], country: str) -> tuple[int, ...]:
-    return _store(url).covering(country, published)
+    return _store(url).covering(country, published, COUNTERPART_KINDS)
 
 
 def covering_ids(s: Store, country: str) -> tuple[int, ...]:
@@ -151,10 +152,8 @@ def covering_ids(s: Store, country: str) -> tuple[int, ...]:
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _key_figures(url: str, covering: tuple[int, ...], country: str, year: str | None) -> dict[str, KeyFigure]:
-    s = _store(url)
-    own = s.observations(dataset_ids=covering, ref_areas=[country])
-    abroad = s.observations(dataset_ids=covering, kinds=["migrant_stock"], counterpart_areas=[country])
-    return key_figures(own, abroad, year)
+    inp = read_inputs(_store(url), country, dataset_ids=covering, microdata=False)
+    return key_figures(inp.own, inp.abroad, year)
 
 
 def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:

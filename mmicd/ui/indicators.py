@@ -13,17 +13,17 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
-from mmicd.engine import Indicator, Microdata, catalogue, compute_frames, input_ids
-from mmicd.engine.export import design_notes, export
+from mmicd.engine import Indicator, catalogue, compute, input_ids
+from mmicd.engine.export import design_notes, export, note_text
 from mmicd.i18n import format_number, format_percent
-from mmicd.model import Form
 from mmicd.store import Store
 from mmicd.ui import _store, tr
 
 T = codes.TOTAL
 SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "years": "ind.unit.years",
-             "percent_per_year": "ind.unit.percent_per_year"}
+             "percent_per_year": "ind.unit.percent_per_year", "per_1000": "ind.unit.per_1000",
+             "per_100000": "ind.unit.per_100000"}
 MIME = {"csv": "text/csv", "json": "application/json", "sdmx-csv": "text/csv"}
 
 
@@ -35,14 +35,9 @@ def _microdata(url: str, dataset_id: int) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _compute(url: str, inputs: tuple[int, ...], country: str, indicator: str) -> tuple[pd.DataFrame, list[dict]]:
     s = _store(url)
-    versions = [v for v in s.datasets(status="published") if v.id in inputs]
-    obs_ids = [v.id for v in versions if v.form == Form.OBSERVATIONS]
-    own = s.observations(dataset_ids=obs_ids, ref_areas=[country])
-    abroad = s.observations(dataset_ids=obs_ids, kinds=["migrant_stock"], counterpart_areas=[country])
-    micro = [Microdata(v.id, v.kind.value, v.source, v.edition, _microdata(url, v.id))
-             for v in versions if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
-    result = compute_frames(pd.concat([own, abroad], ignore_index=True), micro, indicators=[indicator],
-                            country=country)
+    published = set(s.published_ids())  # the key holds published versions only
+    result = compute(s, country=country, indicators=[indicator], dataset_ids=[i for i in inputs if i in published],
+                     microdata_reader=lambda i: _microdata(url, i))
     return result.table, [i.as_dict() for i in result.issues]
 
 
@@ -59,7 +54,11 @@ def indicator_result(s: Store, country: str, indicator: str) -> tuple[pd.DataFra
 
 ORDER = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "imm_stock_growth", "imm_median_age", "emig_stock",
          "net_mig", "rem_in_usd", "rem_out_usd", "rem_in_gdp", "rem_corridor_usd", "rem_cost_pct", "wap", "lfpr",
-         "emp_pop_ratio", "unemp_rate", "migrant_share_employed"]
+         "emp_pop_ratio", "unemp_rate", "migrant_share_employed",
+         "immigrants", "emigrants", "net_migration_flows", "immigration_rate", "emigration_rate", "returned_migrants",
+         "refugees", "refugees_abroad", "refugee_share_stock", "refugees_per_100k_origin", "asylum_applications",
+         "asylum_recognition_rate", "resettlement_arrivals", "returned_refugees", "workers_deployed", "work_permits",
+         "labour_emigration_rate", "arrivals", "departures"]
 
 
 def indicator_options() -> list[str]:
@@ -105,7 +104,7 @@ def broad_ages(present: set[str]) -> list[str]:
 def _fmt(value: float, unit: str, lang: str) -> str:
     if unit in ("percent", "percent_per_year"):
         return format_percent(value, lang, 1)
-    return format_number(value, lang, 1 if unit == "years" else 0)
+    return format_number(value, lang, 1 if unit in ("years", "per_1000", "per_100000") else 0)
 
 
 def label(dim: str, code: str, lang: str) -> str:
@@ -113,6 +112,15 @@ def label(dim: str, code: str, lang: str) -> str:
         return tr("ind.total") if code == T else codes.area_name(code, lang)
     listname = {"sex": "sex", "age": "age", "migrant_status": "migrant_status"}[dim]
     return codes.label(listname, code, lang)
+
+
+def one_frequency(part: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+    """Never years and months on one axis: over time, the monthly or quarterly values when there are
+    any (their annual values stay in the table); for a single period, the latest year."""
+    sub = part["time_period"].astype(str).str.len() > 4
+    if not sub.any() or sub.all():
+        return part
+    return part.loc[sub] if over_time else part.loc[~sub]
 
 
 def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = T, broad: bool = False) -> go.Figure:
@@ -127,6 +135,7 @@ def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = 
     ages = broad_ages(present) if broad else fine_ages(present)
     by_age = len(ages) > 1
     by_counterpart = "counterpart_area" in ind.disaggregations and (part["counterpart_area"] != T).any()
+    part = one_frequency(part, over_time=not (by_age or by_counterpart))
     if by_age or by_counterpart:
         latest = part["time_period"].max()
         part = part.loc[part["time_period"] == latest]
@@ -191,7 +200,10 @@ def display_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         tr("ind.col.obs_status"): [codes.label("obs_status", c, lang) for c in table["obs_status"]],
         tr("ind.col.design"): [tr(f"ind.design.{d}") if isinstance(d, str) else "–" for d in table["design"]],
         tr("ind.col.source"): table["source"] + ", " + table["edition"].fillna(""),
+        tr("ind.col.note"): [note_text(n, lang) for n in table["note"]],
     })
+    if not out[tr("ind.col.note")].astype(bool).any():  # every value as published
+        out = out.drop(columns=[tr("ind.col.note")])
     if table["n_obs"].isna().all():  # tables, not a survey: no uncertainty columns to show
         out = out.drop(columns=[tr(f"ind.col.{c}") for c in ("ci_lower", "ci_upper", "cv", "n_obs", "design")])
     return out

@@ -11,9 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import codes
-from mmicd.engine import Microdata
+from mmicd.engine import read_inputs
 from mmicd.i18n import format_value
-from mmicd.model import Form
 from mmicd.profile import charts, tables
 from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
@@ -53,12 +52,9 @@ def _profile(url: str, covering: tuple[int, ...], world: tuple[int, ...], countr
     for another country leaves this profile cached."""
     s = _store(url)
     versions = {v.id: v for v in s.datasets(status="published") if v.id in covering or v.id in world}
-    ids = [i for i in covering if versions[i].form == Form.OBSERVATIONS]
-    own = s.observations(dataset_ids=ids, ref_areas=[country])
-    abroad = s.observations(dataset_ids=ids, kinds=["migrant_stock"], counterpart_areas=[country])
-    micro = [Microdata(v.id, v.kind.value, v.source, v.edition, _microdata(url, v.id))
-             for v in versions.values() if v.form == Form.MICRODATA and v.scope in (country, "_ALL")]
-    return build_profile(Inputs(own, abroad, versions, micro, _rem_world(url, world)), country, year, lang)
+    inp = read_inputs(s, country, dataset_ids=covering, microdata_reader=lambda i: _microdata(url, i))
+    return build_profile(Inputs(inp.own, inp.abroad, versions, inp.microdata, _rem_world(url, world)), country,
+                         year, lang)
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)

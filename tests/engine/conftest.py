@@ -68,3 +68,55 @@ def demo_store(store, lfs):
                       corridor.drop(columns=["dataset_id", "source", "edition", "kind"]), actor="test",
                       status=Status.PUBLISHED)
     return store
+
+
+def add_flows_refugees_labour(store) -> None:
+    """Published tables of the kinds of issue #13 for Nepal (2022): migration flows, refugees hosted
+    and from Nepal abroad, asylum decisions by outcome, labour migration, border movements, and a
+    population by sex and five-year age (the denominators)."""
+    def add(kind: Kind, source: str, edition: str, frame: pd.DataFrame) -> None:
+        store.add_dataset(DatasetMeta(kind=kind, source=source, edition=edition),
+                          frame.drop(columns=["dataset_id", "source", "edition", "kind"]), actor="test",
+                          status=Status.PUBLISHED)
+
+    y = "2022"
+    flows = pd.concat([
+        obs([{"time_period": y, "sex": s, "counterpart_area": "IND", "value": v} for s, v in (("F", 400), ("M", 600))],
+            measure="IMM"),
+        obs([{"time_period": y, "sex": s, "counterpart_area": "QAT", "value": v} for s, v in (("F", 300), ("M", 900))],
+            measure="EMI"),
+        obs([{"time_period": y, "sex": s, "counterpart_area": "QAT", "value": v} for s, v in (("F", 50), ("M", 150))],
+            measure="RET_MIG"),
+    ])
+    add(Kind.MIGRATION_FLOWS, "Test flows", "2023", flows)
+    refugees = pd.concat([
+        obs([{"time_period": y, "sex": s, "counterpart_area": "BTN", "value": v} for s, v in (("F", 3000), ("M", 2000))],
+            measure="REFUG"),
+        obs([{"time_period": y, "counterpart_area": "BTN", "value": 120}], measure="ASY_APP"),
+        obs([{"time_period": y, "counterpart_area": "BTN", "breakdown": b, "value": v}
+             for b, v in (("OUTCOME:REC", 100), ("OUTCOME:COMP", 50), ("OUTCOME:REJ", 150), ("OUTCOME:CLOSED", 20))],
+            measure="ASY_DEC"),
+        obs([{"time_period": y, "counterpart_area": "BTN", "value": 40}], measure="RESETTLE"),
+        obs([{"time_period": y, "counterpart_area": "IND", "value": 7}], measure="RET_REFUG"),
+    ])
+    add(Kind.REFUGEES, "Test UNHCR", "2023", refugees)
+    add(Kind.REFUGEES, "Test asylum India", "2023", obs([{"ref_area": "IND", "time_period": y, "counterpart_area": "NPL",
+                                                   "value": 800}], measure="REFUG"))
+    labour = pd.concat([
+        obs([{"time_period": y, "sex": s, "counterpart_area": "QAT", "value": v} for s, v in (("F", 100), ("M", 1900))],
+            measure="DEPLOY"),
+        obs([{"time_period": y, "sex": s, "counterpart_area": "QAT", "value": v} for s, v in (("F", 120), ("M", 2000))],
+            measure="PERMIT"),
+    ])
+    add(Kind.LABOUR_MIGRATION, "Test DoFE", "2023", labour)
+    border = pd.concat([obs([{"time_period": y, "sex": s, "counterpart_area": "IND", "value": v}
+                             for s, v in (("F", 5000), ("M", 7000))], measure=m) for m in ("ARR", "DEP")])
+    add(Kind.BORDER_MOVEMENTS, "Test border", "2023", border)
+    ages = ["Y0T4", "Y5T9", "Y10T14", "Y15T19", "Y20T24", "Y25T29", "Y30T34", "Y35T39", "Y40T44", "Y45T49", "Y50T54",
+            "Y55T59", "Y60T64", "Y_GE65"]
+    pop = obs([{"time_period": y, "sex": s, "age": a, "value": 100_000} for s in ("F", "M") for a in ages],
+              kind="population")
+    add(Kind.POPULATION, "Test WPP", "2024", pop)
+    stock = obs([{"time_period": y, "sex": s, "migrant_status": "MS_MIGRANT", "value": v}
+                 for s, v in (("F", 20000), ("M", 30000))])
+    add(Kind.MIGRANT_STOCK, "Test UN DESA", "2024", stock)

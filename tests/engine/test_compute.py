@@ -12,7 +12,7 @@ import pytest
 from mmicd.engine import OUTPUT_COLUMNS, catalogue, compute
 from mmicd.engine.export import EXPORT_COLUMNS, to_sdmx
 from mmicd.model import DatasetMeta, Kind, Status
-from tests.engine.conftest import obs
+from tests.engine.conftest import add_flows_refugees_labour, obs
 
 
 def test_every_catalogue_indicator_computes_on_test_data(demo_store):
@@ -21,6 +21,7 @@ def test_every_catalogue_indicator_computes_on_test_data(demo_store):
     demo_store.add_dataset(DatasetMeta(kind=Kind.REMITTANCES, source="Test RPW", edition="2024"),
                            cost.drop(columns=["dataset_id", "source", "edition", "kind"]), actor="test",
                            status=Status.PUBLISHED)
+    add_flows_refugees_labour(demo_store)
     result = compute(demo_store, country="NPL")
     table = result.table
     assert list(table.columns) == OUTPUT_COLUMNS

@@ -86,13 +86,13 @@ def test_indicators_page_cache_recomputes_only_the_affected_pair(seeded_store, l
     from mmicd.ui import indicators as page
 
     calls: list[tuple[str, tuple[str, ...]]] = []
-    real = page.compute_frames
+    real = page.compute  # the page computes through the engine's one entry point
 
-    def counting(obs_frame, micro, *, indicators, country, **kw):
+    def counting(store, *, indicators, country, **kw):
         calls.append((country, tuple(indicators)))
-        return real(obs_frame, micro, indicators=indicators, country=country, **kw)
+        return real(store, indicators=indicators, country=country, **kw)
 
-    monkeypatch.setattr(page, "compute_frames", counting)
+    monkeypatch.setattr(page, "compute", counting)
     first = {pair: page.indicator_result(seeded_store, *pair)[0] for pair in [("DEU", "imm_stock"), ("NPL", "lfpr")]}
     assert len(calls) == 2
     assert first[("NPL", "lfpr")].empty

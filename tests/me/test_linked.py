@@ -178,3 +178,37 @@ def test_the_demo_lfs_feeds_the_demo_portfolio(seeded_store):
     table = views.status_table(p, TODAY, "en").set_index("indicator_id")
     assert table.at["EMP-01-3", "status"] == "on_track" and bool(table.at["EMP-01-3", "from_statistics"])
     assert table.at["REM-01-2", "status"] == "on_track"
+
+
+def test_an_indicator_linked_to_administrative_data_gets_its_actuals(store):
+    """Permits issued to women and returned migrants, linked to the catalogue, take their actuals
+    from published tables of the labour-migration and migration-flow kinds (issue #13)."""
+    from tests.engine.conftest import add_flows_refugees_labour
+
+    permits = Indicator(id="LAB-02-1", intervention_id=IV.id, name="Work permits issued to women", level="outcome",
+                        unit="number", direction="increase", baseline_value=80, baseline_date=date(2021, 12, 31),
+                        end_target=200, end_date=date(2027, 12, 31), disaggregation=[],
+                        link={"indicator": "work_permits", "selection": {"sex": "F"}})
+    returns = Indicator(id="LAB-02-2", intervention_id=IV.id, name="Returned migrants", level="outcome",
+                        unit="number", direction="increase", baseline_value=100, baseline_date=date(2021, 12, 31),
+                        end_target=400, end_date=date(2027, 12, 31), disaggregation=["sex"],
+                        link={"indicator": "returned_migrants"})
+    repo.save_intervention(store, IV, user=PLANNER)
+    for ind in (permits, returns):
+        repo.save_indicator(store, ind, user=PLANNER)
+    add_flows_refugees_labour(store)
+    stats = linked_statistics(store, repo.load_portfolio(store))
+    (women,) = stats["LAB-02-1"]
+    assert (women.value, women.time_period, women.source) == (120.0, "2022", "Test DoFE")  # women only, not 2,120
+    (returned,) = stats["LAB-02-2"]
+    assert returned.value == 200.0 and returned.parts[("F", "_T")] == (50.0, "A")
+    progress = evaluate(permits, [], TODAY, IV, statistics=stats["LAB-02-1"])
+    assert progress.from_statistics and progress.current == 120.0
+    # monthly permits: the year (sum of 12 months) is an actual; a month never is (10 against a yearly target)
+    monthly = pd.DataFrame([{"measure": "PERMIT", "ref_area": "NPL", "time_period": f"2024-{m:02d}", "sex": "F",
+                             "age": "_T", "migrant_status": "_T", "counterpart_area": "QAT", "labour_status": "_T",
+                             "value": 10.0, "obs_status": "A"} for m in range(1, 13)])
+    store.add_dataset(DatasetMeta(kind=Kind.LABOUR_MIGRATION, source="Monthly DoFE", edition="2025"), monthly,
+                      actor="test", status=Status.PUBLISHED)
+    stats = linked_statistics(store, repo.load_portfolio(store))
+    assert [(a.time_period, a.value) for a in stats["LAB-02-1"]] == [("2022", 120.0), ("2024", 120.0)]
