@@ -45,6 +45,15 @@ def note_text(note: object, lang: str = "en") -> str:
     return "; ".join(out)
 
 
+def denominator_ids(notes) -> set[int]:
+    """The dataset versions that gave denominators, named in output rows' ``note``."""
+    found = set()
+    for note in notes:
+        if isinstance(note, str) and note:
+            found |= {int(m) for m in re.findall(r"denominator: dataset #(\d+) \(", note)}
+    return found
+
+
 def design_note(design: object, lang: str = "en") -> str:
     """What an incomplete survey design means for the standard errors ('' for a full design or a table)."""
     return t(f"ind.design.note.{design}", lang) if isinstance(design, str) and design in INCOMPLETE else ""

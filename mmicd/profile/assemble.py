@@ -15,7 +15,7 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.engine import Microdata, catalogue, compute_frames, read_inputs
-from mmicd.engine.export import design_notes
+from mmicd.engine.export import denominator_ids, design_notes
 from mmicd.i18n import format_value, t
 from mmicd.model import DatasetVersion
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
@@ -426,7 +426,8 @@ def _movements(inp: Inputs, country: str, year: str | None, lang: str) -> list[S
                                       "counterpart_area", "value", "obs_status", "dataset_id"])
     national = {i for i, v in inp.versions.items() if v.scope != "_ALL"}
     return movements.sections(table, lang=lang, year=year, national=national,
-                              refs=lambda rows: _refs(rows["dataset_id"].unique(), inp.versions, rows))
+                              refs=lambda rows: _refs({*rows["dataset_id"].astype(int), *denominator_ids(rows["note"])},
+                                                      inp.versions, rows))
 
 
 def build_profile(inp: Inputs, country: str, year: str | None = None, lang: str = "en") -> CountryProfile:

@@ -23,7 +23,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL}
 EXTRA = {"REM_IN": "#0072B2", "REM_OUT": "#CC79A7", "country": "#333333", "region": "#56B4E9", "world": "#E69F00",
          "bar": "#56B4E9"}
 AXIS_KEYS = {"persons": "profile.axis.persons", "percent": "profile.axis.percent", "usd": "profile.axis.usd",
-             "points": "profile.unit.points"}
+             "points": "profile.unit.points", "per_1000": "ind.unit.per_1000", "per_100000": "ind.unit.per_100000"}
 
 
 @cache

@@ -18,6 +18,7 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.engine import catalogue
+from mmicd.engine.export import note_text
 from mmicd.i18n import t
 from mmicd.profile.model import Block, Section
 
@@ -94,17 +95,21 @@ def _one_version(rows: pd.DataFrame, national: set[int], year: str | None) -> pd
     rows = _periods_upto(rows, year)
     if rows.empty:
         return rows
-    ids = rows["dataset_id"].astype(str)
+    ids = rows["dataset_id"].astype(int)
     latest = rows.groupby(ids)["time_period"].max()
-    best = max(latest.index, key=lambda d: (_first_id(d) in national, latest[d], _first_id(d)))
+    best = max(latest.index, key=lambda d: (d in national, latest[d], d))
     return rows.loc[ids == best]
 
 
-def _first_id(dataset_id: str) -> int:
-    """The numerator's dataset version of an engine row (``"12"``, or ``"12+3"`` with a denominator
-    from another version)."""
-    head = str(dataset_id).replace(";", "+").split("+")[0].strip()
-    return int(head) if head.isdigit() else -1
+def _one_frequency(rows: pd.DataFrame) -> pd.DataFrame:
+    """Periods of one frequency on one axis: months or quarters when every series of the block is
+    published so (border crossings), otherwise years (those the engine derived from complete months
+    or quarters included)."""
+    sub = rows["time_period"].str.len() > 4
+    every = sub.groupby(rows["indicator"]).any().all()
+    if every:
+        return rows.loc[sub]
+    return rows.loc[~sub]
 
 
 def _yearly_or_all(rows: pd.DataFrame) -> pd.DataFrame:
@@ -130,14 +135,13 @@ def _lines(spec: Lines, table: pd.DataFrame, ctx: _Context) -> Block:
                          & table["value"].notna()]
         rows = _one_version(rows, ctx.national, ctx.year)
         if not rows.empty:
-            parts.append(_yearly_or_all(rows))
+            parts.append(rows)
     if not parts:
         return block
-    rows = pd.concat(parts, ignore_index=True).sort_values(["indicator", "time_period"])
+    rows = _one_frequency(pd.concat(parts, ignore_index=True)).sort_values(["indicator", "time_period"])
     block.rows = rows.rename(columns={"indicator": "series"})[block.columns].to_dict("records")
     block.sources = ctx.refs(rows)
-    block.notes = [t("profile.note.series_rule", ctx.lang)]
-    block.notes += _denominator_notes(rows, ctx.lang)
+    block.notes = [t("profile.note.series_rule", ctx.lang), *_row_notes(rows, ctx.lang)]
     return block
 
 
@@ -165,12 +169,14 @@ def _top(spec: Top, table: pd.DataFrame, ctx: _Context) -> Block:
     return block
 
 
-def _denominator_notes(rows: pd.DataFrame, lang: str) -> list[str]:
-    """The rule of indicators whose denominator comes from another dataset (rates per population)."""
+def _row_notes(rows: pd.DataFrame, lang: str) -> list[str]:
+    """How the engine made values that are not read as published (a year from its months, a rate
+    over another dataset's population), once per indicator and kind of note."""
     defs = catalogue()
-    return [t("profile.note.denominator", lang, indicator=defs[i].name.get(lang), notes=defs[i].notes)
-            for i in dict.fromkeys(rows["indicator"]) if getattr(defs[i], "denominator_kinds", None)
-            and defs[i].notes]
+    out = []
+    for (ind, note), _ in rows.loc[rows["note"].fillna("") != ""].groupby(["indicator", "note"], sort=False):
+        out.append(t("profile.note.derived", lang, indicator=defs[ind].name.get(lang), note=note_text(note, lang)))
+    return list(dict.fromkeys(out))
 
 
 @dataclass
@@ -178,7 +184,7 @@ class _Context:
     lang: str
     year: str | None
     national: set[int]
-    refs: object          # rows -> list[SourceRef]
+    refs: object          # engine rows -> list[SourceRef] (numerators' and denominators' versions)
     empty: str = ""
 
 
