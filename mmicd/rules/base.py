@@ -153,9 +153,17 @@ _CODES: ContextVar[dict | None] = ContextVar("rules_codes", default=None)
 
 
 @contextmanager
-def factorized_once(frame: pd.DataFrame):
-    """While the rules run on ``frame``, each column is factorized once (checks group by many keys)."""
-    token = _CODES.set({"frame": id(frame)})
+def factorized_once(frame: pd.DataFrame, known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):
+    """While the rules run on ``frame``, each column is factorized once (checks group by many keys).
+
+    ``known``: column -> (code per row, distinct texts) the caller already has, exactly what
+    :func:`column_codes` would compute (codes follow the sorted distinct texts present in the
+    column, blanks and missing cells as ''): the upload recodes each column through its distinct
+    values and hands those codes over instead of having the rules factorize the texts again."""
+    cache: dict = {"frame": id(frame)}
+    for col, (index, uniques) in (known or {}).items():
+        cache[col] = (_read_only(np.asarray(index)), np.asarray(uniques, dtype=object))
+    token = _CODES.set(cache)
     try:
         yield
     finally:
@@ -182,21 +190,71 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def column_codes(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """(integer code per row, distinct texts) of a column; codes follow the sorted texts."""
     def compute():
+        fast = _arrow_codes(frame[col])
+        if fast is not None:
+            return fast
         index, uniques = pd.factorize(as_text(frame[col]), sort=True)
         return np.asarray(index, dtype="int64"), np.asarray(uniques, dtype=object)
 
     return _once(frame, col, compute)
 
 
-def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None) -> np.ndarray:
-    """``mapping`` applied to a column once per distinct text."""
+def _arrow_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`column_codes` of an Arrow text column without missing cells, dictionary-encoded in
+    Arrow (no Python object per row); None for other columns (pandas factorizes those)."""
+    from mmicd.clean.mapping import factorize_text
+    from mmicd.io.read import arrow_text
+
+    arrow = arrow_text(values)
+    if arrow is None or arrow.null_count:
+        return None
+    index, uniques = factorize_text(values)
+    return sorted_codes(index, uniques)
+
+
+def sorted_codes(index: np.ndarray, uniques: list | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (non-negative, into ``uniques``: texts, equal ones merged) renumbered as
+    :func:`column_codes` numbers them: only the texts present, in sorted order (code points, as
+    Arrow and pandas sort). A constant column (``index`` a broadcast view) stays a view."""
+    uniques = np.asarray(uniques, dtype=object)
+    index = np.asarray(index)
+    constant = index.ndim == 1 and len(index) > 0 and index.strides[0] == 0
+    if constant:
+        kept = index[:1].astype("int64")
+    else:
+        kept = np.flatnonzero(np.bincount(index, minlength=len(uniques))) if len(index) else np.zeros(0, "int64")
+    texts, inverse = np.unique(uniques[kept], return_inverse=True) if len(kept) else (uniques[:0], kept)
+    small = np.full(len(uniques), -1, dtype="int64")
+    small[kept] = inverse.reshape(-1)
+    if constant:
+        return np.broadcast_to(small[kept[0]], index.shape), texts
+    return small[index], texts
+
+
+def is_in(frame: pd.DataFrame, col: str, values) -> np.ndarray:
+    """``frame[col].isin(values)`` as booleans (missing cells: False), tested once per distinct
+    text of a text column (its :func:`column_codes`); other columns through pandas."""
+    values = set(values)
+    column = frame[col]
+    if isinstance(column.dtype, pd.StringDtype) and all(isinstance(v, str) for v in values) \
+            and not ("" in values and column.hasnans):     # (column_codes reads a missing cell as '')
+        index, uniques = column_codes(frame, col)
+        return np.array([u in values for u in uniques] + [False], dtype=bool)[index]
+    return column.isin(list(values)).to_numpy(dtype=bool, na_value=False)
+
+
+def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None, dtype=object) -> np.ndarray:
+    """``mapping`` applied to a column once per distinct text (as an array of ``dtype``)."""
     index, uniques = column_codes(frame, col)
-    return np.array([mapping.get(u, default) for u in uniques], dtype=object)[index]
+    return np.array([mapping.get(u, default) for u in uniques], dtype=dtype)[index]
 
 
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per distinct combination of ``keys`` (rows with the same values share it), in
-    order of first appearance; computed once per frame and keys while the rules run."""
+    order of first appearance; computed once per frame and keys while the rules run. A column with
+    one text splits no group: it is left out (keys that differ only by such columns share their ids)."""
+    keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
+
     def compute():
         gid = np.zeros(len(frame), dtype="int64")
         radix = 1
