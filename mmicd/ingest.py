@@ -59,9 +59,8 @@ from mmicd.model import (
     Form,
     Kind,
     Status,
-    normalise_observations,
 )
-from mmicd.rules.base import COUNT_UNITS
+from mmicd.rules.base import COUNT_UNITS, sorted_codes
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
            "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
@@ -566,25 +565,30 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     explicit = _explicit_values(raw)
     out = pd.DataFrame(index=src.index)
     rawvals: dict[str, pd.Series] = {}
+    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # column -> its codes, handed to the rules
     for n, col in enumerate(DIMENSIONS):
         if col in src:
             rawvals[col] = src[col]
-            if raw.coded:
-                out[col] = src[col]
-            else:   # recoded once per distinct source value
+        if col in src and raw.coded:
+            out[col] = _dimension(src[col])
+        else:   # recoded once per distinct source value; a constant is one label
+            if col in src:
                 found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
-                out[col] = take_labels(labels, found, src.index)
-        elif col == "ref_area" and country:
-            out[col] = country
-        elif col == "measure":
-            out[col] = "POP"
-        else:
-            out[col] = codes.TOTAL
-        out[col] = out[col].astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+            else:
+                value = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
+                found, labels = np.broadcast_to(np.int32(0), (len(src),)), [value]
+            known[col] = _dimension_codes(found, labels)
+            out[col] = take_labels(list(known[col][1]), known[col][0], src.index)
         if step:
             step(0.5 * (n + 1) / len(DIMENSIONS))
     units = codes.codelist("measure")["unit_measure"]
-    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
+    if "measure" in known:   # the unit of each distinct measure
+        index, labels = known["measure"]
+        known["unit_measure"] = sorted_codes(
+            index, pd.Series(labels, dtype=object).map(units).astype("string").fillna("").to_numpy(dtype=object))
+        out["unit_measure"] = take_labels(list(known["unit_measure"][1]), known["unit_measure"][0], src.index)
+    else:
+        out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     mult = _unit_mult(ctx, src, raw)
     why = None
     if raw.coded and raw.parsed:  # official layouts: numbers parsed and scaled to base units by the reader
@@ -627,8 +631,32 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         _mark_projections(ctx, out)
     if step:
         step(0.7)
-    validate.check_observations(ctx, out, rawvals)
-    return normalise_observations(out[OBS_COLUMNS])
+    validate.check_observations(ctx, out, rawvals, known)
+    return _canonical(out)
+
+
+def _canonical(out: pd.DataFrame) -> pd.DataFrame:
+    """``normalise_observations(out[OBS_COLUMNS])`` without stripping the dimensions and units row by
+    row again: they are built canonical above (:func:`_dimension`, :func:`_dimension_codes`); the
+    other columns are normalised as :func:`mmicd.model.normalise_observations` does."""
+    frame = out[OBS_COLUMNS].reset_index(drop=True)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame["unit_mult"] = pd.to_numeric(frame["unit_mult"], errors="coerce").fillna(0).astype("int64")
+    frame["obs_status"] = frame["obs_status"].astype("string").fillna("A").replace("", "A")
+    return frame
+
+
+def _dimension(values: pd.Series) -> pd.Series:
+    """A dimension column as :func:`mmicd.model.normalise_observations` makes it: text, stripped,
+    blanks (and missing cells) ``_T``."""
+    return values.astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+
+
+def _dimension_codes(index: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a recoded dimension (``labels[index]``) made canonical through its distinct labels
+    (:func:`_dimension`, once per label), numbered as the rules number a column's texts
+    (:func:`mmicd.rules.base.column_codes`): the column is ``labels[codes]``, never stripped row by row."""
+    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object))
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
