@@ -25,7 +25,9 @@ from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
 from mmicd.clean.mapping import (
     MappingProfile,
+    as_written,
     divisor_for,
+    factorize_text,
     is_fallback,
     recode,
     recode_codes,
@@ -573,7 +575,12 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = _dimension(src[col])
         else:   # recoded once per distinct source value; a constant is one label
             if col in src:
-                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
+                factorized = factorize_text(src[col])
+                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col),
+                                             factorized=factorized)
+                # the source text is dropped: its cells stay as written, as codes (for the issues)
+                rawvals[col] = as_written(src[col], factorized)
+                del src[col], factorized
             else:
                 value = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
                 found, labels = np.broadcast_to(np.int32(0), (len(src),)), [value]
@@ -581,6 +588,7 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = take_labels(list(known[col][1]), known[col][0], src.index)
         if step:
             step(0.5 * (n + 1) / len(DIMENSIONS))
+    release_memory()
     units = codes.codelist("measure")["unit_measure"]
     if "measure" in known:   # the unit of each distinct measure
         index, labels = known["measure"]
@@ -619,10 +627,9 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     else:
         given = pd.Series(pd.NA, index=src.index, dtype="string")
     out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
-    out["_row"] = src["_row"].to_numpy()
-    for helper in ("_col", "_sheet", "_cno", "_formula"):
-        if helper in src:
-            out[helper] = src[helper].to_numpy()
+    for helper in ("_row", "_col", "_sheet", "_cno", "_formula"):
+        if helper in src:   # numbers shared with the source (no copy), other helpers as numpy objects
+            out[helper] = src[helper] if isinstance(src[helper].dtype, np.dtype) else src[helper].to_numpy()
     out["_bad"] = np.asarray(bad, dtype=bool)   # text that is no number: an error at its cell (mmicd.rules)
     if why is not None:
         out["_why"] = why                       # ... or a number no evidence settles (mmicd.clean.numbers)

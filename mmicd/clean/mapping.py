@@ -223,11 +223,12 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
 
 
 def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
-                 header: str | None = None, default: str | None = None) -> tuple[np.ndarray, list[str]]:
+                 header: str | None = None, default: str | None = None,
+                 factorized: tuple[np.ndarray, list] | None = None) -> tuple[np.ndarray, list[str]]:
     """:func:`recode` as (code of each row, distinct canonical labels): each distinct source value is
     looked up once; the caller builds the text column (or groups by the codes) without a Python
-    object per row."""
-    codes_, uniques = factorize_text(values)
+    object per row. ``factorized``: :func:`factorize_text` of ``values`` when the caller has it."""
+    codes_, uniques = factorized if factorized is not None else factorize_text(values)
     uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
@@ -281,6 +282,19 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, list]:
     indices = [c.indices if c.null_count == 0 else pc.fill_null(c.indices, -1) for c in chunks]
     codes_ = np.concatenate([np.asarray(i.to_numpy(zero_copy_only=False), dtype=np.int32) for i in indices])
     return codes_, chunks[-1].dictionary.to_pylist()
+
+
+def as_written(values: pd.Series, factorized: tuple[np.ndarray, list]) -> pd.Series:
+    """The cells of ``values`` as written, kept as codes into their distinct texts (a categorical
+    column: 4 bytes a cell) once the text column itself is dropped; ``values`` itself when it has
+    missing cells or is no Arrow text (those are told as they are)."""
+    from mmicd.io.read import arrow_text
+
+    codes_, uniques = factorized
+    if arrow_text(values) is None or (len(codes_) and codes_.min() < 0):
+        return values
+    return pd.Series(pd.Categorical.from_codes(codes_, categories=pd.Index(uniques, dtype=object)),
+                     index=values.index, name=values.name)
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:

@@ -224,10 +224,11 @@ def sorted_codes(index: np.ndarray, uniques: list | np.ndarray) -> tuple[np.ndar
     else:
         kept = np.flatnonzero(np.bincount(index, minlength=len(uniques))) if len(index) else np.zeros(0, "int64")
     texts, inverse = np.unique(uniques[kept], return_inverse=True) if len(kept) else (uniques[:0], kept)
-    small = np.full(len(uniques), -1, dtype="int64")
+    small = np.full(len(uniques), -1, dtype=next(t for t in ("int8", "int16", "int32", "int64")
+                                                 if len(uniques) <= np.iinfo(t).max))   # (1 byte a row, mostly)
     small[kept] = inverse.reshape(-1)
-    if constant:
-        return np.broadcast_to(small[kept[0]], index.shape), texts
+    if constant or len(texts) == 1:    # one text: every code 0, a read-only view (no array of n codes)
+        return np.broadcast_to(small.dtype.type(0), index.shape), texts
     return small[index], texts
 
 
@@ -251,8 +252,9 @@ def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None,
 
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per distinct combination of ``keys`` (rows with the same values share it), in
-    order of first appearance; computed once per frame and keys while the rules run. A column with
-    one text splits no group: it is left out (keys that differ only by such columns share their ids)."""
+    order of first appearance (int32 below 2**31 rows); computed once per frame and keys while the
+    rules run. A column with one text splits no group: it is left out (keys that differ only by such
+    columns share their ids)."""
     keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
 
     def compute():
@@ -265,7 +267,8 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
                 gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
             gid = gid * size + index
             radix *= size
-        return _read_only(pd.factorize(gid)[0].astype("int64"))
+        ids = pd.factorize(gid)[0]
+        return _read_only(ids.astype("int32" if len(ids) < 2 ** 31 else "int64"))
 
     return _once(frame, ("groups", tuple(keys)), compute)
 

@@ -50,9 +50,9 @@ def _partition(frame: pd.DataFrame, dim: str) -> tuple[np.ndarray, np.ndarray, n
     if dim == "counterpart_area":
         kinds = codes.areas()["kind"].to_dict()
         is_part = lookup(frame, dim, {a: kinds[a] in ("country", "other") for a in kinds}, False, bool)
-        return is_part, is_part, np.zeros(len(frame))
+        return is_part, is_part, np.broadcast_to(0.0, (len(frame),))
     is_part = lookup(frame, dim, dict.fromkeys(spec["parts"] + spec["also"], True), False, bool)
-    return is_part, is_part, np.zeros(len(frame))
+    return is_part, is_part, np.broadcast_to(0.0, (len(frame),))
 
 
 def _sums(dim: str) -> Check:
@@ -71,14 +71,16 @@ def _sums(dim: str) -> Check:
             return empty
         keys = dims(frame, (dim,))
         gid = group_ids(frame, keys)
-        scale = np.power(10.0, np.nan_to_num(values_of(frame, "unit_mult"))) if "unit_mult" in frame \
-            else np.ones(len(frame))
-        have = ~np.isnan(value)
+        mult = values_of(frame, "unit_mult") if "unit_mult" in frame else None
+
+        def scale(rows: np.ndarray) -> np.ndarray:   # of the rows needed only
+            return np.ones(int(rows.sum())) if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
+
         index, uniques = column_codes(frame, dim)
-        parts = {"gid": gid[is_part], "v": value[is_part], "have": have[is_part], "use": usable[is_part],
-                 "scale": scale[is_part], "code": index[is_part], "open": open_lower[is_part]}
+        parts = {"gid": gid[is_part], "v": value[is_part], "have": ~np.isnan(value[is_part]), "use": usable[is_part],
+                 "scale": scale(is_part), "code": index[is_part], "open": open_lower[is_part]}
         totals = {"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
-                  "tscale": scale[is_total]}
+                  "tscale": scale(is_total)}
         joined = _joined_exact(dim, parts, totals, list(uniques)) if _exact(parts["v"], parts["scale"]) \
             else _joined(dim, parts, totals, list(uniques))
         if joined.empty:
@@ -186,10 +188,11 @@ def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.
     with np.errstate(invalid="ignore"):
         above = np.bincount(cg, weights=lower >= top[cg], minlength=size) > 0   # a closed band at or over the open one
     width = len(uniques) + 1
+    pair = cg.astype("int64") * width + cc
     if size * width <= max(4 * len(pg), 1 << 20):        # distinct bands per group: a table of (group, band)
-        pairs = np.flatnonzero(np.bincount(cg * width + cc, minlength=size * width))
+        pairs = np.flatnonzero(np.bincount(pair, minlength=size * width))
     else:
-        pairs = np.unique(cg * width + cc)
+        pairs = np.unique(pair)
     distinct = np.bincount(pairs // width, minlength=size)
     with np.errstate(invalid="ignore"):
         return (opens == 1) & (distinct == count) & (count == top / 5) & ~above
