@@ -240,14 +240,21 @@ def is_in(frame: pd.DataFrame, col: str, values) -> np.ndarray:
     if isinstance(column.dtype, pd.StringDtype) and all(isinstance(v, str) for v in values) \
             and not ("" in values and column.hasnans):     # (column_codes reads a missing cell as '')
         index, uniques = column_codes(frame, col)
-        return np.array([u in values for u in uniques] + [False], dtype=bool)[index]
+        return take(np.array([u in values for u in uniques] + [False], dtype=bool), index)
     return column.isin(list(values)).to_numpy(dtype=bool, na_value=False)
+
+
+def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too."""
+    if index.ndim == 1 and len(index) and index.strides[0] == 0:
+        return np.broadcast_to(table[index[0]], index.shape)
+    return table[index]
 
 
 def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None, dtype=object) -> np.ndarray:
     """``mapping`` applied to a column once per distinct text (as an array of ``dtype``)."""
     index, uniques = column_codes(frame, col)
-    return np.array([mapping.get(u, default) for u in uniques], dtype=dtype)[index]
+    return take(np.array([mapping.get(u, default) for u in uniques], dtype=dtype), index)
 
 
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -267,10 +274,22 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
                 gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
             gid = gid * size + index
             radix *= size
-        ids = pd.factorize(gid)[0]
+        ids = first_appearance(gid, radix) if radix <= 2 * len(gid) + 1024 else pd.factorize(gid)[0]
         return _read_only(ids.astype("int32" if len(ids) < 2 ** 31 else "int64"))
 
     return _once(frame, ("groups", tuple(keys)), compute)
+
+
+def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
+    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing):
+    each distinct code numbered in order of its first row."""
+    n = len(gid)
+    first = np.full(radix, n, dtype="int64")
+    np.minimum.at(first, gid, np.arange(n, dtype="int64"))   # the first row of each code
+    present = np.flatnonzero(first < n)
+    ids = np.empty(radix, dtype="int64")
+    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present))
+    return ids[gid]
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from mmicd.rules.base import (
     Check,
     Found,
     Params,
+    _once,
     column_codes,
     dims,
     fmt,
@@ -72,37 +73,44 @@ def _sums(dim: str) -> Check:
         keys = dims(frame, (dim,))
         gid = group_ids(frame, keys)
         mult = values_of(frame, "unit_mult") if "unit_mult" in frame else None
+        if mult is not None and _once(frame, ("no multiplier", "unit_mult"), lambda: not np.nan_to_num(mult).any()):
+            mult = None            # 10**0 everywhere: a scale of one
 
         def scale(rows: np.ndarray) -> np.ndarray:   # of the rows needed only
             return np.ones(int(rows.sum())) if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
 
         index, uniques = column_codes(frame, dim)
-        parts = {"gid": gid[is_part], "v": value[is_part], "have": ~np.isnan(value[is_part]), "use": usable[is_part],
-                 "scale": scale(is_part), "code": index[is_part], "open": open_lower[is_part]}
+        parts = {"gid": gid[is_part], "v": value[is_part], "use": usable[is_part], "scale": scale(is_part),
+                 "code": index[is_part], "open": open_lower[is_part]}
+        parts["have"] = ~np.isnan(parts["v"])
         totals = {"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
                   "tscale": scale(is_total)}
-        joined = _joined_exact(dim, parts, totals, list(uniques)) if _exact(parts["v"], parts["scale"]) \
-            else _joined(dim, parts, totals, list(uniques))
-        if joined.empty:
+        whole = _once(frame, ("whole", "value"), lambda: _exact(value))    # then every part is too
+        if (whole or _exact(parts["v"])) and (mult is None or _exact(parts["scale"])):
+            joined = _joined_exact(dim, parts, totals, list(uniques))
+        else:
+            reference = _joined(dim, parts, totals, list(uniques))
+            joined = {c: reference[c].to_numpy() for c in reference} | {"gid": reference.index.to_numpy()}
+        if not len(joined["gid"]):
             return empty
+        total = joined["total"]
         rounding = 0.5 * (joined["scale"] + joined["tscale"])
-        tolerance = np.maximum(SUM_TOLERANCE * joined["total"].abs(), rounding)
-        complete = joined["complete"].to_numpy(bool)
-        diff = (joined["all"] - joined["total"]).abs()
-        big = complete & (diff > tolerance).to_numpy()
-        small = complete & ~big & (diff > 1e-6 * np.maximum(joined["total"].abs(), 1)).to_numpy()
-        signed = frame["measure"].isin(SIGNED_MEASURES).to_numpy(dtype=bool)[joined["pos"].to_numpy()]
-        exceed = ~complete & ~signed & ((joined["some"] - joined["total"]) > tolerance).to_numpy()
+        tolerance = np.maximum(SUM_TOLERANCE * np.abs(total), rounding)
+        complete = joined["complete"].astype(bool)
+        diff = np.abs(joined["all"] - total)
+        big = complete & (diff > tolerance)
+        small = complete & ~big & (diff > 1e-6 * np.maximum(np.abs(total), 1))
+        signed = is_in(frame, "measure", SIGNED_MEASURES)[joined["pos"]]
+        exceed = ~complete & ~signed & ((joined["some"] - total) > tolerance)
         hit = big | small | exceed
         if not hit.any():
             return empty
-        out = joined[hit]
         key = np.where(big[hit], "sum_mismatch", np.where(small[hit], "rounding", "parts_exceed"))
-        shown = np.where(exceed[hit], out["some"], out["all"])
-        fields = pd.DataFrame({"key": key, "value": [fmt(v) for v in out["total"]], "dimension": dim,
-                               "parts": [fmt(v) for v in shown], "total": [fmt(v) for v in out["total"]]})
-        ptr, members = members_of_groups(gid, out.index.to_numpy())
-        return Found(out["pos"].to_numpy(dtype="int64"), fields, ptr, members)
+        shown = np.where(exceed[hit], joined["some"][hit], joined["all"][hit])
+        fields = pd.DataFrame({"key": key, "value": [fmt(v) for v in total[hit]], "dimension": dim,
+                               "parts": [fmt(v) for v in shown], "total": [fmt(v) for v in total[hit]]})
+        ptr, members = members_of_groups(gid, joined["gid"][hit])
+        return Found(joined["pos"][hit].astype("int64"), fields, ptr, members)
 
     return check
 
@@ -136,34 +144,36 @@ def _exact(*columns: np.ndarray) -> bool:
     return True
 
 
-def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> pd.DataFrame:
+def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> dict[str, np.ndarray]:
     """:func:`_joined` with integer group ids and numpy (bincount), for parts whose values and scales
-    are whole numbers (:func:`_exact`): the same frame, in the same order."""
+    are whole numbers (:func:`_exact`): the same columns (and ``gid``, its index), in the same order."""
     pg, v, have = parts["gid"], parts["v"], parts["have"]
     size = int(max(pg.max(initial=-1), totals["gid"].max(initial=-1))) + 1
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(pg[mask], minlength=size)
 
-    def total(mask: np.ndarray) -> np.ndarray:   # sum(min_count=1): NaN where no value
-        out = np.bincount(pg, weights=np.where(mask, v, 0.0), minlength=size)
-        out[count(mask) == 0] = np.nan
-        return out
-
     n = np.bincount(pg, minlength=size)
-    every = total(have)
-    some = total(have & parts["use"])
+    every_value = have.all()
+    n_have = n if every_value else count(have)
+    every = np.bincount(pg, weights=v if every_value else np.where(have, v, 0.0), minlength=size)
+    every[n_have == 0] = np.nan                          # sum(min_count=1): NaN where no value
+    use = have & parts["use"]
+    if use.all():
+        some = every
+    else:
+        some = np.bincount(pg, weights=np.where(use, v, 0.0), minlength=size)
+        some[count(use) == 0] = np.nan
     scale = np.bincount(pg, weights=parts["scale"], minlength=size)
-    complete = _complete_exact(dim, parts, uniques, size) & (count(~have) == 0)
+    complete = _complete_exact(dim, parts, uniques, size) & (n_have == n)
     tg = totals["gid"]
     _, first = np.unique(tg, return_index=True)          # the first total row of each group ...
     first = np.sort(first)                               # ... in row order
     first = first[n[tg[first]] > 0]                      # totals with parts only (an inner join)
     g = tg[first]
-    return pd.DataFrame({"pos": totals["pos"][first], "total": totals["total"][first],
-                         "tscale": totals["tscale"][first], "all": every[g], "some": some[g], "n": n[g],
-                         "missing": count(~have)[g] > 0, "scale": scale[g], "complete": complete[g]},
-                        index=pd.Index(g, name="gid"))
+    return {"gid": g, "pos": totals["pos"][first], "total": totals["total"][first],
+            "tscale": totals["tscale"][first], "all": every[g], "some": some[g], "scale": scale[g],
+            "complete": complete[g]}
 
 
 def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.ndarray:

@@ -229,3 +229,11 @@ def test_every_fixture_gives_the_same_issues_and_frames_as_the_reference_path(mo
         assert len(frames) == len(ref_frames), name
         for a, b in zip(frames, ref_frames, strict=True):
             pd.testing.assert_frame_equal(a, b, obj=name)
+
+
+@pytest.mark.parametrize("radix", [1, 7, 1000])
+def test_first_appearance_numbers_codes_as_factorize_does(radix):
+    rng = np.random.default_rng(radix)
+    for n in (0, 1, 50, 5000):
+        gid = rng.integers(0, radix, n).astype("int64")
+        assert np.array_equal(base.first_appearance(gid, radix), pd.factorize(gid)[0])
