@@ -748,7 +748,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             out[col] = take_labels(labels, found, index)
             # unknown codes (and bad periods) of the converted column, named by their source cells
             view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
-            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
+            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True,
+                                 known={col: sorted_codes(found, labels)})
             del src[col], view, found
             release_memory()
             if step:

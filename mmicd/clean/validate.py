@@ -145,11 +145,13 @@ def check_required(ctx: Context, present: set[str], form: str, kind: str) -> boo
 
 
 def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], columns: list[str],
-                unknown_ok: bool) -> None:
-    """Unknown codes of ``columns`` (and bad periods when the frame has ``time_period``)."""
+                unknown_ok: bool, known: dict | None = None) -> None:
+    """Unknown codes of ``columns`` (and bad periods when the frame has ``time_period``); ``known``:
+    the codes of columns the caller has (see :func:`mmicd.rules.base.factorized_once`)."""
     wanted = {f"code.{c}" for c in columns} | ({"period"} if "time_period" in frame else set())
     form = "microdata" if unknown_ok else "observations"
-    ctx.run(frame, form, raw, Params(unknown_ok=unknown_ok, projections=ctx.projections), only=wanted)
+    ctx.run(frame, form, raw, Params(unknown_ok=unknown_ok, projections=ctx.projections), only=wanted,
+            known=known)
 
 
 def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series],

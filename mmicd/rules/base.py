@@ -219,6 +219,9 @@ def sorted_codes(index: np.ndarray, uniques: list | np.ndarray) -> tuple[np.ndar
     uniques = np.asarray(uniques, dtype=object)
     index = np.asarray(index)
     constant = index.ndim == 1 and len(index) > 0 and index.strides[0] == 0
+    if not constant and len(uniques) > 1 and all(a < b for a, b in zip(uniques[:-1], uniques[1:], strict=True)) \
+            and np.bincount(index, minlength=len(uniques)).all():
+        return index, uniques        # already sorted distinct texts, every one present: the codes as they are
     if constant:
         kept = index[:1].astype("int64")
     else:

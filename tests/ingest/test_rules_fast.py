@@ -176,6 +176,15 @@ def test_the_codes_handed_over_are_what_the_rules_would_compute(monkeypatch):
     prepare([Upload("t.csv", text.encode())], country="NPL", mapping=MappingProfile(kind="census", columns=columns))
     assert {"ref_area", "time_period", "sex", "age", "migrant_status", "measure", "breakdown",
             "unit_measure"} <= set(seen)
+    seen.clear()
+    lfs = ("country,year,sex,age,migrant_status,labour_status,weight\n"
+           "NPL,2022,F,30,MS_MIGRANT,EMP,1.5\nNPL,2022, M ,41,Migrant,UNE,2\nNPL,2022,Q,50,,INA,1\n"
+           "NPL,2022,,19,MS_NOMIGRANT,XYZ,1\nNPL,20X2,Female,25,MS_MIGRANT,EMP,3\n")
+    prep = prepare([Upload("lfs.csv", lfs.encode())], kind="lfs")
+    assert {"ref_area", "time_period", "sex", "migrant_status", "labour_status"} <= set(seen)
+    got = [(i.check, i.row, i.column, i.value) for i in prep.issues if i.level == "error"]
+    assert ("unknown_code", 4, "sex", "Q") in got and ("unknown_code", 5, "labour_status", "XYZ") in got
+    assert ("bad_period", 6, "year", "20X2") in got
 
 
 # ---- the upload: every shortcut against the path it replaces ----------------------------------------
