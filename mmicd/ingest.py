@@ -593,7 +593,8 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     if "measure" in known:   # the unit of each distinct measure
         index, labels = known["measure"]
         known["unit_measure"] = sorted_codes(
-            index, pd.Series(labels, dtype=object).map(units).astype("string").fillna("").to_numpy(dtype=object))
+            index, pd.Series(labels, dtype=object).map(units).astype("string").fillna("").to_numpy(dtype=object),
+            present=True)
         out["unit_measure"] = take_labels(list(known["unit_measure"][1]), known["unit_measure"][0], src.index)
     else:
         out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
@@ -663,7 +664,8 @@ def _dimension_codes(index: np.ndarray, labels: list[str]) -> tuple[np.ndarray, 
     """Codes of a recoded dimension (``labels[index]``) made canonical through its distinct labels
     (:func:`_dimension`, once per label), numbered as the rules number a column's texts
     (:func:`mmicd.rules.base.column_codes`): the column is ``labels[codes]``, never stripped row by row."""
-    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object))
+    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object),
+                        present=True)
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
@@ -749,7 +751,7 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             # unknown codes (and bad periods) of the converted column, named by their source cells
             view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
             validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True,
-                                 known={col: sorted_codes(found, labels)})
+                                 known={col: sorted_codes(found, labels, present=True)})
             del src[col], view, found
             release_memory()
             if step:

@@ -212,26 +212,30 @@ def _arrow_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return sorted_codes(index, uniques)
 
 
-def sorted_codes(index: np.ndarray, uniques: list | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sorted_codes(index: np.ndarray, uniques: list | np.ndarray,
+                 present: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Codes (non-negative, into ``uniques``: texts, equal ones merged) renumbered as
     :func:`column_codes` numbers them: only the texts present, in sorted order (code points, as
-    Arrow and pandas sort). A constant column (``index`` a broadcast view) stays a view."""
+    Arrow and pandas sort). ``present``: the caller knows every text of ``uniques`` occurs (no
+    count over the rows). A column of one text (or ``index`` a broadcast view) gets a view."""
     uniques = np.asarray(uniques, dtype=object)
     index = np.asarray(index)
     constant = index.ndim == 1 and len(index) > 0 and index.strides[0] == 0
-    if not constant and len(uniques) > 1 and all(a < b for a, b in zip(uniques[:-1], uniques[1:], strict=True)) \
-            and np.bincount(index, minlength=len(uniques)).all():
-        return index, uniques        # already sorted distinct texts, every one present: the codes as they are
     if constant:
         kept = index[:1].astype("int64")
+    elif present:
+        kept = np.arange(len(uniques))
     else:
         kept = np.flatnonzero(np.bincount(index, minlength=len(uniques))) if len(index) else np.zeros(0, "int64")
     texts, inverse = np.unique(uniques[kept], return_inverse=True) if len(kept) else (uniques[:0], kept)
+    inverse = inverse.reshape(-1)
     small = np.full(len(uniques), -1, dtype=next(t for t in ("int8", "int16", "int32", "int64")
                                                  if len(uniques) <= np.iinfo(t).max))   # (1 byte a row, mostly)
-    small[kept] = inverse.reshape(-1)
+    small[kept] = inverse
     if constant or len(texts) == 1:    # one text: every code 0, a read-only view (no array of n codes)
         return np.broadcast_to(small.dtype.type(0), index.shape), texts
+    if len(kept) == len(uniques) and np.array_equal(inverse, np.arange(len(uniques))):
+        return index, texts            # sorted distinct texts already, all present: the codes as they are
     return small[index], texts
 
 
