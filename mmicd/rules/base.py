@@ -113,8 +113,13 @@ def rule(id: str, level: Level, form: str, column: str | None, keys: str | tuple
 def values_of(frame: pd.DataFrame, col: str = "value") -> np.ndarray:
     """Floats of a column of ``frame`` (NaN where no number), converted once while the rules run
     (see :func:`factorized_once`); read-only, shared by the rules."""
-    return _once(frame, ("numbers", col), lambda: _read_only(
-        pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)))
+    def compute() -> np.ndarray:
+        column = frame[col]
+        if column.dtype == np.float64:     # floats already: the frame's own array, not a copy
+            return _read_only(column.to_numpy().view())
+        return _read_only(pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+
+    return _once(frame, ("numbers", col), compute)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -235,7 +240,7 @@ def sorted_codes(index: np.ndarray, uniques: list | np.ndarray,
     if constant or len(texts) == 1:    # one text: every code 0, a read-only view (no array of n codes)
         return np.broadcast_to(small.dtype.type(0), index.shape), texts
     if len(kept) == len(uniques) and np.array_equal(inverse, np.arange(len(uniques))):
-        return index, texts            # sorted distinct texts already, all present: the codes as they are
+        return index.astype(small.dtype, copy=False), texts   # sorted distinct texts already, all present
     return small[index], texts
 
 
@@ -272,30 +277,32 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
 
     def compute():
-        gid = np.zeros(len(frame), dtype="int64")
+        sizes = [len(column_codes(frame, col)[1]) + 1 for col in keys]
+        small = len(frame) < 2 ** 31 and int(np.prod(sizes, dtype=object)) < 2 ** 31   # int32 codes throughout
+        gid = np.zeros(len(frame), dtype="int32" if small else "int64")
         radix = 1
-        for col in keys:
-            index, uniques = column_codes(frame, col)
-            size = len(uniques) + 1
+        for col, size in zip(keys, sizes, strict=True):
+            index = column_codes(frame, col)[0]
             if radix * size >= 2 ** 62:   # the combined code would overflow: renumber what we have so far
                 gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
-            gid = gid * size + index
+            gid = gid * gid.dtype.type(size) + index
             radix *= size
         ids = first_appearance(gid, radix) if radix <= 2 * len(gid) + 1024 else pd.factorize(gid)[0]
-        return _read_only(ids.astype("int32" if len(ids) < 2 ** 31 else "int64"))
+        return _read_only(ids.astype("int32" if len(ids) < 2 ** 31 else "int64", copy=False))
 
     return _once(frame, ("groups", tuple(keys)), compute)
 
 
 def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
     """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing):
-    each distinct code numbered in order of its first row."""
+    each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
     n = len(gid)
-    first = np.full(radix, n, dtype="int64")
-    np.minimum.at(first, gid, np.arange(n, dtype="int64"))   # the first row of each code
+    kind = "int32" if n < 2 ** 31 else "int64"
+    first = np.full(radix, n, dtype=kind)
+    np.minimum.at(first, gid, np.arange(n, dtype=kind))   # the first row of each code
     present = np.flatnonzero(first < n)
-    ids = np.empty(radix, dtype="int64")
-    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present))
+    ids = np.empty(radix, dtype=kind)
+    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present), dtype=kind)
     return ids[gid]
 
 

@@ -31,6 +31,7 @@ from mmicd.rules.base import (
     members_of_groups,
     ranges,
     rule,
+    take,
     values_of,
 )
 
@@ -39,15 +40,17 @@ def _partition(frame: pd.DataFrame, dim: str) -> tuple[np.ndarray, np.ndarray, n
     """For ``dim``: which rows are parts of the total, which of them are required for a complete
     set (per row, a label of the requirement), and which can be used when the set is incomplete."""
     spec = PARTITIONS[dim]
-    if dim == "age":
+    if dim == "age":   # worked out once per distinct age code, then spread to the rows
         table = codes.codelist("age")
-        five = lookup(frame, dim, {k: v == "5y" for k, v in table["kind"].to_dict().items()}, False, bool)
-        lower = lookup(frame, dim, _floats(table["lower"]), np.nan, "float64")
-        is_open = lookup(frame, dim, {a: a.startswith("Y_GE") for a in table.index}, False, bool)
+        index, uniques = column_codes(frame, dim)
+        kinds, lowers = table["kind"].to_dict(), _floats(table["lower"])
+        five = np.array([kinds.get(u, "") == "5y" for u in uniques], dtype=bool)
+        lower = np.array([lowers.get(u, np.nan) for u in uniques], dtype="float64")
+        is_open = np.array([u in table.index and u.startswith("Y_GE") for u in uniques], dtype=bool)
         open_band = is_open & (np.nan_to_num(lower, nan=1) % 5 == 0)
-        also = lookup(frame, dim, dict.fromkeys(spec["also"], True), False, bool)
-        is_part = five | open_band | also
-        return is_part, five | also, np.where(open_band, lower, np.nan)
+        also = np.array([u in spec["also"] for u in uniques], dtype=bool)
+        return (take(five | open_band | also, index), take(five | also, index),
+                take(np.where(open_band, lower, np.nan), index))
     if dim == "counterpart_area":
         kinds = codes.areas()["kind"].to_dict()
         is_part = lookup(frame, dim, {a: kinds[a] in ("country", "other") for a in kinds}, False, bool)
@@ -72,23 +75,28 @@ def _sums(dim: str) -> Check:
             return empty
         keys = dims(frame, (dim,))
         gid = group_ids(frame, keys)
-        mult = values_of(frame, "unit_mult") if "unit_mult" in frame else None
-        if mult is not None and _once(frame, ("no multiplier", "unit_mult"), lambda: not np.nan_to_num(mult).any()):
-            mult = None            # 10**0 everywhere: a scale of one
+        mult = None                # no multiplier, or 10**0 everywhere: a scale of one
+        if "unit_mult" in frame and not _once(frame, ("no multiplier", "unit_mult"), lambda: not np.nan_to_num(
+                pd.to_numeric(frame["unit_mult"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)).any()):
+            mult = values_of(frame, "unit_mult")
 
-        def scale(rows: np.ndarray) -> np.ndarray:   # of the rows needed only
-            return np.ones(int(rows.sum())) if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
+        def scale(rows: np.ndarray) -> np.ndarray | None:   # of the rows needed only (None: all 1)
+            return None if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
 
         index, uniques = column_codes(frame, dim)
-        parts = {"gid": gid[is_part], "v": value[is_part], "use": usable[is_part], "scale": scale(is_part),
-                 "code": index[is_part], "open": open_lower[is_part]}
-        parts["have"] = ~np.isnan(parts["v"])
+        v = value[is_part]
+        parts = {"gid": gid[is_part], "v": v, "use": usable[is_part], "scale": scale(is_part),
+                 "code": index[is_part], "have": ~np.isnan(v),
+                 "open": open_lower[is_part] if open_lower.strides[0] else np.broadcast_to(0.0, v.shape)}
         totals = {"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
                   "tscale": scale(is_total)}
         whole = _once(frame, ("whole", "value"), lambda: _exact(value))    # then every part is too
         if (whole or _exact(parts["v"])) and (mult is None or _exact(parts["scale"])):
             joined = _joined_exact(dim, parts, totals, list(uniques))
         else:
+            for rows, col in ((parts, "scale"), (totals, "tscale")):
+                if rows[col] is None:
+                    rows[col] = np.ones(len(rows["gid"]))
             reference = _joined(dim, parts, totals, list(uniques))
             joined = {c: reference[c].to_numpy() for c in reference} | {"gid": reference.index.to_numpy()}
         if not len(joined["gid"]):
@@ -164,7 +172,7 @@ def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> di
     else:
         some = np.bincount(pg, weights=np.where(use, v, 0.0), minlength=size)
         some[count(use) == 0] = np.nan
-    scale = np.bincount(pg, weights=parts["scale"], minlength=size)
+    scale = n.astype("float64") if parts["scale"] is None else np.bincount(pg, weights=parts["scale"], minlength=size)
     complete = _complete_exact(dim, parts, uniques, size) & (n_have == n)
     tg = totals["gid"]
     _, first = np.unique(tg, return_index=True)          # the first total row of each group ...
@@ -172,7 +180,8 @@ def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> di
     first = first[n[tg[first]] > 0]                      # totals with parts only (an inner join)
     g = tg[first]
     return {"gid": g, "pos": totals["pos"][first], "total": totals["total"][first],
-            "tscale": totals["tscale"][first], "all": every[g], "some": some[g], "scale": scale[g],
+            "tscale": np.ones(len(first)) if totals["tscale"] is None else totals["tscale"][first],
+            "all": every[g], "some": some[g], "scale": scale[g],
             "complete": complete[g]}
 
 
@@ -196,11 +205,15 @@ def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.
     lower_of = _floats(codes.codelist("age")["lower"])
     lower = np.array([lower_of.get(u, np.nan) for u in uniques] + [np.nan])[cc]
     with np.errstate(invalid="ignore"):
-        above = np.bincount(cg, weights=lower >= top[cg], minlength=size) > 0   # a closed band at or over the open one
+        at_or_over = lower >= top[cg]
+    del lower
+    above = np.bincount(cg[at_or_over], minlength=size) > 0   # a closed band at or over the open one
     width = len(uniques) + 1
-    pair = cg.astype("int64") * width + cc
+    pair = cg.astype("int32" if size * width < 2 ** 31 else "int64") * width + cc
     if size * width <= max(4 * len(pg), 1 << 20):        # distinct bands per group: a table of (group, band)
-        pairs = np.flatnonzero(np.bincount(pair, minlength=size * width))
+        seen = np.zeros(size * width, dtype=bool)
+        seen[pair] = True
+        pairs = np.flatnonzero(seen)
     else:
         pairs = np.unique(pair)
     distinct = np.bincount(pairs // width, minlength=size)
