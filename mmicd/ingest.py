@@ -63,6 +63,7 @@ from mmicd.model import (
     Status,
 )
 from mmicd.rules.base import COUNT_UNITS, sorted_codes
+from mmicd.rules.base import take as rules_take
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
            "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
@@ -608,7 +609,8 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     else:
         # each source column decides its number convention; a count of persons with no multiplier
         # is whole, which settles cells like 45.678
-        whole = out["unit_measure"].isin(COUNT_UNITS).to_numpy() & (mult.to_numpy() == 0)
+        counts = _is_in(out, known, "unit_measure", COUNT_UNITS)
+        whole = counts & (mult.to_numpy() == 0)
         got = _read_values(src, "value", raw, whole, typed)
         values, status, bad = _non_finite_kept(got, src["value"]), got.status, got.problems["not_a_number"]
         why = number_issues.undecided(got, src["value"], src["_row"].to_numpy(), ctx.lang)
@@ -627,7 +629,14 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         rawvals["obs_status"] = src["obs_status"]
     else:
         given = pd.Series(pd.NA, index=src.index, dtype="string")
-    out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
+    default = raw.defaults.get("obs_status", "A")
+    if "obs_status" not in src and not raw.coded and isinstance(default, str):
+        # M or Q from markers, else the default: three labels taken by the reader's status codes
+        out["obs_status"] = take_labels([default, "M", "Q"], got.status_codes, src.index)
+        if not ctx.projections:   # (projections mark values E below)
+            known["obs_status"] = sorted_codes(got.status_codes, [default, "M", "Q"])
+    else:
+        out["obs_status"] = status.fillna(given).fillna(default)
     for helper in ("_row", "_col", "_sheet", "_cno", "_formula"):
         if helper in src:   # numbers shared with the source (no copy), other helpers as numpy objects
             out[helper] = src[helper] if isinstance(src[helper].dtype, np.dtype) else src[helper].to_numpy()
@@ -652,6 +661,14 @@ def _canonical(out: pd.DataFrame) -> pd.DataFrame:
     frame["unit_mult"] = pd.to_numeric(frame["unit_mult"], errors="coerce").fillna(0).astype("int64")
     frame["obs_status"] = frame["obs_status"].astype("string").fillna("A").replace("", "A")
     return frame
+
+
+def _is_in(out: pd.DataFrame, known: dict, col: str, values) -> np.ndarray:
+    """``out[col].isin(values)`` as booleans, once per distinct label when the codes are known."""
+    if col not in known:
+        return out[col].isin(values).to_numpy()
+    index, labels = known[col]
+    return rules_take(np.array([label in values for label in labels], dtype=bool), index)
 
 
 def _dimension(values: pd.Series) -> pd.Series:
