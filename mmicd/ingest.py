@@ -25,7 +25,9 @@ from mmicd.clean import numbers as number_issues
 from mmicd.clean import validate
 from mmicd.clean.mapping import (
     MappingProfile,
+    as_written,
     divisor_for,
+    factorize_text,
     is_fallback,
     recode,
     recode_codes,
@@ -59,9 +61,9 @@ from mmicd.model import (
     Form,
     Kind,
     Status,
-    normalise_observations,
 )
-from mmicd.rules.base import COUNT_UNITS
+from mmicd.rules.base import COUNT_UNITS, sorted_codes
+from mmicd.rules.base import take as rules_take
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
            "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
@@ -566,25 +568,37 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     explicit = _explicit_values(raw)
     out = pd.DataFrame(index=src.index)
     rawvals: dict[str, pd.Series] = {}
+    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # column -> its codes, handed to the rules
     for n, col in enumerate(DIMENSIONS):
         if col in src:
             rawvals[col] = src[col]
-            if raw.coded:
-                out[col] = src[col]
-            else:   # recoded once per distinct source value
-                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col))
-                out[col] = take_labels(labels, found, src.index)
-        elif col == "ref_area" and country:
-            out[col] = country
-        elif col == "measure":
-            out[col] = "POP"
-        else:
-            out[col] = codes.TOTAL
-        out[col] = out[col].astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+        if col in src and raw.coded:
+            out[col] = _dimension(src[col])
+        else:   # recoded once per distinct source value; a constant is one label
+            if col in src:
+                factorized = factorize_text(src[col])
+                found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col),
+                                             factorized=factorized)
+                # the source text is dropped: its cells stay as written, as codes (for the issues)
+                rawvals[col] = as_written(src[col], factorized)
+                del src[col], factorized
+            else:
+                value = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
+                found, labels = np.broadcast_to(np.int32(0), (len(src),)), [value]
+            known[col] = _dimension_codes(found, labels)
+            out[col] = take_labels(list(known[col][1]), known[col][0], src.index)
         if step:
             step(0.5 * (n + 1) / len(DIMENSIONS))
+    release_memory()
     units = codes.codelist("measure")["unit_measure"]
-    out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
+    if "measure" in known:   # the unit of each distinct measure
+        index, labels = known["measure"]
+        known["unit_measure"] = sorted_codes(
+            index, pd.Series(labels, dtype=object).map(units).astype("string").fillna("").to_numpy(dtype=object),
+            present=True)
+        out["unit_measure"] = take_labels(list(known["unit_measure"][1]), known["unit_measure"][0], src.index)
+    else:
+        out["unit_measure"] = out["measure"].map(units).astype("string").fillna("")
     mult = _unit_mult(ctx, src, raw)
     why = None
     if raw.coded and raw.parsed:  # official layouts: numbers parsed and scaled to base units by the reader
@@ -595,7 +609,8 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     else:
         # each source column decides its number convention; a count of persons with no multiplier
         # is whole, which settles cells like 45.678
-        whole = out["unit_measure"].isin(COUNT_UNITS).to_numpy() & (mult.to_numpy() == 0)
+        counts = _is_in(out, known, "unit_measure", COUNT_UNITS)
+        whole = counts & (mult.to_numpy() == 0)
         got = _read_values(src, "value", raw, whole, typed)
         values, status, bad = _non_finite_kept(got, src["value"]), got.status, got.problems["not_a_number"]
         why = number_issues.undecided(got, src["value"], src["_row"].to_numpy(), ctx.lang)
@@ -614,11 +629,17 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         rawvals["obs_status"] = src["obs_status"]
     else:
         given = pd.Series(pd.NA, index=src.index, dtype="string")
-    out["obs_status"] = status.fillna(given).fillna(raw.defaults.get("obs_status", "A"))
-    out["_row"] = src["_row"].to_numpy()
-    for helper in ("_col", "_sheet", "_cno", "_formula"):
-        if helper in src:
-            out[helper] = src[helper].to_numpy()
+    default = raw.defaults.get("obs_status", "A")
+    if "obs_status" not in src and not raw.coded and isinstance(default, str):
+        # M or Q from markers, else the default: three labels taken by the reader's status codes
+        out["obs_status"] = take_labels([default, "M", "Q"], got.status_codes, src.index)
+        if not ctx.projections:   # (projections mark values E below)
+            known["obs_status"] = sorted_codes(got.status_codes, [default, "M", "Q"])
+    else:
+        out["obs_status"] = status.fillna(given).fillna(default)
+    for helper in ("_row", "_col", "_sheet", "_cno", "_formula"):
+        if helper in src:   # numbers shared with the source (no copy), other helpers as numpy objects
+            out[helper] = src[helper] if isinstance(src[helper].dtype, np.dtype) else src[helper].to_numpy()
     out["_bad"] = np.asarray(bad, dtype=bool)   # text that is no number: an error at its cell (mmicd.rules)
     if why is not None:
         out["_why"] = why                       # ... or a number no evidence settles (mmicd.clean.numbers)
@@ -627,8 +648,41 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
         _mark_projections(ctx, out)
     if step:
         step(0.7)
-    validate.check_observations(ctx, out, rawvals)
-    return normalise_observations(out[OBS_COLUMNS])
+    validate.check_observations(ctx, out, rawvals, known)
+    return _canonical(out)
+
+
+def _canonical(out: pd.DataFrame) -> pd.DataFrame:
+    """``normalise_observations(out[OBS_COLUMNS])`` without stripping the dimensions and units row by
+    row again: they are built canonical above (:func:`_dimension`, :func:`_dimension_codes`); the
+    other columns are normalised as :func:`mmicd.model.normalise_observations` does."""
+    frame = out[OBS_COLUMNS].reset_index(drop=True)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame["unit_mult"] = pd.to_numeric(frame["unit_mult"], errors="coerce").fillna(0).astype("int64")
+    frame["obs_status"] = frame["obs_status"].astype("string").fillna("A").replace("", "A")
+    return frame
+
+
+def _is_in(out: pd.DataFrame, known: dict, col: str, values) -> np.ndarray:
+    """``out[col].isin(values)`` as booleans, once per distinct label when the codes are known."""
+    if col not in known:
+        return out[col].isin(values).to_numpy()
+    index, labels = known[col]
+    return rules_take(np.array([label in values for label in labels], dtype=bool), index)
+
+
+def _dimension(values: pd.Series) -> pd.Series:
+    """A dimension column as :func:`mmicd.model.normalise_observations` makes it: text, stripped,
+    blanks (and missing cells) ``_T``."""
+    return values.astype("string").fillna(codes.TOTAL).str.strip().replace("", codes.TOTAL)
+
+
+def _dimension_codes(index: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a recoded dimension (``labels[index]``) made canonical through its distinct labels
+    (:func:`_dimension`, once per label), numbered as the rules number a column's texts
+    (:func:`mmicd.rules.base.column_codes`): the column is ``labels[codes]``, never stripped row by row."""
+    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object),
+                        present=True)
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
@@ -713,7 +767,8 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
             out[col] = take_labels(labels, found, index)
             # unknown codes (and bad periods) of the converted column, named by their source cells
             view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
-            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True)
+            validate.check_codes(ctx, view, {col: src[col]}, [col], unknown_ok=True,
+                                 known={col: sorted_codes(found, labels, present=True)})
             del src[col], view, found
             release_memory()
             if step:

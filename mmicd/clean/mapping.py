@@ -223,11 +223,13 @@ def recode(column: str, values: pd.Series, explicit: dict[str, str] | None = Non
 
 
 def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None = None,
-                 header: str | None = None, default: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """:func:`recode` as (code of each row, distinct canonical labels): each distinct source value is
-    looked up once; the caller builds the text column (or groups by the codes) without a Python
-    object per row."""
-    codes_, uniques = factorize_text(values)
+                 header: str | None = None, default: str | None = None,
+                 factorized: tuple[np.ndarray, list] | None = None) -> tuple[np.ndarray, list[str]]:
+    """:func:`recode` as (code of each row, distinct canonical labels, sorted, each taken by some row):
+    each distinct source value is looked up once; the caller builds the text column (or groups by
+    the codes) without a Python object per row. ``factorized``: :func:`factorize_text` of ``values``
+    when the caller has it."""
+    codes_, uniques = factorized if factorized is not None else factorize_text(values)
     uniques = [str(u).strip() for u in uniques]
     mapping: dict[str, str] = {}
     numeric = recode_for(header, column) if header else {}
@@ -257,7 +259,13 @@ def recode_codes(column: str, values: pd.Series, explicit: dict[str, str] | None
         mapped = [m if m is not None and str(m).strip() != "" else default for m in mapped]
     # one label per canonical code: source values that map to the same code share it
     labels, remap = np.unique(np.asarray([str(m) for m in mapped], dtype=object), return_inverse=True)
-    remap = remap.astype(np.int32)
+    remap = remap.astype(np.int32).reshape(-1)
+    # only labels some cell takes (the blank's only when a cell is blank), in their sorted order
+    used = np.zeros(len(labels), dtype=bool)
+    used[remap[:-1] if not (len(codes_) and codes_.min() < 0) else remap] = True
+    if not used.all():
+        renumber = np.cumsum(used, dtype=np.int32) - 1
+        labels, remap = labels[used], renumber[remap]
     return remap[codes_], [str(x) for x in labels]   # codes -1 (blank) take the last: the blank's code
 
 
@@ -281,6 +289,19 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, list]:
     indices = [c.indices if c.null_count == 0 else pc.fill_null(c.indices, -1) for c in chunks]
     codes_ = np.concatenate([np.asarray(i.to_numpy(zero_copy_only=False), dtype=np.int32) for i in indices])
     return codes_, chunks[-1].dictionary.to_pylist()
+
+
+def as_written(values: pd.Series, factorized: tuple[np.ndarray, list]) -> pd.Series:
+    """The cells of ``values`` as written, kept as codes into their distinct texts (a categorical
+    column: 4 bytes a cell) once the text column itself is dropped; ``values`` itself when it has
+    missing cells or is no Arrow text (those are told as they are)."""
+    from mmicd.io.read import arrow_text
+
+    codes_, uniques = factorized
+    if arrow_text(values) is None or (len(codes_) and codes_.min() < 0):
+        return values
+    return pd.Series(pd.Categorical.from_codes(codes_, categories=pd.Index(uniques, dtype=object)),
+                     index=values.index, name=values.name)
 
 
 def _take(mapped: list[str], codes_: np.ndarray, index: pd.Index) -> pd.Series:

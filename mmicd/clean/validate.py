@@ -82,8 +82,9 @@ class Context:
             told.setdefault(replace(issue, consequences=()), []).extend(issue.consequences)
         self.issues.extend(replace(i, consequences=tuple(dict.fromkeys(c))) for i, c in told.items())
 
-    def run(self, frame: pd.DataFrame, form: str, raw: dict[str, pd.Series], params: Params, **how) -> None:
-        failures = rules.evaluate(frame, form, params, **how)
+    def run(self, frame: pd.DataFrame, form: str, raw: dict[str, pd.Series], params: Params, *,
+            known: dict | None = None, **how) -> None:
+        failures = rules.evaluate(frame, form, params, known=known, **how)
         for r in rules.applicable(frame, form, **how):
             if r.column:
                 self.checked.update((k, r.column) for k in r.keys)
@@ -144,16 +145,20 @@ def check_required(ctx: Context, present: set[str], form: str, kind: str) -> boo
 
 
 def check_codes(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series], columns: list[str],
-                unknown_ok: bool) -> None:
-    """Unknown codes of ``columns`` (and bad periods when the frame has ``time_period``)."""
+                unknown_ok: bool, known: dict | None = None) -> None:
+    """Unknown codes of ``columns`` (and bad periods when the frame has ``time_period``); ``known``:
+    the codes of columns the caller has (see :func:`mmicd.rules.base.factorized_once`)."""
     wanted = {f"code.{c}" for c in columns} | ({"period"} if "time_period" in frame else set())
     form = "microdata" if unknown_ok else "observations"
-    ctx.run(frame, form, raw, Params(unknown_ok=unknown_ok, projections=ctx.projections), only=wanted)
+    ctx.run(frame, form, raw, Params(unknown_ok=unknown_ok, projections=ctx.projections), only=wanted,
+            known=known)
 
 
-def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series]) -> None:
-    """Errors and warnings of a canonical observation frame (with ``_row``/``_col``): every rule."""
-    ctx.run(frame, "observations", raw, Params(projections=ctx.projections))
+def check_observations(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series],
+                       known: dict | None = None) -> None:
+    """Errors and warnings of a canonical observation frame (with ``_row``/``_col``): every rule.
+    ``known``: the codes of columns the caller has (see :func:`mmicd.rules.base.factorized_once`)."""
+    ctx.run(frame, "observations", raw, Params(projections=ctx.projections), known=known)
 
 
 def check_microdata(ctx: Context, frame: pd.DataFrame, raw: dict[str, pd.Series]) -> None:

@@ -253,6 +253,9 @@ class Book:
             return None
         columns = {name: table.column(j) for j, name in enumerate(names)}
         del table
+        # the whole file as text (decoded to count its lines) is not needed again: freed beside the
+        # table (decoded again if a reader asks for it)
+        self.__dict__.pop("text", None)
         return pd.DataFrame({n: pd.Series(pd.arrays.ArrowExtensionArray(columns.pop(n))) for n in list(columns)},
                             copy=False)
 

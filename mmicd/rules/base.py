@@ -113,8 +113,13 @@ def rule(id: str, level: Level, form: str, column: str | None, keys: str | tuple
 def values_of(frame: pd.DataFrame, col: str = "value") -> np.ndarray:
     """Floats of a column of ``frame`` (NaN where no number), converted once while the rules run
     (see :func:`factorized_once`); read-only, shared by the rules."""
-    return _once(frame, ("numbers", col), lambda: _read_only(
-        pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)))
+    def compute() -> np.ndarray:
+        column = frame[col]
+        if column.dtype == np.float64:     # floats already: the frame's own array, not a copy
+            return _read_only(column.to_numpy().view())
+        return _read_only(pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+
+    return _once(frame, ("numbers", col), compute)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -153,9 +158,17 @@ _CODES: ContextVar[dict | None] = ContextVar("rules_codes", default=None)
 
 
 @contextmanager
-def factorized_once(frame: pd.DataFrame):
-    """While the rules run on ``frame``, each column is factorized once (checks group by many keys)."""
-    token = _CODES.set({"frame": id(frame)})
+def factorized_once(frame: pd.DataFrame, known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):
+    """While the rules run on ``frame``, each column is factorized once (checks group by many keys).
+
+    ``known``: column -> (code per row, distinct texts) the caller already has, exactly what
+    :func:`column_codes` would compute (codes follow the sorted distinct texts present in the
+    column, blanks and missing cells as ''): the upload recodes each column through its distinct
+    values and hands those codes over instead of having the rules factorize the texts again."""
+    cache: dict = {"frame": id(frame)}
+    for col, (index, uniques) in (known or {}).items():
+        cache[col] = (_read_only(np.asarray(index)), np.asarray(uniques, dtype=object))
+    token = _CODES.set(cache)
     try:
         yield
     finally:
@@ -182,34 +195,115 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def column_codes(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """(integer code per row, distinct texts) of a column; codes follow the sorted texts."""
     def compute():
+        fast = _arrow_codes(frame[col])
+        if fast is not None:
+            return fast
         index, uniques = pd.factorize(as_text(frame[col]), sort=True)
         return np.asarray(index, dtype="int64"), np.asarray(uniques, dtype=object)
 
     return _once(frame, col, compute)
 
 
-def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None) -> np.ndarray:
-    """``mapping`` applied to a column once per distinct text."""
+def _arrow_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`column_codes` of an Arrow text column without missing cells, dictionary-encoded in
+    Arrow (no Python object per row); None for other columns (pandas factorizes those)."""
+    from mmicd.clean.mapping import factorize_text
+    from mmicd.io.read import arrow_text
+
+    arrow = arrow_text(values)
+    if arrow is None or arrow.null_count:
+        return None
+    index, uniques = factorize_text(values)
+    return sorted_codes(index, uniques)
+
+
+def sorted_codes(index: np.ndarray, uniques: list | np.ndarray,
+                 present: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (non-negative, into ``uniques``: texts, equal ones merged) renumbered as
+    :func:`column_codes` numbers them: only the texts present, in sorted order (code points, as
+    Arrow and pandas sort). ``present``: the caller knows every text of ``uniques`` occurs (no
+    count over the rows). A column of one text (or ``index`` a broadcast view) gets a view."""
+    uniques = np.asarray(uniques, dtype=object)
+    index = np.asarray(index)
+    constant = index.ndim == 1 and len(index) > 0 and index.strides[0] == 0
+    if constant:
+        kept = index[:1].astype("int64")
+    elif present:
+        kept = np.arange(len(uniques))
+    else:
+        kept = np.flatnonzero(np.bincount(index, minlength=len(uniques))) if len(index) else np.zeros(0, "int64")
+    texts, inverse = np.unique(uniques[kept], return_inverse=True) if len(kept) else (uniques[:0], kept)
+    inverse = inverse.reshape(-1)
+    small = np.full(len(uniques), -1, dtype=next(t for t in ("int8", "int16", "int32", "int64")
+                                                 if len(uniques) <= np.iinfo(t).max))   # (1 byte a row, mostly)
+    small[kept] = inverse
+    if constant or len(texts) == 1:    # one text: every code 0, a read-only view (no array of n codes)
+        return np.broadcast_to(small.dtype.type(0), index.shape), texts
+    if len(kept) == len(uniques) and np.array_equal(inverse, np.arange(len(uniques))):
+        return index.astype(small.dtype, copy=False), texts   # sorted distinct texts already, all present
+    return small[index], texts
+
+
+def is_in(frame: pd.DataFrame, col: str, values) -> np.ndarray:
+    """``frame[col].isin(values)`` as booleans (missing cells: False), tested once per distinct
+    text of a text column (its :func:`column_codes`); other columns through pandas."""
+    values = set(values)
+    column = frame[col]
+    if isinstance(column.dtype, pd.StringDtype) and all(isinstance(v, str) for v in values) \
+            and not ("" in values and column.hasnans):     # (column_codes reads a missing cell as '')
+        index, uniques = column_codes(frame, col)
+        return take(np.array([u in values for u in uniques] + [False], dtype=bool), index)
+    return column.isin(list(values)).to_numpy(dtype=bool, na_value=False)
+
+
+def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too."""
+    if index.ndim == 1 and len(index) and index.strides[0] == 0:
+        return np.broadcast_to(table[index[0]], index.shape)
+    return table[index]
+
+
+def lookup(frame: pd.DataFrame, col: str, mapping: dict, default: object = None, dtype=object) -> np.ndarray:
+    """``mapping`` applied to a column once per distinct text (as an array of ``dtype``)."""
     index, uniques = column_codes(frame, col)
-    return np.array([mapping.get(u, default) for u in uniques], dtype=object)[index]
+    return take(np.array([mapping.get(u, default) for u in uniques], dtype=dtype), index)
 
 
 def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per distinct combination of ``keys`` (rows with the same values share it), in
-    order of first appearance; computed once per frame and keys while the rules run."""
+    order of first appearance (int32 below 2**31 rows); computed once per frame and keys while the
+    rules run. A column with one text splits no group: it is left out (keys that differ only by such
+    columns share their ids)."""
+    keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
+
     def compute():
-        gid = np.zeros(len(frame), dtype="int64")
+        sizes = [len(column_codes(frame, col)[1]) + 1 for col in keys]
+        small = len(frame) < 2 ** 31 and int(np.prod(sizes, dtype=object)) < 2 ** 31   # int32 codes throughout
+        gid = np.zeros(len(frame), dtype="int32" if small else "int64")
         radix = 1
-        for col in keys:
-            index, uniques = column_codes(frame, col)
-            size = len(uniques) + 1
+        for col, size in zip(keys, sizes, strict=True):
+            index = column_codes(frame, col)[0]
             if radix * size >= 2 ** 62:   # the combined code would overflow: renumber what we have so far
                 gid, radix = pd.factorize(gid)[0].astype("int64"), len(frame) + 1
-            gid = gid * size + index
+            gid = gid * gid.dtype.type(size) + index
             radix *= size
-        return _read_only(pd.factorize(gid)[0].astype("int64"))
+        ids = first_appearance(gid, radix) if radix <= 2 * len(gid) + 1024 else pd.factorize(gid)[0]
+        return _read_only(ids.astype("int32" if len(ids) < 2 ** 31 else "int64", copy=False))
 
     return _once(frame, ("groups", tuple(keys)), compute)
+
+
+def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
+    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing):
+    each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
+    n = len(gid)
+    kind = "int32" if n < 2 ** 31 else "int64"
+    first = np.full(radix, n, dtype=kind)
+    np.minimum.at(first, gid, np.arange(n, dtype=kind))   # the first row of each code
+    present = np.flatnonzero(first < n)
+    ids = np.empty(radix, dtype=kind)
+    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present), dtype=kind)
+    return ids[gid]
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from mmicd.rules.base import (
     column_codes,
     dims,
     group_ids,
+    is_in,
     lookup,
     members_of_groups,
     period_years,
@@ -45,7 +46,7 @@ def code_rules(form: str, lists: dict[str, str]) -> list[Rule]:
                 allowed.add(codes.TOTAL)
             if p.unknown_ok:
                 allowed.add(codes.UNKNOWN)
-            return ~frame[col].isin(allowed).to_numpy(dtype=bool, na_value=False)
+            return ~is_in(frame, col, allowed)
 
         key = "unknown_area" if listname == "areas" else "unknown_code"
         out.append(Rule(f"code.{col}", "error", form, col, (key,), check,
@@ -57,9 +58,8 @@ def code_rules(form: str, lists: dict[str, str]) -> list[Rule]:
 
 
 def _breakdown(frame: pd.DataFrame, p: Params) -> np.ndarray:
-    values = frame["breakdown"].astype("string").fillna("")
-    ok = {v: codes.breakdown_ok(str(v)) for v in pd.unique(values.to_numpy())}
-    return ~values.map(ok).to_numpy(dtype=bool, na_value=False)
+    index, uniques = column_codes(frame, "breakdown")      # (a missing cell is '')
+    return ~np.array([codes.breakdown_ok(str(u)) for u in uniques] + [False], dtype=bool)[index]
 
 
 def _period(frame: pd.DataFrame, p: Params) -> np.ndarray:
@@ -109,7 +109,7 @@ def _non_finite(frame: pd.DataFrame, p: Params) -> np.ndarray:
 
 
 def _counts(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["unit_measure"].isin(COUNT_UNITS) & ~frame["measure"].isin(SIGNED_MEASURES)).to_numpy(bool)
+    return is_in(frame, "unit_measure", COUNT_UNITS) & ~is_in(frame, "measure", SIGNED_MEASURES)
 
 
 def _negative(frame: pd.DataFrame, p: Params) -> np.ndarray:
@@ -121,7 +121,7 @@ def _share(frame: pd.DataFrame, p: Params) -> np.ndarray:
     """A percentage of a whole lies in 0..100; a ratio (``nature: ratio`` in the measure code list,
     e.g. refugees per 100 migrants, remittances per GDP) may exceed 100."""
     value = values_of(frame, "value")
-    share = (frame["unit_measure"] == "PT").to_numpy(dtype=bool, na_value=False)
+    share = is_in(frame, "unit_measure", {"PT"})
     table = codes.codelist("measure")
     if "nature" in table and "measure" in frame:
         share = share & (lookup(frame, "measure", table["nature"].fillna("").to_dict(), "") != "ratio")
@@ -130,12 +130,12 @@ def _share(frame: pd.DataFrame, p: Params) -> np.ndarray:
 
 def _missing_status(frame: pd.DataFrame, p: Params) -> np.ndarray:
     value = values_of(frame, "value")
-    return np.isnan(value) & ~frame["obs_status"].isin(MISSING_STATUSES).to_numpy(dtype=bool, na_value=False)
+    return np.isnan(value) & ~is_in(frame, "obs_status", MISSING_STATUSES)
 
 
 def _fraction(frame: pd.DataFrame, p: Params) -> np.ndarray:
     value = values_of(frame, "value")
-    persons = frame["unit_measure"].isin(COUNT_UNITS).to_numpy(dtype=bool, na_value=False)
+    persons = is_in(frame, "unit_measure", COUNT_UNITS)
     with np.errstate(invalid="ignore"):
         off = np.abs(value - np.round(value))
         noise = np.maximum(FRACTION_NOISE[0] * np.abs(value), FRACTION_NOISE[1])

@@ -43,8 +43,11 @@ class Failure:
 
 
 def evaluate(frame: pd.DataFrame, form: str, params: Params | None = None, *,
-             skip: Callable[[Rule], bool] | None = None, only: set[str] | None = None) -> list[Failure]:
+             skip: Callable[[Rule], bool] | None = None, only: set[str] | None = None,
+             known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[Failure]:
     """Run every rule of ``form`` on ``frame``; return the failures to report, in order.
+
+    ``known``: integer codes of columns the caller already has (see :func:`mmicd.rules.base.factorized_once`).
 
     All rules run (lazily: nothing stops at the first failure). Each rule, message key and column
     gives at most MAX_PER_CHECK failures one by one, then one summary failure (``more``) with the
@@ -58,7 +61,7 @@ def evaluate(frame: pd.DataFrame, form: str, params: Params | None = None, *,
     owner = np.full(n, -1, dtype="int64")      # row -> index in ``listed`` of its first error
     in_error = np.zeros(n, dtype=bool)          # row has an error (listed or only counted)
     chosen = applicable(frame, form, skip=skip, only=only)
-    with factorized_once(frame):
+    with factorized_once(frame, known):
         for r in [r for r in chosen if not r.knock_on] + [r for r in chosen if r.knock_on]:
             found = _found(r, frame, params)
             if not len(found):

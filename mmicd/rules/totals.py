@@ -21,14 +21,17 @@ from mmicd.rules.base import (
     Check,
     Found,
     Params,
+    _once,
     column_codes,
     dims,
     fmt,
     group_ids,
+    is_in,
     lookup,
     members_of_groups,
     ranges,
     rule,
+    take,
     values_of,
 )
 
@@ -37,22 +40,23 @@ def _partition(frame: pd.DataFrame, dim: str) -> tuple[np.ndarray, np.ndarray, n
     """For ``dim``: which rows are parts of the total, which of them are required for a complete
     set (per row, a label of the requirement), and which can be used when the set is incomplete."""
     spec = PARTITIONS[dim]
-    if dim == "age":
+    if dim == "age":   # worked out once per distinct age code, then spread to the rows
         table = codes.codelist("age")
-        kind = lookup(frame, dim, table["kind"].to_dict(), "")
-        lower = lookup(frame, dim, _floats(table["lower"]), np.nan).astype("float64")
-        is_open = lookup(frame, dim, {a: a.startswith("Y_GE") for a in table.index}, False).astype(bool)
-        five = kind == "5y"
+        index, uniques = column_codes(frame, dim)
+        kinds, lowers = table["kind"].to_dict(), _floats(table["lower"])
+        five = np.array([kinds.get(u, "") == "5y" for u in uniques], dtype=bool)
+        lower = np.array([lowers.get(u, np.nan) for u in uniques], dtype="float64")
+        is_open = np.array([u in table.index and u.startswith("Y_GE") for u in uniques], dtype=bool)
         open_band = is_open & (np.nan_to_num(lower, nan=1) % 5 == 0)
-        also = lookup(frame, dim, dict.fromkeys(spec["also"], True), False).astype(bool)
-        is_part = five | open_band | also
-        return is_part, five | also, np.where(open_band, lower, np.nan)
+        also = np.array([u in spec["also"] for u in uniques], dtype=bool)
+        return (take(five | open_band | also, index), take(five | also, index),
+                take(np.where(open_band, lower, np.nan), index))
     if dim == "counterpart_area":
-        kinds = lookup(frame, dim, codes.areas()["kind"].to_dict(), "")
-        is_part = np.isin(kinds, ["country", "other"])
-        return is_part, is_part, np.zeros(len(frame))
-    is_part = lookup(frame, dim, dict.fromkeys(spec["parts"] + spec["also"], True), False).astype(bool)
-    return is_part, is_part, np.zeros(len(frame))
+        kinds = codes.areas()["kind"].to_dict()
+        is_part = lookup(frame, dim, {a: kinds[a] in ("country", "other") for a in kinds}, False, bool)
+        return is_part, is_part, np.broadcast_to(0.0, (len(frame),))
+    is_part = lookup(frame, dim, dict.fromkeys(spec["parts"] + spec["also"], True), False, bool)
+    return is_part, is_part, np.broadcast_to(0.0, (len(frame),))
 
 
 def _sums(dim: str) -> Check:
@@ -61,8 +65,8 @@ def _sums(dim: str) -> Check:
         if dim not in frame:
             return empty
         value = values_of(frame, "value")
-        additive = frame["unit_measure"].isin(ADDITIVE_UNITS).to_numpy(dtype=bool, na_value=False)
-        is_total = (frame[dim] == codes.TOTAL).to_numpy(dtype=bool, na_value=False) & additive & ~np.isnan(value)
+        additive = is_in(frame, "unit_measure", ADDITIVE_UNITS)
+        is_total = is_in(frame, dim, {codes.TOTAL}) & additive & ~np.isnan(value)
         if not is_total.any():
             return empty
         is_part, usable, open_lower = _partition(frame, dim)
@@ -71,43 +75,150 @@ def _sums(dim: str) -> Check:
             return empty
         keys = dims(frame, (dim,))
         gid = group_ids(frame, keys)
-        scale = np.power(10.0, np.nan_to_num(values_of(frame, "unit_mult"))) if "unit_mult" in frame \
-            else np.ones(len(frame))
-        have = ~np.isnan(value)
+        mult = None                # no multiplier, or 10**0 everywhere: a scale of one
+        if "unit_mult" in frame and not _once(frame, ("no multiplier", "unit_mult"), lambda: not np.nan_to_num(
+                pd.to_numeric(frame["unit_mult"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)).any()):
+            mult = values_of(frame, "unit_mult")
+
+        def scale(rows: np.ndarray) -> np.ndarray | None:   # of the rows needed only (None: all 1)
+            return None if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
+
         index, uniques = column_codes(frame, dim)
-        parts = pd.DataFrame({"gid": gid[is_part], "v": value[is_part], "have": have[is_part],
-                              "use": usable[is_part], "scale": scale[is_part], "code": index[is_part],
-                              "open": open_lower[is_part]})
-        parts["v_use"] = np.where(parts["use"], parts["v"], np.nan)
-        g = parts.groupby("gid", sort=False)
-        agg = pd.DataFrame({"all": g["v"].sum(min_count=1), "some": g["v_use"].sum(min_count=1),
-                            "n": g["v"].size(), "missing": (~g["have"].all()), "scale": g["scale"].sum()})
-        agg["complete"] = _complete(dim, parts, g, list(uniques)) & ~agg["missing"]
-        totals = pd.DataFrame({"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
-                               "tscale": scale[is_total]}).drop_duplicates("gid").set_index("gid")
-        joined = totals.join(agg, how="inner")
-        if joined.empty:
+        v = value[is_part]
+        parts = {"gid": gid[is_part], "v": v, "use": usable[is_part], "scale": scale(is_part),
+                 "code": index[is_part], "have": ~np.isnan(v),
+                 "open": open_lower[is_part] if open_lower.strides[0] else np.broadcast_to(0.0, v.shape)}
+        totals = {"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
+                  "tscale": scale(is_total)}
+        whole = _once(frame, ("whole", "value"), lambda: _exact(value))    # then every part is too
+        if (whole or _exact(parts["v"])) and (mult is None or _exact(parts["scale"])):
+            joined = _joined_exact(dim, parts, totals, list(uniques))
+        else:
+            for rows, col in ((parts, "scale"), (totals, "tscale")):
+                if rows[col] is None:
+                    rows[col] = np.ones(len(rows["gid"]))
+            reference = _joined(dim, parts, totals, list(uniques))
+            joined = {c: reference[c].to_numpy() for c in reference} | {"gid": reference.index.to_numpy()}
+        if not len(joined["gid"]):
             return empty
+        total = joined["total"]
         rounding = 0.5 * (joined["scale"] + joined["tscale"])
-        tolerance = np.maximum(SUM_TOLERANCE * joined["total"].abs(), rounding)
-        complete = joined["complete"].to_numpy(bool)
-        diff = (joined["all"] - joined["total"]).abs()
-        big = complete & (diff > tolerance).to_numpy()
-        small = complete & ~big & (diff > 1e-6 * np.maximum(joined["total"].abs(), 1)).to_numpy()
-        signed = frame["measure"].isin(SIGNED_MEASURES).to_numpy(dtype=bool)[joined["pos"].to_numpy()]
-        exceed = ~complete & ~signed & ((joined["some"] - joined["total"]) > tolerance).to_numpy()
+        tolerance = np.maximum(SUM_TOLERANCE * np.abs(total), rounding)
+        complete = joined["complete"].astype(bool)
+        diff = np.abs(joined["all"] - total)
+        big = complete & (diff > tolerance)
+        small = complete & ~big & (diff > 1e-6 * np.maximum(np.abs(total), 1))
+        signed = is_in(frame, "measure", SIGNED_MEASURES)[joined["pos"]]
+        exceed = ~complete & ~signed & ((joined["some"] - total) > tolerance)
         hit = big | small | exceed
         if not hit.any():
             return empty
-        out = joined[hit]
         key = np.where(big[hit], "sum_mismatch", np.where(small[hit], "rounding", "parts_exceed"))
-        shown = np.where(exceed[hit], out["some"], out["all"])
-        fields = pd.DataFrame({"key": key, "value": [fmt(v) for v in out["total"]], "dimension": dim,
-                               "parts": [fmt(v) for v in shown], "total": [fmt(v) for v in out["total"]]})
-        ptr, members = members_of_groups(gid, out.index.to_numpy())
-        return Found(out["pos"].to_numpy(dtype="int64"), fields, ptr, members)
+        shown = np.where(exceed[hit], joined["some"][hit], joined["all"][hit])
+        fields = pd.DataFrame({"key": key, "value": [fmt(v) for v in total[hit]], "dimension": dim,
+                               "parts": [fmt(v) for v in shown], "total": [fmt(v) for v in total[hit]]})
+        ptr, members = members_of_groups(gid, joined["gid"][hit])
+        return Found(joined["pos"][hit].astype("int64"), fields, ptr, members)
 
     return check
+
+
+def _joined(dim: str, parts: dict, totals: dict, uniques: list[str]) -> pd.DataFrame:
+    """Per total (the first total row of each group, in row order) that has parts: its row, value and
+    scale, with its parts' sums (``all``; ``some``: of the parts usable in an incomplete set), their
+    scales' sum, and whether the set is complete; indexed by group. Grouped by pandas (sums with
+    compensated summation): the reference for :func:`_joined_exact`."""
+    parts = pd.DataFrame(parts)
+    parts["v_use"] = np.where(parts["use"], parts["v"], np.nan)
+    g = parts.groupby("gid", sort=False)
+    agg = pd.DataFrame({"all": g["v"].sum(min_count=1), "some": g["v_use"].sum(min_count=1),
+                        "n": g["v"].size(), "missing": (~g["have"].all()), "scale": g["scale"].sum()})
+    agg["complete"] = _complete(dim, parts, g, uniques) & ~agg["missing"]
+    totals = pd.DataFrame(totals).drop_duplicates("gid").set_index("gid")
+    return totals.join(agg, how="inner")
+
+
+EXACT = 2.0 ** 53     # whole numbers whose absolute sum stays below this add up exactly in float64, in any order
+
+
+def _exact(*columns: np.ndarray) -> bool:
+    """Whether every number given (NaN aside) is whole and their absolute sum below 2**53: then any
+    summation order gives the same (exact) sums as pandas' compensated one."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        for v in columns:
+            v = v[~np.isnan(v)]
+            if not (np.isfinite(v).all() and (v == np.round(v)).all() and np.abs(v).sum() < EXACT):
+                return False
+    return True
+
+
+def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> dict[str, np.ndarray]:
+    """:func:`_joined` with integer group ids and numpy (bincount), for parts whose values and scales
+    are whole numbers (:func:`_exact`): the same columns (and ``gid``, its index), in the same order."""
+    pg, v, have = parts["gid"], parts["v"], parts["have"]
+    size = int(max(pg.max(initial=-1), totals["gid"].max(initial=-1))) + 1
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(pg[mask], minlength=size)
+
+    n = np.bincount(pg, minlength=size)
+    every_value = have.all()
+    n_have = n if every_value else count(have)
+    every = np.bincount(pg, weights=v if every_value else np.where(have, v, 0.0), minlength=size)
+    every[n_have == 0] = np.nan                          # sum(min_count=1): NaN where no value
+    use = have & parts["use"]
+    if use.all():
+        some = every
+    else:
+        some = np.bincount(pg, weights=np.where(use, v, 0.0), minlength=size)
+        some[count(use) == 0] = np.nan
+    scale = n.astype("float64") if parts["scale"] is None else np.bincount(pg, weights=parts["scale"], minlength=size)
+    complete = _complete_exact(dim, parts, uniques, size) & (n_have == n)
+    tg = totals["gid"]
+    _, first = np.unique(tg, return_index=True)          # the first total row of each group ...
+    first = np.sort(first)                               # ... in row order
+    first = first[n[tg[first]] > 0]                      # totals with parts only (an inner join)
+    g = tg[first]
+    return {"gid": g, "pos": totals["pos"][first], "total": totals["total"][first],
+            "tscale": np.ones(len(first)) if totals["tscale"] is None else totals["tscale"][first],
+            "all": every[g], "some": some[g], "scale": scale[g],
+            "complete": complete[g]}
+
+
+def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.ndarray:
+    """:func:`_complete` per group id (0 .. size-1) with numpy."""
+    pg, code = parts["gid"], parts["code"]
+    if dim != "age":
+        out = np.ones(size, dtype=bool)
+        for c in PARTITIONS[dim]["parts"]:
+            k = uniques.index(c) if c in uniques else -1
+            out &= np.bincount(pg[code == k], minlength=size) > 0
+        return out
+    is_open = ~np.isnan(parts["open"])
+    opens = np.bincount(pg[is_open], minlength=size)
+    top = np.full(size, np.nan)
+    top[pg[is_open]] = parts["open"][is_open]            # the open band's lower bound where there is one only
+    unknown = uniques.index(codes.UNKNOWN) if codes.UNKNOWN in uniques else -1
+    closed = ~is_open & (code != unknown)
+    cg, cc = pg[closed], code[closed]
+    count = np.bincount(cg, minlength=size)
+    lower_of = _floats(codes.codelist("age")["lower"])
+    lower = np.array([lower_of.get(u, np.nan) for u in uniques] + [np.nan])[cc]
+    with np.errstate(invalid="ignore"):
+        at_or_over = lower >= top[cg]
+    del lower
+    above = np.bincount(cg[at_or_over], minlength=size) > 0   # a closed band at or over the open one
+    width = len(uniques) + 1
+    pair = cg.astype("int32" if size * width < 2 ** 31 else "int64") * width + cc
+    if size * width <= max(4 * len(pg), 1 << 20):        # distinct bands per group: a table of (group, band)
+        seen = np.zeros(size * width, dtype=bool)
+        seen[pair] = True
+        pairs = np.flatnonzero(seen)
+    else:
+        pairs = np.unique(pair)
+    distinct = np.bincount(pairs // width, minlength=size)
+    with np.errstate(invalid="ignore"):
+        return (opens == 1) & (distinct == count) & (count == top / 5) & ~above
 
 
 def _complete(dim: str, parts: pd.DataFrame, g, uniques: list[str]) -> pd.Series:
@@ -146,29 +257,56 @@ def _equal_sexes(frame: pd.DataFrame, p: Params) -> Found:
     if "sex" not in frame:
         return empty
     value = values_of(frame, "value")
-    sel = frame["sex"].isin(["F", "M"]).to_numpy(bool) & frame["unit_measure"].isin(COUNT_UNITS).to_numpy(bool) \
-        & ~np.isnan(value)
+    female, male = is_in(frame, "sex", {"F"}), is_in(frame, "sex", {"M"})
+    sel = (female | male) & is_in(frame, "unit_measure", COUNT_UNITS) & ~np.isnan(value)
     if not sel.any():
         return empty
-    partner = "counterpart_area" in frame
-    if partner and (frame["counterpart_area"].to_numpy()[sel] == codes.TOTAL).any():
-        sel &= (frame["counterpart_area"] == codes.TOTAL).to_numpy(bool)
+    if "counterpart_area" in frame:
+        partner_total = is_in(frame, "counterpart_area", {codes.TOTAL})
+        if partner_total[sel].any():
+            sel &= partner_total
     keys = dims(frame, ("sex", "counterpart_area"))
     gid = group_ids(frame, keys)
-    sub = pd.DataFrame({"gid": gid[sel], "sex": frame["sex"].to_numpy()[sel], "v": value[sel],
-                        "pos": np.flatnonzero(sel)})
-    wide = sub.groupby(["gid", "sex"], sort=False).agg(v=("v", "sum"), pos=("pos", "min")).unstack("sex")
-    if ("v", "F") not in wide or ("v", "M") not in wide:
+    found = _same_sexes_exact(gid, sel, female, male, value) if _exact(value[sel]) else \
+        _same_sexes(gid, sel, frame["sex"].to_numpy()[sel], value)
+    if found is None:
         return empty
-    same = wide[(wide[("v", "F")] == wide[("v", "M")]) & (wide[("v", "F")] >= EQUAL_MIN)]
-    if same.empty:
-        return empty
-    pos = same[("pos", "F")].to_numpy(dtype="int64")
-    fields = pd.DataFrame({"value": [fmt(v) for v in same[("v", "F")]],
+    groups, pos, v = found
+    fields = pd.DataFrame({"value": [fmt(x) for x in v],
                            "area": frame["ref_area"].to_numpy()[pos] if "ref_area" in frame else "",
                            "period": frame["time_period"].to_numpy()[pos]})
-    ptr, members = members_of_groups(gid, same.index.to_numpy())
+    ptr, members = members_of_groups(gid, groups)
     return Found(pos, fields, ptr, members)
+
+
+def _same_sexes(gid: np.ndarray, sel: np.ndarray, sex: np.ndarray, value: np.ndarray):
+    """Groups (ascending) whose selected female and male values add up to the same total, at least
+    EQUAL_MIN: (groups, first female row of each, the total); None when there are none. Grouped by
+    pandas: the reference for :func:`_same_sexes_exact`."""
+    sub = pd.DataFrame({"gid": gid[sel], "sex": sex, "v": value[sel], "pos": np.flatnonzero(sel)})
+    wide = sub.groupby(["gid", "sex"], sort=False).agg(v=("v", "sum"), pos=("pos", "min")).unstack("sex")
+    if ("v", "F") not in wide or ("v", "M") not in wide:
+        return None
+    same = wide[(wide[("v", "F")] == wide[("v", "M")]) & (wide[("v", "F")] >= EQUAL_MIN)]
+    if same.empty:
+        return None
+    return same.index.to_numpy(), same[("pos", "F")].to_numpy(dtype="int64"), same[("v", "F")].to_numpy()
+
+
+def _same_sexes_exact(gid, sel, female, male, value):
+    """:func:`_same_sexes` with numpy, for whole values (:func:`_exact`): the same groups and rows."""
+    size = int(gid.max(initial=-1)) + 1
+    f, m = sel & female, sel & male
+    n_f, n_m = np.bincount(gid[f], minlength=size), np.bincount(gid[m], minlength=size)
+    s_f = np.bincount(gid[f], weights=value[f], minlength=size)
+    s_m = np.bincount(gid[m], weights=value[m], minlength=size)
+    groups = np.flatnonzero((n_f > 0) & (n_m > 0) & (s_f == s_m) & (s_f >= EQUAL_MIN))
+    if not len(groups):
+        return None
+    rows = np.flatnonzero(f)
+    rows = rows[np.isin(gid[rows], groups)]
+    g, first = np.unique(gid[rows], return_index=True)   # the first female row of each group (ascending)
+    return g, rows[first].astype("int64"), s_f[g]
 
 
 def _jumps(frame: pd.DataFrame, p: Params) -> Found:
