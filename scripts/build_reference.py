@@ -9,6 +9,7 @@ and writes, deterministically (same inputs -> byte-identical outputs):
 
 * ``data/codelists/areas.csv``                 -- countries, territories and aggregates
 * ``data/reference/undesa_ims2020.csv.gz``     -- UN DESA International Migrant Stock 2020
+* ``data/reference/undesa_ims2020_refugees.csv.gz`` -- its Table 6: refugees and asylum seekers
 * ``data/reference/wpp2024_population.csv.gz`` -- UN WPP 2024 population by sex and 5-year age
 * ``data/reference/wdi.csv.gz``                -- World Bank WDI remittances, GDP, net migration
 * ``data/reference/knomad_brm2021.csv.gz``     -- KNOMAD bilateral remittance matrix 2021
@@ -498,6 +499,61 @@ def build_undesa_ims(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, list
     return pd.concat([stock, pop, origin], ignore_index=True), mismatches
 
 
+REFUGEE_SHEET = "Table 6"
+REFUGEE_YEARS = [1990, 1995, 2000, 2005, 2010, 2015, 2020]
+# Table 6 symbols (Notes sheet of the workbook): '~' protected for privacy, the number (or the number
+# used to derive the percentage) is under five; '..' not available or not reported separately.
+REFUGEE_SYMBOLS = {"~", ".."}
+
+
+def read_refugee_table(ref: Path) -> pd.DataFrame:
+    """IMS 2020 Table 6: refugees and asylum seekers at mid-year (both sexes) in columns 5-11, the same
+    as a percentage of the international migrant stock in 12-18, annual rates of change in 19-24."""
+    raw = pd.read_excel(ref / IMS_FILE, sheet_name=REFUGEE_SHEET, header=None, engine="calamine")
+    title = str(raw.iat[2, 4])
+    assert title.startswith("Table 6: Estimated refugee stock (including asylum seekers) at mid-year"), title
+    assert str(raw.iat[7, 5]).startswith("Refugee and asylum seekers at mid-year"), raw.iat[7, 5]
+    assert str(raw.iat[7, 12]).startswith("Refugee and asylum seekers as a percentage of the international"), \
+        raw.iat[7, 12]
+    assert [int(y) for y in raw.iloc[10, 5:19]] == REFUGEE_YEARS * 2, list(raw.iloc[10, 5:19])
+    body = raw.iloc[11:].reset_index(drop=True)
+    out = pd.DataFrame({"name": body[1].astype(str).str.strip(), "m49": body[3].astype(int)})
+    for j, year in enumerate(REFUGEE_YEARS):
+        out[f"REFUG|{year}"] = body[5 + j]
+        out[f"REFUG_SHARE|{year}"] = body[12 + j]
+    assert len(out) == 283 and out.name.iloc[0] == "WORLD", (len(out), out.name.iloc[0])
+    return out
+
+
+def build_undesa_refugees(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """IMS 2020 Table 6: refugees and asylum seekers (``REFUG``, persons) and their share of the
+    international migrant stock (``REFUG_SHARE``, %, as published), every area row, 1990-2020.
+    Cells with a symbol are not shipped; their counts come back (``~`` under five, ``..`` n/a)."""
+    table = read_refugee_table(ref)
+    value_cols = [c for c in table.columns if "|" in c]
+    long = table.melt(id_vars=["m49"], value_vars=value_cols, var_name="k", value_name="value")
+    text = long.value.map(lambda v: v if isinstance(v, str) else None)
+    bad = set(text.dropna()) - REFUGEE_SYMBOLS
+    assert not bad, f"unexpected symbols in IMS 2020 Table 6: {bad}"
+    long[["measure", "year"]] = long.k.str.split("|", expand=True)
+    # '..' only for the State of Palestine's percentages (its refugees are not in its migrant stock)
+    assert set(long.m49[text == ".."]) <= {275} and not ((text == "..") & (long.measure == "REFUG")).any()
+    omitted = {f"{m} {s}": int(((long.measure == m) & (text == s)).sum())
+               for m in ("REFUG", "REFUG_SHARE") for s in sorted(REFUGEE_SYMBOLS)}
+    long = long[text.isna() & long.value.notna()].copy()
+    long["ref_area"] = long.m49.map(code_for_m49(areas))
+    assert long.ref_area.notna().all(), sorted(set(long.m49[long.ref_area.isna()]))
+    long["value"] = long.value.astype(float)
+    # the workbook repeats two aggregates under two codes (see ims_long): identical rows, keep one
+    long = long.drop_duplicates(["ref_area", "measure", "year", "value"])
+    assert not long.duplicated(["ref_area", "measure", "year"]).any()
+    counts = long.measure == "REFUG"
+    assert (long.value[counts] == long.value[counts].round()).all(), "refugee counts are whole persons"
+    unit = long.measure.map({"REFUG": "PS", "REFUG_SHARE": "PT"})
+    return observations(measure=long.measure.values, ref_area=long.ref_area.values, time_period=long.year.values,
+                        sex="_T", value=long.value.values, unit_measure=unit.values, unit_mult=0), omitted
+
+
 def drop_placeholder_zeros(origin: pd.DataFrame, stock: pd.DataFrame) -> pd.DataFrame:
     """Drop origin rows for destination-years the workbook marks `..` (not available).
 
@@ -603,9 +659,11 @@ def area_index(areas: pd.DataFrame) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
-def format_values(values: pd.Series) -> pd.Series:
-    """Numbers as text: integers without a decimal point, others rounded to 3 decimals."""
-    v = values.astype(float).round(3)
+def format_values(values: pd.Series, decimals: int | None = 3) -> pd.Series:
+    """Numbers as text: integers without a decimal point, others rounded to ``decimals`` (None: as
+    stored in the source, the shortest text that reads back to the same float)."""
+    v = values.astype(float)
+    v = v.round(decimals) if decimals is not None else v
     whole = v == v.round(0)
     out = pd.Series("", index=v.index, dtype=object)
     out[whole] = v[whole].astype("int64").astype(str)
@@ -614,9 +672,9 @@ def format_values(values: pd.Series) -> pd.Series:
     return out
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
+def to_csv_bytes(df: pd.DataFrame, decimals: int | None = 3) -> bytes:
     df = df.copy()
-    df["value"] = format_values(df["value"])
+    df["value"] = format_values(df["value"], decimals)
     df["_sex"] = df["sex"].map(SEX_ORDER)
     df["_age"] = df["age"].map(AGE_ORDER)
     df = df.sort_values(
@@ -658,6 +716,17 @@ DATASETS = [
         "raw": [IMS_FILE, IMS_ORIGIN_FILE],
     },
     {
+        "file": "undesa_ims2020_refugees.csv.gz", "kind": "refugees",
+        "source": "UN DESA, International Migrant Stock", "edition": "2020",
+        "title": "Estimated refugee stock (including asylum seekers) at mid-year by destination, 1990-2020 "
+                 "(IMS 2020, Table 6)",
+        "basis": "refugees, persons in refugee-like situations and asylum seekers (and Venezuelans displaced "
+                 "abroad) as reported by UNHCR and, where appropriate, UNRWA; mid-year (1 July), both sexes",
+        "licence": "CC BY 3.0 IGO",
+        "url": "",
+        "raw": [IMS_FILE],
+    },
+    {
         "file": "wpp2024_population.csv.gz", "kind": "population",
         "source": "UN DESA, World Population Prospects", "edition": "2024",
         "title": "Population by sex and five-year age group, 1990-2020",
@@ -686,18 +755,29 @@ def _yaml_str(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def datasets_yaml(ref: Path, rows: dict[str, int]) -> str:
+def datasets_yaml(ref: Path, rows: dict[str, int], notes: dict[str, str] | None = None) -> str:
     out = ["# Generated by scripts/build_reference.py: one published dataset version per file.", ""]
     for d in DATASETS:
         out.append(f"- file: {d['file']}")
         for k in ("kind", "source", "edition", "title", "basis", "licence", "url"):
             out.append(f"  {k}: {_yaml_str(d[k]) if k != 'kind' else d[k]}")
+        if (notes or {}).get(d["file"]):
+            out.append(f"  notes: {_yaml_str(notes[d['file']])}")
         out.append(f"  provenance: {_yaml_str('; '.join(f'{r}: {PROVENANCE[r]}' for r in d['raw']))}")
         out.append("  raw_sha256:")
         for r in d["raw"]:
             out.append(f"    {Path(r).name}: {sha256(ref / r)}")
         out.append(f"  rows: {rows[d['file']]}")
     return "\n".join(out) + "\n"
+
+
+def refugee_notes(omitted: dict[str, int]) -> str:
+    """What the refugee table leaves out, said on the stored dataset."""
+    return (f"Not shipped: cells marked '~' in Table 6 (protected for privacy: the number, or the number used to "
+            f"derive the percentage, is under five; {omitted['REFUG ~']} counts, {omitted['REFUG_SHARE ~']} "
+            f"percentages) and '..' (not available; {omitted['REFUG_SHARE ..']} percentages, State of Palestine, "
+            f"whose refugees are not part of its foreign-born migrant stock). Neither is zero. "
+            f"Annual rates of change (Table 6, last six columns) are not shipped: they follow from the counts.")
 
 
 def build(ref: Path, out: Path, verbose: bool = True) -> dict:
@@ -707,8 +787,10 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
     areas.to_csv(out / "data" / "codelists" / "areas.csv", index=False, lineterminator="\n", encoding="utf-8")
 
     ims, mismatches = build_undesa_ims(ref, areas)
+    refugees, omitted = build_undesa_refugees(ref, areas)
     tables = {
         "undesa_ims2020.csv.gz": ims,
+        "undesa_ims2020_refugees.csv.gz": refugees,
         "wpp2024_population.csv.gz": build_wpp(ref, areas),
         "wdi.csv.gz": build_wdi(ref, areas),
         "knomad_brm2021.csv.gz": build_knomad(ref, areas),
@@ -716,10 +798,14 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
     rows = {}
     for name, df in tables.items():
         assert set(df.ref_area) | set(df.counterpart_area) <= set(areas.code) | {"_T"}, name
-        write_gzip(out / "data" / "reference" / name, to_csv_bytes(df))
+        # published percentages are kept as stored (Table 6); other tables round to 3 decimals
+        decimals = None if name == "undesa_ims2020_refugees.csv.gz" else 3
+        write_gzip(out / "data" / "reference" / name, to_csv_bytes(df, decimals))
         rows[name] = len(df)
-    (out / "data" / "reference" / "datasets.yml").write_text(datasets_yaml(ref, rows), encoding="utf-8")
-    report = {"areas": len(areas), "rows": rows, "unmapped_names": unmapped, "origin_mismatches": mismatches}
+    notes = {"undesa_ims2020_refugees.csv.gz": refugee_notes(omitted)}
+    (out / "data" / "reference" / "datasets.yml").write_text(datasets_yaml(ref, rows, notes), encoding="utf-8")
+    report = {"areas": len(areas), "rows": rows, "unmapped_names": unmapped, "origin_mismatches": mismatches,
+              "refugee_cells_omitted": omitted}
     if verbose:
         print(f"areas.csv: {len(areas)} rows")
         for name, n in rows.items():
