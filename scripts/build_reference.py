@@ -10,6 +10,7 @@ and writes, deterministically (same inputs -> byte-identical outputs):
 * ``data/codelists/areas.csv``                 -- countries, territories and aggregates
 * ``data/reference/undesa_ims2020.csv.gz``     -- UN DESA International Migrant Stock 2020
 * ``data/reference/undesa_ims2020_refugees.csv.gz`` -- its Table 6: refugees and asylum seekers
+* ``data/reference/unhcr_solutions.csv.gz``    -- UNHCR Refugee Data Finder: returns, resettlement, naturalisation
 * ``data/reference/wpp2024_population.csv.gz`` -- UN WPP 2024 population by sex and 5-year age
 * ``data/reference/wdi.csv.gz``                -- World Bank WDI remittances, GDP, net migration
 * ``data/reference/knomad_brm2021.csv.gz``     -- KNOMAD bilateral remittance matrix 2021
@@ -54,6 +55,7 @@ UNLOC_FILE = "wpp2024/UNlocations.txt"
 WDI_FILE = "iom-gdidata/wdi.csv"
 BRM_FILE = "knomad-brm2021/bilateral_remittance_matrix_2021.xlsx"
 BMM_FILE = "knomad-brm2021/bilateral_migration_matrix_2021_latest.xlsx"
+UNHCR_SOLUTIONS_FILE = "layouts/unhcr-datafinder-csv/solutions.csv"
 
 AGES = [f"Y{a}T{a + 4}" for a in range(0, 100, 5)] + ["Y_GE100", "_T"]
 AGE_ORDER = {a: i for i, a in enumerate(AGES)}
@@ -554,6 +556,83 @@ def build_undesa_refugees(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame,
                         sex="_T", value=long.value.values, unit_measure=unit.values, unit_mult=0), omitted
 
 
+# UNHCR Refugee Data Finder "Solutions" export: column -> (measure, the area that reports it). Returns
+# are reported by the country of origin they return to (partner: the country of asylum they leave;
+# for returned IDPs the same country), resettlement and naturalisation by the country of asylum
+# (partner: the origin) -- the orientation the upload gives the same file (README, "Areas").
+UNHCR_SOLUTIONS = {
+    "Returned refugees": ("RET_REFUG", "origin"),
+    "Returned IDPss": ("RET_IDP", "origin"),        # sic, as exported
+    "Resettlement arrivals": ("RESETTLE", "asylum"),
+    "Naturalisation": ("NATURAL", "asylum"),
+}
+# UNHCR origin codes that are no ISO country: unknown, stateless, Tibetan -> other / unknown origin
+UNHCR_OTHER_ORIGINS = {"UNK", "XXA", "TIB"}
+
+
+def read_unhcr_preamble(ref: Path) -> tuple[dict[str, str], int]:
+    """The export's preamble (``key: value`` lines before the header) and the header's line index."""
+    import csv
+
+    lines = (ref / UNHCR_SOLUTIONS_FILE).read_text(encoding="utf-8").splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("Year,"))
+    meta = {}
+    for row in csv.reader(lines[:head]):
+        if row and row[0].strip():
+            meta.setdefault(row[0].strip().rstrip(":"), row[1].strip() if len(row) > 1 else "")
+    return meta, head
+
+
+def build_unhcr_solutions(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
+    """UNHCR solutions 2015-2023 by origin x asylum: returned refugees and IDPs, resettlement arrivals,
+    naturalisations. '-' (no value) cells are not shipped; UNK/XXA/TIB origins are summed into OOO."""
+    meta, head = read_unhcr_preamble(ref)
+    assert meta.get("Usage licence") == "https://creativecommons.org/licenses/by/4.0/", meta
+    assert meta.get("Origin") == "all" and meta.get("Country of asylum") == "all", meta
+    raw = pd.read_csv(ref / UNHCR_SOLUTIONS_FILE, skiprows=head, dtype=str, keep_default_na=False)
+    n_lines = len((ref / UNHCR_SOLUTIONS_FILE).read_text(encoding="utf-8").splitlines())
+    assert len(raw) == n_lines - head - 1, "a line of the UNHCR export was not read as one row"
+    assert list(raw.columns[5:]) == list(UNHCR_SOLUTIONS), list(raw.columns)
+    code = {c: ("OOO" if c in UNHCR_OTHER_ORIGINS else c) for c in
+            set(raw["Country of origin (ISO)"]) | set(raw["Country of asylum (ISO)"])}
+    assert set(code.values()) <= set(areas.code), sorted(set(code.values()) - set(areas.code))
+    origin, asylum = raw["Country of origin (ISO)"].map(code), raw["Country of asylum (ISO)"].map(code)
+    parts, symbols = [], {}
+    for column, (measure, reports) in UNHCR_SOLUTIONS.items():
+        text = raw[column].str.strip()
+        symbols[measure] = int((text == "-").sum())
+        bad = set(text[~text.str.fullmatch(r"\d+") & (text != "-")])
+        assert not bad, f"unexpected cells in {column}: {sorted(bad)[:5]}"
+        keep = text != "-"
+        ref_area, partner = (origin, asylum) if reports == "origin" else (asylum, origin)
+        # resettlement and naturalisation are reported by a country (UNK/XXA/TIB occur there only as origins;
+        # one return of stateless refugees has OOO as its "origin" that reports, as the upload reads it too)
+        assert reports == "origin" or (ref_area[keep] != "OOO").all(), f"{column}: a figure reported by no country"
+        parts.append(pd.DataFrame({"measure": measure, "ref_area": ref_area[keep], "counterpart_area": partner[keep],
+                                   "time_period": raw["Year"][keep], "value": text[keep].astype("int64")}))
+    long = pd.concat(parts, ignore_index=True)
+    merged = len(long)
+    long = long.groupby(["measure", "ref_area", "counterpart_area", "time_period"], as_index=False)["value"].sum()
+    report = {"extracted": meta.get("Date extracted", ""), "no_value": symbols, "summed_into_other": merged - len(long),
+              "years": f"{long.time_period.min()}-{long.time_period.max()}"}
+    return observations(measure=long.measure.values, ref_area=long.ref_area.values, time_period=long.time_period.values,
+                        sex="_T", counterpart_area=long.counterpart_area.values, value=long.value.astype(float).values,
+                        unit_measure="PS", unit_mult=0), report
+
+
+def unhcr_notes(report: dict) -> str:
+    n = report["no_value"]
+    return (f"UNHCR Refugee Data Finder export 'Solutions' (solution types RET, RDP, RST, NAT; all origins, all "
+            f"countries of asylum), extracted {report['extracted']}, years {report['years']}. Returns are reported by "
+            f"the country of origin (partner: the country of asylum left; returned IDPs: the same country), "
+            f"resettlement and naturalisation by the country of asylum (partner: the origin). Cells '-' (no value) "
+            f"are not shipped (returned refugees {n['RET_REFUG']}, returned IDPs {n['RET_IDP']}, resettlement "
+            f"{n['RESETTLE']}, naturalisation {n['NATURAL']}); origins unknown (UNK), stateless (XXA) and Tibetan "
+            f"(TIB) are summed into other / unknown origin (OOO; {report['summed_into_other']} values merged). "
+            f"UNHCR: 'Some data presented may differ from statistics published previously due to retroactive "
+            f"changes or the inclusion of previously unavailable data.'")
+
+
 def drop_placeholder_zeros(origin: pd.DataFrame, stock: pd.DataFrame) -> pd.DataFrame:
     """Drop origin rows for destination-years the workbook marks `..` (not available).
 
@@ -703,6 +782,7 @@ PROVENANCE = {
     UNLOC_FILE: "PPgp/wpp2024 (commit b27df7a9)",
     WDI_FILE: "iom/gdidata data/wdi.rda (commit 1267fd37), converted to CSV",
     BRM_FILE: "artemdsmirnov/International-Payment-System-Go-to-Market-Strategy-and-Pricing-Points (commit 381b1ca0)",
+    UNHCR_SOLUTIONS_FILE: "enadol/skmigration solutions.csv (commit 231c5517)",
 }
 
 DATASETS = [
@@ -725,6 +805,16 @@ DATASETS = [
         "licence": "CC BY 3.0 IGO",
         "url": "",
         "raw": [IMS_FILE],
+    },
+    {
+        "file": "unhcr_solutions.csv.gz", "kind": "refugees",
+        "source": "UNHCR, Refugee Data Finder", "edition": "19/07/2024",
+        "title": "Solutions: returned refugees and IDPs, resettlement arrivals, naturalisations by origin and "
+                 "country of asylum, 2015-2023",
+        "basis": "refugees and IDPs under UNHCR's mandate; calendar-year flows",
+        "licence": "CC BY 4.0 (stated in the export)",
+        "url": "https://www.unhcr.org/refugee-statistics/download/?url=C70gnF",
+        "raw": [UNHCR_SOLUTIONS_FILE],
     },
     {
         "file": "wpp2024_population.csv.gz", "kind": "population",
@@ -788,9 +878,11 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
 
     ims, mismatches = build_undesa_ims(ref, areas)
     refugees, omitted = build_undesa_refugees(ref, areas)
+    solutions, unhcr = build_unhcr_solutions(ref, areas)
     tables = {
         "undesa_ims2020.csv.gz": ims,
         "undesa_ims2020_refugees.csv.gz": refugees,
+        "unhcr_solutions.csv.gz": solutions,
         "wpp2024_population.csv.gz": build_wpp(ref, areas),
         "wdi.csv.gz": build_wdi(ref, areas),
         "knomad_brm2021.csv.gz": build_knomad(ref, areas),
@@ -802,10 +894,10 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
         decimals = None if name == "undesa_ims2020_refugees.csv.gz" else 3
         write_gzip(out / "data" / "reference" / name, to_csv_bytes(df, decimals))
         rows[name] = len(df)
-    notes = {"undesa_ims2020_refugees.csv.gz": refugee_notes(omitted)}
+    notes = {"undesa_ims2020_refugees.csv.gz": refugee_notes(omitted), "unhcr_solutions.csv.gz": unhcr_notes(unhcr)}
     (out / "data" / "reference" / "datasets.yml").write_text(datasets_yaml(ref, rows, notes), encoding="utf-8")
     report = {"areas": len(areas), "rows": rows, "unmapped_names": unmapped, "origin_mismatches": mismatches,
-              "refugee_cells_omitted": omitted}
+              "refugee_cells_omitted": omitted, "unhcr_solutions": unhcr}
     if verbose:
         print(f"areas.csv: {len(areas)} rows")
         for name, n in rows.items():

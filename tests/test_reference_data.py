@@ -18,8 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-TABLES = ["undesa_ims2020.csv.gz", "undesa_ims2020_refugees.csv.gz", "wpp2024_population.csv.gz", "wdi.csv.gz",
-          "knomad_brm2021.csv.gz"]
+TABLES = ["undesa_ims2020.csv.gz", "undesa_ims2020_refugees.csv.gz", "unhcr_solutions.csv.gz",
+          "wpp2024_population.csv.gz", "wdi.csv.gz", "knomad_brm2021.csv.gz"]
 COLUMNS = [
     "measure", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area",
     "labour_status", "value", "unit_measure", "unit_mult", "obs_status",
@@ -237,6 +237,40 @@ def test_refugees_are_seeded_as_a_published_refugees_dataset(seeded_store):
     obs = seeded_store.observations(dataset_ids=[d.id], measures=["REFUG"], ref_areas=["DEU"])
     sel = obs[obs.time_period == "2020"]
     assert sel.value.tolist() == [1_455_947]
+
+
+SOLUTIONS = "unhcr_solutions.csv.gz"
+
+
+def test_unhcr_solutions_published_figures_and_orientation():
+    rows = table(SOLUTIONS)
+    # layouts README ground truth: Iraq -> United States of America, 2015, resettlement arrivals
+    assert one(rows, measure="RESETTLE", ref_area="USA", counterpart_area="IRQ", time_period="2015") == 10169
+    # returns are reported by the origin they return to: Afghans back from Iran, 2015 (file row 2881)
+    assert one(rows, measure="RET_REFUG", ref_area="AFG", counterpart_area="IRN", time_period="2015") == 2881
+    assert one(rows, measure="RET_IDP", ref_area="AFG", counterpart_area="AFG", time_period="2015") == 123653
+    assert set(rows.measure) == {"RET_REFUG", "RET_IDP", "RESETTLE", "NATURAL"}
+    assert set(rows.time_period) == {str(y) for y in range(2015, 2024)}
+    assert set(rows.sex) == {"_T"} and set(rows.unit_measure) == {"PS"} and (rows.value >= 0).all()
+    entry = next(e for e in build_reference_catalogue() if e["file"] == SOLUTIONS)
+    assert entry["kind"] == "refugees" and entry["licence"].startswith("CC BY 4.0")
+    assert entry["source"] == "UNHCR, Refugee Data Finder" and entry["edition"] == "19/07/2024"
+    assert "enadol/skmigration" in entry["provenance"] and "not shipped" in entry["notes"]
+
+
+def test_unhcr_solutions_equal_what_the_upload_reads_from_the_same_file():
+    """The build's own reading of the export and the app's upload path agree value for value."""
+    path = RAW / build_reference.UNHCR_SOLUTIONS_FILE
+    if not path.is_file():
+        pytest.skip(f"raw reference file not found at {path} (CI has it)")
+    from mmicd.ingest import Upload, prepare
+
+    prep = prepare([Upload(path.name, path.read_bytes())])
+    (d,) = prep.datasets
+    read = d.frame[d.frame.value.notna()].set_index(["measure", "ref_area", "counterpart_area", "time_period"]).value
+    built = table(SOLUTIONS).set_index(["measure", "ref_area", "counterpart_area", "time_period"]).value
+    assert len(built) == len(read) > 6000
+    assert (built.sort_index() == read.sort_index()).all()
 
 
 # --- structure ---------------------------------------------------------------------------------
