@@ -15,6 +15,7 @@ import pandas as pd
 
 from mmicd import codes
 from mmicd.rules.base import (
+    MAX_PER_CHECK,
     OBS,
     Found,
     Params,
@@ -72,7 +73,8 @@ def _decisions(frame: pd.DataFrame, p: Params) -> Found:
     if not (is_part.any() and is_total.any()):
         return empty
     base = group_ids(frame, dims(frame, ("breakdown",)))
-    key = pd.factorize(pd.Series(base.astype(str)) + "|" + pd.Series(rest.astype(str)))[0].astype("int64")
+    rest_code = pd.factorize(rest)[0].astype("int64")
+    key = pd.factorize(base * (int(rest_code.max()) + 1) + rest_code)[0].astype("int64")
     parts = pd.DataFrame({"gid": key[is_part], "v": value[is_part], "outcome": outcome[is_part]})
     g = parts.groupby("gid", sort=False)
     agg = pd.DataFrame({"sum": g["v"].sum(), "n": g["outcome"].nunique()})
@@ -139,36 +141,46 @@ def _gaps(frame: pd.DataFrame, p: Params) -> Found:
     step = np.array([n for _, n in parsed] + [0], dtype="int64")[index]
     sub = np.flatnonzero(freq != "")
     series = group_ids(frame, dims(frame, ("time_period",)))
-    key = pd.factorize(pd.Series(series[sub].astype(str)) + "|" + pd.Series(freq[sub].astype(str)))[0]
-    rows = pd.DataFrame({"gid": key, "n": step[sub], "pos": sub})
-    g = rows.groupby("gid", sort=False)["n"]
-    span = pd.DataFrame({"lo": g.min(), "hi": g.max(), "have": g.nunique()})
-    holed = span[span["hi"] - span["lo"] + 1 > span["have"]]
-    if holed.empty:
+    key = pd.factorize(series[sub] * 2 + (freq[sub] == "Q"))[0].astype("int64")   # series x frequency
+    order = np.lexsort((step[sub], key))             # by series, then period
+    gid, n, pos_of = key[order], step[sub][order], sub[order]
+    starts = np.flatnonzero(np.concatenate([[True], gid[1:] != gid[:-1]]))
+    stops = np.concatenate([starts[1:], [len(gid)]])
+    lo, hi = n[starts], n[stops - 1]
+    distinct = np.add.reduceat(np.concatenate([[1], (n[1:] != n[:-1]) | (gid[1:] != gid[:-1])]).astype("int64"),
+                               starts)
+    holed = np.flatnonzero(hi - lo + 1 > distinct)
+    if not len(holed):
         return empty
     columns = dims(frame, ("time_period",))
     pos, keys, missing, count, first, last, described = [], [], [], [], [], [], []
-    for gid, lo, hi in zip(holed.index, holed["lo"], holed["hi"], strict=True):
-        mine = rows[rows["gid"] == gid]
-        have = set(mine["n"])
-        absent = [n for n in range(int(lo), int(hi) + 1) if n not in have]
-        after = mine[mine["n"] > absent[0]].sort_values("n").iloc[0]
-        f = str(freq[int(after["pos"])])
-        spelled = [_spell(f, n) for n in absent]
-        pos.append(int(after["pos"]))
+    told = holed[:2 * MAX_PER_CHECK]     # beyond what is told one by one (per key), failures are only counted
+    for g in told:
+        mine = n[starts[g]:stops[g]]
+        absent = np.setdiff1d(np.arange(lo[g], hi[g] + 1), mine)
+        at = int(pos_of[starts[g] + np.searchsorted(mine, absent[0], side="right")])  # first row after the gap
+        f = str(freq[at])
+        pos.append(at)
         keys.append("period_gap_month" if f == "M" else "period_gap_quarter")
+        spelled = [_spell(f, int(x)) for x in absent]
         missing.append(", ".join(spelled[:MAX_MISSING_SHOWN]) + (" …" if len(spelled) > MAX_MISSING_SHOWN else ""))
         count.append(len(spelled))
-        first.append(_spell(f, int(lo)))
-        last.append(_spell(f, int(hi)))
-        at = int(after["pos"])
+        first.append(_spell(f, int(lo[g])))
+        last.append(_spell(f, int(hi[g])))
         described.append(", ".join(f"{c}={frame[c].iat[at]}" for c in columns if str(frame[c].iat[at]) != codes.TOTAL))
+    rest = holed[len(told):]
+    if len(rest):
+        at = pos_of[starts[rest]]
+        pos += at.tolist()
+        keys += np.where(freq[at] == "M", "period_gap_month", "period_gap_quarter").tolist()
+        count += (hi[rest] - lo[rest] + 1 - distinct[rest]).tolist()
+        for column in (missing, first, last, described):
+            column += [""] * len(rest)
     fields = pd.DataFrame({"key": keys, "value": frame["time_period"].to_numpy()[pos], "series": described,
-                           "missing": missing, "n": count, "first": first,
-                           "last": last}, dtype=object)
+                           "missing": missing, "n": count, "first": first, "last": last}, dtype=object)
     member_gid = np.full(len(frame), np.iinfo("int64").max, dtype="int64")
     member_gid[sub] = key
-    ptr, members = members_of_groups(member_gid, holed.index.to_numpy())
+    ptr, members = members_of_groups(member_gid, gid[starts[holed]])
     return Found(np.array(pos, dtype="int64"), fields, ptr, members)
 
 
