@@ -135,3 +135,18 @@ def test_the_rules_are_declared_and_documented():
     ids = {rid: level for rid, level, _ in describe("observations")}
     assert ids["origin_is_asylum"] == "error" and ids["measure_blank"] == "error"
     assert ids["decision_outcomes"] == "warning" and ids["period_gap"] == "warning"
+
+
+def test_iso_months_of_a_csv_are_months_and_an_ambiguous_one_is_not_taken():
+    """2023-07 is the canonical month: read as a month (2023-01 cannot be a range 2023-2001); 2011-12 may be
+    December 2011 or the fiscal year 2011-12, and is not stored (said), as before."""
+    prep, found = _issues("arrivals.csv", "country,period,nationality,arrivals\n"
+                                          "Dominican Republic,2023-01,United States,10\n"
+                                          "Dominican Republic,2023-02,United States,11\n"
+                                          "Dominican Republic,2023-05,United States,12\n", kind="border")
+    assert prep.datasets[0].frame["time_period"].tolist() == ["2023-01", "2023-02", "2023-05"]
+    assert [(i.check, i.row, i.value) for i in found] == [("period_gap_month", 4, "2023-05")]
+    prep = prepare([Upload("fy.csv", b"country,period,nationality,arrivals\nNepal,2011-12,India,10\n"
+                                     b"Nepal,2023-03,India,11\n")], kind="border")
+    assert prep.datasets[0].frame["time_period"].tolist() == ["2023-03"]
+    assert any(i.check == "period_ranges" for i in prep.issues)
