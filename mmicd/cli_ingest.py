@@ -13,7 +13,7 @@ from mmicd.i18n import t
 from mmicd.issues import walk
 
 KINDS = ["auto", "census", "stocks", "remittances", "lfs", "interventions", "population", "remittance_corridors",
-         "flows", "refugees", "border_movements", "labour_migration"]
+         "flows", "refugees", "border_movements", "labour_migration", "border", "labour"]
 BASIS = {"birth": "country of birth", "citizenship": "citizenship"}   # --basis -> DatasetMeta.basis
 
 

@@ -72,7 +72,8 @@ KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOC
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
                 "remittance_corridors": Kind.REMITTANCE_CORRIDORS, "migrant_stock": Kind.MIGRANT_STOCK,
                 "flows": Kind.MIGRATION_FLOWS, "migration_flows": Kind.MIGRATION_FLOWS, "refugees": Kind.REFUGEES,
-                "border_movements": Kind.BORDER_MOVEMENTS, "labour_migration": Kind.LABOUR_MIGRATION}
+                "border_movements": Kind.BORDER_MOVEMENTS, "labour_migration": Kind.LABOUR_MIGRATION,
+                "border": Kind.BORDER_MOVEMENTS, "labour": Kind.LABOUR_MIGRATION}
 DEFAULT_SOURCE = "Uploaded table"
 OBS_CANONICAL = [*DIMENSIONS, "value", "unit_mult", "obs_status"]
 
@@ -368,7 +369,7 @@ def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = No
     if mapping is None or not mapping.columns:
         tpl = is_template(book) if mapping is None else None
         if tpl is not None:
-            return [_template(book, tpl[0])]
+            return _template(book, tpl[0])
         from mmicd.io import official, reader
 
         found = official.csv_layouts(book) if mapping is None else []
@@ -424,15 +425,29 @@ def _microdata_like(book) -> bool:
     return False
 
 
-def _template(book, kind: str) -> Raw:
+def _template(book, kind: str) -> list[Raw]:
+    """Our template's data sheet; rows whose measure is of another kind than the marker's (the returns
+    template: returned refugees are kind ``refugees``, returned migrants ``migration_flows``) are a
+    table of that kind (measure.csv, column ``kind``); unknown measures stay with the marker's kind."""
     sheet = "data" if "data" in book.sheet_names else book.sheet_names[0]
     frame, headers = read_table(book, sheet, 0)
     columns = {h: h for h in headers if h in (*OBS_CANONICAL, *MICRODATA_COLUMNS, "unit_measure")}
-    frame = frame.rename(columns={})
     form = "microdata" if kind == Kind.LFS.value else "observations"
-    return Raw(layout="template", sheet=sheet, frame=frame, columns=columns, source_columns=headers,
-               kind=kind if kind in {k.value for k in Kind} else None, form=form, header_row=1,
-               defaults={"decimal": book.decimal})
+    stored = kind if kind in {k.value for k in Kind} else None
+
+    def raw(part: pd.DataFrame, k: str | None) -> Raw:
+        return Raw(layout="template", sheet=sheet, frame=part, columns=columns, source_columns=headers, kind=k,
+                   form=form, header_row=1, defaults={"decimal": book.decimal})
+
+    if form == "microdata" or "measure" not in frame or stored is None:
+        return [raw(frame, stored)]
+    measure = recode("measure", frame["measure"])
+    of_measure = measure.map(codes.codelist("measure")["kind"]).astype("string").fillna("").replace("", stored)
+    found = {k: Kind(k) for k in pd.unique(of_measure.to_numpy()) if k in {x.value for x in Kind}}
+    if set(found) <= {stored}:
+        return [raw(frame, stored)]
+    of_measure = of_measure.where(of_measure.isin(list(found)), stored)
+    return [raw(frame[of_measure == k], k) for k in pd.unique(of_measure.to_numpy())]
 
 
 def _header_score(texts: list[str]) -> float:

@@ -8,8 +8,14 @@ A template is an xlsx workbook with
 - a sheet ``codes`` with the allowed codes and their labels in the template's language (it feeds
   the drop-down lists);
 - a hidden sheet ``_mmicd`` with A1 = ``mmicd-template``, A2 = the kind as stored (``census``, ``migrant_stock``,
-  ``remittances``, ``lfs``), A3 = the template version,
-  A4 = the language, by which the ingestion recognises a template (layout ``template``).
+  ``remittances``, ``lfs``, ``migration_flows``, ``refugees``, ``labour_migration``, ``border_movements``),
+  A3 = the template version, A4 = the language, by which the ingestion recognises a template (layout
+  ``template``). Rows whose measure is of another kind (the ``returns`` template: returned migrants
+  are migration flows, returned refugees refugees) are stored as a dataset of that kind.
+
+Administrative templates (flows, refugees and asylum, returns, labour migration, border movements)
+have a ``measure`` column with the measures of their kind and, where the source classifies its
+figures, a ``breakdown`` column (``TYPE:CODE`` of ``data/codelists/breakdown.csv``).
 
 :func:`build_template` also fills the ``data`` sheet when given a frame (the demo data are filled
 templates, and the tests fill every template to check that it loads without any issue).
@@ -49,18 +55,52 @@ COLUMNS: dict[str, list[str]] = {
     "stocks": OBS_TEMPLATE_COLUMNS,
     "remittances": ["ref_area", "time_period", "measure", "counterpart_area", "value", "unit_mult", "obs_status"],
     "lfs": list(MICRODATA_COLUMNS),
+    # administrative data: flows by criterion (breakdown) and coverage (migrant_status: citizens/foreigners)
+    "flows": ["ref_area", "time_period", "measure", "sex", "age", "migrant_status", "counterpart_area", "breakdown",
+              "value", "obs_status"],
+    "refugees": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "breakdown", "value",
+                 "obs_status"],
+    "returns": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status"],
+    # by destination and sex; no occupation: the project has no occupation code list (ISCO) yet
+    "labour": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status"],
+    "border": ["ref_area", "time_period", "measure", "sex", "migrant_status", "counterpart_area", "breakdown", "value",
+               "obs_status"],
 }
 TEMPLATE_KINDS = tuple(COLUMNS)
-# the kind as stored (mmicd.model.Kind), written in the marker sheet
-STORED_KIND = {"census": "census", "stocks": "migrant_stock", "remittances": "remittances", "lfs": "lfs"}
+# the kind as stored (mmicd.model.Kind), written in the marker sheet (rows of a measure of another kind
+# are stored under the measure's kind: data/codelists/measure.csv, column kind)
+STORED_KIND = {"census": "census", "stocks": "migrant_stock", "remittances": "remittances", "lfs": "lfs",
+               "flows": "migration_flows", "refugees": "refugees", "returns": "migration_flows",
+               "labour": "labour_migration", "border": "border_movements"}
 # columns a row cannot do without (the others default: _T for a total, A for a normal value, ...)
 REQUIRED: dict[str, set[str]] = {
     "census": {"ref_area", "time_period", "value"},
     "stocks": {"ref_area", "time_period", "counterpart_area", "value"},
     "remittances": {"ref_area", "time_period", "measure", "value"},
     "lfs": {"ref_area", "time_period", "sex", "age", "migrant_status", "labour_status", "weight"},
+    "flows": {"ref_area", "time_period", "measure", "value"},
+    "refugees": {"ref_area", "time_period", "measure", "value"},
+    "returns": {"ref_area", "time_period", "measure", "value"},
+    "labour": {"ref_area", "time_period", "measure", "value"},
+    "border": {"ref_area", "time_period", "measure", "value"},
 }
 REMITTANCE_MEASURES = ("REM_IN", "REM_OUT", "GDP", "REM_COST")
+# the measures each template offers (codes of data/codelists/measure.csv)
+MEASURES: dict[str, tuple[str, ...]] = {
+    "remittances": REMITTANCE_MEASURES,
+    "flows": ("IMM", "EMI"),
+    "refugees": ("REFUG", "ASY_SEEK", "ASY_APP", "ASY_DEC", "RESETTLE", "RET_REFUG"),
+    "returns": ("RET_MIG", "RET_REFUG"),
+    "labour": ("DEPLOY", "PERMIT"),
+    "border": ("ARR", "DEP"),
+}
+# the source classifications each template lists (TYPE:CODE of data/codelists/breakdown.csv; others,
+# combinations joined by "+" and open types such as POE:<name> are accepted too)
+BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "flows": ("_T", "CRITERION:RESIDENCE", "CRITERION:CITIZENSHIP", "CRITERION:BIRTH"),
+    "refugees": ("_T", "OUTCOME:REC", "OUTCOME:COMP", "OUTCOME:REJ", "OUTCOME:CLOSED"),
+    "border": ("_T", "RESIDENCE:RES", "RESIDENCE:NONRES"),
+}
 UNIT_MULTS = ("0", "3", "6", "9")
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -86,7 +126,19 @@ class CodeList:
                     for c in self.codes]
         if self.column == "unit_mult":
             return [t(f"upload.tpl.unit_mult.{c}", lang) for c in self.codes]
+        if self.column == "breakdown":
+            return [breakdown_label(c, lang) for c in self.codes]
         return [codes.label(_LISTS[self.column], c, lang) for c in self.codes]
+
+
+def breakdown_label(code: str, lang: str) -> str:
+    """``OUTCOME:REC`` -> "Outcome of the asylum decision: Recognised (refugee status)" in ``lang``."""
+    if code == codes.TOTAL:
+        return t("upload.tpl.code_total_breakdown", lang)
+    table = pd.read_csv(codes.CODELIST_DIR / "breakdown.csv", dtype=str, keep_default_na=False)
+    names = {(r.type, r.code): getattr(r, f"name_{lang}") or r.name_en for r in table.itertuples(index=False)}
+    return "; ".join(f"{names.get((btype, ''), btype)}: {names.get((btype, value), value)}"
+                     for btype, value in (part.split(":", 1) for part in code.split("+")))
 
 
 _LISTS = {"sex": "sex", "age": "age", "migrant_status": "migrant_status", "labour_status": "labour_status",
@@ -114,7 +166,9 @@ def _code_lists(kind: str, lang: str) -> list[CodeList]:
             lists.append(CodeList(col, codes.codelist("obs_status")["code"].tolist()))
         elif col == "measure":
             known = codes.codes("measure")
-            lists.append(CodeList(col, [m for m in REMITTANCE_MEASURES if m in known]))
+            lists.append(CodeList(col, [m for m in MEASURES[kind] if m in known]))
+        elif col == "breakdown":
+            lists.append(CodeList(col, [b for b in BREAKDOWNS[kind] if codes.breakdown_ok(b)]))
         elif col == "unit_mult":
             lists.append(CodeList(col, list(UNIT_MULTS)))
     return lists
@@ -292,6 +346,8 @@ def _write_instructions(ws, kind: str, lang: str, columns: list[str], notes: str
 def _allowed(kind: str, col: str, coded: set[str], lang: str) -> str:
     if col == "unit_mult":
         return t("upload.tpl.allowed_unit_mult", lang)
+    if col == "breakdown":
+        return t("upload.tpl.allowed_breakdown", lang, sheet=CODES_SHEET)
     if col in coded:
         return t("upload.tpl.allowed_codes", lang, sheet=CODES_SHEET)
     if col == "time_period":
@@ -308,10 +364,25 @@ def _rules(kind: str) -> list[str]:
     if kind == "lfs":
         return [*common, "upload.tpl.rule_lfs_weights", "upload.tpl.rule_lfs_design", "upload.tpl.rule_basis",
                 "upload.tpl.rule_codes", "upload.tpl.rule_marker"]
-    units = "upload.tpl.rule_units_usd" if kind == "remittances" else "upload.tpl.rule_units_persons"
-    basis = [] if kind == "remittances" else ["upload.tpl.rule_basis"]
-    return [*common, "upload.tpl.rule_totals", units, "upload.tpl.rule_missing", *basis, "upload.tpl.rule_codes",
+    units = "upload.tpl.rule_units_persons"
+    if kind == "remittances":
+        units = "upload.tpl.rule_units_usd"
+    elif kind in ADMIN_RULES:
+        units = "upload.tpl.rule_units_counts"
+    basis = ["upload.tpl.rule_basis"] if "migrant_status" in COLUMNS[kind] else []
+    own = [f"upload.tpl.rule_{r}" for r in ADMIN_RULES.get(kind, ())]
+    return [*common, "upload.tpl.rule_totals", units, "upload.tpl.rule_missing", *own, *basis, "upload.tpl.rule_codes",
             "upload.tpl.rule_marker"]
+
+
+# rules told on the instructions sheet of the administrative templates (upload.tpl.rule_<name>)
+ADMIN_RULES: dict[str, tuple[str, ...]] = {
+    "flows": ("flow_criterion", "periods"),
+    "refugees": ("refugee_areas", "decisions", "periods"),
+    "returns": ("return_areas", "returns_kinds", "periods"),
+    "labour": ("labour_areas", "occupation", "periods"),
+    "border": ("border_nationality", "periods"),
+}
 
 
 def _fill(ws, columns: list[str], data: pd.DataFrame) -> None:

@@ -9,6 +9,8 @@ and writes, deterministically (same inputs -> byte-identical outputs):
 
 * ``data/codelists/areas.csv``                 -- countries, territories and aggregates
 * ``data/reference/undesa_ims2020.csv.gz``     -- UN DESA International Migrant Stock 2020
+* ``data/reference/undesa_ims2020_refugees.csv.gz`` -- its Table 6: refugees and asylum seekers
+* ``data/reference/unhcr_solutions.csv.gz``    -- UNHCR Refugee Data Finder: returns, resettlement, naturalisation
 * ``data/reference/wpp2024_population.csv.gz`` -- UN WPP 2024 population by sex and 5-year age
 * ``data/reference/wdi.csv.gz``                -- World Bank WDI remittances, GDP, net migration
 * ``data/reference/knomad_brm2021.csv.gz``     -- KNOMAD bilateral remittance matrix 2021
@@ -53,6 +55,7 @@ UNLOC_FILE = "wpp2024/UNlocations.txt"
 WDI_FILE = "iom-gdidata/wdi.csv"
 BRM_FILE = "knomad-brm2021/bilateral_remittance_matrix_2021.xlsx"
 BMM_FILE = "knomad-brm2021/bilateral_migration_matrix_2021_latest.xlsx"
+UNHCR_SOLUTIONS_FILE = "layouts/unhcr-datafinder-csv/solutions.csv"
 
 AGES = [f"Y{a}T{a + 4}" for a in range(0, 100, 5)] + ["Y_GE100", "_T"]
 AGE_ORDER = {a: i for i, a in enumerate(AGES)}
@@ -498,6 +501,138 @@ def build_undesa_ims(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, list
     return pd.concat([stock, pop, origin], ignore_index=True), mismatches
 
 
+REFUGEE_SHEET = "Table 6"
+REFUGEE_YEARS = [1990, 1995, 2000, 2005, 2010, 2015, 2020]
+# Table 6 symbols (Notes sheet of the workbook): '~' protected for privacy, the number (or the number
+# used to derive the percentage) is under five; '..' not available or not reported separately.
+REFUGEE_SYMBOLS = {"~", ".."}
+
+
+def read_refugee_table(ref: Path) -> pd.DataFrame:
+    """IMS 2020 Table 6: refugees and asylum seekers at mid-year (both sexes) in columns 5-11, the same
+    as a percentage of the international migrant stock in 12-18, annual rates of change in 19-24."""
+    raw = pd.read_excel(ref / IMS_FILE, sheet_name=REFUGEE_SHEET, header=None, engine="calamine")
+    title = str(raw.iat[2, 4])
+    assert title.startswith("Table 6: Estimated refugee stock (including asylum seekers) at mid-year"), title
+    assert str(raw.iat[7, 5]).startswith("Refugee and asylum seekers at mid-year"), raw.iat[7, 5]
+    assert str(raw.iat[7, 12]).startswith("Refugee and asylum seekers as a percentage of the international"), \
+        raw.iat[7, 12]
+    assert [int(y) for y in raw.iloc[10, 5:19]] == REFUGEE_YEARS * 2, list(raw.iloc[10, 5:19])
+    body = raw.iloc[11:].reset_index(drop=True)
+    out = pd.DataFrame({"name": body[1].astype(str).str.strip(), "m49": body[3].astype(int)})
+    for j, year in enumerate(REFUGEE_YEARS):
+        out[f"REFUG|{year}"] = body[5 + j]
+        out[f"REFUG_SHARE|{year}"] = body[12 + j]
+    assert len(out) == 283 and out.name.iloc[0] == "WORLD", (len(out), out.name.iloc[0])
+    return out
+
+
+def build_undesa_refugees(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """IMS 2020 Table 6: refugees and asylum seekers (``REFUG``, persons) and their share of the
+    international migrant stock (``REFUG_SHARE``, %, as published), every area row, 1990-2020.
+    Cells with a symbol are not shipped; their counts come back (``~`` under five, ``..`` n/a)."""
+    table = read_refugee_table(ref)
+    value_cols = [c for c in table.columns if "|" in c]
+    long = table.melt(id_vars=["m49"], value_vars=value_cols, var_name="k", value_name="value")
+    text = long.value.map(lambda v: v if isinstance(v, str) else None)
+    bad = set(text.dropna()) - REFUGEE_SYMBOLS
+    assert not bad, f"unexpected symbols in IMS 2020 Table 6: {bad}"
+    long[["measure", "year"]] = long.k.str.split("|", expand=True)
+    # '..' only for the State of Palestine's percentages (its refugees are not in its migrant stock)
+    assert set(long.m49[text == ".."]) <= {275} and not ((text == "..") & (long.measure == "REFUG")).any()
+    omitted = {f"{m} {s}": int(((long.measure == m) & (text == s)).sum())
+               for m in ("REFUG", "REFUG_SHARE") for s in sorted(REFUGEE_SYMBOLS)}
+    long = long[text.isna() & long.value.notna()].copy()
+    long["ref_area"] = long.m49.map(code_for_m49(areas))
+    assert long.ref_area.notna().all(), sorted(set(long.m49[long.ref_area.isna()]))
+    long["value"] = long.value.astype(float)
+    # the workbook repeats two aggregates under two codes (see ims_long): identical rows, keep one
+    long = long.drop_duplicates(["ref_area", "measure", "year", "value"])
+    assert not long.duplicated(["ref_area", "measure", "year"]).any()
+    counts = long.measure == "REFUG"
+    assert (long.value[counts] == long.value[counts].round()).all(), "refugee counts are whole persons"
+    unit = long.measure.map({"REFUG": "PS", "REFUG_SHARE": "PT"})
+    return observations(measure=long.measure.values, ref_area=long.ref_area.values, time_period=long.year.values,
+                        sex="_T", value=long.value.values, unit_measure=unit.values, unit_mult=0), omitted
+
+
+# UNHCR Refugee Data Finder "Solutions" export: column -> (measure, the area that reports it). Returns
+# are reported by the country of origin they return to (partner: the country of asylum they leave;
+# for returned IDPs the same country), resettlement and naturalisation by the country of asylum
+# (partner: the origin) -- the orientation the upload gives the same file (README, "Areas").
+UNHCR_SOLUTIONS = {
+    "Returned refugees": ("RET_REFUG", "origin"),
+    "Returned IDPss": ("RET_IDP", "origin"),        # sic, as exported
+    "Resettlement arrivals": ("RESETTLE", "asylum"),
+    "Naturalisation": ("NATURAL", "asylum"),
+}
+# UNHCR origin codes that are no ISO country: unknown, stateless, Tibetan -> other / unknown origin
+UNHCR_OTHER_ORIGINS = {"UNK", "XXA", "TIB"}
+
+
+def read_unhcr_preamble(ref: Path) -> tuple[dict[str, str], int]:
+    """The export's preamble (``key: value`` lines before the header) and the header's line index."""
+    import csv
+
+    lines = (ref / UNHCR_SOLUTIONS_FILE).read_text(encoding="utf-8").splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("Year,"))
+    meta = {}
+    for row in csv.reader(lines[:head]):
+        if row and row[0].strip():
+            meta.setdefault(row[0].strip().rstrip(":"), row[1].strip() if len(row) > 1 else "")
+    return meta, head
+
+
+def build_unhcr_solutions(ref: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
+    """UNHCR solutions 2015-2023 by origin x asylum: returned refugees and IDPs, resettlement arrivals,
+    naturalisations. '-' (no value) cells are not shipped; UNK/XXA/TIB origins are summed into OOO."""
+    meta, head = read_unhcr_preamble(ref)
+    assert meta.get("Usage licence") == "https://creativecommons.org/licenses/by/4.0/", meta
+    assert meta.get("Origin") == "all" and meta.get("Country of asylum") == "all", meta
+    raw = pd.read_csv(ref / UNHCR_SOLUTIONS_FILE, skiprows=head, dtype=str, keep_default_na=False)
+    n_lines = len((ref / UNHCR_SOLUTIONS_FILE).read_text(encoding="utf-8").splitlines())
+    assert len(raw) == n_lines - head - 1, "a line of the UNHCR export was not read as one row"
+    assert list(raw.columns[5:]) == list(UNHCR_SOLUTIONS), list(raw.columns)
+    code = {c: ("OOO" if c in UNHCR_OTHER_ORIGINS else c) for c in
+            set(raw["Country of origin (ISO)"]) | set(raw["Country of asylum (ISO)"])}
+    assert set(code.values()) <= set(areas.code), sorted(set(code.values()) - set(areas.code))
+    origin, asylum = raw["Country of origin (ISO)"].map(code), raw["Country of asylum (ISO)"].map(code)
+    parts, symbols = [], {}
+    for column, (measure, reports) in UNHCR_SOLUTIONS.items():
+        text = raw[column].str.strip()
+        symbols[measure] = int((text == "-").sum())
+        bad = set(text[~text.str.fullmatch(r"\d+") & (text != "-")])
+        assert not bad, f"unexpected cells in {column}: {sorted(bad)[:5]}"
+        keep = text != "-"
+        ref_area, partner = (origin, asylum) if reports == "origin" else (asylum, origin)
+        # resettlement and naturalisation are reported by a country (UNK/XXA/TIB occur there only as origins;
+        # one return of stateless refugees has OOO as its "origin" that reports, as the upload reads it too)
+        assert reports == "origin" or (ref_area[keep] != "OOO").all(), f"{column}: a figure reported by no country"
+        parts.append(pd.DataFrame({"measure": measure, "ref_area": ref_area[keep], "counterpart_area": partner[keep],
+                                   "time_period": raw["Year"][keep], "value": text[keep].astype("int64")}))
+    long = pd.concat(parts, ignore_index=True)
+    merged = len(long)
+    long = long.groupby(["measure", "ref_area", "counterpart_area", "time_period"], as_index=False)["value"].sum()
+    report = {"extracted": meta.get("Date extracted", ""), "no_value": symbols, "summed_into_other": merged - len(long),
+              "years": f"{long.time_period.min()}-{long.time_period.max()}"}
+    return observations(measure=long.measure.values, ref_area=long.ref_area.values, time_period=long.time_period.values,
+                        sex="_T", counterpart_area=long.counterpart_area.values, value=long.value.astype(float).values,
+                        unit_measure="PS", unit_mult=0), report
+
+
+def unhcr_notes(report: dict) -> str:
+    n = report["no_value"]
+    return (f"UNHCR Refugee Data Finder export 'Solutions' (solution types RET, RDP, RST, NAT; all origins, all "
+            f"countries of asylum), extracted {report['extracted']}, years {report['years']}. Returns are reported by "
+            f"the country of origin (partner: the country of asylum left; returned IDPs: the same country), "
+            f"resettlement and naturalisation by the country of asylum (partner: the origin). Cells '-' (no value) "
+            f"are not shipped (returned refugees {n['RET_REFUG']}, returned IDPs {n['RET_IDP']}, resettlement "
+            f"{n['RESETTLE']}, naturalisation {n['NATURAL']}); origins unknown (UNK), stateless (XXA) and Tibetan "
+            f"(TIB) are summed into other / unknown origin (OOO; {report['summed_into_other']} values merged). "
+            f"UNHCR: 'Some data presented may differ from statistics published previously due to retroactive "
+            f"changes or the inclusion of previously unavailable data.'")
+
+
 def drop_placeholder_zeros(origin: pd.DataFrame, stock: pd.DataFrame) -> pd.DataFrame:
     """Drop origin rows for destination-years the workbook marks `..` (not available).
 
@@ -603,9 +738,11 @@ def area_index(areas: pd.DataFrame) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
-def format_values(values: pd.Series) -> pd.Series:
-    """Numbers as text: integers without a decimal point, others rounded to 3 decimals."""
-    v = values.astype(float).round(3)
+def format_values(values: pd.Series, decimals: int | None = 3) -> pd.Series:
+    """Numbers as text: integers without a decimal point, others rounded to ``decimals`` (None: as
+    stored in the source, the shortest text that reads back to the same float)."""
+    v = values.astype(float)
+    v = v.round(decimals) if decimals is not None else v
     whole = v == v.round(0)
     out = pd.Series("", index=v.index, dtype=object)
     out[whole] = v[whole].astype("int64").astype(str)
@@ -614,9 +751,9 @@ def format_values(values: pd.Series) -> pd.Series:
     return out
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
+def to_csv_bytes(df: pd.DataFrame, decimals: int | None = 3) -> bytes:
     df = df.copy()
-    df["value"] = format_values(df["value"])
+    df["value"] = format_values(df["value"], decimals)
     df["_sex"] = df["sex"].map(SEX_ORDER)
     df["_age"] = df["age"].map(AGE_ORDER)
     df = df.sort_values(
@@ -645,6 +782,7 @@ PROVENANCE = {
     UNLOC_FILE: "PPgp/wpp2024 (commit b27df7a9)",
     WDI_FILE: "iom/gdidata data/wdi.rda (commit 1267fd37), converted to CSV",
     BRM_FILE: "artemdsmirnov/International-Payment-System-Go-to-Market-Strategy-and-Pricing-Points (commit 381b1ca0)",
+    UNHCR_SOLUTIONS_FILE: "enadol/skmigration solutions.csv (commit 231c5517)",
 }
 
 DATASETS = [
@@ -656,6 +794,27 @@ DATASETS = [
         "licence": "CC BY 3.0 IGO",
         "url": "",
         "raw": [IMS_FILE, IMS_ORIGIN_FILE],
+    },
+    {
+        "file": "undesa_ims2020_refugees.csv.gz", "kind": "refugees",
+        "source": "UN DESA, International Migrant Stock", "edition": "2020",
+        "title": "Estimated refugee stock (including asylum seekers) at mid-year by destination, 1990-2020 "
+                 "(IMS 2020, Table 6)",
+        "basis": "refugees, persons in refugee-like situations and asylum seekers (and Venezuelans displaced "
+                 "abroad) as reported by UNHCR and, where appropriate, UNRWA; mid-year (1 July), both sexes",
+        "licence": "CC BY 3.0 IGO",
+        "url": "",
+        "raw": [IMS_FILE],
+    },
+    {
+        "file": "unhcr_solutions.csv.gz", "kind": "refugees",
+        "source": "UNHCR, Refugee Data Finder", "edition": "19/07/2024",
+        "title": "Solutions: returned refugees and IDPs, resettlement arrivals, naturalisations by origin and "
+                 "country of asylum, 2015-2023",
+        "basis": "refugees and IDPs under UNHCR's mandate; calendar-year flows",
+        "licence": "CC BY 4.0 (stated in the export)",
+        "url": "https://www.unhcr.org/refugee-statistics/download/?url=C70gnF",
+        "raw": [UNHCR_SOLUTIONS_FILE],
     },
     {
         "file": "wpp2024_population.csv.gz", "kind": "population",
@@ -686,18 +845,29 @@ def _yaml_str(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def datasets_yaml(ref: Path, rows: dict[str, int]) -> str:
+def datasets_yaml(ref: Path, rows: dict[str, int], notes: dict[str, str] | None = None) -> str:
     out = ["# Generated by scripts/build_reference.py: one published dataset version per file.", ""]
     for d in DATASETS:
         out.append(f"- file: {d['file']}")
         for k in ("kind", "source", "edition", "title", "basis", "licence", "url"):
             out.append(f"  {k}: {_yaml_str(d[k]) if k != 'kind' else d[k]}")
+        if (notes or {}).get(d["file"]):
+            out.append(f"  notes: {_yaml_str(notes[d['file']])}")
         out.append(f"  provenance: {_yaml_str('; '.join(f'{r}: {PROVENANCE[r]}' for r in d['raw']))}")
         out.append("  raw_sha256:")
         for r in d["raw"]:
             out.append(f"    {Path(r).name}: {sha256(ref / r)}")
         out.append(f"  rows: {rows[d['file']]}")
     return "\n".join(out) + "\n"
+
+
+def refugee_notes(omitted: dict[str, int]) -> str:
+    """What the refugee table leaves out, said on the stored dataset."""
+    return (f"Not shipped: cells marked '~' in Table 6 (protected for privacy: the number, or the number used to "
+            f"derive the percentage, is under five; {omitted['REFUG ~']} counts, {omitted['REFUG_SHARE ~']} "
+            f"percentages) and '..' (not available; {omitted['REFUG_SHARE ..']} percentages, State of Palestine, "
+            f"whose refugees are not part of its foreign-born migrant stock). Neither is zero. "
+            f"Annual rates of change (Table 6, last six columns) are not shipped: they follow from the counts.")
 
 
 def build(ref: Path, out: Path, verbose: bool = True) -> dict:
@@ -707,8 +877,12 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
     areas.to_csv(out / "data" / "codelists" / "areas.csv", index=False, lineterminator="\n", encoding="utf-8")
 
     ims, mismatches = build_undesa_ims(ref, areas)
+    refugees, omitted = build_undesa_refugees(ref, areas)
+    solutions, unhcr = build_unhcr_solutions(ref, areas)
     tables = {
         "undesa_ims2020.csv.gz": ims,
+        "undesa_ims2020_refugees.csv.gz": refugees,
+        "unhcr_solutions.csv.gz": solutions,
         "wpp2024_population.csv.gz": build_wpp(ref, areas),
         "wdi.csv.gz": build_wdi(ref, areas),
         "knomad_brm2021.csv.gz": build_knomad(ref, areas),
@@ -716,10 +890,14 @@ def build(ref: Path, out: Path, verbose: bool = True) -> dict:
     rows = {}
     for name, df in tables.items():
         assert set(df.ref_area) | set(df.counterpart_area) <= set(areas.code) | {"_T"}, name
-        write_gzip(out / "data" / "reference" / name, to_csv_bytes(df))
+        # published percentages are kept as stored (Table 6); other tables round to 3 decimals
+        decimals = None if name == "undesa_ims2020_refugees.csv.gz" else 3
+        write_gzip(out / "data" / "reference" / name, to_csv_bytes(df, decimals))
         rows[name] = len(df)
-    (out / "data" / "reference" / "datasets.yml").write_text(datasets_yaml(ref, rows), encoding="utf-8")
-    report = {"areas": len(areas), "rows": rows, "unmapped_names": unmapped, "origin_mismatches": mismatches}
+    notes = {"undesa_ims2020_refugees.csv.gz": refugee_notes(omitted), "unhcr_solutions.csv.gz": unhcr_notes(unhcr)}
+    (out / "data" / "reference" / "datasets.yml").write_text(datasets_yaml(ref, rows, notes), encoding="utf-8")
+    report = {"areas": len(areas), "rows": rows, "unmapped_names": unmapped, "origin_mismatches": mismatches,
+              "refugee_cells_omitted": omitted, "unhcr_solutions": unhcr}
     if verbose:
         print(f"areas.csv: {len(areas)} rows")
         for name, n in rows.items():

@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-TABLES = ["undesa_ims2020.csv.gz", "wpp2024_population.csv.gz", "wdi.csv.gz", "knomad_brm2021.csv.gz"]
+TABLES = ["undesa_ims2020.csv.gz", "undesa_ims2020_refugees.csv.gz", "unhcr_solutions.csv.gz",
+          "wpp2024_population.csv.gz", "wdi.csv.gz", "knomad_brm2021.csv.gz"]
 COLUMNS = [
     "measure", "ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area",
     "labour_status", "value", "unit_measure", "unit_mult", "obs_status",
@@ -158,6 +159,118 @@ def test_knomad_usa_to_mexico():
     v = one(brm, measure="REM_IN", ref_area="MEX", counterpart_area="USA", time_period="2021")
     assert round(v / 1e6, 2) == 52_595.34  # source: US$ million, full precision
     assert set(brm.obs_status) == {"E"} and set(brm.unit_mult) == {"6"}
+
+
+REFUGEES = "undesa_ims2020_refugees.csv.gz"
+
+
+def refug(measure: str = "REFUG", **where) -> float:
+    return one(table(REFUGEES), measure=measure, **({"time_period": "2020"} | where))
+
+
+def test_refugees_table6_published_figures():
+    # IMS 2020 Table 6, "Refugee and asylum seekers at mid-year, both sexes combined"
+    assert refug(ref_area="DEU") == 1_455_947
+    assert refug(ref_area="WLD") == 33_807_795
+    assert refug(ref_area="DEU", time_period="1990") == 722_250
+    # "... as a percentage of the international migrant stock", kept as stored in the workbook
+    assert refug("REFUG_SHARE", ref_area="DEU") == pytest.approx(9.236802358921583, abs=1e-12)
+    rows = table(REFUGEES)
+    assert set(rows.measure) == {"REFUG", "REFUG_SHARE"}
+    assert set(rows.loc[rows.measure == "REFUG", "unit_measure"]) == {"PS"}
+    assert set(rows.loc[rows.measure == "REFUG_SHARE", "unit_measure"]) == {"PT"}
+    assert set(rows.sex) == {"_T"} and set(rows.counterpart_area) == {"_T"} and set(rows.unit_mult) == {"0"}
+    assert set(rows.time_period) == {"1990", "1995", "2000", "2005", "2010", "2015", "2020"}
+
+
+def test_refugees_share_agrees_with_table1_stock():
+    # REFUG / Table 1 stock x 100 gives the published share for every area and year that has all three
+    rows = table(REFUGEES)
+    wide = rows.pivot_table(index=["ref_area", "time_period"], columns="measure", values="value")
+    stock = table("undesa_ims2020.csv.gz")
+    stock = stock[(stock.migrant_status == "MS_MIGRANT") & (stock.counterpart_area == "_T") & (stock.sex == "_T")]
+    joined = wide.join(stock.set_index(["ref_area", "time_period"]).value.rename("stock"), how="inner").dropna()
+    assert len(joined) > 1000
+    off = (joined.REFUG / joined.stock * 100 - joined.REFUG_SHARE).abs()
+    assert (off < 1e-6).all(), joined[off >= 1e-6].head()
+
+
+def test_refugees_symbols_are_not_shipped_as_zeros():
+    rows = table(REFUGEES)
+    assert (rows.value > 0).all()  # '~' (under five) and '..' cells are left out, never written as 0
+    assert not ((rows.ref_area == "PSE") & (rows.measure == "REFUG_SHARE")).any()  # '..' in the workbook
+    assert refug(ref_area="PSE") == 2_319_073
+    entry = next(e for e in build_reference_catalogue() if e["file"] == REFUGEES)
+    assert entry["kind"] == "refugees" and entry["source"] == "UN DESA, International Migrant Stock"
+    assert entry["edition"] == "2020" and entry["licence"] == "CC BY 3.0 IGO"
+    assert "590 counts" in entry["notes"] and "UNHCR" in entry["basis"] and "UNRWA" in entry["basis"]
+    assert "guyabel/stepladderChapter" in entry["provenance"] and entry["rows"] == len(rows)
+
+
+def build_reference_catalogue() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load((DATA / "reference" / "datasets.yml").read_text(encoding="utf-8"))
+
+
+def test_refugees_figures_read_from_the_workbook():
+    """The checked figures, read from the publisher's workbook itself (Table 6, row and column by label)."""
+    if not RAW.is_dir():
+        pytest.skip(f"raw reference files not found at {RAW} (CI has them)")
+    raw = pd.read_excel(RAW / build_reference.IMS_FILE, sheet_name="Table 6", header=None, engine="calamine")
+    names = raw[1].astype(str).str.strip().str.rstrip("*")
+    years = list(raw.iloc[10])
+
+    def cell(area: str, year: int) -> object:
+        (row,) = raw.index[names == area]
+        return raw.iat[row, years.index(year)]  # the first column of that year: the count
+
+    assert cell("Germany", 2020) == 1_455_947 == refug(ref_area="DEU")
+    assert cell("WORLD", 2020) == 33_807_795 == refug(ref_area="WLD")
+    assert cell("Germany", 1990) == 722_250 == refug(ref_area="DEU", time_period="1990")
+
+
+def test_refugees_are_seeded_as_a_published_refugees_dataset(seeded_store):
+    (d,) = [d for d in seeded_store.datasets(kind="refugees") if d.file_name.endswith(REFUGEES)]
+    assert d.status.value == "published" and d.source == "UN DESA, International Migrant Stock"
+    assert d.edition == "2020" and "guyabel/stepladderChapter" in d.provenance and "590 counts" in d.notes
+    obs = seeded_store.observations(dataset_ids=[d.id], measures=["REFUG"], ref_areas=["DEU"])
+    sel = obs[obs.time_period == "2020"]
+    assert sel.value.tolist() == [1_455_947]
+
+
+SOLUTIONS = "unhcr_solutions.csv.gz"
+
+
+def test_unhcr_solutions_published_figures_and_orientation():
+    rows = table(SOLUTIONS)
+    # layouts README ground truth: Iraq -> United States of America, 2015, resettlement arrivals
+    assert one(rows, measure="RESETTLE", ref_area="USA", counterpart_area="IRQ", time_period="2015") == 10169
+    # returns are reported by the origin they return to: Afghans back from Iran, 2015 (file row 2881)
+    assert one(rows, measure="RET_REFUG", ref_area="AFG", counterpart_area="IRN", time_period="2015") == 2881
+    assert one(rows, measure="RET_IDP", ref_area="AFG", counterpart_area="AFG", time_period="2015") == 123653
+    assert set(rows.measure) == {"RET_REFUG", "RET_IDP", "RESETTLE", "NATURAL"}
+    assert set(rows.time_period) == {str(y) for y in range(2015, 2024)}
+    assert set(rows.sex) == {"_T"} and set(rows.unit_measure) == {"PS"} and (rows.value >= 0).all()
+    entry = next(e for e in build_reference_catalogue() if e["file"] == SOLUTIONS)
+    assert entry["kind"] == "refugees" and entry["licence"].startswith("CC BY 4.0")
+    assert entry["source"] == "UNHCR, Refugee Data Finder" and entry["edition"] == "19/07/2024"
+    assert "enadol/skmigration" in entry["provenance"] and "not shipped" in entry["notes"]
+
+
+def test_unhcr_solutions_equal_what_the_upload_reads_from_the_same_file():
+    """The build's own reading of the export and the app's upload path agree value for value."""
+    path = RAW / build_reference.UNHCR_SOLUTIONS_FILE
+    if not path.is_file():
+        pytest.skip(f"raw reference file not found at {path} (CI has it)")
+    from mmicd.ingest import Upload, prepare
+
+    prep = prepare([Upload(path.name, path.read_bytes())])
+    (d,) = prep.datasets
+    read = d.frame[d.frame.value.notna()].set_index(["measure", "ref_area", "counterpart_area", "time_period"]).value
+    built = table(SOLUTIONS).set_index(["measure", "ref_area", "counterpart_area", "time_period"]).value
+    assert len(built) == len(read) > 6000
+    assert (built.sort_index() == read.sort_index()).all()
 
 
 # --- structure ---------------------------------------------------------------------------------

@@ -306,6 +306,9 @@ _QUARTER = re.compile(r"^(\d{4})q([1-4])$|^q([1-4])(\d{4})$|^([1-4])q(\d{4})$")
 _YRCODE = re.compile(r"^yr\d{4}(q[1-4]|m\d{2})?$")
 _MONTHCODE = re.compile(r"^(\d{4})m(\d{2})$")
 _RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/]\s*((?:19|20)?\d{2})(?!\d)")
+# an ISO month (2023-07, the canonical TIME_PERIOD): not a range when the two digits cannot be the year
+# after (2023-01, 2023-07); 2011-12 stays ambiguous (December 2011 or the fiscal year 2011-12): a range
+_ISO_MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
 _EDITION_SPAN = re.compile(r"\((?:[^()]*\b(?:version|revision|edition|edición|édition|update[d]?)\b[^()]*)\)", re.I)
 
 
@@ -336,6 +339,9 @@ def _read(raw: str, whole: bool) -> Facts:
 
 
 def _read_uncached(raw: str, whole: bool) -> Facts:
+    iso = _ISO_MONTH.match(raw)
+    if iso and int(iso.group(2)) != (int(iso.group(1)) + 1) % 100:
+        return replace(_read_uncached(f"{iso.group(1)}M{iso.group(2)}", whole), text=raw)
     tokens = words(raw)
     if not tokens:
         return Facts(text=raw)

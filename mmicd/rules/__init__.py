@@ -37,3 +37,6 @@ from mmicd.rules.run import Failure, all_keys, applicable, describe, evaluate, i
 
 __all__ = ["MAX_PER_CHECK", "PARTITIONS", "RULES", "Failure", "Found", "Params", "Rule", "all_keys", "applicable",
            "describe", "evaluate", "fmt", "issues", "row_labels", "rules_for"]
+
+# registered after the rules of cells and totals (their issues come first): administrative data
+from mmicd.rules import admin  # noqa: E402, F401

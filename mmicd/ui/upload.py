@@ -32,7 +32,7 @@ from mmicd.ui import guards as ui_guards
 
 log = logging.getLogger("mmicd.ui")
 
-KINDS = ("auto", "census", "stocks", "remittances", "lfs")
+KINDS = ("auto", "census", "stocks", "remittances", "lfs", "flows", "refugees", "labour", "border")
 FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv", "tsv", "txt"]
 PREVIEW_ROWS = 20
 DIFF_ROWS = 500
@@ -46,6 +46,10 @@ KIND_COLUMNS = {
     "remittances": templates.COLUMNS["remittances"],
     "remittance_corridors": templates.COLUMNS["remittances"],
     "lfs": list(MICRODATA_COLUMNS),
+    "migration_flows": templates.COLUMNS["flows"],
+    "refugees": templates.COLUMNS["refugees"],
+    "labour_migration": templates.COLUMNS["labour"],
+    "border_movements": templates.COLUMNS["border"],
 }
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 

@@ -83,8 +83,33 @@ def lfs_rows(lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-FILLERS = {"census": census_rows, "stocks": stocks_rows, "remittances": remittances_rows, "lfs": lfs_rows}
-KINDS = {"census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES, "lfs": Kind.LFS}
+def admin_rows(measures: tuple[str, ...], area: str, partner: str, extra: dict | None = None):
+    """Rows of an administrative template, measures and countries written as labels in the template's
+    language (the drop-downs accept them), sexes as codes."""
+    def rows(lang: str) -> pd.DataFrame:
+        out = []
+        for n, measure in enumerate(measures):
+            for sex, v in (("F", 10 + n), ("M", 20 + n), ("_T", 30 + 2 * n)):
+                out.append({"ref_area": codes.area_name(area, lang), "time_period": "2023",
+                            "measure": label("measure", measure, lang), "sex": sex,
+                            "counterpart_area": codes.area_name(partner, lang), "value": v, "obs_status": "A",
+                            **(extra or {})})
+        return pd.DataFrame(out)
+
+    return rows
+
+
+FILLERS = {"census": census_rows, "stocks": stocks_rows, "remittances": remittances_rows, "lfs": lfs_rows,
+           "flows": admin_rows(("IMM", "EMI"), "SEN", "FRA", {"migrant_status": "MS_MIGRANT",
+                                                             "breakdown": "CRITERION:RESIDENCE"}),
+           "refugees": admin_rows(("REFUG", "ASY_SEEK", "ASY_APP", "RESETTLE"), "SEN", "MLI"),
+           "returns": admin_rows(("RET_MIG", "RET_REFUG"), "SEN", "MRT"),
+           "labour": admin_rows(("DEPLOY", "PERMIT"), "NPL", "QAT", {"age": "Y25T54"}),
+           "border": admin_rows(("ARR", "DEP"), "DOM", "USA", {"breakdown": "RESIDENCE:NONRES"})}
+KINDS = {"census": {Kind.CENSUS}, "stocks": {Kind.MIGRANT_STOCK}, "remittances": {Kind.REMITTANCES},
+         "lfs": {Kind.LFS}, "flows": {Kind.MIGRATION_FLOWS}, "refugees": {Kind.REFUGEES},
+         "returns": {Kind.MIGRATION_FLOWS, Kind.REFUGEES}, "labour": {Kind.LABOUR_MIGRATION},
+         "border": {Kind.BORDER_MOVEMENTS}}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -95,11 +120,17 @@ def test_filled_template_loads_without_any_issue(kind, lang):
     prep = prepare([Upload(f"filled-{kind}-{lang}.xlsx", data)], source="Test office", lang=lang)
     assert prep.issues == []
     assert prep.ok
-    [dataset] = prep.datasets
-    assert dataset.layout == "template"
-    assert dataset.meta.kind == KINDS[kind]
-    assert dataset.rows == len(rows)
-    assert dataset.form == (Form.MICRODATA if kind == "lfs" else Form.OBSERVATIONS)
+    assert all(d.layout == "template" for d in prep.datasets)
+    assert {d.meta.kind for d in prep.datasets} == KINDS[kind]
+    assert sum(d.rows for d in prep.datasets) == len(rows)
+    assert all(d.form == (Form.MICRODATA if kind == "lfs" else Form.OBSERVATIONS) for d in prep.datasets)
+    if "measure" in rows and kind != "remittances":   # labels in the template's language read as codes
+        stored = pd.concat([d.frame for d in prep.datasets])
+        assert set(stored["measure"]) == {m for m in FILLERS_MEASURES[kind]}
+
+
+FILLERS_MEASURES = {"flows": ("IMM", "EMI"), "refugees": ("REFUG", "ASY_SEEK", "ASY_APP", "RESETTLE"),
+                    "returns": ("RET_MIG", "RET_REFUG"), "labour": ("DEPLOY", "PERMIT"), "border": ("ARR", "DEP")}
 
 
 def test_filled_census_values_and_codes_are_what_was_typed():

@@ -12,7 +12,9 @@ from mmicd.config import LANGUAGES
 from mmicd.i18n import t
 from mmicd.model import MICRODATA_COLUMNS
 from mmicd.templates import (
+    BREAKDOWNS,
     COLUMNS,
+    MEASURES,
     STORED_KIND,
     TEMPLATE_KINDS,
     TemplateError,
@@ -60,6 +62,8 @@ def test_code_columns_have_drop_downs_fed_by_the_codes_sheet(kind, lang):
     expected = {"ref_area", "sex", "migrant_status"} | ({"labour_status"} if kind == "lfs" else {"obs_status"})
     if kind == "remittances":
         expected = {"ref_area", "measure", "counterpart_area", "unit_mult", "obs_status"}
+    elif kind in MEASURES:  # administrative templates: every code column of theirs has a list
+        expected = {c for c in COLUMNS[kind] if c not in ("time_period", "value")}
     lists = {col for col, dv in dvs.items() if dv.type == "list"}
     assert expected <= lists
     for col in lists:
@@ -74,8 +78,13 @@ def test_code_columns_have_drop_downs_fed_by_the_codes_sheet(kind, lang):
         elif col == "sex":
             assert set(listed) <= codes.codes("sex") and {"F", "M"} <= set(listed)
         elif col == "measure":
-            assert listed[:3] == ["REM_IN", "REM_OUT", "GDP"]
+            assert listed == [m for m in MEASURES[kind] if m in codes.codes("measure")]
+            if kind == "remittances":
+                assert listed[:3] == ["REM_IN", "REM_OUT", "GDP"]
             assert set(listed) <= codes.codes("measure")
+        elif col == "breakdown":
+            assert listed == list(BREAKDOWNS[kind]) and listed[0] == "_T"
+            assert all(codes.breakdown_ok(b) for b in listed)
         elif col == "unit_mult":
             assert listed == ["0", "3", "6", "9"]
         elif col == "counterpart_area":
@@ -111,6 +120,44 @@ def test_instructions_explain_every_column_in_the_language(lang):
             assert t(f"upload.tpl.{kind}.{col}", lang) in text
     # the instructions really differ between languages
     assert t("upload.tpl.rule_missing", "fr") != t("upload.tpl.rule_missing", "en")
+
+
+ADMIN_EXPECTED = {  # what each administrative template offers (issue #13)
+    "flows": ({"IMM", "EMI"}, {"CRITERION:RESIDENCE", "CRITERION:CITIZENSHIP", "CRITERION:BIRTH"}, "migration_flows"),
+    "refugees": ({"REFUG", "ASY_SEEK", "ASY_APP", "ASY_DEC", "RESETTLE", "RET_REFUG"},
+                 {"OUTCOME:REC", "OUTCOME:COMP", "OUTCOME:REJ", "OUTCOME:CLOSED"}, "refugees"),
+    "returns": ({"RET_MIG", "RET_REFUG"}, set(), "migration_flows"),
+    "labour": ({"DEPLOY", "PERMIT"}, set(), "labour_migration"),
+    "border": ({"ARR", "DEP"}, {"RESIDENCE:RES", "RESIDENCE:NONRES"}, "border_movements"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADMIN_EXPECTED))
+def test_admin_templates_offer_the_measures_and_breakdowns_of_their_kind(kind):
+    measures, breakdowns, stored = ADMIN_EXPECTED[kind]
+    assert set(MEASURES[kind]) == measures and STORED_KIND[kind] == stored
+    assert set(BREAKDOWNS.get(kind, ("_T",))) - {"_T"} == breakdowns
+    table = codes.codelist("measure")
+    # the measures are of the template's stored kind, except returns (one file, two kinds)
+    assert {table.at[m, "kind"] for m in measures} == ({"migration_flows", "refugees"} if kind == "returns" else {stored})
+    assert ("breakdown" in COLUMNS[kind]) == bool(breakdowns)
+    assert ("migrant_status" in COLUMNS[kind]) == (kind in ("flows", "border"))  # coverage / nationals-foreigners
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_admin_instructions_say_the_areas_periods_and_the_missing_occupation_list(lang):
+    wb = open_template("labour", lang)
+    text = {str(c.value) for row in wb[t("upload.tpl.sheet_instructions", lang)].iter_rows() for c in row if c.value}
+    assert t("upload.tpl.rule_occupation", lang) in text and t("upload.tpl.rule_periods", lang) in text
+    wb = open_template("refugees", lang)
+    text = {str(c.value) for row in wb[t("upload.tpl.sheet_instructions", lang)].iter_rows() for c in row if c.value}
+    assert t("upload.tpl.rule_decisions", lang) in text and t("upload.tpl.rule_refugee_areas", lang) in text
+    codes_sheet = wb["codes"]
+    labels = {codes_sheet.cell(r, c).value: codes_sheet.cell(r, c + 1).value
+              for c in range(1, codes_sheet.max_column + 1, 2) if codes_sheet.cell(1, c).value == "breakdown"
+              for r in range(2, codes_sheet.max_row + 1)}
+    assert labels["OUTCOME:REC"].endswith({"en": "Recognised (refugee status)", "fr": "Reconnus (statut de réfugié)",
+                                           "es": "Reconocidos (estatuto de refugiado)"}[lang])
 
 
 def test_lfs_template_has_the_microdata_columns_and_numeric_checks():
