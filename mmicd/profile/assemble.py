@@ -23,6 +23,7 @@ from mmicd.profile import movements, quality
 from mmicd.profile.model import Alternative, Block, CountryProfile, Figure, Section, SourceRef
 from mmicd.profile.regions import groups_of
 from mmicd.profile.remittances import country_totals, group_ratio
+from mmicd.profile.tables import top_by_sex
 
 T = codes.TOTAL
 TOP_N = 10
@@ -140,22 +141,6 @@ def _key_figures(inp: Inputs, year: str | None, lang: str) -> list[Figure]:
     return out
 
 
-def _by_sex_wide(rows: pd.DataFrame, key: str) -> pd.DataFrame:
-    wide = rows.pivot_table(index=key, columns="sex", values="value", aggfunc="sum")
-    for s in ("F", "M", T):
-        if s not in wide.columns:
-            wide[s] = np.nan
-    wide[T] = wide[T].fillna(wide[["F", "M"]].sum(axis=1, min_count=1))
-    return wide[["F", "M", T]].reset_index()
-
-
-def _top(rows: pd.DataFrame, key: str, lang: str) -> list[dict]:
-    wide = _by_sex_wide(rows, key).sort_values(T, ascending=False).head(TOP_N)
-    wide = wide.rename(columns={key: "area", T: "total"})
-    wide.insert(1, "name", wide["area"].map(lambda c: codes.area_name(c, lang)))
-    return wide[["area", "name", "F", "M", "total"]].to_dict("records")
-
-
 # ---- sections ----------------------------------------------------------------------------
 def _immigration(inp: Inputs, figs: dict[str, Figure], year: str | None, lang: str) -> Section:
     blocks = []
@@ -224,7 +209,7 @@ def _origins(inp: Inputs, fig: Figure, lang: str) -> Block:
                    & (own["time_period"] == fig.year)]
     if rows.empty:
         return block
-    block.rows = _top(rows, "counterpart_area", lang)
+    block.rows = top_by_sex(rows, "counterpart_area", lang, TOP_N)
     block.sources = _refs(rows["dataset_id"].unique(), inp.versions, rows)
     block.notes = [t("profile.note.top", lang, n=TOP_N, year=fig.year)]
     return block
@@ -244,7 +229,7 @@ def _emigration(inp: Inputs, figs: dict[str, Figure], year: str | None, lang: st
                       & (ab["migrant_status"] == "MS_MIGRANT") & (ab["age"] == T) & (ab["time_period"] == fig.year)
                       & ab["ref_area"].map(codes.is_country)]
         if not rows.empty:
-            dest.rows = _top(rows, "ref_area", lang)
+            dest.rows = top_by_sex(rows, "ref_area", lang, TOP_N)
             dest.sources = _refs(rows["dataset_id"].unique(), inp.versions, rows)
             dest.notes = [t("profile.note.top", lang, n=TOP_N, year=fig.year)]
             if any(s.estimate for s in dest.sources):

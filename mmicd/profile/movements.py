@@ -21,6 +21,7 @@ from mmicd.engine import catalogue
 from mmicd.engine.export import note_text
 from mmicd.i18n import t
 from mmicd.profile.model import Block, Section
+from mmicd.profile.tables import top_by_sex
 
 T = codes.TOTAL
 TOP_N = 10
@@ -156,16 +157,10 @@ def _top(spec: Top, table: pd.DataFrame, ctx: _Context) -> Block:
         return block
     rows = _yearly_or_all(rows)
     rows = rows.loc[rows["time_period"] == rows["time_period"].max()]
-    wide = rows.pivot_table(index="counterpart_area", columns="sex", values="value", aggfunc="sum")
-    for s in ("F", "M", T):
-        if s not in wide.columns:
-            wide[s] = float("nan")
-    wide[T] = wide[T].fillna(wide[["F", "M"]].sum(axis=1, min_count=1))
-    wide = wide.sort_values(T, ascending=False).head(TOP_N).reset_index()
-    block.rows = [{"area": r.counterpart_area, "name": codes.area_name(r.counterpart_area, ctx.lang),
-                   "F": r.F, "M": r.M, "total": getattr(r, T)} for r in wide.itertuples(index=False)]
+    block.rows = top_by_sex(rows, "counterpart_area", ctx.lang, TOP_N)
     block.sources = ctx.refs(rows)
-    block.notes = [t("profile.note.top", ctx.lang, n=TOP_N, year=str(rows["time_period"].iloc[0]))]
+    block.notes = [t("profile.note.top", ctx.lang, n=TOP_N, year=str(rows["time_period"].iloc[0])),
+                   *_row_notes(rows, ctx.lang)]
     return block
 
 

@@ -30,6 +30,20 @@ def display(block: Block, lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"profile.col.{c}", lang) for c in frame.columns})
 
 
+def top_by_sex(rows: pd.DataFrame, key: str, lang: str, n: int) -> list[dict]:
+    """The ``n`` largest areas of column ``key`` (both sexes; the sum of women and men where the file
+    gives no total), as rows ``area, name, F, M, total``."""
+    wide = rows.pivot_table(index=key, columns="sex", values="value", aggfunc="sum")
+    for s in ("F", "M", codes.TOTAL):
+        if s not in wide.columns:
+            wide[s] = float("nan")
+    wide[codes.TOTAL] = wide[codes.TOTAL].fillna(wide[["F", "M"]].sum(axis=1, min_count=1))
+    wide = wide[["F", "M", codes.TOTAL]].reset_index().sort_values(codes.TOTAL, ascending=False).head(n)
+    wide = wide.rename(columns={key: "area", codes.TOTAL: "total"})
+    wide.insert(1, "name", wide["area"].map(lambda c: codes.area_name(c, lang)))
+    return wide[["area", "name", "F", "M", "total"]].to_dict("records")
+
+
 def series_name(code: str, lang: str) -> str:
     """A series as readers name it: a catalogue indicator's name, a remittance series, or a sex or
     migrant status."""
