@@ -363,7 +363,8 @@ def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
     out = []
     for c in sorted(set(table.stub_cols) | set(table.value_cols)):
         path = _path(sheet, table, c)
-        facts = L.with_context(_facts(path), flow=tf.flow)
+        own = _facts(path)
+        facts = L.with_context(own, flow=tf.flow or own.flow)   # "Emigrants (outflows)": its own words say
         col = Column(c, path, facts)
         values = _values(sheet, table, c)
         numeric = sum(1 for r in table.body if sheet.kinds[r][c] in (NUM, MARK, YEAR))
@@ -805,7 +806,8 @@ def _stub_value(row: RowRead, col: Column, text: str, ctx: ReadContext, tf: Tabl
     if col.role == "measure_name":
         if "measure" in row.dims or row.skip == "series":
             return
-        f = L.with_context(L.read_label(text), flow=tf.flow)
+        f = L.read_label(text)
+        f = L.with_context(f, flow=tf.flow or f.flow)
         if "measure" in f.dims and "derived" not in f.conflicts and not f.conflicts:
             for dim in ("measure", "migrant_status"):
                 if dim in f.dims:
@@ -1197,7 +1199,9 @@ def _areas(cands: list[tuple[str, str | None]], measure: str | None, reporting: 
     if len(unknown) > 1 or len(ref) > 1 or len(cp) > 1:
         return None, None, "roles"
     if unknown:
-        if not ref:
+        if ref and not cp:
+            ref, cp = unknown, ref   # a plain Country column reports; a role column beside it is the partner
+        elif not ref:
             ref = unknown
         elif not cp:
             cp = unknown
@@ -1483,6 +1487,10 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
                 continue
             r_s = r_parts[0] if r_parts else (unk[0] if unk else None)
             c_s = c_parts[0] if c_parts else (unk[0] if unk and r_parts else None)
+            if unk and r_parts and not c_parts:
+                # a plain Country column reports; a role column beside it (the nationality of those
+                # departing, the origin of emigrants' records) is the partner
+                r_s, c_s = unk[0], r_parts[0]
             if r_s is None and c_s is not None:
                 if reporting:
                     r_s = pd.Series(reporting, index=c_s.index, dtype="object")

@@ -135,7 +135,7 @@ def top_bar(block: Block, lang: str) -> go.Figure:
         fig.add_trace(go.Bar(y=frame["name"], x=frame[col], orientation="h", marker_color=EXTRA["bar"],
                              marker_pattern_shape=hatch, name=block.title, showlegend=False))
     fig.update_xaxes(title=_axis(block.unit, lang))
-    return _layout(fig, lang, height=60 + 28 * max(len(frame), 3))
+    return _layout(fig, lang, height=110 + 28 * max(len(frame), 3))  # room for the axis and the legend
 
 
 def world_map(block: Block, lang: str, country: str | None = None) -> go.Figure:
@@ -205,7 +205,7 @@ def cost(block: Block, lang: str) -> go.Figure:
     for x, key, dash in ((3, "profile.label.target_3", "dash"), (5, "profile.label.ceiling", "dot")):
         fig.add_vline(x=x, line_dash=dash, line_color=SERIES_COLOURS["F"], annotation_text=t(key, lang))
     fig.update_xaxes(title=_axis("percent", lang), ticksuffix="%", rangemode="tozero")
-    return _layout(fig, lang, height=60 + 28 * max(len(frame), 3))
+    return _layout(fig, lang, height=110 + 28 * max(len(frame), 3))  # room for the axis and the legend
 
 
 def labour(block: Block, lang: str, age: str = "_T") -> go.Figure:

@@ -67,7 +67,7 @@ SECTIONS = (
     SectionSpec("returns", "returns", (
         Lines("returns_trend", ("returned_refugees", "returned_migrants")),
     )),
-    SectionSpec("labour_migration", "labour_migration", (
+    SectionSpec("labour_migration", "labour", (
         Lines("labour_trend", ("workers_deployed", "work_permits")),
         Top("labour_destinations", "workers_deployed"),
         Lines("labour_rate", ("labour_emigration_rate",)),

@@ -27,7 +27,7 @@ CHECKLIST = (
     ("flows_trend", "block", "flows"),
     ("refugees_trend", "block", "refugees"),
     ("returns_trend", "block", "returns"),
-    ("labour_trend", "block", "labour_migration"),
+    ("labour_trend", "block", "labour"),
     ("border_trend", "block", "border"),
 )
 

@@ -311,3 +311,25 @@ def test_a_unit_said_only_on_another_sheet_is_pointed_at_never_applied():
     assert sorted(prep.datasets[0].frame["value"]) == [237, 250]
     warned = next(i for i in prep.issues if i.check == "unit_elsewhere")
     assert warned.level == "warning" and "All figures are in thousands" in warned.message
+
+
+def test_a_plain_country_column_reports_and_a_nationality_beside_it_is_the_partner():
+    """Departures by nationality: the country whose border is crossed reports, the travellers'
+    nationality is the partner (an outward measure once stored the departures of Indians from Nepal
+    as reported by India)."""
+    text = ("Border crossings at Nepal's airports\ncountry,month,nationality,arrivals,departures\n"
+            "NPL,2023-01,IND,101,91\nNPL,2023-02,IND,102,92\n")
+    prep = prepare([Upload("border.csv", text.encode())], kind="auto")
+    assert prep.ok and not [i for i in prep.issues if i.level != "info"]
+    f = prep.datasets[0].frame
+    assert set(f["ref_area"]) == {"NPL"} and set(f["counterpart_area"]) == {"IND"}
+    key = dict(ref_area="NPL", counterpart_area="IND", sex="_T", migrant_status="_T", **TOT)
+    assert _value(f, measure="DEP", time_period="2023-02", **key) == 92
+    assert _value(f, measure="ARR", time_period="2023-01", **key) == 101
+    # emigrants by citizenship (Eurostat's emi1ctz shape): the country reports, the citizenship is the partner
+    text = "country,year,citizenship,emigrants (outflows)\nDEU,2022,POL,100\nDEU,2022,ROU,50\n"
+    prep = prepare([Upload("emi.csv", text.encode())], kind="auto")
+    f = prep.datasets[0].frame
+    assert prep.datasets[0].meta.kind.value == "migration_flows"   # "(outflows)" makes "emigrants" a flow
+    assert _value(f, measure="EMI", ref_area="DEU", counterpart_area="ROU", time_period="2022", sex="_T",
+                  migrant_status="_T", **TOT) == 50

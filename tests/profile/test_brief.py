@@ -29,8 +29,10 @@ def nepal(demo_store) -> CountryProfile:
 def test_xlsx_has_a_sheet_per_section_the_data_native_charts_and_sources(germany, tmp_path):
     path = export(germany, tmp_path / "brief.xlsx")
     wb = load_workbook(path)
+    # refugees and asylum from the baseline (UN DESA Table 6, UNHCR resettlement); flows, returns, labour
+    # migration and border movements have no data for Germany: not printed
     assert wb.sheetnames == ["Key figures", "Immigration", "Emigration and diaspora", "Remittances", "Labour market",
-                             "Data availability and quality", "Sources"]
+                             "Refugees and asylum", "Data availability and quality", "Sources"]
     figures = {row[0]: row[1] for row in wb["Key figures"].iter_rows(min_row=5, values_only=True) if row[0]}
     assert figures["International migrant stock"] == 15762457
     assert round(figures["Migrants as % of population"], 1) == 18.8

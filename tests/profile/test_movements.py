@@ -65,6 +65,8 @@ def test_border_months_stay_months_and_their_year_is_the_sum(nepal):
     arrivals = border.loc[border["series"] == "arrivals"]
     assert sorted(arrivals["time_period"]) == [f"2023-{m:02d}" for m in range(1, 13)]   # never 2023 beside them
     assert arrivals.set_index("time_period")["value"]["2023-07"] == 107
+    departures = border.loc[border["series"] == "departures"].set_index("time_period")["value"]
+    assert len(departures) == 12 and departures["2023-12"] == 102     # reported by Nepal, not by India
     # the largest nationalities over the latest whole year: the engine's sum of the 12 months, said
     top = nepal.block("border_nationalities")
     assert top.rows[0]["area"] == "IND" and top.rows[0]["total"] == sum(100 + m for m in range(1, 13)) == 1278

@@ -111,3 +111,30 @@ def test_brief_download_from_the_summary_page(app_env):
     at.button(key="summary_brief_DEU_prepare").click().run()
     assert not at.exception, at.exception
     assert at.get("download_button"), "no download button after preparing the brief"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_profile_movements_sections_on_the_page(demo_env, demo_copy, lang):
+    """Nepal with national flows, labour deployments and border crossings published: the five
+    sections under their headings, the labour figure among the key figures, an empty section naming
+    its template, no traceback."""
+    from mmicd.store import Store
+    from tests.profile.test_movements import BORDER, FLOWS, LABOUR, _publish
+
+    s = Store(f"sqlite:///{demo_copy / 'mmicd.sqlite'}", data_dir=demo_copy)
+    for name, text in (("flows.csv", FLOWS), ("labour.csv", LABOUR), ("border.csv", BORDER)):
+        _publish(s, name, text)
+    s.engine.dispose()
+    at = run_page("profile", country="NPL", lang=lang)
+    headers = [h.value for h in at.header]
+    titles = {"en": ["Migration flows", "Refugees and asylum", "Returns", "Labour migration", "Border movements"],
+              "es": ["Flujos migratorios", "Refugiados y asilo", "Retornos", "Migración laboral",
+                     "Movimientos fronterizos"]}[lang]
+    assert [h for h in headers if h in titles] == titles
+    shown = metrics(at)
+    label = {"en": "Workers deployed abroad (2020)", "es": "Trabajadores desplegados en el exterior (2020)"}[lang]
+    assert shown[label] == ("102,300" if lang == "en" else "102.300")
+    infos = " ".join(i.value for i in at.info)
+    assert ("returns template" if lang == "en" else "plantilla returns") in infos
+    lines = [f for f in specs(at) if any(tr.get("name", "").startswith(("Departures", "Salidas")) for tr in f["data"])]
+    assert lines and len(lines[0]["data"]) == 2 and len(lines[0]["data"][0]["x"]) == 12   # arrivals, departures by month
