@@ -92,7 +92,10 @@ def lines(block: Block, lang: str) -> go.Figure:
     negative = bool((frame["value"] < 0).any())
     fig.update_yaxes(title=_axis(block.unit, lang), rangemode="normal" if negative else "tozero",
                      ticksuffix="%" if block.unit == "percent" else None)
-    return _layout(fig, lang)
+    fig = _layout(fig, lang)
+    if (frame["time_period"].astype(str).str.len() > 4).any():   # slanted month labels: the legend below them
+        fig.update_layout(height=400, legend={"orientation": "h", "y": -0.5})
+    return fig
 
 
 def pyramid(block: Block, lang: str) -> go.Figure:

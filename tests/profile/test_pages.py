@@ -39,8 +39,11 @@ def test_profile_germany_baseline_only(app_env):
     assert shown["Women among migrants (2020)"] == "49.9%"
     assert at.title[0].value == "Migration profile: Germany"
     figures = specs(at)
-    # corridors (KNOMAD 2021) are after 2020; no census, no LFS; remittances per emigrant (WDI / UN DESA)
-    assert len(figures) == 10
+    # corridors (KNOMAD 2021) are after 2020; no census, no LFS; remittances per emigrant (WDI / UN DESA);
+    # refugees (UN DESA Table 6), resettlement (UNHCR) and refugees as % of the stock
+    assert len(figures) == 13
+    refugees = [tr for f in figures for tr in f["data"] if tr.get("name") == "Refugees hosted"]
+    assert refugees and refugees[0]["x"][-1] == "2020" and len(refugees[0]["x"]) == 7   # 1990, 1995 ... 2020
     geo = [f for f in figures if any(tr.get("type") == "choropleth" for tr in f["data"])]
     assert geo, "no world map"
     assert all(tr["locationmode"] == "ISO-3" for f in geo for tr in f["data"] if tr.get("type") == "choropleth")
