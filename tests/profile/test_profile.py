@@ -80,6 +80,12 @@ def test_germany_2020_from_the_baseline(seeded_store):
     assert set(per) <= {"1990", "1995", "2000", "2005", "2010", "2015", "2020"} and "2019" not in per
     assert {s.source for s in p.block("rem_per_emigrant").sources} == {
         "World Bank, World Development Indicators", "UN DESA, International Migrant Stock"}
+    # refugees from the baseline: UN DESA IMS 2020 Table 6, and its share of Table 1's stock
+    assert p.figure("refugees").value == 1_455_947 and p.figure("refugees").year == "2020"
+    share = {(r["series"], r["time_period"]): r["value"] for r in p.block("asylum_rates").rows}
+    assert share[("refugee_share_stock", "2020")] == pytest.approx(100 * 1_455_947 / 15_762_457)
+    assert round(share[("refugee_share_stock", "2020")], 3) == 9.237     # Table 6, as published
+    assert p.block("flows_trend").empty and "flows template" in p.block("flows_trend").empty_message
 
 
 def test_nepal_prefers_the_national_census_and_keeps_the_baseline_beside_it(demo_store):
