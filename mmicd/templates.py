@@ -62,7 +62,8 @@ COLUMNS: dict[str, list[str]] = {
                  "obs_status"],
     "returns": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status"],
     # by destination and sex; no occupation: the project has no occupation code list (ISCO) yet
-    "labour": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status"],
+    "labour": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "breakdown", "value",
+               "obs_status"],
     "border": ["ref_area", "time_period", "measure", "sex", "migrant_status", "counterpart_area", "breakdown", "value",
                "obs_status"],
 }
@@ -100,6 +101,7 @@ BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "flows": ("_T", "CRITERION:RESIDENCE", "CRITERION:CITIZENSHIP", "CRITERION:BIRTH"),
     "refugees": ("_T", "OUTCOME:REC", "OUTCOME:COMP", "OUTCOME:REJ", "OUTCOME:CLOSED"),
     "border": ("_T", "RESIDENCE:RES", "RESIDENCE:NONRES"),
+    "labour": ("_T", *(f"OCCUPATION:{c}" for c in "1234567890")),
 }
 UNIT_MULTS = ("0", "3", "6", "9")
 

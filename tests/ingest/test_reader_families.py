@@ -333,3 +333,20 @@ def test_a_plain_country_column_reports_and_a_nationality_beside_it_is_the_partn
     assert prep.datasets[0].meta.kind.value == "migration_flows"   # "(outflows)" makes "emigrants" a flow
     assert _value(f, measure="EMI", ref_area="DEU", counterpart_area="ROU", time_period="2022", sex="_T",
                   migrant_status="_T", **TOT) == 50
+
+
+def test_deployments_by_occupation_are_isco_major_groups():
+    """A labour ministry's table by destination and occupation: names and ISCO-08 codes of major
+    groups both read as OCCUPATION, 'Total' as the total over them (never a group of its own)."""
+    text = ("Workers deployed abroad by occupation, 2022\ncountry,year,country of destination,occupation,workers deployed\n"
+            "NPL,2022,QAT,Elementary occupations,30000\nNPL,2022,QAT,Craft and related trades workers,12000\n"
+            "NPL,2022,QAT,Total,42000\nNPL,2022,MYS,9,20000\nNPL,2022,MYS,7,5000\nNPL,2022,MYS,Total,25000\n")
+    prep = prepare([Upload("occupation.csv", text.encode())], kind="auto")
+    assert prep.ok and not [i for i in prep.issues if i.level != "info"]
+    f = prep.datasets[0].frame
+    assert prep.datasets[0].meta.kind.value == "labour_migration"
+    key = dict(measure="DEPLOY", ref_area="NPL", time_period="2022", sex="_T", migrant_status="_T", age="_T",
+               labour_status="_T")
+    assert _value(f, counterpart_area="QAT", breakdown="OCCUPATION:9", **key) == 30000
+    assert _value(f, counterpart_area="MYS", breakdown="OCCUPATION:7", **key) == 5000
+    assert _value(f, counterpart_area="MYS", breakdown="_T", **key) == 25000

@@ -71,7 +71,7 @@ ADMIN = {
     "labour": pd.DataFrame({
         "ref_area": ["NPL"] * 3, "time_period": ["2023", "2023", "2023-Q4"], "measure": ["DEPLOY", "DEPLOY", "PERMIT"],
         "sex": ["F", "M", "_T"], "age": ["_T", "Y25T54", "_T"], "counterpart_area": ["QAT", "MYS", "ARE"],
-        "value": [4_800, 61_000, 9_950], "obs_status": ["A", "A", "A"]}),
+        "breakdown": ["_T", "OCCUPATION:9", "_T"], "value": [4_800, 61_000, 9_950], "obs_status": ["A", "A", "A"]}),
     "border": pd.DataFrame({
         "ref_area": ["DOM"] * 4, "time_period": ["2023-07", "2023-08", "2023-07", "2023-Q3"],
         "measure": ["ARR", "ARR", "DEP", "ARR"], "sex": ["_T"] * 4,
