@@ -133,13 +133,14 @@ class CodeList:
         return [codes.label(_LISTS[self.column], c, lang) for c in self.codes]
 
 
-def breakdown_label(code: str, lang: str) -> str:
-    """``OUTCOME:REC`` -> "Outcome of the asylum decision: Recognised (refugee status)" in ``lang``."""
+def breakdown_label(code: str, lang: str, with_type: bool = True) -> str:
+    """``OUTCOME:REC`` -> "Outcome of the asylum decision: Recognised (refugee status)" in ``lang``
+    (without the type's name: "Recognised (refugee status)")."""
     if code == codes.TOTAL:
         return t("upload.tpl.code_total_breakdown", lang)
     table = pd.read_csv(codes.CODELIST_DIR / "breakdown.csv", dtype=str, keep_default_na=False)
     names = {(r.type, r.code): getattr(r, f"name_{lang}") or r.name_en for r in table.itertuples(index=False)}
-    return "; ".join(f"{names.get((btype, ''), btype)}: {names.get((btype, value), value)}"
+    return "; ".join((f"{names.get((btype, ''), btype)}: " if with_type else "") + names.get((btype, value), value)
                      for btype, value in (part.split(":", 1) for part in code.split("+")))
 
 

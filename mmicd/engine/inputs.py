@@ -48,6 +48,36 @@ class CountryInputs:
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0] if frames else self.own)
 
 
+# The criteria of a flow statistic, in the order a series is taken when a source gives only criteria
+# (no total): the UN recommendations (1998) count a change of usual residence; citizenship, then
+# birth, where that is all there is. Criteria are alternatives, never parts: never summed.
+CRITERIA = ("CRITERION:RESIDENCE", "CRITERION:CITIZENSHIP", "CRITERION:BIRTH")
+SERIES = ["dataset_id", "measure", "ref_area"]
+
+
+def one_criterion(frame: pd.DataFrame) -> pd.DataFrame:
+    """Flows published only by criterion (UN DESA's flow tables: immigrants by residence *or* by
+    citizenship) read as the series of the country: per dataset version, measure and area, the first
+    criterion of :data:`CRITERIA` present, its rows relabelled ``_T`` and the criterion kept in a
+    ``criterion`` column; a series that has a total keeps the total; other criteria are left out.
+    Never a mix of criteria over the years of one series."""
+    if frame.empty or "breakdown" not in frame.columns:
+        return frame
+    crit = frame["breakdown"].isin(CRITERIA).to_numpy(dtype=bool)
+    if not crit.any():
+        return frame
+    rows = frame.loc[crit]
+    totals = frame.loc[~crit & (frame["breakdown"] == codes.TOTAL).to_numpy(dtype=bool)
+                       & frame["measure"].isin(set(rows["measure"])).to_numpy(dtype=bool)]
+    with_total = set(totals[SERIES].astype(str).agg("|".join, axis=1))
+    series = rows[SERIES].astype(str).agg("|".join, axis=1)
+    rank = rows["breakdown"].map({c: i for i, c in enumerate(CRITERIA)}).astype(int)
+    first = rank.groupby(series).transform("min")
+    keep = rows.loc[(rank == first) & ~series.isin(with_total)]
+    keep = keep.assign(criterion=keep["breakdown"].astype(str), breakdown=codes.TOTAL)
+    return pd.concat([frame.loc[~crit], keep], ignore_index=True)
+
+
 @cache
 def selected_breakdowns() -> tuple[str, ...]:
     """``_T`` and every breakdown code a catalogue indicator selects (the rows worth reading)."""
@@ -55,7 +85,7 @@ def selected_breakdowns() -> tuple[str, ...]:
     for ind in catalogue().values():
         for sel in (ind.numerator, ind.denominator or {}, ind.minus or {}):
             found |= set(sel.get("breakdown", ()))
-    return tuple(sorted(found))
+    return tuple(sorted(found | set(CRITERIA)))
 
 
 def read_inputs(store, country: str | None, *, dataset_ids: Iterable[int] | None = None,
@@ -80,6 +110,7 @@ def read_inputs(store, country: str | None, *, dataset_ids: Iterable[int] | None
         own = store.observations(dataset_ids=obs_ids, status=None, ref_areas=[country], breakdown=breakdowns)
         abroad = store.observations(dataset_ids=obs_ids, status=None, kinds=list(COUNTERPART_KINDS),
                                     counterpart_areas=[country], breakdown=breakdowns)
+    own = one_criterion(own)
     scopes = {i: v.scope for i, v in versions.items()}
     own, abroad = (f.assign(scope=f["dataset_id"].map(scopes).astype("object")) for f in (own, abroad))
     micro = []

@@ -410,7 +410,11 @@ def _movements(inp: Inputs, country: str, year: str | None, lang: str) -> list[S
         table = pd.DataFrame(columns=["indicator", "ref_area", "time_period", "sex", "age", "migrant_status",
                                       "counterpart_area", "value", "obs_status", "dataset_id"])
     national = {i for i, v in inp.versions.items() if v.scope != "_ALL"}
-    return movements.sections(table, lang=lang, year=year, national=national,
+    own = inp.own
+    criteria = {} if own.empty or "criterion" not in own.columns else {
+        (int(d), str(m)): str(c) for (d, m, c), _ in own.loc[own["criterion"].notna()].groupby(
+            ["dataset_id", "measure", "criterion"])}
+    return movements.sections(table, lang=lang, year=year, national=national, criteria=criteria,
                               refs=lambda rows: _refs({*rows["dataset_id"].astype(int), *denominator_ids(rows["note"])},
                                                       inp.versions, rows))
 

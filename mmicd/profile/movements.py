@@ -12,7 +12,7 @@ template that fills it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -142,8 +142,21 @@ def _lines(spec: Lines, table: pd.DataFrame, ctx: _Context) -> Block:
     rows = _one_frequency(pd.concat(parts, ignore_index=True)).sort_values(["indicator", "time_period"])
     block.rows = rows.rename(columns={"indicator": "series"})[block.columns].to_dict("records")
     block.sources = ctx.refs(rows)
-    block.notes = [t("profile.note.series_rule", ctx.lang), *_row_notes(rows, ctx.lang)]
+    block.notes = [t("profile.note.series_rule", ctx.lang), *_row_notes(rows, ctx.lang), *_criteria(rows, ctx)]
     return block
+
+
+def _criteria(rows: pd.DataFrame, ctx: _Context) -> list[str]:
+    """The criterion flows were counted by, where the source gives flows only by criterion."""
+    from mmicd.templates import breakdown_label
+
+    shown = {int(d) for d in rows["dataset_id"]}
+    found = sorted({(d, c) for (d, _m), c in ctx.criteria.items() if d in shown})
+    def name(code: str) -> str:
+        label = breakdown_label(code, ctx.lang, with_type=False)
+        return label[:1].lower() + label[1:]      # "by change of residence", inside a sentence
+
+    return [t("profile.note.criterion", ctx.lang, id=d, criterion=name(c)) for d, c in found]
 
 
 def _top(spec: Top, table: pd.DataFrame, ctx: _Context) -> Block:
@@ -181,14 +194,19 @@ class _Context:
     national: set[int]
     refs: object          # engine rows -> list[SourceRef] (numerators' and denominators' versions)
     empty: str = ""
+    criteria: dict = field(default_factory=dict)   # (dataset version, measure) -> CRITERION:<code>
 
 
-def sections(table: pd.DataFrame, *, lang: str, year: str | None, national: set[int], refs) -> list[Section]:
-    """The five sections from the engine's rows of :data:`INDICATORS` for one country."""
+def sections(table: pd.DataFrame, *, lang: str, year: str | None, national: set[int], refs,
+             criteria: dict[tuple[int, str], str] | None = None) -> list[Section]:
+    """The five sections from the engine's rows of :data:`INDICATORS` for one country; ``criteria``:
+    (dataset version, measure) -> the criterion its flows were counted by, where the source gives
+    flows only by criterion (see :func:`mmicd.engine.inputs.one_criterion`)."""
     out = []
     for spec in SECTIONS:
         ctx = _Context(lang, year, national, refs,
-                       t(f"profile.empty.{spec.id}", lang, template=t(f"profile.template.{spec.template}", lang)))
+                       t(f"profile.empty.{spec.id}", lang, template=t(f"profile.template.{spec.template}", lang)),
+                       criteria or {})
         blocks = [_lines(b, table, ctx) if isinstance(b, Lines) else _top(b, table, ctx) for b in spec.blocks]
         out.append(Section(id=spec.id, title=t(f"profile.section.{spec.id}", lang), blocks=blocks))
     return out

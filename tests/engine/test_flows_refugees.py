@@ -231,3 +231,26 @@ def test_notes_are_shown_in_the_language_of_the_page():
     assert note_text(note, "fr") == ("annuel : somme des 12 mois; dénominateur : jeu de données n° 9 "
                                      "(même source et même édition que le numérateur)")
     assert note_text(note, "en") == note and note_text("", "es") == "" and note_text(None, "es") == ""
+
+
+# ---- flows published only by criterion ---------------------------------------------------------
+def test_flows_given_only_by_criterion_are_read_by_the_first_criterion_never_added_up():
+    from mmicd.engine.inputs import one_criterion
+
+    rows = [{"breakdown": "CRITERION:CITIZENSHIP", "value": 900, "time_period": "2010"},
+            {"breakdown": "CRITERION:RESIDENCE", "value": 1000, "time_period": "2010"},
+            {"breakdown": "CRITERION:CITIZENSHIP", "value": 950, "time_period": "2011"}]   # 2011: citizenship only
+    flows = obs(rows, kind="migration_flows", measure="IMM")
+    other = obs([{"breakdown": "_T", "value": 70, "ref_area": "BTN", "time_period": "2010"},
+                 {"breakdown": "CRITERION:RESIDENCE", "value": 60, "ref_area": "BTN", "time_period": "2010"}],
+                kind="migration_flows", measure="IMM")
+    read = one_criterion(pd.concat([flows, other], ignore_index=True))
+    npl = read.loc[read["ref_area"] == "NPL"]
+    # residence first; the citizenship-only year is not switched in (a series never mixes criteria)
+    assert npl[["time_period", "breakdown", "value", "criterion"]].values.tolist() == [
+        ["2010", "_T", 1000.0, "CRITERION:RESIDENCE"]]
+    # a series with a total keeps its total, never 70 + 60
+    btn = read.loc[read["ref_area"] == "BTN"]
+    assert btn["value"].tolist() == [70.0] and btn["breakdown"].tolist() == ["_T"]
+    result = compute_frames(read, indicators=["immigrants"], country="NPL")
+    assert one(result.table, "immigrants", time_period="2010")["value"] == 1000

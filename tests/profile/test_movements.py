@@ -91,3 +91,22 @@ def test_french_labels(seeded_store):
 
     shown = display(p.block("flows_trend"), "fr")
     assert "Immigrants" in " ".join(map(str, shown.iloc[:, 1].unique()))
+
+
+def test_un_desa_flows_by_criterion_in_the_profile(seeded_store):
+    """UN DESA International Migration Flows 2015 (../shared/reference/layouts/undesa-migration-flows,
+    published by criterion only): Austria 2010, by change of residence, 70,978 immigrants and 51,651
+    emigrants (the citizenship series, 8,817 citizens + 62,161 foreigners, is not added to it)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "shared" / "reference" / "layouts" / "undesa-migration-flows" / \
+        "undesa_pd_2015_migration_flow_totals.xlsx"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    prep = prepare([Upload(path.name, path.read_bytes())], kind="auto")
+    commit(prep, seeded_store, actor="test", publish=True)
+    p = profile_from_store(seeded_store, "AUT", "2010", "en")
+    flows = rows(p.block("flows_trend")).set_index(["series", "time_period"])["value"]
+    assert flows[("immigrants", "2010")] == 70978 and flows[("emigrants", "2010")] == 51651
+    assert flows[("net_migration_flows", "2010")] == 70978 - 51651
+    assert any("by change of residence" in n for n in p.block("flows_trend").notes)
