@@ -127,7 +127,7 @@ ADMIN_EXPECTED = {  # what each administrative template offers (issue #13)
     "refugees": ({"REFUG", "ASY_SEEK", "ASY_APP", "ASY_DEC", "RESETTLE", "RET_REFUG"},
                  {"OUTCOME:REC", "OUTCOME:COMP", "OUTCOME:REJ", "OUTCOME:CLOSED"}, "refugees"),
     "returns": ({"RET_MIG", "RET_REFUG"}, set(), "migration_flows"),
-    "labour": ({"DEPLOY", "PERMIT"}, set(), "labour_migration"),
+    "labour": ({"DEPLOY", "PERMIT"}, {f"OCCUPATION:{c}" for c in "0123456789"}, "labour_migration"),
     "border": ({"ARR", "DEP"}, {"RESIDENCE:RES", "RESIDENCE:NONRES"}, "border_movements"),
 }
 
@@ -145,10 +145,15 @@ def test_admin_templates_offer_the_measures_and_breakdowns_of_their_kind(kind):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_admin_instructions_say_the_areas_periods_and_the_missing_occupation_list(lang):
+def test_admin_instructions_say_the_areas_periods_and_the_occupation_list(lang):
     wb = open_template("labour", lang)
     text = {str(c.value) for row in wb[t("upload.tpl.sheet_instructions", lang)].iter_rows() for c in row if c.value}
     assert t("upload.tpl.rule_occupation", lang) in text and t("upload.tpl.rule_periods", lang) in text
+    occupations = {wb["codes"].cell(r, c).value: wb["codes"].cell(r, c + 1).value
+                   for c in range(1, wb["codes"].max_column + 1, 2) if wb["codes"].cell(1, c).value == "breakdown"
+                   for r in range(2, wb["codes"].max_row + 1)}
+    assert occupations["OCCUPATION:9"].endswith({"en": "Elementary occupations", "fr": "Professions élémentaires",
+                                                 "es": "Ocupaciones elementales"}[lang])
     wb = open_template("refugees", lang)
     text = {str(c.value) for row in wb[t("upload.tpl.sheet_instructions", lang)].iter_rows() for c in row if c.value}
     assert t("upload.tpl.rule_decisions", lang) in text and t("upload.tpl.rule_refugee_areas", lang) in text
