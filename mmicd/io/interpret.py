@@ -361,10 +361,23 @@ def _same_areas(table: Table, a: int, b: int, sample: int = 60) -> bool:
 def _columns(table: Table, ctx: ReadContext, tf: TableFacts) -> list[Column]:
     sheet = table.sheet
     out = []
-    for c in sorted(set(table.stub_cols) | set(table.value_cols)):
-        path = _path(sheet, table, c)
-        own = _facts(path)
-        facts = L.with_context(own, flow=tf.flow or own.flow)   # "Emigrants (outflows)": its own words say
+    cols = sorted(set(table.stub_cols) | set(table.value_cols))
+    paths = {c: _path(sheet, table, c) for c in cols}
+    owns = {c: _facts(paths[c]) for c in cols}
+    # a header that can only be a flow ("Emigrants": never a stock here) makes the table one of flows,
+    # so "Immigrants" beside it are arrivals, not a stock -- said, since no title says so
+    only_flow = next((c for c in cols if owns[c].alternatives and not owns[c].flow
+                      and all(a["_when"] == "flow" for a in owns[c].alternatives)), None)
+    flow = tf.flow
+    if not flow and only_flow is not None and any(
+            owns[c].alternatives and any(a["_when"] == "stock" for a in owns[c].alternatives) for c in cols):
+        flow = True
+        ctx.add("warning", "flows_from_header", row=table.header[-1] + 1 if table.header else None,
+                column=column_letter(only_flow), value=paths[only_flow][-1])
+    for c in cols:
+        path = paths[c]
+        own = owns[c]
+        facts = L.with_context(own, flow=flow or own.flow)   # "Emigrants (outflows)": its own words say
         col = Column(c, path, facts)
         values = _values(sheet, table, c)
         numeric = sum(1 for r in table.body if sheet.kinds[r][c] in (NUM, MARK, YEAR))

@@ -350,3 +350,18 @@ def test_deployments_by_occupation_are_isco_major_groups():
     assert _value(f, counterpart_area="QAT", breakdown="OCCUPATION:9", **key) == 30000
     assert _value(f, counterpart_area="MYS", breakdown="OCCUPATION:7", **key) == 5000
     assert _value(f, counterpart_area="MYS", breakdown="_T", **key) == 25000
+
+
+def test_immigrants_beside_emigrants_are_flows_and_it_is_said():
+    """'Emigrants' can only be a flow here, so 'Immigrants' beside it are arrivals (not a stock of
+    people born abroad, which a lone 'Immigrants' column stays): a warning names the column."""
+    text = "country,year,immigrants,emigrants\nNPL,2019,1000,5000\nNPL,2020,1200,4000\n"
+    prep = prepare([Upload("flows.csv", text.encode())], kind="auto")
+    assert prep.ok and prep.datasets[0].meta.kind.value == "migration_flows"
+    f = prep.datasets[0].frame
+    key = dict(ref_area="NPL", time_period="2020", sex="_T", migrant_status="_T", counterpart_area="_T", **TOT)
+    assert _value(f, measure="IMM", **key) == 1200 and _value(f, measure="EMI", **key) == 4000
+    (said,) = [i for i in prep.issues if i.level == "warning"]
+    assert "emigrants" in said.message and "flows" in said.message
+    alone = prepare([Upload("stock.csv", b"country,year,immigrants\nNPL,2019,1000\n")], kind="auto")
+    assert alone.datasets[0].frame["measure"].tolist() == ["POP"] and not alone.issues
