@@ -82,6 +82,17 @@ def _figure(fid: str, unit: str, rows: pd.DataFrame, year: str | None) -> KeyFig
     return fig
 
 
+def upto_year(frame: pd.DataFrame, year: str | None) -> pd.DataFrame:
+    """The rows of periods up to the end of ``year`` (months and quarters of that year included)."""
+    return frame if year is None or frame.empty else frame.loc[frame["time_period"].str[:4] <= str(year)]
+
+
+def yearly_or_all(rows: pd.DataFrame) -> pd.DataFrame:
+    """Yearly rows where the series has them; a series given only by month or quarter as it is."""
+    yearly = rows["time_period"].str.len() == 4
+    return rows.loc[yearly] if yearly.any() else rows
+
+
 def _area(own: pd.DataFrame, as_counterpart: pd.DataFrame) -> str | None:
     for frame, col in ((own, "ref_area"), (as_counterpart, "counterpart_area")):
         if not frame.empty:
@@ -108,8 +119,7 @@ def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | Non
     totals = table.loc[(table["age"] == T) & (table["migrant_status"] == T) & (table["counterpart_area"] == T)
                        & table["sex"].isin(["F", "M", T])]
     for fid, rows in totals.groupby("indicator", sort=False):
-        yearly = rows["time_period"].str.len() == 4
-        rows = rows.loc[yearly] if yearly.any() else rows  # a monthly series' headline is its year, when known
+        rows = yearly_or_all(rows)  # a monthly series' headline is its year, when known
         best = _best_dataset(rows, year)
         figures[fid] = _figure(fid, defs[fid].unit, best, year)
         rest = rows.loc[~rows["dataset_id"].isin(best["dataset_id"].unique())]

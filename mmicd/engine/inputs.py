@@ -69,11 +69,11 @@ def one_criterion(frame: pd.DataFrame) -> pd.DataFrame:
     rows = frame.loc[crit]
     totals = frame.loc[~crit & (frame["breakdown"] == codes.TOTAL).to_numpy(dtype=bool)
                        & frame["measure"].isin(set(rows["measure"])).to_numpy(dtype=bool)]
-    with_total = set(totals[SERIES].astype(str).agg("|".join, axis=1))
-    series = rows[SERIES].astype(str).agg("|".join, axis=1)
+    series = pd.MultiIndex.from_frame(rows[SERIES].astype(str))
+    with_total = series.isin(pd.MultiIndex.from_frame(totals[SERIES].astype(str)))
     rank = rows["breakdown"].map({c: i for i, c in enumerate(CRITERIA)}).astype(int)
-    first = rank.groupby(series).transform("min")
-    keep = rows.loc[(rank == first) & ~series.isin(with_total)]
+    first = rank.groupby([rows[c].astype(str) for c in SERIES]).transform("min")
+    keep = rows.loc[(rank == first).to_numpy() & ~with_total]
     keep = keep.assign(criterion=keep["breakdown"].astype(str), breakdown=codes.TOTAL)
     return pd.concat([frame.loc[~crit], keep], ignore_index=True)
 

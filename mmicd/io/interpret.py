@@ -1211,13 +1211,8 @@ def _areas(cands: list[tuple[str, str | None]], measure: str | None, reporting: 
     unknown = [c for c, role in cands if not role]
     if len(unknown) > 1 or len(ref) > 1 or len(cp) > 1:
         return None, None, "roles"
-    if unknown:
-        if ref and not cp:
-            ref, cp = unknown, ref   # a plain Country column reports; a role column beside it is the partner
-        elif not ref:
-            ref = unknown
-        elif not cp:
-            cp = unknown
+    r, c = _plain_reports(ref, cp, unknown)
+    ref, cp = [x for x in (r,) if x is not None], [x for x in (c,) if x is not None]
     if not ref and cp:
         if reporting:
             ref = [reporting]
@@ -1230,6 +1225,18 @@ def _areas(cands: list[tuple[str, str | None]], measure: str | None, reporting: 
     if not ref and reporting:
         ref = [reporting]
     return (ref[0] if ref else None), (cp[0] if cp else None), None
+
+
+def _plain_reports(ref: list, cp: list, unknown: list) -> tuple:
+    """(reporting, partner) of at most one area of each kind: an area without a role (a plain Country
+    column) reports, and a role column beside it (nationality, citizenship, origin) is then the partner,
+    whatever the measure's direction; ``None`` where there is none. Used by the cell-wise and the
+    column-wise readers alike (areas as codes or as columns of codes)."""
+    if unknown and not cp:
+        return unknown[0], (ref[0] if ref else None)
+    if unknown and not ref:
+        return unknown[0], cp[0]
+    return (ref[0] if ref else None), (cp[0] if cp else None)
 
 
 def _is_ref(role: str, direction: str) -> bool:
@@ -1498,12 +1505,7 @@ def read_tidy(body: pd.DataFrame, rows: pd.Series, table: Table, ctx: ReadContex
                         value="")
                 sub = sub[~sel]
                 continue
-            r_s = r_parts[0] if r_parts else (unk[0] if unk else None)
-            c_s = c_parts[0] if c_parts else (unk[0] if unk and r_parts else None)
-            if unk and r_parts and not c_parts:
-                # a plain Country column reports; a role column beside it (the nationality of those
-                # departing, the origin of emigrants' records) is the partner
-                r_s, c_s = unk[0], r_parts[0]
+            r_s, c_s = _plain_reports(r_parts, c_parts, unk)
             if r_s is None and c_s is not None:
                 if reporting:
                     r_s = pd.Series(reporting, index=c_s.index, dtype="object")

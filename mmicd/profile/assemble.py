@@ -18,7 +18,7 @@ from mmicd.engine import Microdata, catalogue, compute_frames, read_inputs
 from mmicd.engine.export import denominator_ids, design_notes
 from mmicd.i18n import format_value, t
 from mmicd.model import DatasetVersion
-from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures
+from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures, upto_year
 from mmicd.profile import movements, quality
 from mmicd.profile.model import Alternative, Block, CountryProfile, Figure, Section, SourceRef
 from mmicd.profile.regions import groups_of
@@ -85,12 +85,8 @@ def _refs(ids, versions: dict[int, DatasetVersion], frame: pd.DataFrame | None =
     return out
 
 
-def _upto(frame: pd.DataFrame, year: str | None) -> pd.DataFrame:
-    return frame if year is None or frame.empty else frame.loc[frame["time_period"].str[:4] <= str(year)]
-
-
 def _latest(frame: pd.DataFrame, year: str | None) -> pd.DataFrame:
-    part = _upto(frame, year)
+    part = upto_year(frame, year)
     if part.empty:
         return part
     return part.loc[part["time_period"] == part["time_period"].max()]
@@ -272,7 +268,7 @@ def _remittances(inp: Inputs, year: str | None, lang: str, country: str) -> Sect
     if not flows.empty:
         nat = flows.loc[_national(flows, inp.versions)]
         flows = nat if not nat.empty else flows
-        flows = _upto(flows, year)
+        flows = upto_year(flows, year)
         best = int(flows.groupby("dataset_id")["time_period"].max().idxmax()) if not flows.empty else None
         if best is not None:
             flows = flows.loc[flows["dataset_id"].astype(int) == best]
@@ -290,7 +286,7 @@ def _rem_gdp(inp: Inputs, year: str | None, lang: str, country: str) -> Block:
     world = inp.rem_world
     if world is None or world.empty:
         return block
-    totals = _upto(country_totals(world), year)
+    totals = upto_year(country_totals(world), year)
     mine = totals.loc[(totals["ref_area"] == country) & totals["REM_IN"].notna() & (totals["GDP"] > 0)]
     rows = [{"time_period": r.time_period, "area": country, "value": r.REM_IN / r.GDP * 100,
              "numerator": r.REM_IN, "denominator": r.GDP, "reporting": 1, "members": 1} for r in mine.itertuples()]
@@ -363,7 +359,7 @@ def _labour(inp: Inputs, year: str | None, lang: str, country: str) -> tuple[Sec
     if micro or not lfs_obs.empty:
         result = compute_frames(lfs_obs if not lfs_obs.empty else None, micro, indicators=LABOUR_INDICATORS,
                                 country=country)
-        table = _upto(result.table, year)
+        table = upto_year(result.table, year)
         if not table.empty:
             table = table.loc[table["time_period"] == table["time_period"].max()]
             block.rows = table[block.columns].to_dict("records")

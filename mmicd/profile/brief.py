@@ -30,10 +30,9 @@ def _year(profile: CountryProfile) -> str:
 def _sections(profile: CountryProfile) -> list:
     """The sections a brief prints: every core section (its empty blocks say what would fill them), the
     movements sections (flows, refugees, returns, labour migration, border) only where they hold data."""
-    from mmicd.profile.movements import SECTIONS
+    from mmicd.profile.movements import SECTION_IDS
 
-    optional = {spec.id for spec in SECTIONS}
-    return [s for s in profile.sections if s.id not in optional or any(not b.empty for b in s.blocks)]
+    return [s for s in profile.sections if s.id not in SECTION_IDS or any(not b.empty for b in s.blocks)]
 
 
 def file_name(profile: CountryProfile, fmt_: str) -> str:

@@ -20,6 +20,7 @@ from mmicd import codes
 from mmicd.engine import catalogue
 from mmicd.engine.export import note_text
 from mmicd.i18n import t
+from mmicd.overview import upto_year, yearly_or_all
 from mmicd.profile.model import Block, Section
 from mmicd.profile.tables import top_by_sex
 
@@ -77,6 +78,7 @@ SECTIONS = (
         Top("border_nationalities", "arrivals"),
     )),
 )
+SECTION_IDS = frozenset(spec.id for spec in SECTIONS)
 # the indicators these sections read (those missing from the catalogue are skipped, never guessed)
 INDICATORS = tuple(dict.fromkeys(
     i for s in SECTIONS for b in s.blocks for i in (b.indicators if isinstance(b, Lines) else (b.indicator,))))
@@ -87,13 +89,9 @@ def available(ids=INDICATORS) -> tuple[str, ...]:
     return tuple(i for i in ids if i in defs)
 
 
-def _periods_upto(frame: pd.DataFrame, year: str | None) -> pd.DataFrame:
-    return frame if year is None or frame.empty else frame.loc[frame["time_period"].str[:4] <= str(year)]
-
-
 def _one_version(rows: pd.DataFrame, national: set[int], year: str | None) -> pd.DataFrame:
     """The rows of one dataset version: national first, then the latest period, then the newest."""
-    rows = _periods_upto(rows, year)
+    rows = upto_year(rows, year)
     if rows.empty:
         return rows
     ids = rows["dataset_id"].astype(int)
@@ -111,12 +109,6 @@ def _one_frequency(rows: pd.DataFrame) -> pd.DataFrame:
     if every:
         return rows.loc[sub]
     return rows.loc[~sub]
-
-
-def _yearly_or_all(rows: pd.DataFrame) -> pd.DataFrame:
-    """Yearly rows where the series has them; a series given only by month or quarter as it is."""
-    yearly = rows["time_period"].str.len() == 4
-    return rows.loc[yearly] if yearly.any() else rows
 
 
 def _block_unit(ids: tuple[str, ...]) -> str:
@@ -168,7 +160,7 @@ def _top(spec: Top, table: pd.DataFrame, ctx: _Context) -> Block:
     rows = _one_version(rows, ctx.national, ctx.year)
     if rows.empty:
         return block
-    rows = _yearly_or_all(rows)
+    rows = yearly_or_all(rows)
     rows = rows.loc[rows["time_period"] == rows["time_period"].max()]
     block.rows = top_by_sex(rows, "counterpart_area", ctx.lang, TOP_N)
     block.sources = ctx.refs(rows)

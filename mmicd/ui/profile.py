@@ -16,13 +16,12 @@ from mmicd.i18n import format_value
 from mmicd.profile import charts, tables
 from mmicd.profile.assemble import Inputs, build_profile, world_remittances
 from mmicd.profile.model import Block, CountryProfile, Figure, SourceRef
-from mmicd.profile.movements import SECTIONS as _MOVEMENTS
+from mmicd.profile.movements import SECTION_IDS
 from mmicd.profile.summary import comparison, summary_rows
 from mmicd.store import Store
 from mmicd.ui import _store, covering_ids, current_lang, tr
 
 FORMATS = ("pdf", "xlsx", "html", "json")
-MOVEMENT_SECTIONS = tuple(spec.id for spec in _MOVEMENTS)
 
 
 # ---- cached data ---------------------------------------------------------------------------
@@ -182,35 +181,18 @@ def sections(profile: CountryProfile) -> None:
                                ("immigration", "emigration", "remittances", "labour", "quality"))
 
     st.header(imm.title)
-    left, right = st.columns(2)
-    with left:
-        b = imm.block("imm_stock_trend")
-        block(profile, b, lambda b=b: charts.trend(b, lang))
-    with right:
-        b = imm.block("imm_share_trend")
-        block(profile, b, lambda b=b: charts.trend(b, lang))
+    _side_by_side(profile, (imm.block("imm_stock_trend"), charts.trend), (imm.block("imm_share_trend"), charts.trend))
     b = imm.block("pyramid")
     block(profile, b, lambda b=b: charts.pyramid(b, lang))
     _bar_and_map(profile, imm.block("origins"), "profile.block.origins_map", lines=False)
 
     st.header(emi.title)
     _bar_and_map(profile, emi.block("destinations"), "profile.block.destinations_map", lines=False)
-    left, right = st.columns(2)
-    with left:
-        b = emi.block("emig_trend")
-        block(profile, b, lambda b=b: charts.trend(b, lang))
-    with right:
-        b = emi.block("rem_per_emigrant")
-        block(profile, b, lambda b=b: charts.lines(b, lang))
+    _side_by_side(profile, (emi.block("emig_trend"), charts.trend), (emi.block("rem_per_emigrant"), charts.lines))
 
     st.header(rem.title)
-    left, right = st.columns(2)
-    with left:
-        b = rem.block("rem_trend")
-        block(profile, b, lambda b=b: charts.rem_trend(b, lang))
-    with right:
-        b = rem.block("rem_gdp")
-        block(profile, b, lambda b=b: charts.rem_gdp(b, lang, country))
+    _side_by_side(profile, (rem.block("rem_trend"), charts.rem_trend),
+                  (rem.block("rem_gdp"), lambda b, lang: charts.rem_gdp(b, lang, country)))
     _bar_and_map(profile, rem.block("corridors"), "profile.block.corridors_map", lines=True)
     b = rem.block("cost")
     block(profile, b, lambda b=b: charts.cost(b, lang))
@@ -228,7 +210,7 @@ def sections(profile: CountryProfile) -> None:
         block(profile, b, lambda: charts.labour(b, lang, age), variant=age)
 
     for sec in profile.sections:
-        if sec.id in MOVEMENT_SECTIONS:
+        if sec.id in SECTION_IDS:
             _movement_section(profile, sec)
 
     st.header(qua.title)
@@ -244,18 +226,21 @@ def sections(profile: CountryProfile) -> None:
 
 def _movement_section(profile: CountryProfile, sec) -> None:
     """Flows, refugees, returns, labour migration, border: a section with no data at all is one
-    line naming its template; otherwise its blocks two by two (empty ones say what fills them)."""
-    lang = profile.lang
+    line naming its template; otherwise its blocks with data, two by two."""
     st.header(sec.title)
     if all(b.empty for b in sec.blocks):
         st.info(sec.blocks[0].empty_message)
         return
-    shown = [b for b in sec.blocks if not b.empty]
+    shown = [(b, charts.lines if b.chart == "lines" else charts.top_bar) for b in sec.blocks if not b.empty]
     for start in range(0, len(shown), 2):
-        for column, b in zip(st.columns(2), shown[start:start + 2], strict=False):
-            with column:
-                draw = charts.lines if b.chart == "lines" else charts.top_bar
-                block(profile, b, lambda b=b, draw=draw: draw(b, lang))
+        _side_by_side(profile, *shown[start:start + 2])
+
+
+def _side_by_side(profile: CountryProfile, *pairs) -> None:
+    """Blocks in two columns, each drawn by its ``draw(block, lang)``."""
+    for column, (b, draw) in zip(st.columns(2), pairs, strict=False):
+        with column:
+            block(profile, b, lambda b=b, draw=draw: draw(b, profile.lang))
 
 
 def _bar_and_map(profile: CountryProfile, b: Block, map_title: str, lines: bool) -> None:
