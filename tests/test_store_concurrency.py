@@ -112,3 +112,24 @@ def test_a_writer_holding_sqlite_too_long_gives_a_clear_refusal(tmp_path, monkey
         other.close()
     assert s.add_dataset(META, frame(), actor="a").version == 1  # and once it is free, the load goes through
     s.engine.dispose()
+
+
+def test_servers_starting_together_on_an_empty_database_create_the_schema_once(store_url, tmp_path):
+    barrier = threading.Barrier(LOADS)
+    results: list = [None] * LOADS
+
+    def start(n: int) -> None:
+        try:
+            barrier.wait()
+            s = Store(store_url, data_dir=tmp_path)
+            results[n] = store_module.schema_revision(s.engine)
+            s.engine.dispose()
+        except Exception as exc:  # noqa: BLE001
+            results[n] = exc
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(LOADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == [store_module.head_revision()] * LOADS

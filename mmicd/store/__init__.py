@@ -149,6 +149,11 @@ def migrate(engine: Engine, *, app_role: str | None = None) -> list[str]:
     whose statements are returned)."""
     cfg = _alembic_config()
     with engine.begin() as conn:
+        # servers starting together upgrade one after the other (the later ones find it done)
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("mmicd.migrate", 0))))
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         if app_role and conn.dialect.name == "postgresql":
