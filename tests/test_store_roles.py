@@ -126,6 +126,13 @@ def test_the_app_role_does_the_apps_ordinary_work(migrated, tmp_path):
                         actor="analyst", status=Status.PUBLISHED)
     assert len(s.microdata(m.id)) == 2_000
     assert not compute(s, country="NPL", indicators=["lfpr"]).table.empty
+    # the ordinary ingestion path (read, check, commit): the demo census and labour-force survey files
+    from mmicd.demo import ensure_demo_uploads
+
+    before = len(s.datasets())
+    ensure_demo_uploads(s)
+    loaded = s.datasets()[before:]
+    assert {v.kind.value for v in loaded} >= {"census", "lfs"} and {v.status for v in loaded} == {Status.PUBLISHED}
     # an audit entry of the caller's own
     with s.engine.begin() as conn:
         record_audit(conn, actor="admin", action="note", entity_type="dataset", entity_id=v1.id, reason="checked")
