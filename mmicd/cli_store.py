@@ -46,17 +46,12 @@ def run_datasets(args, lang: str) -> int:
 
 def run_migrate(args, lang: str) -> int:
     """Upgrade the schema as the tables' owner; on PostgreSQL grant the application role its rights."""
-    from sqlalchemy.engine import make_url
-
     from mmicd.cli import safe_url
-    from mmicd.store import make_engine, migrate, schema_revision
+    from mmicd.store import app_role_of, make_engine, migrate, schema_revision
 
     settings = get_settings()
     owner_url = settings.migration_database_url or settings.database_url
-    role = args.app_role
-    if role is None and owner_url != settings.database_url:
-        app_user = make_url(settings.database_url).username
-        role = app_user if app_user != make_url(owner_url).username else None
+    role = args.app_role or app_role_of(settings.database_url, owner_url)
     engine = make_engine(owner_url)
     try:
         statements = migrate(engine, app_role=role)

@@ -203,6 +203,12 @@ def grant_app_role(conn: Connection, role: str) -> list[str]:
     return statements
 
 
+def app_role_of(app_url: str, owner_url: str) -> str | None:
+    """The application role to grant rights to: the user of ``app_url``, unless it is the owner."""
+    role = make_url(app_url).username
+    return role if role != make_url(owner_url).username else None
+
+
 def _permission_denied(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "42501" or "permission denied" in str(exc.orig).lower()
 
@@ -235,8 +241,7 @@ class Store:
         if migration_url and migration_url != self.url:
             owner = make_engine(migration_url)
             try:
-                role = make_url(self.url).username
-                migrate(owner, app_role=role if role != make_url(migration_url).username else None)
+                migrate(owner, app_role=app_role_of(self.url, migration_url))
             finally:
                 owner.dispose()
             return
