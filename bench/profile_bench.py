@@ -56,8 +56,8 @@ def main() -> int:
                 reads.append(str(file))
             return real_open(file, *args, **kwargs)
 
-        def counting_parquet(path, *args, **kwargs):
-            reads.append(str(path))
+        def counting_parquet(path, *args, **kwargs):  # microdata come from the database as a file object
+            reads.append(str(path) if isinstance(path, str | os.PathLike) else "microdata from the database.parquet")
             return real_parquet(path, *args, **kwargs)
 
         builtins.open, pd.read_parquet = counting_open, counting_parquet

@@ -1,4 +1,5 @@
-"""Store commands: ``seed`` (load the international baseline) and ``datasets`` (list versions)."""
+"""Store commands: ``seed`` (load the international baseline), ``datasets`` (list versions) and
+``store migrate`` / ``store import-microdata`` (administration)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ def register(sub, lang: str) -> None:
     datasets = sub.add_parser("datasets", help=t("cli.datasets.help", lang),
                               description=t("cli.datasets.help", lang))
     datasets.set_defaults(func=run_datasets)
+    store = sub.add_parser("store", help=t("cli.store.help", lang), description=t("cli.store.help", lang))
+    admin = store.add_subparsers(dest="store_command", required=True)
+    migrate = admin.add_parser("migrate", help=t("cli.store.migrate.help", lang),
+                               description=t("cli.store.migrate.help", lang))
+    migrate.add_argument("--app-role", help=t("cli.store.app_role", lang))
+    migrate.set_defaults(func=run_migrate)
+    move = admin.add_parser("import-microdata", help=t("cli.store.import.help", lang),
+                            description=t("cli.store.import.help", lang))
+    move.set_defaults(func=run_import_microdata)
 
 
 def run_seed(args, lang: str) -> int:
@@ -32,3 +42,32 @@ def run_datasets(args, lang: str) -> int:
     for v in open_store().datasets():
         print(f"{v.id}\t{v.kind.value}\t{v.source}\t{v.edition}\tv{v.version}\t{v.status.value}\t{v.rows}")
     return 0
+
+
+def run_migrate(args, lang: str) -> int:
+    """Upgrade the schema as the tables' owner; on PostgreSQL grant the application role its rights."""
+    from mmicd.cli import safe_url
+    from mmicd.store import app_role_of, make_engine, migrate, schema_revision
+
+    settings = get_settings()
+    owner_url = settings.migration_database_url or settings.database_url
+    role = args.app_role or app_role_of(settings.database_url, owner_url)
+    engine = make_engine(owner_url)
+    try:
+        statements = migrate(engine, app_role=role)
+        print(t("cli.store.migrated", lang, url=safe_url(owner_url), revision=schema_revision(engine)))
+    finally:
+        engine.dispose()
+    if statements:
+        print(t("cli.store.granted", lang, role=role, n=len(statements)))
+    return 0
+
+
+def run_import_microdata(args, lang: str) -> int:
+    from mmicd.cli import open_store
+
+    moved, missing = open_store().import_microdata_files(actor="cli:import-microdata")
+    print(t("cli.store.imported", lang, n=len(moved)))
+    for error in missing:
+        print(error.message(lang))
+    return 1 if missing else 0

@@ -100,11 +100,12 @@ def chunks(store: Store, version: DatasetVersion, chunk_rows: int = CHUNK_ROWS) 
 
 def _pieces(store: Store, version: DatasetVersion, chunk_rows: int) -> Iterator:
     """Pieces of a version's rows as they come from storage: lists of row tuples (observations, from
-    the database, streamed) or Arrow record batches (microdata, from the Parquet file)."""
+    the database, streamed) or Arrow record batches (microdata, decoded batch by batch from the
+    version's Parquet bytes, which are held compressed)."""
     if version.form == Form.MICRODATA:
         import pyarrow.parquet as pq
 
-        with pq.ParquetFile(store.data_dir / version.storage) as parquet:
+        with store.microdata_file(version) as file, pq.ParquetFile(file) as parquet:
             yield from parquet.iter_batches(batch_size=chunk_rows, columns=MICRODATA_COLUMNS)
         return
     from mmicd.store.schema import observations

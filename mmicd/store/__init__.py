@@ -2,13 +2,16 @@
 
 Every load creates a new version; nothing is overwritten. Versions of one series (same kind, scope
 and source) supersede each other when published, and an earlier version can be re-published.
-Every write is one transaction: a failure leaves the store exactly as it was.
+Every write is one transaction: a failure leaves the store exactly as it was. Everything, survey
+microdata included, lives in the database: app servers sharing it need no shared folder.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +19,14 @@ from pathlib import Path
 import pandas as pd
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, union, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mmicd.codes import TOTAL
+from mmicd.i18n import t
 from mmicd.issues import IssuesError
 from mmicd.model import (
     MICRODATA_COLUMNS,
@@ -31,13 +39,49 @@ from mmicd.model import (
     normalise_microdata,
     validated,
 )
-from mmicd.store.schema import audit, datasets, observations
+from mmicd.store.schema import audit, datasets, microdata_parts, observations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+IN_DATABASE = "database"  # ``storage`` of microdata held in ``microdata_parts`` (older versions: a file path)
+PART_BYTES = 4 * 1024 * 1024  # microdata Parquet bytes are stored in parts of at most this size
+SQLITE_WAIT_S = 30  # a SQLite writer waits this long for another one to finish
+WRITE_ATTEMPTS = 3  # a write that meets a concurrent new version of its series is retried this often
 
 
 class StoreError(RuntimeError):
     """A store operation that cannot be done (unknown dataset, wrong status)."""
+
+
+class TranslatedStoreError(StoreError):
+    """A store error whose message users read: ``message(lang)`` in their language (``str``: English)."""
+
+    key = ""
+
+    def __init__(self, **fields):
+        self.fields = fields
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.fields)
+
+
+class StoreBusy(TranslatedStoreError):
+    """Concurrent loads of the same series kept colliding, or another write held the store too
+    long: nothing was stored."""
+
+    key = "store.busy"
+
+
+class SchemaOutdated(TranslatedStoreError):
+    """The database is behind the app's schema and this connection may not upgrade it."""
+
+    key = "store.schema_outdated"
+
+
+class MicrodataMissing(TranslatedStoreError):
+    """Microdata of an older version, kept as a file, that this server's data folder does not hold."""
+
+    key = "store.microdata_missing"
 
 
 class SeriesChanged(StoreError):
@@ -76,33 +120,137 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_WAIT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
+def _alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest Alembic revision: the schema this code expects."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None``: no schema yet)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, *, app_role: str | None = None) -> list[str]:
+    """Create or upgrade the schema to the newest Alembic revision, connected as the owner of the
+    tables. ``app_role`` (PostgreSQL): then give that role the app's rights (:func:`grant_app_role`,
+    whose statements are returned)."""
+    cfg = _alembic_config()
     with engine.begin() as conn:
+        # servers starting together upgrade one after the other (the later ones find it done)
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("mmicd.migrate", 0))))
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if app_role and conn.dialect.name == "postgresql":
+            return grant_app_role(conn, app_role)
+    return []
+
+
+# The rights of the application role (PostgreSQL), by table: the audit trail, observations and
+# microdata are only ever added to; dataset versions change status; M&E milestones are replaced.
+APP_RIGHTS = {
+    "audit": "SELECT, INSERT",
+    "observations": "SELECT, INSERT",
+    "microdata_parts": "SELECT, INSERT",
+    "me_target_changes": "SELECT, INSERT",
+    "datasets": "SELECT, INSERT, UPDATE",
+    "users": "SELECT, INSERT, UPDATE",
+    "me_interventions": "SELECT, INSERT, UPDATE",
+    "me_indicators": "SELECT, INSERT, UPDATE",
+    "me_reports": "SELECT, INSERT, UPDATE",
+    "me_stages": "SELECT, INSERT, UPDATE",
+    "me_milestones": "SELECT, INSERT, UPDATE, DELETE",
+    "alembic_version": "SELECT",
+}
+# Tables of later migrations not listed above (also through default privileges). Never TRUNCATE,
+# REFERENCES or TRIGGER; never ownership, so never ALTER, DROP or disabling a trigger.
+OTHER_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
+
+
+def grant_app_role(conn: Connection, role: str) -> list[str]:
+    """Give ``role`` exactly the app's rights on the tables of the current schema (the caller owns
+    them), and the same for tables its later migrations create (default privileges). Returns the
+    statements run."""
+    quote = conn.dialect.identifier_preparer.quote
+    schema = quote(conn.exec_driver_sql("SELECT current_schema()").scalar_one())
+    who = quote(role)
+    tables = conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                  "ORDER BY tablename").scalars().all()
+    statements = [f"GRANT USAGE ON SCHEMA {schema} TO {who}",
+                  f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who}"]
+    statements += [f"GRANT {APP_RIGHTS.get(name, OTHER_TABLE_RIGHTS)} ON {schema}.{quote(name)} TO {who}"
+                   for name in tables]
+    statements += [f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}",
+                   f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {OTHER_TABLE_RIGHTS} ON TABLES TO {who}",
+                   f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {who}"]
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+    return statements
+
+
+def app_role_of(app_url: str, owner_url: str) -> str | None:
+    """The application role to grant rights to: the user of ``app_url``, unless it is the owner."""
+    role = make_url(app_url).username
+    return role if role != make_url(owner_url).username else None
+
+
+def _permission_denied(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "42501" or "permission denied" in str(exc.orig).lower()
 
 
 class Store:
-    """The store. Observations live in the database; survey microdata (one row per person) in
-    Parquet files under ``<data_dir>/microdata/``, referenced by their dataset version."""
+    """The store: observations, survey microdata (Parquet bytes, in parts), the audit trail, all in
+    the database. ``data_dir`` is read only for microdata of versions stored before they moved into
+    the database (``python -m mmicd store import-microdata`` moves them).
 
-    def __init__(self, url: str, *, data_dir: Path | None = None, upgrade: bool = True):
+    At start the schema is upgraded if it is behind: through ``migration_url`` (default
+    ``MMICD_MIGRATION_DATABASE_URL`` for the configured store), connected as the tables' owner, which
+    then grants this URL's role its rights; without one, through ``url`` itself (one role, SQLite).
+    An application role that may not upgrade gets :class:`SchemaOutdated`.
+    """
+
+    def __init__(self, url: str, *, data_dir: Path | None = None, upgrade: bool = True,
+                 migration_url: str | None = None):
         from mmicd.config import get_settings
 
+        settings = get_settings()
         self.url = url
-        self.data_dir = Path(data_dir) if data_dir is not None else get_settings().data_dir
+        self.data_dir = Path(data_dir) if data_dir is not None else settings.data_dir
         self.engine = make_engine(url)
-        if upgrade:
+        if migration_url is None and url == settings.database_url:
+            migration_url = settings.migration_database_url
+        if upgrade and schema_revision(self.engine) != head_revision():
+            self._upgrade(migration_url)
+
+    def _upgrade(self, migration_url: str | None) -> None:
+        if migration_url and migration_url != self.url:
+            owner = make_engine(migration_url)
+            try:
+                migrate(owner, app_role=app_role_of(self.url, migration_url))
+            finally:
+                owner.dispose()
+            return
+        try:
             migrate(self.engine)
+        except DBAPIError as exc:
+            if not _permission_denied(exc):
+                raise
+            raise SchemaOutdated(revision=schema_revision(self.engine) or "-", head=head_revision()) from exc
 
     # ---- reading ---------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -224,6 +372,26 @@ class Store:
             return pd.read_sql(query, conn)
 
     # ---- writing ---------------------------------------------------------------------------
+    def _write(self, work: Callable[[Connection], list[int]]) -> list[int]:
+        """Run ``work`` in one transaction; again (up to :data:`WRITE_ATTEMPTS` times) if a concurrent
+        load took the version number it chose; :class:`StoreBusy` if that keeps happening or another
+        writer held the store (SQLite) past :data:`SQLITE_WAIT_S`. Nothing of a failed attempt stays."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except IntegrityError as exc:
+                if not _is_version_conflict(exc):
+                    raise
+                if attempt == WRITE_ATTEMPTS:
+                    raise StoreBusy() from exc
+                time.sleep(0.05 * attempt)
+            except OperationalError as exc:
+                if "database is locked" not in str(exc.orig):
+                    raise
+                raise StoreBusy() from exc
+        raise AssertionError("unreachable")
+
     def add_dataset(
         self,
         meta: DatasetMeta,
@@ -239,13 +407,7 @@ class Store:
         rule of :mod:`mmicd.rules` (unknown codes, duplicate keys, bad periods, non-finite values, ...),
         with messages in ``lang``.
         """
-        canonical = validated(frame, file=meta.file_name or None, lang=lang)
-        with self.engine.begin() as conn:
-            dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.OBSERVATIONS, "")
-            _bulk_insert(conn, dataset_id, canonical)
-            _log(conn, actor, "created", dataset_id, {"rows": len(canonical)})
-            _initial_status(conn, dataset_id, status, actor)
-        return self.dataset(dataset_id)
+        return self.add_many([(meta, Form.OBSERVATIONS, frame)], actor=actor, status=status, lang=lang)[0]
 
     def add_microdata(
         self,
@@ -256,28 +418,11 @@ class Store:
         status: Status = Status.DRAFT,
         lang: str = "en",
     ) -> DatasetVersion:
-        """Store survey microdata as a new version: a Parquet file plus its dataset row, atomically.
+        """Store survey microdata as a new version: its Parquet bytes and its dataset row, atomically.
 
-        Raises :class:`mmicd.issues.IssuesError` with every problem before anything is written.
+        Raises :class:`IssuesError` with every problem before anything is written.
         """
-        canonical = normalise_microdata(frame)
-        errors = [i for i in check_microdata(canonical, meta.file_name or None, lang=lang) if i.level == "error"]
-        if errors:
-            raise IssuesError(errors)
-        folder = self.data_dir / "microdata"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"{uuid.uuid4().hex}.parquet"
-        path = folder / name
-        try:
-            with self.engine.begin() as conn:
-                dataset_id = _insert_version(conn, meta, len(canonical), actor, Form.MICRODATA, f"microdata/{name}")
-                canonical.to_parquet(path, index=False)
-                _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": "microdata"})
-                _initial_status(conn, dataset_id, status, actor)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return self.dataset(dataset_id)
+        return self.add_many([(meta, Form.MICRODATA, frame)], actor=actor, status=status, lang=lang)[0]
 
     def add_many(
         self,
@@ -291,7 +436,7 @@ class Store:
         """Store several datasets (observations or microdata) as new versions in ONE transaction.
 
         Every frame is checked first (:class:`IssuesError` with every problem, nothing written);
-        a failure part-way rolls back every dataset row and removes the Parquet files written.
+        a failure part-way rolls back every dataset row, observation and microdata part.
         ``checks`` (one per item, when publishing): see :class:`PublishCheck`.
         """
         prepared = []
@@ -310,37 +455,71 @@ class Store:
             prepared.append((meta, Form(form), canonical))
         if errors:
             raise IssuesError(errors)
-        folder = self.data_dir / "microdata"
-        written: list[Path] = []
-        ids: list[int] = []
-        try:
-            with self.engine.begin() as conn:
-                for n, (meta, form, canonical) in enumerate(prepared):
-                    storage = ""
-                    if form == Form.MICRODATA:
-                        folder.mkdir(parents=True, exist_ok=True)
-                        name = f"{uuid.uuid4().hex}.parquet"
-                        storage = f"microdata/{name}"
-                        written.append(folder / name)
-                        canonical.to_parquet(folder / name, index=False)
-                    dataset_id = _insert_version(conn, meta, len(canonical), actor, form, storage)
-                    if form == Form.OBSERVATIONS:
-                        _bulk_insert(conn, dataset_id, canonical)
-                    _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
-                    _initial_status(conn, dataset_id, status, actor, checks[n] if checks else None)
-                    ids.append(dataset_id)
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
-        return [self.dataset(i) for i in ids]
+        parquet = {n: _parquet_bytes(canonical) for n, (_, form, canonical) in enumerate(prepared)
+                   if form == Form.MICRODATA}
 
+        def work(conn: Connection) -> list[int]:
+            ids = []
+            for n, (meta, form, canonical) in enumerate(prepared):
+                microdata = form == Form.MICRODATA
+                dataset_id = _insert_version(conn, meta, len(canonical), actor, form,
+                                             IN_DATABASE if microdata else "")
+                if microdata:
+                    _insert_parts(conn, dataset_id, parquet[n])
+                else:
+                    _bulk_insert(conn, dataset_id, canonical)
+                _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
+                _initial_status(conn, dataset_id, status, actor, checks[n] if checks else None)
+                ids.append(dataset_id)
+            return ids
+
+        return [self.dataset(i) for i in self._write(work)]
+
+    # ---- microdata -------------------------------------------------------------------------
     def microdata(self, dataset_id: int) -> pd.DataFrame:
         """The person records of a microdata version, in canonical columns."""
-        version = self.dataset(dataset_id)
+        with self.microdata_file(self.dataset(dataset_id)) as file:
+            return pd.read_parquet(file)
+
+    @contextmanager
+    def microdata_file(self, version: DatasetVersion) -> Iterator[io.BufferedIOBase]:
+        """The Parquet file of a microdata version, as a binary file object: its parts joined in
+        memory (the compressed bytes, not the frame), or the file of a version stored before
+        microdata moved into the database (:class:`MicrodataMissing` if this data folder lacks it)."""
         if version.form != Form.MICRODATA:
-            raise StoreError(f"dataset version {dataset_id} holds observations, not microdata")
-        return pd.read_parquet(self.data_dir / version.storage)
+            raise StoreError(f"dataset version {version.id} holds observations, not microdata")
+        if version.storage != IN_DATABASE:
+            path = self.data_dir / version.storage
+            if not path.is_file():
+                raise MicrodataMissing(id=version.id, path=str(path))
+            with open(path, "rb") as file:
+                yield file
+            return
+        with self.engine.connect() as conn:
+            data = b"".join(conn.execute(select(microdata_parts.c.data).where(
+                microdata_parts.c.dataset_id == version.id).order_by(microdata_parts.c.part)).scalars())
+        yield io.BytesIO(data)
+
+    def import_microdata_files(self, *, actor: str) -> tuple[list[int], list[MicrodataMissing]]:
+        """Move the microdata of versions stored as files under ``data_dir`` into the database, one
+        version per transaction (the dataset row then points to the database; the file stays, and
+        may be deleted). Returns the ids moved and, for files this folder lacks, the errors."""
+        moved, missing = [], []
+        for version in self.datasets():
+            if version.form != Form.MICRODATA or version.storage == IN_DATABASE:
+                continue
+            try:
+                with self.microdata_file(version) as file:
+                    data = file.read()
+            except MicrodataMissing as exc:
+                missing.append(exc)
+                continue
+            with self.engine.begin() as conn:
+                _insert_parts(conn, version.id, data)
+                conn.execute(update(datasets).where(datasets.c.id == version.id).values(storage=IN_DATABASE))
+                _log(conn, actor, "microdata_moved", version.id, {"file": version.storage, "bytes": len(data)})
+            moved.append(version.id)
+        return moved, missing
 
     def publish(self, dataset_id: int, *, actor: str, note: str = "",
                 check: PublishCheck | None = None) -> DatasetVersion:
@@ -367,15 +546,52 @@ def _is_canonical_microdata(frame: pd.DataFrame) -> bool:
         and str(frame["weight"].dtype) == "float64"
 
 
-def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, form: Form, storage: str) -> int:
-    """Insert the dataset row of a new draft version (the next number in its series); return its id."""
-    version = conn.execute(
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _insert_parts(conn: Connection, dataset_id: int, data: bytes) -> None:
+    """The Parquet bytes of a microdata version, in parts of at most :data:`PART_BYTES`."""
+    view = memoryview(data)
+    for part, start in enumerate(range(0, max(len(data), 1), PART_BYTES)):
+        conn.execute(insert(microdata_parts).values(dataset_id=dataset_id, part=part,
+                                                    data=bytes(view[start:start + PART_BYTES])))
+
+
+def _is_version_conflict(exc: IntegrityError) -> bool:
+    """Whether a failed insert met another dataset row with the same series and version number."""
+    text = str(exc.orig)
+    return "ix_datasets_series" in text or "datasets.kind, datasets.scope, datasets.source, datasets.version" in text
+
+
+def _lock_series(conn: Connection, meta: DatasetMeta) -> None:
+    """Hold the series until the transaction ends, so that concurrent loads number their versions
+    one after the other: on PostgreSQL a transaction-level advisory lock on the series; on SQLite
+    the database's write lock, taken now by a write that changes nothing (a writer waits for it;
+    readers never do)."""
+    if conn.dialect.name == "postgresql":
+        key = "\x1f".join(("mmicd.datasets", meta.kind.value, meta.scope, meta.source))
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    else:
+        conn.execute(update(datasets).where(datasets.c.id.is_(None)).values(id=datasets.c.id))
+
+
+def _next_version(conn: Connection, meta: DatasetMeta) -> int:
+    return conn.execute(
         select(func.coalesce(func.max(datasets.c.version), 0)).where(
             datasets.c.kind == meta.kind.value,
             datasets.c.scope == meta.scope,
             datasets.c.source == meta.source,
         )
     ).scalar_one() + 1
+
+
+def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, form: Form, storage: str) -> int:
+    """Insert the dataset row of a new draft version (the next number in its series); return its id."""
+    _lock_series(conn, meta)
+    version = _next_version(conn, meta)
     return conn.execute(
         insert(datasets).values(
             **meta.model_dump(mode="json"),

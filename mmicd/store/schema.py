@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -77,7 +78,17 @@ observations = Table(
     Index("ix_observations_counterpart", "counterpart_area", "dataset_id"),
 )
 
-# The audit trail: append-only (triggers refuse UPDATE and DELETE), who did what, when, to which
+# Survey microdata (one row per person) of a version: its Parquet file's bytes, in parts of a few MB
+# (``storage`` of the version: "database"; older versions may name a file under the data folder).
+microdata_parts = Table(
+    "microdata_parts",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="RESTRICT"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# The audit trail: append-only (triggers refuse UPDATE, DELETE and TRUNCATE), who did what, when, to which
 # dataset, intervention, indicator or user, with old and new values and the reason where one is required.
 audit = Table(
     "audit",
