@@ -26,6 +26,28 @@ def session_minutes() -> int:
     return int(os.environ.get("MMICD_SESSION_MINUTES", "60"))
 
 
+def client_address() -> str | None:
+    """The client's network address, for sign-in throttling (None on localhost).
+
+    Behind reverse proxies, ``MMICD_PROXY_HOPS`` (their number) takes the address the outermost
+    of them saw from ``X-Forwarded-For``; without it every client would share the proxy's address.
+    """
+    hops = int(os.environ.get("MMICD_PROXY_HOPS", "0") or 0)
+    if hops:
+        forwarded = [a.strip() for a in (st.context.headers.get("X-Forwarded-For") or "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return st.context.ip_address
+
+
+def refusal_message(err: SignInError) -> str:
+    """A refused sign-in, in the user's language (how long a lock lasts, in minutes)."""
+    if err.until is None:
+        return tr(f"auth.error.{err.reason}")
+    minutes = max(1, int((err.until - datetime.now(UTC)).total_seconds() // 60) + 1)
+    return tr(f"auth.error.{err.reason}", minutes=format_number(minutes, current_lang()))
+
+
 def anonymous_allowed() -> bool:
     return os.environ.get("MMICD_ALLOW_ANONYMOUS", "1").lower() not in ("0", "false", "no")
 
@@ -72,13 +94,9 @@ def sign_in_form(store) -> None:
         submitted = st.form_submit_button(tr("auth.sign_in"), type="primary")
     if submitted:
         try:
-            user = authenticate(store, username, password)
+            user = authenticate(store, username, password, address=client_address())
         except SignInError as err:
-            if err.reason == "locked" and err.until:
-                minutes = max(1, int((err.until - datetime.now(UTC)).total_seconds() // 60) + 1)
-                st.error(tr("auth.error.locked", minutes=format_number(minutes, current_lang())))
-            else:
-                st.error(tr(f"auth.error.{err.reason}"))
+            st.error(refusal_message(err))
             return
         _remember(user)
         st.rerun()
