@@ -1,4 +1,5 @@
-"""Store commands: ``seed`` (load the international baseline) and ``datasets`` (list versions)."""
+"""Store commands: ``seed`` (load the international baseline, published: reviewers and admins) and
+``datasets`` (list the versions the account may see: published ones, and drafts in its scope)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ def register(sub, lang: str) -> None:
 
 
 def run_seed(args, lang: str) -> int:
+    from mmicd.auth import Action, require
     from mmicd.baseline import ensure_seeded, seed
-    from mmicd.cli import open_store, safe_url
+    from mmicd.cli import safe_url
 
-    store = open_store()
+    require(args.actor, Action.REVIEW)  # the baseline is stored published
+    store = args.store
     loaded = seed(store) if args.force else ensure_seeded(store)
     key = "cli.seed.done" if loaded else "cli.seed.nothing"
     print(t(key, lang, n=len(loaded), url=safe_url(get_settings().database_url)))
@@ -27,8 +30,8 @@ def run_seed(args, lang: str) -> int:
 
 
 def run_datasets(args, lang: str) -> int:
-    from mmicd.cli import open_store
+    from mmicd.workflow import visible_datasets
 
-    for v in open_store().datasets():
+    for v in visible_datasets(args.store, args.actor):
         print(f"{v.id}\t{v.kind.value}\t{v.source}\t{v.edition}\tv{v.version}\t{v.status.value}\t{v.rows}")
     return 0

@@ -59,6 +59,10 @@ class SignInError(Exception):
         self.reason, self.until = reason, until
         super().__init__(reason)
 
+    def minutes_left(self) -> int:
+        """Whole minutes until the lock ends, rounded up (at least 1)."""
+        return max(1, int(((self.until or _now()) - _now()).total_seconds() // 60) + 1)
+
 
 class AccountError(ValueError):
     """An account change that cannot be made; ``reason`` is a translation key suffix."""
@@ -319,6 +323,11 @@ def identity_provider_user(store: Store, email: str | None, verified: bool) -> U
     return _user(row) if row is not None and row.active else None
 
 
+def has_accounts(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(users)).scalar_one() > 0
+
+
 def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
     """Create the first admin when there is no account at all.
 
@@ -326,9 +335,8 @@ def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
     printed once on the console and returned. Returns None when accounts already exist.
     """
     env = os.environ if env is None else env
-    with store.engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(users)).scalar_one():
-            return None
+    if has_accounts(store):
+        return None
     username = env.get("MMICD_ADMIN_USER", "admin")
     password = env.get("MMICD_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     create_user(store, SYSTEM, username=username, role=Role.ADMIN, password=password, display_name="Administrator")

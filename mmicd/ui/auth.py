@@ -43,10 +43,7 @@ def client_address() -> str | None:
 
 def refusal_message(err: SignInError) -> str:
     """A refused sign-in, in the user's language (how long a lock lasts, in minutes)."""
-    if err.until is None:
-        return tr(f"auth.error.{err.reason}")
-    minutes = max(1, int((err.until - datetime.now(UTC)).total_seconds() // 60) + 1)
-    return tr(f"auth.error.{err.reason}", minutes=format_number(minutes, current_lang()))
+    return tr(f"auth.error.{err.reason}", minutes=format_number(err.minutes_left(), current_lang()))
 
 
 def anonymous_allowed() -> bool:
