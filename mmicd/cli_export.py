@@ -3,8 +3,8 @@ of one dataset version, with their provenance (see :mod:`mmicd.dataset_export`).
 
 A version is exported to the accounts that may download it on the Data sources page
 (:func:`mmicd.dataset_export.may_export`: published ones for everybody, drafts and survey person
-records within the account's countries); others are refused, exit 2. Without ``--out`` the file goes to standard output. Exit 2 when the version does
-not exist (nothing written).
+records within the account's countries). Without ``--out`` the file goes to standard output. Exit 2
+when the version does not exist or the account may not read it (nothing written).
 """
 
 from __future__ import annotations

@@ -223,6 +223,16 @@ def _count_failure(conn, key: str, moment: datetime, *, limit: int, window: time
     return failures, until
 
 
+def _forget_idle(store: Store, moment: datetime) -> None:
+    """Drop the counters idle for ``FORGET_AFTER``, in a transaction of its own that never waits
+    (rows locked by sign-ins under way are skipped), so that it cannot deadlock with them."""
+    t = signin_throttle
+    idle = select(t.c.key).where(t.c.window_start < moment - FORGET_AFTER,
+                                 or_(t.c.locked_until.is_(None), t.c.locked_until < moment))
+    with store.engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.key.in_(idle.with_for_update(skip_locked=True))))
+
+
 def _count_account_failure(conn, user_id: int, moment: datetime,
                            policy: SignInPolicy) -> tuple[int | None, datetime | None]:
     """Count one failure of an account in one ``UPDATE … RETURNING`` (the row stays locked until the
@@ -302,12 +312,11 @@ def authenticate(store: Store, username: str, password: str, *, address: str | N
                                      "address_failures": address_failures,
                                      "address_locked": bool(address_failures and throttled)})
                 delay = min(policy.delay_base_seconds * 2 ** (failures - 1), policy.delay_cap_seconds)
-            conn.execute(delete(signin_throttle).where(
-                signin_throttle.c.window_start < moment - FORGET_AFTER,
-                or_(signin_throttle.c.locked_until.is_(None), signin_throttle.c.locked_until < moment)))
             refusal = (SignInError("locked", locked) if locked else SignInError("throttled", throttled) if throttled
                        else SignInError("wrong"))
     if refusal is not None:
+        if not right:
+            _forget_idle(store, moment)
         if delay:
             sleep(delay)
         raise refusal

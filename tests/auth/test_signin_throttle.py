@@ -16,7 +16,7 @@ from mmicd.auth import SYSTEM, Role
 from mmicd.auth import accounts as accounts_module
 from mmicd.auth.accounts import SignInError, SignInPolicy, authenticate, create_user, update_user
 from mmicd.store import Store
-from mmicd.store.schema import users
+from mmicd.store.schema import signin_throttle, users
 
 PASSWORD = "correct horse 1"
 
@@ -177,3 +177,19 @@ def test_a_hash_with_old_parameters_is_replaced_at_the_next_sign_in(store, monke
     assert current.verify(strong, PASSWORD)
     assert store.audit(action="signin")["detail"].tolist() == [{"address": None, "rehashed": True}]
     assert attempt(store, "old", PASSWORD) == "signed in" and stored() == strong  # not rehashed again
+
+
+def test_counters_idle_for_a_day_are_forgotten(store):
+    clock = Clock()
+    assert attempt(store, "nobody", "guess", address="203.0.113.7", now=clock) == "wrong"
+    clock.now += timedelta(hours=12)
+    assert attempt(store, "somebody", "guess", now=clock) == "wrong"
+
+    def keys():
+        with store.engine.connect() as conn:
+            return set(conn.execute(select(signin_throttle.c.key)).scalars())
+
+    assert keys() == {"name:nobody", "address:203.0.113.7", "name:somebody"}
+    clock.now += timedelta(hours=13)  # the first two idle for 25 hours, the third for 13
+    assert attempt(store, "other", "guess", now=clock) == "wrong"
+    assert keys() == {"name:somebody", "name:other"}
