@@ -14,6 +14,11 @@ st.set_page_config(page_title="MMICD â€“ Migration & development", page_icon="ðŸ
 
 store = ui.store()
 user = auth.current_user(store)
+if user.is_anonymous and not auth.anonymous_allowed():
+    # sign-in compulsory: nothing but the sign-in form (no sidebar, no navigation, no public texts)
+    auth.run_page(st.navigation([st.Page("pages/account.py", title=ui.tr("nav.sign_in"), icon=":material/person:",
+                                         url_path="account", default=True)], position="hidden"))
+    st.stop()
 ui.sidebar(store)
 auth.sidebar_account(user)
 
@@ -44,8 +49,4 @@ restricted = [
 pages += [page for page, actions in restricted if any(can(user, a) for a in actions)]
 account = st.Page("pages/account.py", title=ui.tr("nav.sign_in" if user.is_anonymous else "nav.account"),
                   icon=":material/person:", url_path="account")
-if user.is_anonymous and not auth.anonymous_allowed():
-    pages = [account]
-else:
-    pages.append(account)
-auth.run_page(st.navigation(pages))
+auth.run_page(st.navigation([*pages, account]))

@@ -1,9 +1,10 @@
 """``python -m mmicd observations --dataset ID [--format csv|json] [--out FILE]``: the stored rows
 of one dataset version, with their provenance (see :mod:`mmicd.dataset_export`).
 
-Any version may be exported (draft, submitted, published, superseded): the command line is an
-operator's tool. Without ``--out`` the file goes to standard output. Exit 2 when the version does
-not exist (nothing written).
+A version is exported to the accounts that may download it on the Data sources page
+(:func:`mmicd.dataset_export.may_export`: published ones for everybody, drafts and survey person
+records within the account's countries). Without ``--out`` the file goes to standard output. Exit 2
+when the version does not exist or the account may not read it (nothing written).
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ def register(sub, lang: str) -> None:
 
 
 def run(args, lang: str) -> int:
-    from mmicd.cli import open_store
-    from mmicd.dataset_export import FORMATS, write_export
+    from mmicd.dataset_export import FORMATS, may_export, write_export
     from mmicd.store import StoreError
 
     fmt = args.format or (Path(args.out).suffix.lower().lstrip(".") if args.out else "csv")
@@ -38,11 +38,15 @@ def run(args, lang: str) -> int:
     if not raw.isdigit():
         print(t("cli.observations.bad_id", lang, id=args.dataset), file=sys.stderr)
         return 2
-    store = open_store()
+    store, user = args.store, args.actor
     try:
         version = store.dataset(int(raw))
     except StoreError:
         print(t("cli.observations.unknown", lang, id=raw), file=sys.stderr)
+        return 2
+    if not may_export(user, version):
+        print(t("cli.observations.denied", lang, id=version.id, status=t(f"status.{version.status.value}", lang),
+                user=user.username, role=t(f"role.{user.role.value}", lang)), file=sys.stderr)
         return 2
     if not args.out:
         try:

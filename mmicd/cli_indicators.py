@@ -21,9 +21,11 @@ def register(sub, lang: str) -> None:
 
 def run(args, lang: str) -> int:
     from mmicd import codes
-    from mmicd.cli import open_store
+    from mmicd.auth import Action, require
     from mmicd.engine import catalogue, compute
     from mmicd.engine.export import export
+    from mmicd.engine.inputs import WITH_DRAFTS
+    from mmicd.workflow import visible_datasets
 
     country = None
     if args.country:
@@ -37,8 +39,12 @@ def run(args, lang: str) -> int:
         print(t("cli.indicators.unknown_indicator", lang, ids=", ".join(unknown), known=", ".join(known)),
               file=sys.stderr)
         return 2
-    result = compute(open_store(), country=country, indicators=args.indicator, year=args.year,
-                     include_drafts=args.include_drafts)
+    ids = None
+    if args.include_drafts:  # the drafts the account may read (its countries'), with the published versions
+        require(args.actor, Action.VIEW_DRAFTS, country)
+        ids = [v.id for v in visible_datasets(args.store, args.actor) if v.status in WITH_DRAFTS]
+    result = compute(args.store, country=country, indicators=args.indicator, year=args.year,
+                     include_drafts=args.include_drafts, dataset_ids=ids)
     sys.stdout.write(export(result.table, args.format, lang))
     for issue in result.issues:
         if issue.level != "info":

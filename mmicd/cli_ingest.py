@@ -1,6 +1,8 @@
 """``python -m mmicd ingest PATH...``: prepare (read, detect, map, validate) and commit uploads.
 
 Exit 0 when stored (or storable with ``--dry-run``), 2 when an error blocked it (nothing stored).
+Tables need an account that may upload for every country they hold (and review, with ``--publish``);
+M&E portfolio workbooks one that may edit targets (reviewers); the audit trail names the account.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def _error(args, lang: str, message: str) -> int:
 
 
 def run_ingest(args, lang: str) -> int:
+    from mmicd.auth import Action, require
     from mmicd.guards import DropNotConfirmed, describe
     from mmicd.ingest import MappingProfile, Upload, commit, prepare
     from mmicd.issues import Issue
@@ -112,14 +115,13 @@ def run_ingest(args, lang: str) -> int:
         except Exception as exc:  # noqa: BLE001 - reported as a message, never a traceback
             return _error(args, lang, t("cli.ingest.bad_mapping", lang, path=args.mapping,
                                         error=str(exc).splitlines()[0]))
-    from mmicd.cli import open_store
-
-    store = open_store()
+    store, user = args.store, args.actor
     portfolios = [u for u in uploads if args.kind == "interventions" or (args.kind == "auto" and _is_portfolio(u))]
     if portfolios:
         if len(portfolios) != len(uploads):
             return _error(args, lang, t("cli.ingest.portfolio_alone", lang))
         return _run_portfolios(args, lang, store, portfolios)
+    require(user, Action.UPLOAD)
     prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
                    mapping=mapping, store=store, lang=lang, title=args.title,
                    basis=BASIS.get(args.basis or ""), notes=args.notes, projections=args.projections)
@@ -130,8 +132,12 @@ def run_ingest(args, lang: str) -> int:
         drops = _drop_reports(prep, store, args.mode)
         refused = bool(drops) and args.publish and not args.confirm_drop  # only in a dry run
     if storing:
+        for d in prep.datasets:  # before anything is stored
+            require(user, Action.UPLOAD, d.meta.scope)
+            if args.publish:
+                require(user, Action.REVIEW, d.meta.scope)
         try:
-            versions = commit(prep, store, actor="cli", mode=args.mode, publish=args.publish,
+            versions = commit(prep, store, actor=user.label, mode=args.mode, publish=args.publish,
                               confirm_drop=args.confirm_drop, lang=lang)
         except DropNotConfirmed as exc:  # nothing stored
             drops, refused = exc.reports, True
@@ -166,7 +172,6 @@ def run_ingest(args, lang: str) -> int:
 
 
 # ---- M&E portfolio workbooks (interventions, indicators, targets, actuals) -------------------------------
-CLI_USER_NAME = "cli"
 
 
 def _is_portfolio(upload) -> bool:
@@ -183,12 +188,10 @@ def _is_portfolio(upload) -> bool:
 def _run_portfolios(args, lang: str, store, uploads) -> int:
     """The M&E workbook import (same issues, same dry run, one transaction per file), reported like tables.
 
-    Every file is checked before any is stored. The command line is an operator's tool: it acts as
-    an administrator named ``cli``."""
-    from mmicd.auth import Role, User
+    Every file is checked before any is stored; storing needs a role that may edit targets."""
     from mmicd.me.workbook_read import import_workbook
 
-    user = User(CLI_USER_NAME, Role.ADMIN, id=0)
+    user = args.actor
 
     def run(dry_run: bool) -> list:
         return [import_workbook(store, u.data, user=user, lang=lang, file=u.name, dry_run=dry_run) for u in uploads]

@@ -22,7 +22,6 @@ def register(sub, lang: str) -> None:
 
 def run(args, lang: str) -> int:
     from mmicd import codes
-    from mmicd.cli import open_store
     from mmicd.profile import profile_from_store
     from mmicd.profile.brief import MIME, export
 
@@ -34,7 +33,7 @@ def run(args, lang: str) -> int:
     if out.suffix.lower().lstrip(".") not in MIME:
         print(t("cli.profile.bad_suffix", lang, suffix=out.suffix or "''"), file=sys.stderr)
         return 2
-    profile = profile_from_store(open_store(), country, args.year, lang)
+    profile = profile_from_store(args.store, country, args.year, lang)
     export(profile, out)
     print(t("cli.profile.written", lang, country=profile.name, path=out))
     return 0

@@ -1,5 +1,7 @@
-"""Store commands: ``seed`` (load the international baseline), ``datasets`` (list versions) and
-``store migrate`` / ``store import-microdata`` (administration)."""
+"""Store commands: ``seed`` (load the international baseline, published: reviewers and admins),
+``datasets`` (list the versions the account may see: published ones, and drafts in its scope) and
+``store migrate`` (as the database owner, no account: the schema may not exist yet) /
+``store import-microdata`` (admins)."""
 
 from __future__ import annotations
 
@@ -19,17 +21,19 @@ def register(sub, lang: str) -> None:
     migrate = admin.add_parser("migrate", help=t("cli.store.migrate.help", lang),
                                description=t("cli.store.migrate.help", lang))
     migrate.add_argument("--app-role", help=t("cli.store.app_role", lang))
-    migrate.set_defaults(func=run_migrate)
+    migrate.set_defaults(func=run_migrate, signed_in=False)  # the owner's database URL is the credential
     move = admin.add_parser("import-microdata", help=t("cli.store.import.help", lang),
                             description=t("cli.store.import.help", lang))
     move.set_defaults(func=run_import_microdata)
 
 
 def run_seed(args, lang: str) -> int:
+    from mmicd.auth import Action, require
     from mmicd.baseline import ensure_seeded, seed
-    from mmicd.cli import open_store, safe_url
+    from mmicd.cli import safe_url
 
-    store = open_store()
+    require(args.actor, Action.REVIEW)  # the baseline is stored published
+    store = args.store
     loaded = seed(store) if args.force else ensure_seeded(store)
     key = "cli.seed.done" if loaded else "cli.seed.nothing"
     print(t(key, lang, n=len(loaded), url=safe_url(get_settings().database_url)))
@@ -37,9 +41,9 @@ def run_seed(args, lang: str) -> int:
 
 
 def run_datasets(args, lang: str) -> int:
-    from mmicd.cli import open_store
+    from mmicd.workflow import visible_datasets
 
-    for v in open_store().datasets():
+    for v in visible_datasets(args.store, args.actor):
         print(f"{v.id}\t{v.kind.value}\t{v.source}\t{v.edition}\tv{v.version}\t{v.status.value}\t{v.rows}")
     return 0
 
@@ -64,9 +68,10 @@ def run_migrate(args, lang: str) -> int:
 
 
 def run_import_microdata(args, lang: str) -> int:
-    from mmicd.cli import open_store
+    from mmicd.auth import Action, require
 
-    moved, missing = open_store().import_microdata_files(actor="cli:import-microdata")
+    require(args.actor, Action.MANAGE_USERS)  # an administrator's task
+    moved, missing = args.store.import_microdata_files(actor=args.actor.username)
     print(t("cli.store.imported", lang, n=len(moved)))
     for error in missing:
         print(error.message(lang))

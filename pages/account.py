@@ -10,7 +10,8 @@ user = auth.current_user(s)
 
 if user.is_anonymous:
     st.title(tr("auth.sign_in"))
-    st.caption(tr("auth.sign_in_caption"))
+    if auth.anonymous_allowed():
+        st.caption(tr("auth.sign_in_caption"))
     auth.sign_in_form(s)
     st.stop()
 
@@ -26,9 +27,9 @@ with st.form("change_password", clear_on_submit=True):
     new = st.text_input(tr("auth.new_password"), type="password", help=tr("auth.password_rule"))
     if st.form_submit_button(tr("auth.change_password")):
         try:
-            change_own_password(s, user, current, new)
+            change_own_password(s, user, current, new, address=auth.client_address())
             st.success(tr("auth.password_changed"))
-        except SignInError:
-            st.error(tr("auth.error.wrong"))
+        except SignInError as err:
+            st.error(auth.refusal_message(err))
         except AccountError as err:
             st.error(tr(f"auth.error.{err.reason}"))

@@ -29,6 +29,18 @@ def pytest_configure(config):
 
     streamlit_config.set_option("client.showErrorDetails", "full")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+CLI_ADMIN_PASSWORD = "first admin of the tests"
+
+
+@pytest.fixture(autouse=True)
+def cli_account(monkeypatch):
+    """The command line acts as a named account (mmicd.cli.sign_in): tests run it as the first admin,
+    which it creates from MMICD_ADMIN_PASSWORD on a store without accounts (tests/test_cli.py checks
+    the other roles and the refusals)."""
+    monkeypatch.delenv("MMICD_ADMIN_USER", raising=False)
+    for name in ("MMICD_ADMIN_PASSWORD", "MMICD_PASSWORD"):
+        monkeypatch.setenv(name, CLI_ADMIN_PASSWORD)
+    monkeypatch.setenv("MMICD_USER", "admin")
 
 
 @pytest.fixture(params=BACKENDS)

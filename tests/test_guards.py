@@ -304,7 +304,7 @@ def test_ingest_publish_with_confirm_drop_publishes_and_records(store, published
     [new] = [v for v in store.datasets() if v.status == Status.PUBLISHED]
     assert new.rows == 3 and f"Stored 1 dataset version(s): {new.id}" in out.out
     entry = store.audit(action="confirmed_drop").iloc[0]
-    assert (entry["actor"], entry["dataset_id"], entry["detail"]["removed"]) == ("cli", new.id, 225)
+    assert (entry["actor"], entry["dataset_id"], entry["detail"]["removed"]) == ("admin", new.id, 225)
 
 
 def test_ingest_json_reports_the_drop(store, published_census, cli_env, capsys):

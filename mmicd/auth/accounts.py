@@ -1,8 +1,18 @@
 """Local accounts: argon2 password hashes, rate-limited sign-in, the first admin.
 
-Brute force is slowed twice: every failed attempt costs a growing delay, and after
-``max_failures`` failures the account is locked for ``lock_minutes`` (even the right password is
-refused until then). Accounts from an identity provider have no password and are matched by e-mail.
+Brute force is held back three ways, with counters kept in the database (shared by every server)
+and counted atomically, so that parallel attempts cannot slip past them:
+
+- every failed attempt costs a growing delay;
+- after ``max_failures`` failures an account is locked for ``lock_minutes`` (even the right password
+  is refused until then); an unknown name is counted and locked the same way and takes as long to
+  answer (its password is checked against a dummy hash), so the answers never tell whether an
+  account exists;
+- after ``address_max_failures`` failures from one client address within ``address_window_minutes``,
+  whatever the accounts tried, that address is refused for ``address_lock_minutes``.
+
+A password hash made with older argon2 parameters is replaced at the next successful sign-in.
+Accounts from an identity provider have no password and are matched by e-mail.
 """
 
 from __future__ import annotations
@@ -18,11 +28,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mmicd.auth import ALL_COUNTRIES, SYSTEM, Action, Role, User, require
 from mmicd.store import Store, record_audit
-from mmicd.store.schema import users
+from mmicd.store.schema import signin_throttle, users
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # argon2id, memory-hard
@@ -31,18 +42,26 @@ MIN_PASSWORD_LENGTH = 10
 
 @dataclass(frozen=True)
 class SignInPolicy:
-    max_failures: int = 5
+    max_failures: int = 5  # per account (or unknown name), until a successful sign-in
     lock_minutes: int = 15
+    address_max_failures: int = 20  # per client address, whatever the accounts tried ...
+    address_window_minutes: int = 15  # ... within this window
+    address_lock_minutes: int = 15
     delay_base_seconds: float = 0.5  # delay after the n-th failure: base * 2**(n-1), capped
     delay_cap_seconds: float = 8.0
 
 
 class SignInError(Exception):
-    """Sign-in refused; ``reason`` is a translation key suffix (``wrong``, ``locked``, ``inactive``)."""
+    """Sign-in refused; ``reason`` is a translation key suffix (``wrong``, ``locked``, ``throttled``
+    (too many failures from the client's address), ``inactive``); ``until``: when a lock ends."""
 
     def __init__(self, reason: str, until: datetime | None = None):
         self.reason, self.until = reason, until
         super().__init__(reason)
+
+    def minutes_left(self) -> int:
+        """Whole minutes until the lock ends, rounded up (at least 1)."""
+        return max(1, int(((self.until or _now()) - _now()).total_seconds() // 60) + 1)
 
 
 class AccountError(ValueError):
@@ -154,44 +173,150 @@ def list_users(store: Store) -> pd.DataFrame:
     return frame.drop(columns=["password_hash"])
 
 
-def authenticate(store: Store, username: str, password: str, *, policy: SignInPolicy = SignInPolicy(),
-                 now: Callable[[], datetime] = _now, sleep: Callable[[float], None] = time.sleep) -> User:
-    """Check a password. Failures are counted, slowed down and audited; locked accounts refuse.
+_dummy_hash = ""
+FORGET_AFTER = timedelta(days=1)  # counters of names and addresses idle this long are dropped
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Check a password; without a hash, against a dummy one made with the same parameters, so that
+    an unknown name costs the same time as a known one."""
+    global _dummy_hash
+    if password_hash is None:
+        if not _dummy_hash or _hasher.check_needs_rehash(_dummy_hash):
+            _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+        password_hash = _dummy_hash
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _lock_of(conn, key: str, moment: datetime) -> datetime | None:
+    """When the lock of a throttle counter ends, if it is locked at ``moment``."""
+    until = _aware(conn.execute(select(signin_throttle.c.locked_until).where(signin_throttle.c.key == key)).scalar())
+    return until if until and until > moment else None
+
+
+def _count_failure(conn, key: str, moment: datetime, *, limit: int, window: timedelta,
+                   lock: timedelta) -> tuple[int | None, datetime | None]:
+    """Count one failure under ``key`` in one statement (insert or update, atomic on SQLite and
+    PostgreSQL); the ``limit``-th failure within ``window`` locks the key for ``lock``.
+
+    Returns (failures, lock end); failures is None when the key was already locked (not counted).
+    """
+    t = signin_throttle
+    locked = and_(t.c.locked_until.is_not(None), t.c.locked_until > moment)
+    expired = t.c.window_start <= moment - window
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
+    upsert = dialect.insert(t).values(key=key, failures=1, window_start=moment)
+    upsert = upsert.on_conflict_do_update(index_elements=[t.c.key], set_={
+        "failures": case((locked, t.c.failures), (expired, 1), else_=t.c.failures + 1),
+        "window_start": case((locked, t.c.window_start), (expired, moment), else_=t.c.window_start),
+    }).returning(t.c.failures, t.c.locked_until)
+    failures, locked_until = conn.execute(upsert).one()
+    if (until := _aware(locked_until)) and until > moment:
+        return None, until
+    if failures < limit:
+        return failures, None
+    until = moment + lock
+    conn.execute(update(t).where(t.c.key == key).values(failures=0, window_start=moment, locked_until=until))
+    return failures, until
+
+
+def _forget_idle(store: Store, moment: datetime) -> None:
+    """Drop the counters idle for ``FORGET_AFTER``, in a transaction of its own that never waits
+    (rows locked by sign-ins under way are skipped), so that it cannot deadlock with them."""
+    t = signin_throttle
+    idle = select(t.c.key).where(t.c.window_start < moment - FORGET_AFTER,
+                                 or_(t.c.locked_until.is_(None), t.c.locked_until < moment))
+    with store.engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.key.in_(idle.with_for_update(skip_locked=True))))
+
+
+def _count_account_failure(conn, user_id: int, moment: datetime,
+                           policy: SignInPolicy) -> tuple[int | None, datetime | None]:
+    """Count one failure of an account in one ``UPDATE … RETURNING`` (the row stays locked until the
+    transaction ends); like :func:`_count_failure`."""
+    unlocked = or_(users.c.locked_until.is_(None), users.c.locked_until <= moment)
+    failures = conn.execute(update(users).where(users.c.id == user_id, unlocked)
+                            .values(failed_attempts=users.c.failed_attempts + 1)
+                            .returning(users.c.failed_attempts)).scalar()
+    if failures is None:  # locked meanwhile by a parallel attempt
+        return None, _aware(conn.execute(select(users.c.locked_until).where(users.c.id == user_id)).scalar())
+    if failures < policy.max_failures:
+        return failures, None
+    until = moment + timedelta(minutes=policy.lock_minutes)
+    conn.execute(update(users).where(users.c.id == user_id).values(failed_attempts=0, locked_until=until))
+    return failures, until
+
+
+def authenticate(store: Store, username: str, password: str, *, address: str | None = None,
+                 policy: SignInPolicy = SignInPolicy(), now: Callable[[], datetime] = _now,
+                 sleep: Callable[[float], None] = time.sleep) -> User:
+    """Check a password. Failures are counted (per account and per client ``address``), slowed down
+    and audited; locked accounts and throttled addresses are refused before any check.
 
     The bookkeeping is committed before a refusal is raised, so a failed attempt always counts.
     """
     username = username.strip().lower()
-    refusal: SignInError | None = None
-    delay = 0.0
-    with store.engine.begin() as conn:
+    moment = now()
+    address_key = f"address:{address}" if address else None
+    name_key = f"name:{username}"
+    with store.engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
-        moment = now()
-        if row is None or row.password_hash is None:
-            _hasher.hash(password)  # same cost as a real check: no timing hint that the name is unknown
-            record_audit(conn, actor=username or "?", action="signin:failed", entity_type="user",
-                         entity_id=username or "?", reason="unknown user")
-            refusal, delay = SignInError("wrong"), policy.delay_base_seconds
-        elif not row.active:
-            refusal = SignInError("inactive")
-        elif (locked_until := _aware(row.locked_until)) and locked_until > moment:
-            refusal = SignInError("locked", locked_until)
-        else:
-            try:
-                _hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                failures = row.failed_attempts + 1
-                lock = moment + timedelta(minutes=policy.lock_minutes) if failures >= policy.max_failures else None
-                conn.execute(update(users).where(users.c.id == row.id).values(
-                    failed_attempts=0 if lock else failures, locked_until=lock))
-                record_audit(conn, actor=username, action="signin:failed", entity_type="user", entity_id=row.id,
-                             detail={"failures": failures, "locked": lock is not None})
-                delay = min(policy.delay_base_seconds * 2 ** (failures - 1), policy.delay_cap_seconds)
-                refusal = SignInError("locked", lock) if lock else SignInError("wrong")
+        throttled = _lock_of(conn, address_key, moment) if address_key else None
+        locked = _lock_of(conn, name_key, moment) if row is None else _aware(row.locked_until)
+    if throttled:
+        raise SignInError("throttled", throttled)
+    if locked and locked > moment:
+        raise SignInError("locked", locked)
+    right = _verify(row.password_hash if row is not None else None, password)
+    new_hash = None
+    if right and row.active and _hasher.check_needs_rehash(row.password_hash):
+        new_hash = _hasher.hash(password)  # made with the current parameters
+    refusal, delay = None, 0.0
+    with store.engine.begin() as conn:
+        if right and row.active:
+            unlocked = or_(users.c.locked_until.is_(None), users.c.locked_until <= moment)
+            changes = {"failed_attempts": 0, "locked_until": None, "last_login_at": moment}
+            if new_hash:
+                changes["password_hash"] = new_hash
+            throttled = _lock_of(conn, address_key, moment) if address_key else None
+            if throttled:  # locked meanwhile by parallel attempts
+                refusal = SignInError("throttled", throttled)
+            elif conn.execute(update(users).where(users.c.id == row.id, unlocked).values(**changes)).rowcount:
+                record_audit(conn, actor=username, action="signin", entity_type="user", entity_id=row.id,
+                             detail={"address": address, "rehashed": bool(new_hash)})
             else:
-                conn.execute(update(users).where(users.c.id == row.id).values(
-                    failed_attempts=0, locked_until=None, last_login_at=moment))
-                record_audit(conn, actor=username, action="signin", entity_type="user", entity_id=row.id)
+                until = _aware(conn.execute(select(users.c.locked_until).where(users.c.id == row.id)).scalar())
+                refusal = SignInError("locked", until)
+        elif right:
+            refusal = SignInError("inactive")
+        else:
+            if row is not None:
+                failures, locked = _count_account_failure(conn, row.id, moment, policy)
+            else:
+                failures, locked = _count_failure(conn, name_key, moment, limit=policy.max_failures,
+                                                  window=FORGET_AFTER, lock=timedelta(minutes=policy.lock_minutes))
+            address_failures, throttled = None, None
+            if address_key:
+                address_failures, throttled = _count_failure(
+                    conn, address_key, moment, limit=policy.address_max_failures,
+                    window=timedelta(minutes=policy.address_window_minutes),
+                    lock=timedelta(minutes=policy.address_lock_minutes))
+            if failures is not None:
+                record_audit(conn, actor=username or "?", action="signin:failed", entity_type="user",
+                             entity_id=row.id if row is not None else username or "?",
+                             reason="" if row is not None else "unknown user",
+                             detail={"failures": failures, "locked": locked is not None, "address": address,
+                                     "address_failures": address_failures,
+                                     "address_locked": bool(address_failures and throttled)})
+                delay = min(policy.delay_base_seconds * 2 ** (failures - 1), policy.delay_cap_seconds)
+            refusal = (SignInError("locked", locked) if locked else SignInError("throttled", throttled) if throttled
+                       else SignInError("wrong"))
     if refusal is not None:
+        if not right:
+            _forget_idle(store, moment)
         if delay:
             sleep(delay)
         raise refusal
@@ -207,6 +332,11 @@ def identity_provider_user(store: Store, email: str | None, verified: bool) -> U
     return _user(row) if row is not None and row.active else None
 
 
+def has_accounts(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(users)).scalar_one() > 0
+
+
 def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
     """Create the first admin when there is no account at all.
 
@@ -214,9 +344,8 @@ def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
     printed once on the console and returned. Returns None when accounts already exist.
     """
     env = os.environ if env is None else env
-    with store.engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(users)).scalar_one():
-            return None
+    if has_accounts(store):
+        return None
     username = env.get("MMICD_ADMIN_USER", "admin")
     password = env.get("MMICD_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     create_user(store, SYSTEM, username=username, role=Role.ADMIN, password=password, display_name="Administrator")

@@ -125,3 +125,14 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("last_login_at", DateTime(timezone=True)),
 )
+
+# Failed sign-ins counted per client address (``address:<ip>``) and per unknown account name
+# (``name:<username>``), shared by every server of the store; see :mod:`mmicd.auth.accounts`.
+signin_throttle = Table(
+    "signin_throttle",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+)

@@ -26,6 +26,26 @@ def session_minutes() -> int:
     return int(os.environ.get("MMICD_SESSION_MINUTES", "60"))
 
 
+def client_address() -> str | None:
+    """The client's network address, for sign-in throttling (None on localhost).
+
+    Behind reverse proxies, ``MMICD_PROXY_HOPS`` (their number) takes the address the outermost
+    of them saw from ``X-Forwarded-For``; without it every client would share the proxy's address.
+    """
+    hops = int(os.environ.get("MMICD_PROXY_HOPS", "0") or 0)
+    address = st.context.ip_address
+    if hops:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        chain = [a.strip() for a in forwarded.split(",") if a.strip()] if isinstance(forwarded, str) else []
+        address = chain[-hops] if len(chain) >= hops else address
+    return address if isinstance(address, str) else None  # (a test run has no connection)
+
+
+def refusal_message(err: SignInError) -> str:
+    """A refused sign-in, in the user's language (how long a lock lasts, in minutes)."""
+    return tr(f"auth.error.{err.reason}", minutes=format_number(err.minutes_left(), current_lang()))
+
+
 def anonymous_allowed() -> bool:
     return os.environ.get("MMICD_ALLOW_ANONYMOUS", "1").lower() not in ("0", "false", "no")
 
@@ -72,13 +92,9 @@ def sign_in_form(store) -> None:
         submitted = st.form_submit_button(tr("auth.sign_in"), type="primary")
     if submitted:
         try:
-            user = authenticate(store, username, password)
+            user = authenticate(store, username, password, address=client_address())
         except SignInError as err:
-            if err.reason == "locked" and err.until:
-                minutes = max(1, int((err.until - datetime.now(UTC)).total_seconds() // 60) + 1)
-                st.error(tr("auth.error.locked", minutes=format_number(minutes, current_lang())))
-            else:
-                st.error(tr(f"auth.error.{err.reason}"))
+            st.error(refusal_message(err))
             return
         _remember(user)
         st.rerun()

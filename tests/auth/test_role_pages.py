@@ -96,9 +96,64 @@ def test_an_idle_session_expires(app_env):
     assert reachable(at) == EXPECTED["anonymous"]
 
 
-def test_anonymous_access_can_be_switched_off(app_env, monkeypatch):
+def test_anonymous_access_off_shows_nothing_but_the_sign_in_form(app_env, monkeypatch):
     monkeypatch.setenv("MMICD_ALLOW_ANONYMOUS", "0")
-    assert reachable(app()) == {"account"}
+    create_user(Store(app_env), SYSTEM, username="rev", role=Role.REVIEWER, password="long enough 1")
+    at = app()
+    assert not at.exception, at.exception
+    assert reachable(at) == {"account"}
+    # no sidebar (language, country, year, about text, account caption, navigation), no public texts
+    assert not at.sidebar.children
+    assert [type(e).__name__ for e in at.main.children.values()] == ["Title", "Block"]  # the title, the form
+    assert at.title[0].value == "Sign in" and not at.caption and not at.markdown
+    assert [w.label for w in at.text_input] == ["User name (or e-mail)", "Password"]
+    at.text_input(key="sign_in_username").set_value("rev")
+    at.text_input(key="sign_in_password").set_value("long enough 1")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["_auth"]["user"].role == Role.REVIEWER
+    # a signed-in session gets the sidebar and its role's pages back
+    signed_in = app(at.session_state["_auth"]["user"])
+    assert "Signed in as rev (Reviewer)" in [c.value for c in signed_in.sidebar.caption]
+    assert reachable(signed_in) == EXPECTED[Role.REVIEWER]
+
+
+def test_sign_in_from_a_throttled_address_is_refused_with_a_message(app_env, monkeypatch):
+    from mmicd.auth.accounts import SignInError, authenticate
+    from mmicd.ui import auth as ui_auth
+
+    s = Store(app_env)
+    create_user(s, SYSTEM, username="rev", role=Role.REVIEWER, password="long enough 1")
+    for i in range(20):  # twenty failures from one address, on as many names
+        with pytest.raises(SignInError):
+            authenticate(s, f"guess{i}", "wrong", address="203.0.113.7", sleep=lambda _: None)
+    monkeypatch.setattr(ui_auth, "client_address", lambda: "203.0.113.7")
+    at = app(page="account")
+    at.text_input(key="sign_in_username").set_value("rev")
+    at.text_input(key="sign_in_password").set_value("long enough 1")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Too many failed sign-ins from your network address: sign-in is refused from it for 15 minute(s)."]
+    assert "_auth" not in at.session_state
+    monkeypatch.setattr(ui_auth, "client_address", lambda: "198.51.100.2")  # another address
+    at.button[0].click().run()
+    assert at.session_state["_auth"]["user"].username == "rev"
+
+
+def test_the_client_address_behind_proxies(monkeypatch):
+    import streamlit
+
+    from mmicd.ui.auth import client_address
+
+    class Context:
+        ip_address = "10.0.0.2"  # the proxy
+        headers = {"X-Forwarded-For": "198.51.100.66, 203.0.113.7, 10.0.0.1"}
+
+    monkeypatch.setattr(streamlit, "context", Context())
+    monkeypatch.delenv("MMICD_PROXY_HOPS", raising=False)
+    assert client_address() == "10.0.0.2"
+    monkeypatch.setenv("MMICD_PROXY_HOPS", "2")  # the outer proxy added 203.0.113.7; the first is client-made
+    assert client_address() == "203.0.113.7"
 
 
 def test_drafts_never_reach_viewers(app_env):

@@ -50,8 +50,8 @@ def test_dry_run_then_store_a_portfolio_workbook(cli_env, portfolio_file, capsys
     assert report["stored"]
     loaded = repo.load_portfolio(store)
     assert len(loaded.interventions) == 12 and len(loaded.indicators) == 18
-    audit = store.audit(actor="cli")
-    assert (audit["action"] == "me:intervention_created").sum() == 12  # in the audit trail, as cli
+    audit = store.audit(actor="admin")
+    assert (audit["action"] == "me:intervention_created").sum() == 12  # in the audit trail, as the account
 
 
 def test_a_broken_portfolio_names_the_cell_and_stores_nothing(cli_env, portfolio_file, capsys):
