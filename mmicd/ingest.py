@@ -240,11 +240,11 @@ class Check:
                 self.stop = self._budget.spent()
         return self.stop
 
-    def progress(self, fraction: float, message: str) -> None:
+    def progress(self, fraction: float, message: str = "") -> None:
         stop = self._why()
         if stop is not None:
             raise CheckStopped(stop.reason, stop.limit)
-        self.fraction, self.message = fraction, message
+        self.fraction, self.message = fraction, message or self.message
 
     def _run(self, work) -> None:
         try:
