@@ -221,3 +221,17 @@ def test_a_failing_check_hands_its_error_over():
 
     with pytest.raises(ValueError, match="boom"):
         run_check(work, seconds=5)
+
+
+def test_the_budget_stops_a_real_long_step_of_the_ingestion(monkeypatch):
+    """With the line limits lifted, an 8 MB one-line CSV keeps the ingestion for minutes in one step
+    without a progress call (1.4 million columns matched against the synonyms): the watchdog stops it
+    all the same, within its grace, naming the file."""
+    monkeypatch.setattr(read, "MAX_LINE_BYTES", 1 << 30)
+    monkeypatch.setattr(read, "MAX_FIELDS", 1 << 30)
+    data = b"12345," * ((8 << 20) // 6)
+    start = time.monotonic()
+    with pytest.raises(CheckStopped) as stop:
+        run_check(lambda progress: prepare([Upload("one.csv", data)], progress=progress), seconds=1)
+    assert time.monotonic() - start < 1 + Check.GRACE + 5
+    assert (stop.value.reason, stop.value.file) == ("time", "one.csv")
