@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -255,6 +256,8 @@ class Check:
         except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the check
             self.error = exc
         finally:
+            if isinstance(self.error, CheckStopped):
+                logging.getLogger("mmicd.ingest").warning("%s (%s)", self.error, self.error.file or "-")
             self._done.set()
 
     def _watch(self) -> None:

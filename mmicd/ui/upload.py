@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -303,8 +304,6 @@ def _start_check(upload, opts: Options, store: Store, lang: str, mapping_yaml: s
 def session_alive():
     """Whether this browser session is still connected (or was, less than :data:`SESSION_GRACE`
     seconds ago), asked of Streamlit's runtime from any thread; None outside a Streamlit server."""
-    import time
-
     from streamlit.runtime import Runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -332,8 +331,6 @@ def _progress_text(check, name: str) -> str:
 def _await(check, name: str) -> bool:
     """Wait for ``check`` in this run for up to :data:`WAIT` seconds, its progress shown: True when it
     has ended; else a fragment looks at it every :data:`POLL` seconds and reruns the page when it has."""
-    import time
-
     bar = st.progress(min(check.fraction, 1.0), text=_progress_text(check, name))
     end = time.monotonic() + WAIT
     while not check.wait(0.25):
@@ -359,8 +356,7 @@ def _finished(check, name: str, data: bytes, sha: str, sig: tuple, mapping_yaml:
     from mmicd.io.xlsx_chunks import release_memory
 
     stopped = None
-    if isinstance(check.error, CheckStopped):
-        log.warning("check of %s stopped: %s", name, check.error)
+    if isinstance(check.error, CheckStopped):   # (logged by the check)
         stopped = stopped_message(check.error, name)
         prep = Preparation([], [Issue("error", stopped, file=name)])
         release_memory()

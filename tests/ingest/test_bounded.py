@@ -235,3 +235,20 @@ def test_the_budget_stops_a_real_long_step_of_the_ingestion(monkeypatch):
         run_check(lambda progress: prepare([Upload("one.csv", data)], progress=progress), seconds=1)
     assert time.monotonic() - start < 1 + Check.GRACE + 5
     assert (stop.value.reason, stop.value.file) == ("time", "one.csv")
+
+
+def test_sniffing_the_delimiter_is_bounded_and_reads_wide_lines():
+    """Python's csv.Sniffer takes 28 s on one 64 kB line of ',"a' (time in the square of the line):
+    it only sees lines within SNIFF_COST; longer lines go by the steadiest delimiter."""
+    quotes = b',"a' * 21_000
+    start = cpu()
+    assert _book(quotes).delimiter == ","
+    issue = refusal(b"a,b\n" + quotes + b"\n")                      # the whole check, not only the sniffing
+    assert cpu() - start < 5 and issue.level == "error"
+    def wide(sep: str, cell: str) -> bytes:
+        return "\n".join(sep.join(["Name, first"] + [cell.format(i) for i in range(2000)]) for _ in range(20)).encode()
+
+    assert _book(wide(";", "{},5")).delimiter == ";"    # as many decimal commas as semicolons: not the comma
+    assert _book(wide("\t", "{},5")).delimiter == "\t"
+    assert _book(wide(",", "{}.5")).delimiter == ","
+    assert _book(b"a;b;c\n1,5;2;3\n" * 20).delimiter == ";"       # short lines: csv.Sniffer as before
