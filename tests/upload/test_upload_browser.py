@@ -1,9 +1,10 @@
 """The upload page in headless Chromium against `streamlit run app.py`: a long check shows its
-progress and a Cancel button that stops it on the server; closing the browser stops it too."""
+progress and a Cancel button that stops it on the server; closing the browser stops it too (the
+server's log says so)."""
 
 from __future__ import annotations
 
-import random
+import os
 import time
 from pathlib import Path
 
@@ -14,20 +15,32 @@ from tests.e2e.test_browser import (
     CHROMIUM_ARGS,
     FIRST_RUN_TIMEOUT_S,
     PAGE_RUN_TIMEOUT_S,
+    REPO_ROOT,
     _find_chromium,
     streamlit_server,
     wait_for_app_idle,
 )
 
+# Loaded by the server's Python at start (sitecustomize, first on PYTHONPATH): every check reports
+# its progress for a minute before reading its file, so that the browser sees it running.
+SLOW = """
+import time
 
-def wide_csv(path: Path, rows: int = 150_000) -> None:
-    """A wide table of 45 years (about 45 MB): a check of tens of seconds on this machine."""
-    rng = random.Random(1)
-    with open(path, "w") as fh:
-        fh.write("Country,Indicator," + ",".join(str(y) for y in range(1980, 2025)) + "\n")
-        for i in range(rows):
-            fh.write(f"Country {i % 250},Indicator {i}," + ",".join(str(rng.randint(1, 99999)) for _ in range(45))
-                     + "\n")
+from mmicd import ingest
+
+real = ingest._prepare_one
+
+
+def slow(upload, *args, **kwargs):
+    report = args[7]
+    for n in range(600):
+        report("reading", n / 600)
+        time.sleep(0.1)
+    return real(upload, *args, **kwargs)
+
+
+ingest._prepare_one = slow
+"""
 
 
 def _stopped(log: Path, reason: str, timeout: float) -> bool:
@@ -40,12 +53,15 @@ def _stopped(log: Path, reason: str, timeout: float) -> bool:
 
 
 @pytest.mark.e2e
-def test_cancel_and_closing_the_browser_stop_a_running_check(tmp_path: Path) -> None:
+def test_cancel_and_closing_the_browser_stop_a_running_check(tmp_path: Path, monkeypatch) -> None:
     chromium = _find_chromium()
     from playwright.sync_api import sync_playwright
 
-    big = tmp_path / "wide.csv"
-    wide_csv(big)
+    csv = tmp_path / "census.csv"
+    csv.write_bytes(b"ref_area,time_period,sex,value\nNPL,2021,F,10\nNPL,2021,M,12\n")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(SLOW)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "site"), str(REPO_ROOT)]))
     log = tmp_path / "streamlit.log"
     with streamlit_server(tmp_path / "data", log) as base_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
@@ -60,17 +76,21 @@ def test_cancel_and_closing_the_browser_stop_a_running_check(tmp_path: Path) -> 
                 wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
                 page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').first.click()
                 wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
-                page.locator('input[type="file"]').first.set_input_files(str(big))
-                page.get_by_text("wide.csv:").first.wait_for(timeout=60_000)   # the progress bar
+                page.locator('input[type="file"]').first.set_input_files(str(csv))
+                page.get_by_text("census.csv: reading").first.wait_for(timeout=60_000)   # the progress bar
                 return page
 
             page = open_upload()
             page.get_by_role("button", name="Cancel the check").click()
-            page.get_by_text("Checking wide.csv was cancelled. Nothing was stored.").wait_for(timeout=30_000)
+            page.get_by_text("Checking census.csv was cancelled. Nothing was stored.").wait_for(timeout=30_000)
             assert _stopped(log, "cancelled", 10)
             page.close()
 
             page = open_upload()
+            page.wait_for_timeout(25_000)         # past the page's wait (20 s): a fragment polls the check
+            assert page.get_by_text("census.csv: reading").count()
+            assert page.get_by_role("button", name="Cancel the check").count()
+            assert "check stopped: session" not in log.read_text(errors="replace")
             page.close()                                       # the browser gone, the check running
             assert _stopped(log, "session", 40), log.read_text(errors="replace")[-3000:]
         finally:
