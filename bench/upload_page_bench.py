@@ -92,6 +92,10 @@ def page_child(path: str, annotate: bool) -> None:
     t0 = time.perf_counter()
     at.get("file_uploader")[0].set_value([(Path(path).name, data, "text/csv")])
     at.run()
+    while "_upload_jobs" in at.session_state and at.session_state["_upload_jobs"]:
+        for check in list(at.session_state["_upload_jobs"].values()):   # past the page's wait: it polls
+            check.wait()
+        at.run()
     seconds = time.perf_counter() - t0
     out = {"seconds": seconds, "peak_mb": _peak(), "peak_before_upload_mb": before, "exception": [str(e.value)[:300] for e in at.exception],
            "errors": [e.value[:200] for e in at.error], "warnings": [w.value[:200] for w in at.warning],

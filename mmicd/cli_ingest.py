@@ -122,9 +122,15 @@ def run_ingest(args, lang: str) -> int:
             return _error(args, lang, t("cli.ingest.portfolio_alone", lang))
         return _run_portfolios(args, lang, store, portfolios)
     require(user, Action.UPLOAD)
-    prep = prepare(uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
-                   mapping=mapping, store=store, lang=lang, title=args.title,
-                   basis=BASIS.get(args.basis or ""), notes=args.notes, projections=args.projections)
+    from mmicd.ingest import CheckStopped, run_check
+
+    try:   # within the check's budget (MMICD_CHECK_SECONDS, MMICD_CHECK_MB), as on the upload page
+        prep = run_check(lambda progress: prepare(
+            uploads, kind=args.kind, country=args.country, source=args.source, edition=args.edition,
+            mapping=mapping, store=store, lang=lang, title=args.title, basis=BASIS.get(args.basis or ""),
+            notes=args.notes, projections=args.projections, progress=progress))
+    except CheckStopped as stop:
+        return _error(args, lang, stop.message(lang))
     ok = prep.ok and bool(prep.datasets)
     versions, drops, refused = [], [], False
     storing = ok and not args.dry_run

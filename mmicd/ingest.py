@@ -9,9 +9,12 @@ the user's workbook with every problem cell highlighted and commented.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -66,7 +69,8 @@ from mmicd.rules.base import COUNT_UNITS, sorted_codes
 from mmicd.rules.base import take as rules_take
 
 __all__ = ["MappingProfile", "PreparedDataset", "Preparation", "Upload", "annotate", "commit", "prepare",
-           "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted"]
+           "with_meta", "KIND_ALIASES", "BASES", "CheckStopped", "budgeted", "Check", "Interrupted",
+           "run_check"]
 
 KIND_ALIASES = {"auto": None, "census": Kind.CENSUS, "stocks": Kind.MIGRANT_STOCK, "remittances": Kind.REMITTANCES,
                 "lfs": Kind.LFS, "interventions": Kind.INTERVENTIONS, "population": Kind.POPULATION,
@@ -128,13 +132,42 @@ class Preparation:
 
 
 class CheckStopped(Exception):
-    """Raised by a progress callback to stop a check (:func:`budgeted`); :func:`prepare` lets it
-    through, so the work stops at once and nothing half-checked is kept."""
+    """Raised by a progress callback to stop a check (:func:`budgeted`, :class:`Check`);
+    :func:`prepare` lets it through (naming the file it was reading in ``file``), so the work stops
+    at once and nothing half-checked is kept. ``reason``: the ``time`` or ``memory`` budget
+    (``limit``: seconds or MB) was spent, the user ``cancelled`` it, or the ``session`` that asked
+    for it has gone."""
 
-    def __init__(self, reason: Literal["time", "memory"], limit: float):
-        super().__init__(f"check stopped: {reason} budget of {limit:g} spent")
+    def __init__(self, reason: Literal["time", "memory", "cancelled", "session"], limit: float = 0.0,
+                 file: str | None = None):
+        super().__init__(f"check stopped: {reason}" + (f" budget of {limit:g} spent" if limit else ""))
         self.reason = reason
         self.limit = limit
+        self.file = file
+
+    def message(self, lang: str = "en", file: str | None = None) -> str:
+        """What happened, in words (``ingest.stopped.*``), naming the file."""
+        return t(f"ingest.stopped.{self.reason}", lang, file=file or self.file or "",
+                 limit=format_number(self.limit, lang, 0 if float(self.limit).is_integer() else 1))
+
+
+class Interrupted(BaseException):
+    """Raised inside a :class:`Check`'s thread by its watchdog when the check must stop and has not
+    reached a progress call in time (a long step): a BaseException, so that no ``except Exception``
+    on the way swallows it."""
+
+
+class _Budget:
+    def __init__(self, seconds: float | None, megabytes: float | None, clock: Callable[[], float]):
+        self.seconds, self.megabytes, self.clock = seconds, megabytes, clock
+        self.start, self.base = clock(), _resident_mb()
+
+    def spent(self) -> CheckStopped | None:
+        if self.seconds is not None and self.clock() - self.start > self.seconds:
+            return CheckStopped("time", self.seconds)
+        if self.megabytes is not None and _resident_mb() - self.base > self.megabytes:
+            return CheckStopped("memory", self.megabytes)
+        return None
 
 
 def budgeted(progress: Callable[..., None] | None, *, seconds: float | None = None,
@@ -142,18 +175,128 @@ def budgeted(progress: Callable[..., None] | None, *, seconds: float | None = No
     """A progress callback that raises :class:`CheckStopped` once the work has run ``seconds`` or
     grown the process's resident memory by ``megabytes`` since this call, else passes on to
     ``progress``. The ingestion reports progress often (every piece of a large sheet, every column
-    converted), so the check stops within a step of its budget."""
-    start, base = clock(), _resident_mb()
+    converted), so the check stops within a step of its budget; :class:`Check` also stops a step
+    that takes longer."""
+    budget = _Budget(seconds, megabytes, clock)
 
     def check(*args) -> None:
-        if seconds is not None and clock() - start > seconds:
-            raise CheckStopped("time", seconds)
-        if megabytes is not None and _resident_mb() - base > megabytes:
-            raise CheckStopped("memory", megabytes)
+        stop = budget.spent()
+        if stop is not None:
+            raise stop
         if progress is not None:
             progress(*args)
 
     return check
+
+
+class Check:
+    """``work(progress)`` run in a thread of its own within a budget, with its progress readable,
+    which can be cancelled and which stops by itself when ``alive()`` says that whoever asked for
+    it has gone (the browser session closed).
+
+    ``progress(fraction, message)`` (handed to ``work``; pass it on to :func:`prepare`) records the
+    progress and raises :class:`CheckStopped` once the check must stop. A watchdog thread looks every
+    :attr:`POLL` seconds too: when the check must stop and has not reached a progress call within
+    :attr:`GRACE` seconds (one long step), it raises :class:`Interrupted` in the check's thread
+    (``PyThreadState_SetAsyncExc``; it takes effect between two Python instructions, so a single
+    call into C, such as the CSV parser, finishes first), again until the thread has ended.
+    When done: :attr:`result`, or :attr:`error` (a :class:`CheckStopped`, or what ``work`` raised).
+    """
+
+    POLL = 0.2
+    GRACE = 1.0
+
+    def __init__(self, work: Callable[[Callable[[float, str], None]], object], *, seconds: float | None = None,
+                 megabytes: float | None = None, alive: Callable[[], bool] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.fraction, self.message = 0.0, ""
+        self.result: object = None
+        self.error: BaseException | None = None
+        self.stop: CheckStopped | None = None
+        self._budget = _Budget(seconds, megabytes, clock)
+        self._alive, self._clock = alive, clock
+        self._cancelled, self._done = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(work,), name="mmicd-check", daemon=True)
+        self._thread.start()
+        threading.Thread(target=self._watch, name="mmicd-check-watchdog", daemon=True).start()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the check has ended (waits up to ``timeout`` seconds)."""
+        return self._done.wait(timeout)
+
+    def _why(self) -> CheckStopped | None:
+        if self.stop is None:
+            if self._cancelled.is_set():
+                self.stop = CheckStopped("cancelled")
+            elif self._alive is not None and not self._alive():
+                self.stop = CheckStopped("session")
+            else:
+                self.stop = self._budget.spent()
+        return self.stop
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        stop = self._why()
+        if stop is not None:
+            raise CheckStopped(stop.reason, stop.limit)
+        self.fraction, self.message = fraction, message or self.message
+
+    def _run(self, work) -> None:
+        try:
+            self.result = work(self.progress)
+        except Interrupted as exc:
+            self.error = CheckStopped(self.stop.reason, self.stop.limit, getattr(exc, "file", None)) \
+                if self.stop else CheckStopped("cancelled")
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the check
+            self.error = exc
+        finally:
+            if isinstance(self.error, CheckStopped):
+                logging.getLogger("mmicd.ingest").warning("%s (%s)", self.error, self.error.file or "-")
+            self._done.set()
+
+    def _watch(self) -> None:
+        since = None
+        while not self._done.wait(self.POLL):
+            if not self._thread.is_alive():   # ended by an interruption that came too late to be caught
+                self.error = self.error or self.stop
+                self._done.set()
+                return
+            if self._why() is None:
+                continue
+            since = self._clock() if since is None else since
+            if self._clock() - since >= self.GRACE:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident),
+                                                           ctypes.py_object(Interrupted))
+                since = self._clock()
+
+
+def run_check(work: Callable[[Callable[[float, str], None]], object], *, seconds: float | None = None,
+              megabytes: float | None = None) -> object:
+    """``work(progress)`` run as a :class:`Check` within a budget (by default the configured one,
+    ``MMICD_CHECK_SECONDS`` and ``MMICD_CHECK_MB``), waiting for its end: its result, or raises its
+    error (:class:`CheckStopped` when it was stopped). Ctrl-C cancels it. For the command line."""
+    if seconds is None and megabytes is None:
+        from mmicd.config import get_settings
+
+        settings = get_settings()
+        seconds, megabytes = settings.check_seconds, settings.check_megabytes
+    check = Check(work, seconds=seconds, megabytes=megabytes)
+    try:
+        while not check.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        check.cancel()
+        check.wait()
+        raise
+    if check.error is not None:
+        raise check.error
+    return check.result
 
 
 def _resident_mb() -> float:
@@ -210,10 +353,12 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         try:
             found, file_issues = _prepare_one(upload, wanted, country, source, edition, mapping, store, lang,
                                               report, projections=projections)
-        except CheckStopped:
+        except (CheckStopped, Interrupted) as stop:
+            stop.file = getattr(stop, "file", None) or upload.name
             raise
         except FileProblem as exc:
-            found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name)]
+            found, file_issues = [], [Issue("error", t(exc.key, lang, **exc.fields), file=upload.name,
+                                            row=exc.fields.get("line"))]
         except MemoryError:
             found, file_issues = [], [Issue("error", t("ingest.file.too_large_memory", lang), file=upload.name)]
         except Exception as exc:  # noqa: BLE001 - no traceback reaches a user; the message names the file

@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from functools import cached_property
 
 import numpy as np
@@ -25,6 +25,10 @@ PREVIEW_ROWS = 60
 STREAM_MIN_BYTES = 4_000_000   # sheets larger than this (uncompressed XML) are previewed by streaming
 READ_IN_PIECES = True          # ... and read in row pieces (False: whole-sheet reads, for comparison)
 CSV_HEAD_BYTES = 1 << 18       # CSV bytes decoded for sniffing and for the first rows (layout detection)
+MAX_LINE_BYTES = 100_000       # a CSV line longer than this is refused before any parser sees the file
+MAX_FIELDS = 16_384            # ... and one with more fields than a spreadsheet has columns
+_SCAN_BYTES = 1 << 23          # bytes scanned at a time for line ends
+SNIFF_COST = 8192 ** 2         # sum of the squared lengths of the lines given to csv.Sniffer (~0.2 s at worst)
 
 
 def _decode(data: bytes) -> str:
@@ -71,7 +75,16 @@ class Book:
 
     @cached_property
     def delimiter(self) -> str:
-        sample = "\n".join(self.head_text[:65536].splitlines()[:50])
+        """Sniffed from the first lines. Python's sniffer takes time in the square of a line's length
+        (28 s for one 64 kB line of ``,"a``): it is given the first lines while the sum of their
+        squared lengths stays within :data:`SNIFF_COST`; lines longer than that are sniffed by the
+        delimiter whose count is the same on most lines (linear)."""
+        lines = self.head_text[:65536].splitlines()[:50]
+        cost = np.cumsum([len(line) ** 2 for line in lines]) if lines else np.zeros(0)
+        fit = int(np.searchsorted(cost, SNIFF_COST, side="right"))
+        if fit < min(len(lines), 2):
+            return _steady_delimiter(lines)
+        sample = "\n".join(lines[:fit])
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
@@ -290,6 +303,18 @@ class Book:
         return frame
 
 
+def _steady_delimiter(lines: list[str]) -> str:
+    """The delimiter found the same number of times (not zero) on most lines; between two as steady,
+    not the comma (a decimal mark, or in names, where ';' or tabs separate), then the most often."""
+    best, key = ",", (0, False, 0)
+    for d in ",;\t|":
+        counts = Counter(line.count(d) for line in lines if line.strip())
+        count, lines_with_it = max(counts.items(), key=lambda kv: (kv[1], kv[0])) if counts else (0, 0)
+        if count and (lines_with_it, d != ",", count) > key:
+            best, key = d, (lines_with_it, d != ",", count)
+    return best
+
+
 def _column_names(header: list) -> list[str]:
     """Header cells as column names the way pandas names them: blanks ``Unnamed: j``, repeats ``name.1``."""
     out: list[str] = []
@@ -338,6 +363,46 @@ def arrow_text(values: pd.Series):
     return None
 
 
+def check_lines(book: Book) -> None:
+    """Refuse a CSV with a line longer than :data:`MAX_LINE_BYTES` or with more than
+    :data:`MAX_FIELDS` fields (raw delimiters, quoted or not) before it is parsed: no table has such
+    lines, and the parsers would spend minutes and gigabytes on one (a 40 MB single-line file).
+    Scans the bytes for line ends with numpy, a piece at a time (time and memory bounded by the
+    file's size); raises :class:`FileProblem` ``ingest.file.long_line`` / ``too_many_fields``
+    naming the line."""
+    data = book.text.encode("utf-8") if book.encoding == "utf-16" else book.data
+    last = -1                                  # where the line being scanned started, minus one
+    wide: list[tuple[int, int]] = []           # lines long enough to hold too many fields
+    for start in range(0, len(data), _SCAN_BYTES):
+        raw = np.frombuffer(data, np.uint8, count=min(_SCAN_BYTES, len(data) - start), offset=start)
+        ends = np.flatnonzero((raw == 10) | (raw == 13)) + start
+        bounds = np.concatenate(([last], ends, [start + len(raw)]))
+        lengths = np.diff(bounds) - 1           # the last: the line not ended yet, its bytes so far
+        over = np.flatnonzero(lengths > MAX_LINE_BYTES)
+        if over.size:
+            raise FileProblem("ingest.file.long_line", line=_line_number(data, int(bounds[over[0]]) + 1),
+                              limit=MAX_LINE_BYTES)
+        wide += [(int(bounds[i]) + 1, int(bounds[i + 1])) for i in np.flatnonzero(lengths[:-1] >= MAX_FIELDS)]
+        if ends.size:
+            last = int(ends[-1])
+    if len(data) - last - 1 >= MAX_FIELDS:
+        wide.append((last + 1, len(data)))
+    if not wide:
+        return
+    delimiter = book.delimiter.encode("utf-8")
+    for begin, end in wide:
+        fields = data.count(delimiter, begin, end) + 1
+        if fields > MAX_FIELDS:
+            raise FileProblem("ingest.file.too_many_fields", line=_line_number(data, begin), n=fields,
+                              limit=MAX_FIELDS)
+
+
+def _line_number(data: bytes, pos: int) -> int:
+    """The 1-based line at byte ``pos`` (lines ended by LF or CRLF; by CR in a file without LF)."""
+    lf = data.count(b"\n", 0, pos)
+    return (lf if lf or b"\n" in data else data.count(b"\r", 0, pos)) + 1
+
+
 # ---- parse once per content hash --------------------------------------------------------------
 _CACHE: OrderedDict[str, Book] = OrderedDict()
 _CACHE_SIZE = 8
@@ -352,6 +417,8 @@ def open_book(name: str, data: bytes, sha256: str, *, limit: int | None = None) 
             return book
     ftype = detect_type(data, limit=limit).kind
     book = Book(name, data, ftype)
+    if ftype == "csv":
+        check_lines(book)
     _CACHE[sha256] = book
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)

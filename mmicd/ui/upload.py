@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -211,7 +212,9 @@ def budget() -> dict[str, float]:
 
 
 def stopped_message(stop, name: str) -> str:
-    return tr(f"upload.stopped.{stop.reason}", file=name, limit=format_number(stop.limit, current_lang()))
+    if stop.reason in ("time", "memory"):
+        return tr(f"upload.stopped.{stop.reason}", file=name, limit=format_number(stop.limit, current_lang()))
+    return stop.message(current_lang(), file=name)
 
 
 def unique_files(files: list) -> tuple[list, list[str]]:
@@ -228,13 +231,24 @@ def unique_files(files: list) -> tuple[list, list[str]]:
     return keep, dropped
 
 
-def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck]:
-    """Prepare every uploaded file (each once per content, options and mapping), with a progress bar.
+WAIT = 20.0           # seconds a page run waits for a check (its progress bar, Cancel) before polling it
+POLL = 1.0            # seconds between two looks at a check still running after that
+SESSION_GRACE = 10.0  # seconds a browser session may be disconnected (a reconnect) before its check stops
+JOBS = "_upload_jobs"
 
-    Each check runs within :func:`budget`: past it the ingestion stops (on the server, not only in
-    the browser) and the file keeps one error saying so, until it or the options change."""
-    from mmicd.ingest import CheckStopped, MappingProfile, Preparation, Upload, budgeted, prepare
-    from mmicd.io.xlsx_chunks import release_memory
+
+def check_files(files: list, opts: Options, store: Store, lang: str) -> list[FileCheck] | None:
+    """Prepare every uploaded file (each once per content, options and mapping), with a progress bar
+    and a Cancel button; None while a check still runs (the page shows its progress, and the result
+    when it has ended).
+
+    Each file is checked by a :class:`mmicd.ingest.Check` in a thread of its own, within
+    :func:`budget`; the page waits for it in its run for up to :data:`WAIT` seconds (any click,
+    Cancel included, interrupts the wait: Streamlit reruns the page), then looks at it every
+    :data:`POLL` seconds. The check stops on the server past its budget, when cancelled, or when the
+    browser session has gone; the file then keeps one error saying so, until it or the options
+    change."""
+    from mmicd.ingest import Upload
 
     state = st.session_state.setdefault(STATE, {})
     mappings = st.session_state.setdefault("_upload_mappings", {})
@@ -251,35 +265,107 @@ def check_files(files: list, opts: Options, store: Store, lang: str) -> list[Fil
         else:
             todo.append((f.name, data, sha, sig, mapping_yaml))
             checks.append(None)
-    if todo:
-        bar = st.progress(0.0, text=tr("upload.progress.start"))
-        for n, (name, data, sha, sig, mapping_yaml) in enumerate(todo):
-            def progress(fraction: float, message: str, n=n, name=name) -> None:
-                done = (n + max(0.0, min(1.0, fraction))) / len(todo)
-                bar.progress(done, text=tr("upload.progress.file", file=name, step=message))
-
-            mapping = MappingProfile.from_yaml(mapping_yaml) if mapping_yaml else None
-            try:
-                prep = prepare([Upload(name, data)], kind=opts.kind, country=opts.country,
-                               source=opts.source.strip() or None, edition=opts.edition.strip() or None,
-                               mapping=mapping, store=store, lang=lang, progress=budgeted(progress, **budget()))
-            except CheckStopped as stop:
-                log.warning("check of %s stopped: %s", name, stop)
-                stopped = stopped_message(stop, name)
-                prep = Preparation([], [Issue("error", stopped, file=name)])
-                release_memory()
-            else:
-                stopped = None
-            check = FileCheck(name=name, data=data, sha256=sha, signature=sig, prep=prep, mapping_yaml=mapping_yaml,
-                              stopped=stopped)
-            state[(name, sha)] = check
-            checks[checks.index(None)] = check
-        bar.empty()
+    jobs = st.session_state.setdefault(JOBS, {})
+    for sig in [k for k in jobs if k not in {t[3] for t in todo}]:   # files or options changed
+        jobs.pop(sig).cancel()
+    cancel = bool(todo) and st.button(tr("upload.cancel"), key="upload_cancel", icon=":material/cancel:",
+                                      help=tr("upload.cancel_help"))
+    for name, data, sha, sig, mapping_yaml in todo:
+        if sig not in jobs:   # a file not started yet when Cancel was clicked is stopped all the same
+            jobs[sig] = _start_check(Upload(name, data), opts, store, lang, mapping_yaml, cancel)
+        if cancel:
+            jobs[sig].cancel()
+        if not _await(jobs[sig], name):
+            return None
+        check = _finished(jobs.pop(sig), name, data, sha, sig, mapping_yaml)
+        state[(name, sha)] = check
+        checks[checks.index(None)] = check
     # forget files that were removed from the uploader
     keep = {(c.name, c.sha256) for c in checks}
     for k in [k for k in state if k not in keep]:
         del state[k]
     return checks
+
+
+def _start_check(upload, opts: Options, store: Store, lang: str, mapping_yaml: str | None, cancelled: bool):
+    from mmicd.ingest import Check, CheckStopped, MappingProfile, prepare
+
+    def work(progress):
+        if cancelled:
+            raise CheckStopped("cancelled")
+        mapping = MappingProfile.from_yaml(mapping_yaml) if mapping_yaml else None
+        return prepare([upload], kind=opts.kind, country=opts.country, source=opts.source.strip() or None,
+                       edition=opts.edition.strip() or None, mapping=mapping, store=store, lang=lang,
+                       progress=progress)
+
+    return Check(work, **budget(), alive=session_alive())
+
+
+def session_alive():
+    """Whether this browser session is still connected (or was, less than :data:`SESSION_GRACE`
+    seconds ago), asked of Streamlit's runtime from any thread; None outside a Streamlit server."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session = Runtime.instance(), ctx.session_id
+    gone: list[float] = []
+
+    def alive() -> bool:
+        if runtime.is_active_session(session):
+            gone.clear()
+            return True
+        gone[:] = gone or [time.monotonic()]
+        return time.monotonic() - gone[0] < SESSION_GRACE
+
+    return alive
+
+
+def _progress_text(check, name: str) -> str:
+    return tr("upload.progress.file", file=name, step=check.message) if check.message else \
+        tr("upload.progress.start")
+
+
+def _await(check, name: str) -> bool:
+    """Wait for ``check`` in this run for up to :data:`WAIT` seconds, its progress shown: True when it
+    has ended; else a fragment looks at it every :data:`POLL` seconds and reruns the page when it has."""
+    bar = st.progress(min(check.fraction, 1.0), text=_progress_text(check, name))
+    end = time.monotonic() + WAIT
+    while not check.wait(0.25):
+        if time.monotonic() >= end:
+            bar.empty()
+            _poll(check, name)
+            return False
+        bar.progress(min(check.fraction, 1.0), text=_progress_text(check, name))
+    bar.empty()
+    return True
+
+
+@st.fragment(run_every=POLL)
+def _poll(check, name: str) -> None:
+    if check.done:
+        st.rerun()
+    st.progress(min(check.fraction, 1.0), text=_progress_text(check, name))
+
+
+def _finished(check, name: str, data: bytes, sha: str, sig: tuple, mapping_yaml: str | None) -> FileCheck:
+    """The file's check once ended: its preparation, or one error saying why it was stopped."""
+    from mmicd.ingest import CheckStopped, Preparation
+    from mmicd.io.xlsx_chunks import release_memory
+
+    stopped = None
+    if isinstance(check.error, CheckStopped):   # (logged by the check)
+        stopped = stopped_message(check.error, name)
+        prep = Preparation([], [Issue("error", stopped, file=name)])
+        release_memory()
+    elif check.error is not None:
+        raise check.error
+    else:
+        prep = check.result
+    return FileCheck(name=name, data=data, sha256=sha, signature=sig, prep=prep, mapping_yaml=mapping_yaml,
+                     stopped=stopped)
 
 
 # ---- showing what was found ----------------------------------------------------------------------
@@ -379,7 +465,7 @@ def issues_section(checks: list[FileCheck], lang: str) -> None:
 def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
     """Per file with problems: a button that builds the workbook with every problem marked (within
     the check's budget), then its download. Only the current files' workbooks are kept."""
-    from mmicd.ingest import CheckStopped, Upload, annotate, budgeted
+    from mmicd.ingest import CheckStopped, Upload, annotate, run_check
 
     store = st.session_state.setdefault("_upload_annotated", {})
     current = {("annotated", c.signature) for c in checks}
@@ -393,8 +479,8 @@ def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
                 continue
             try:
                 with st.spinner(tr("upload.annotated.making", file=c.name)):
-                    store[key] = annotate(Upload(c.name, c.data), c.prep.issues, lang,
-                                          progress=budgeted(None, **budget()))
+                    store[key] = run_check(lambda progress, c=c: annotate(
+                        Upload(c.name, c.data), c.prep.issues, lang, progress=progress), **budget())
             except CheckStopped as stop:
                 store[key] = stop
             except Exception:  # an unreadable file cannot be annotated; the issue list says why
@@ -745,6 +831,8 @@ def page(store: Store, user: User) -> None:
     except Exception:  # prepare returns problems as issues; anything else is a bug, never a traceback
         log.exception("prepare failed")
         st.error(tr("upload.failed"))
+        return
+    if checks is None:   # still checking: its progress and Cancel are shown
         return
     for c in checks:   # a check stopped by its budget: said first, in words
         if c.stopped:

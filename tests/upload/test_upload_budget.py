@@ -4,6 +4,7 @@ workbook with every problem marked is built only when asked for."""
 from __future__ import annotations
 
 import io
+import time
 
 import openpyxl
 import pytest
@@ -106,3 +107,121 @@ def test_budget_messages_exist_in_every_language(lang):
             "upload.annotated.stopped_memory", "upload.annotated.make", "upload.annotated.make_help",
             "upload.annotated.making"}
     assert keys <= set(catalogue(lang)), keys - set(catalogue(lang))
+
+
+# ---- the check in a thread of its own: progress, Cancel, polling, session end -----------------------
+CENSUS = ("census.csv", b"ref_area,time_period,sex,value\nNPL,2021,F,10\nNPL,2021,M,12\n")
+
+
+def _jobs(at):
+    return dict(at.session_state["_upload_jobs"]) if "_upload_jobs" in at.session_state else {}
+
+
+def test_a_long_check_shows_its_progress_and_cancel_stops_it_on_the_server(app_env, monkeypatch):
+    from mmicd.ui import upload as view
+
+    monkeypatch.setattr(view, "WAIT", 0.3)        # the page stops waiting in its run, and polls
+    steps = []
+
+    def endless(uploads, *, progress, **kwargs):  # a check that would never end by itself
+        while True:
+            progress(0.5, "reading")
+            steps.append(1)
+            time.sleep(0.01)
+
+    monkeypatch.setattr(ingest, "prepare", endless)
+    at = open_upload_page()
+    at = upload(at, CENSUS)
+    [check] = _jobs(at).values()
+    assert not check.done and steps                                       # running on the server
+    assert any("census.csv: reading" in str(p.proto) for p in at.get("progress"))
+    assert not at.dataframe and not any(b.label.startswith("Confirm") for b in at.button)
+    at.button(key="upload_cancel").click().run()
+    assert check.done and check.error.reason == "cancelled"
+    n = len(steps)
+    time.sleep(0.1)
+    assert len(steps) == n                                                # stopped, not only hidden
+    assert any(e.value == "Checking census.csv was cancelled. Nothing was stored." for e in at.error)
+    assert not any(b.label.startswith("Confirm") and not b.disabled for b in at.button)
+    assert _jobs(at) == {}
+    at.run()                                                              # kept until the file changes
+    assert any("was cancelled" in e.value for e in at.error) and not at.get("progress")
+
+
+def test_a_check_past_the_pages_wait_is_shown_when_it_ends(app_env, monkeypatch):
+    from mmicd.ui import upload as view
+
+    monkeypatch.setattr(view, "WAIT", 0.0)
+    at = open_upload_page()
+    at = upload(at, CENSUS)
+    [check] = _jobs(at).values() or [None]
+    if check is not None:                 # (it may have ended before the page first looked)
+        assert check.wait(60)
+        at.run()                          # what the polling fragment does once the check has ended
+    assert at.dataframe[0].value["File"].tolist() == ["census.csv"] and not at.get("progress")
+    assert _jobs(at) == {}
+
+
+def test_changing_the_options_cancels_the_running_check(app_env, monkeypatch):
+    from mmicd.ui import upload as view
+
+    monkeypatch.setattr(view, "WAIT", 0.0)
+
+    def endless(uploads, *, progress, **kwargs):
+        while True:
+            progress(0.5, "reading")
+            time.sleep(0.01)
+
+    monkeypatch.setattr(ingest, "prepare", endless)
+    at = open_upload_page()
+    at = upload(at, CENSUS)
+    [first] = _jobs(at).values()
+    at.selectbox(key="upload_kind").set_value("census").run()
+    assert first.wait(5) and first.error.reason == "cancelled"
+    [second] = _jobs(at).values()
+    second.cancel()
+    assert second is not first and second.wait(5)
+
+
+def test_the_session_check_asks_the_runtime_and_allows_a_reconnect(monkeypatch):
+    """A check started on the page stops once its browser session has been gone for longer than
+    SESSION_GRACE (the Check's own test shows that a False stops it)."""
+    import streamlit.runtime as runtime
+    import streamlit.runtime.scriptrunner as scriptrunner
+
+    from mmicd.ui import upload as view
+
+    class Runtime:
+        active = {"s1"}
+
+        @classmethod
+        def exists(cls):
+            return True
+
+        @classmethod
+        def instance(cls):
+            return cls
+
+        @classmethod
+        def is_active_session(cls, session_id):
+            return session_id in cls.active
+
+    monkeypatch.setattr(runtime, "Runtime", Runtime)
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: type("Ctx", (), {"session_id": "s1"}))
+    monkeypatch.setattr(view, "SESSION_GRACE", 0.2)
+    alive = view.session_alive()
+    assert alive()
+    Runtime.active = set()                 # the browser went away
+    assert alive()                         # ... maybe a reconnect: not yet
+    time.sleep(0.25)
+    assert not alive()
+    Runtime.active = {"s1"}                # it came back
+    assert alive()
+    monkeypatch.setattr(runtime.Runtime, "exists", classmethod(lambda cls: False))
+    assert view.session_alive() is None    # outside a Streamlit server (the command line, AppTest)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cancel_messages_exist_in_every_language(lang):
+    assert {"upload.cancel", "upload.cancel_help", "ingest.stopped.cancelled", "ingest.stopped.session",
+            "ingest.file.long_line", "ingest.file.too_many_fields"} <= set(catalogue(lang))
