@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_account import CLI_ACCOUNT
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -79,7 +81,7 @@ def cli(url: str, dataset: int, fmt: str, out: Path) -> tuple[float, float]:
             "try:\n    runpy.run_module('mmicd', run_name='__main__')\nexcept SystemExit:\n    pass\n"
             "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')),"
             " file=sys.stderr)")
-    env = {**os.environ, "MMICD_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **CLI_ACCOUNT, "MMICD_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "observations", "--dataset", str(dataset), "--format", fmt,
                            "--out", str(out)], env=env, capture_output=True, text=True, check=True)

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_account import CLI_ACCOUNT
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -145,7 +147,7 @@ def main() -> None:
         s = Store(f"sqlite:///{store_path}", data_dir=store_path.parent)
         seed(s)
         s.engine.dispose()
-        env = {**os.environ, "MMICD_DATABASE_URL": f"sqlite:///{store_path}", "MMICD_DATA_DIR": str(store_path.parent),
+        env = {**os.environ, **CLI_ACCOUNT, "MMICD_DATABASE_URL": f"sqlite:///{store_path}", "MMICD_DATA_DIR": str(store_path.parent),
                "PYTHONPATH": str(ROOT)}
         print(f"{a.rows:,}-row tidy CSV ({csv.stat().st_size / 1e6:.0f} MB, {a.problems} cells with text for a number);"
               f" load average before: {_load()}")
