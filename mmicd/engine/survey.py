@@ -64,11 +64,12 @@ def _coded(values: pd.Series, default: str) -> tuple[np.ndarray, list[str]]:
     return index, [*map(str, uniques), default]
 
 
-def _codes_of(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
-    """Integer code of each value in ``vocabulary``; anything else is the unknown (last) code."""
+def _codes_of(values: pd.Series, vocabulary: list[str], stride: int = 1) -> np.ndarray:
+    """Integer code of each value in ``vocabulary`` (anything else: the unknown, last, code) times
+    ``stride``, as int16 (fine cells number 612: small arrays, less memory to sweep)."""
     index, texts = _coded(values, U)
     lookup = {code: i for i, code in enumerate(vocabulary)}
-    return np.array([lookup.get(t, len(vocabulary) - 1) for t in texts], dtype=np.int64)[index]
+    return (np.array([lookup.get(t, len(vocabulary) - 1) for t in texts], dtype=np.int16) * stride)[index]
 
 
 def _ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -79,17 +80,17 @@ def _ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
 
 
 # age in completed years -> five-year group (0..15); a missing age (-1 after clipping) -> unknown (16)
-_AGE_GROUP = np.array([min(y // 5, 15) for y in range(80)] + [len(AGE_FINE) - 1], dtype=np.int64)
+_AGE_GROUP = np.array([min(y // 5, 15) for y in range(80)] + [len(AGE_FINE) - 1], dtype=np.int16)
 
 
-def _age_groups(values: pd.Series) -> np.ndarray:
-    """The fine age index of each person (the 16 groups, then unknown for a missing age)."""
+def _age_groups(values: pd.Series, stride: int = 1) -> np.ndarray:
+    """The fine age index of each person (the 16 groups, then unknown for a missing age) × ``stride``."""
     if str(values.dtype) == "Int64":
-        years = values.to_numpy(dtype=np.int64, na_value=-1)
+        years = values.to_numpy(dtype=np.int64, na_value=-1, copy=True)
     else:
         years = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         years = np.where(np.isnan(years), -1, np.floor(np.nan_to_num(years))).astype(np.int64)
-    return _AGE_GROUP[np.clip(years, -1, 79)]  # (years may be the column's own array)
+    return (_AGE_GROUP * stride)[np.clip(years, -1, 79, out=years)]
 
 
 def _single(values: pd.Series) -> bool:
@@ -133,23 +134,19 @@ def prepare(md: pd.DataFrame) -> list[Design]:
 
 
 def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
-    fine = _codes_of(g["sex"], SEX)
-    fine *= len(AGE_FINE)
-    fine += _age_groups(g["age"])
-    fine *= len(MIGRANT)
-    fine += _codes_of(g["migrant_status"], MIGRANT)
-    fine *= len(LABOUR)
+    fine = _codes_of(g["sex"], SEX, len(AGE_FINE) * len(MIGRANT) * len(LABOUR))  # C order: sex, age, mig, lab
+    fine += _age_groups(g["age"], len(MIGRANT) * len(LABOUR))
+    fine += _codes_of(g["migrant_status"], MIGRANT, len(LABOUR))
     fine += _codes_of(g["labour_status"], LABOUR)
     w = g["weight"].to_numpy(dtype=float)
-    empty = pd.Series("", index=g.index)
-    h_index, h_texts = _coded(g.get("stratum", empty), "")
-    p_index, p_texts = _coded(g.get("psu", empty), "")
+    h_index, h_texts = _design_codes(g, "stratum")
+    p_index, p_texts = _design_codes(g, "psu")
     h_rank, h_distinct = _ranks(h_texts)
     p_rank, p_distinct = _ranks(p_texts)
     # (stratum, PSU) pairs: PSUs are nested in strata; sorted by stratum, then PSU
-    pairs = h_rank[h_index]
+    pairs = h_rank.astype(_index_type(len(h_distinct) * len(p_distinct)))[h_index]
     pairs *= len(p_distinct)
-    pairs += p_rank[p_index]
+    pairs += p_rank.astype(pairs.dtype)[p_index]
     uniq, p_codes = _dense_codes(pairs)
     h_present, stratum_of = np.unique(uniq // len(p_distinct), return_inverse=True)
     has_strata = any(h_distinct[h] != "" for h in h_present)
@@ -157,7 +154,7 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
     n_strata = len(h_present)
     counts = np.bincount(fine, minlength=N_FINE).astype(float)
     n_p = len(uniq)
-    idx = fine
+    idx = fine.astype(_index_type(N_FINE * n_p))
     idx *= n_p
     idx += p_codes
     wsum = np.bincount(idx, weights=w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
@@ -171,6 +168,16 @@ def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
     return Design(area, period, wsum, wsq, counts, stratum_of, n_psu, has_psu, has_strata)
 
 
+def _design_codes(g: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str]]:
+    """:func:`_coded` of a design column (stratum, PSU); a column not given is '' for everyone."""
+    return _coded(g[col], "") if col in g else (np.zeros(len(g), dtype=np.int8), [""])
+
+
+def _index_type(span: int) -> type:
+    """int32 for indices below ``span`` when they fit (half the memory to sweep), else int64."""
+    return np.int32 if span < 2**31 else np.int64
+
+
 def _dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct non-negative keys and each key's index among them (``np.unique`` with
     ``return_inverse``), by counting instead of sorting when the keys span a moderate range."""
@@ -178,7 +185,7 @@ def _dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if span > 4 * len(keys) + 1_000_000:
         return np.unique(keys, return_inverse=True)
     present = np.bincount(keys, minlength=span) > 0
-    rank = np.cumsum(present) - 1
+    rank = (np.cumsum(present) - 1).astype(keys.dtype)
     return np.flatnonzero(present), rank[keys]
 
 
