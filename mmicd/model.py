@@ -210,7 +210,7 @@ def coded(values: pd.Series, default: str) -> pd.Categorical:
         index, uniques = pd.factorize(values)  # a missing value is -1
     texts = pd.Index(uniques).astype("string").str.strip().fillna(default).tolist() + [default]  # -1: last
     texts = [t or default for t in texts]
-    present = np.bincount(index + 1, minlength=len(texts))  # (shifted: -1 first)
+    present = np.bincount(index.astype(np.intp) + 1, minlength=len(texts))  # (shifted: -1 first)
     used = sorted({texts[i - 1] for i in np.flatnonzero(present)})
     position = {t: i for i, t in enumerate(used)}
     remap = np.array([position.get(t, 0) for t in texts], dtype=np.int32)

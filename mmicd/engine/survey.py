@@ -6,7 +6,8 @@ migrant status × labour status, 612 cells), weights are summed per fine cell ×
 with one ``np.bincount``; every indicator and every disaggregation is then a sum of those sums over
 the fine cells it covers, one dimension at a time (:func:`by_cells`). Canonical microdata hold their
 text columns as categoricals (:func:`mmicd.model.normalise_microdata`): their integer codes are
-used as they are, so no text is compared or hashed per person. Variance: with-replacement first stage, strata and PSUs as given
+used as they are, so no text is compared or hashed per person (text columns are factorized).
+Variance: with-replacement first stage, strata and PSUs as given
 (V = Σ_h n_h/(n_h−1) Σ_j (z_hj − z̄_h)², the default of R ``survey`` and of svy, the test oracle).
 Without PSUs each person is its own PSU (simple random sampling within strata: standard errors of a
 clustered sample come out too small); without strata there is one stratum. Every estimate carries
@@ -259,14 +260,10 @@ def by_cells(sums: np.ndarray, select: np.ndarray, margins: Margins) -> np.ndarr
     at a time (labour status, then sex, age and migrant status by their margins), never through a
     cells × fine cells matrix."""
     cols = sums.shape[1]
-    by_labour = sums.reshape(-1, len(LABOUR), cols)
-    keep = select.reshape(-1, len(LABOUR))
-    kept = sum(keep[:, k, None] * by_labour[:, k] for k in range(len(LABOUR)) if keep[:, k].any())
     sex, age, mig = margins
-    if isinstance(kept, int):  # nothing selected
-        return np.zeros((len(sex) * len(age) * len(mig), cols))
     # small products: numpy's own loops (einsum without optimize), not a multi-threaded BLAS whose
     # waiting threads would cost more CPU time than the sums themselves
+    kept = np.einsum("fl,flx->fx", select.reshape(-1, len(LABOUR)), sums.reshape(-1, len(LABOUR), cols))
     out = np.einsum("is,sx->ix", sex, kept.reshape(len(SEX), -1))
     out = np.einsum("ja,iax->ijx", age, out.reshape(len(sex), len(AGE_FINE), -1))
     out = np.einsum("km,imp->ikp", mig, out.reshape(len(sex) * len(age), len(MIGRANT), cols))

@@ -48,6 +48,13 @@ def test_normalise_codes_text_columns_once_stripped_with_defaults():
     assert normalise_microdata(out).equals(out)  # normalising canonical records changes nothing
 
 
+def test_normalise_many_codes_and_missing_values_of_a_categorical():
+    psu = pd.Categorical([f"P{i:03d}" for i in range(126)] + [None] * 2)  # int8 codes 0..125 and -1 (missing)
+    out = normalise_microdata(pd.DataFrame({"psu": psu, "weight": 1.0}))
+    assert out["psu"].tolist() == [f"P{i:03d}" for i in range(126)] + ["", ""]
+    assert len(out["psu"].cat.categories) == 127 and out["psu"].cat.categories[0] == ""
+
+
 def test_canonical_types_refuse_uncoded_or_unstripped_columns():
     good = normalise_microdata(lfs_microdata(50, strata=2, psus=4))
     assert canonical_microdata_types(good)
