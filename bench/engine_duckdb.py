@@ -27,7 +27,7 @@ import math
 
 import pandas as pd
 
-from bench.engine_oracle import AGE5, BROAD4, T, U, age_bounds
+from bench.engine_oracle import AGE5, BROAD4, T, U, _values, age_bounds
 
 SEX = ["F", "M", U]               # fine codes 0, 1, 2 (anything else: 2)
 MIGRANT = ["MS_MIGRANT", "MS_NOMIGRANT", U]
@@ -67,11 +67,6 @@ def reduce(con) -> None:
                      sum(weight) AS w, count(*)::DOUBLE AS n
               FROM persons GROUP BY ALL)""")
     con.execute("CREATE OR REPLACE TEMP TABLE psus AS SELECT h, count(DISTINCT j) AS n_h FROM fine GROUP BY h")
-
-
-def _values(selection: dict, dim: str) -> list[str] | None:
-    v = selection.get(dim)
-    return None if v is None else ([v] if isinstance(v, str) else list(v))
 
 
 def _groups_within(lo: float, up: float) -> list[int]:
