@@ -219,8 +219,9 @@ def coded(values: pd.Series, default: str) -> pd.Categorical:
 
 def canonical_microdata_types(frame: pd.DataFrame) -> bool:
     """The canonical microdata columns of ``frame`` hold what :func:`normalise_microdata` makes of
-    them (normalising again would change nothing): text columns categoricals of stripped, non-blank
-    texts (a stratum or PSU may be ``''``) with no missing value, age ``Int64``, weight ``float64``."""
+    them (normalising again would give the same values and types; unused or unsorted categories
+    may remain): text columns categoricals of stripped, non-blank texts (a stratum or PSU may be
+    ``''``) with no missing value, age ``Int64``, weight ``float64``."""
     if str(frame["age"].dtype) != "Int64" or str(frame["weight"].dtype) != "float64":
         return False
     for col in MICRODATA_TEXT:
