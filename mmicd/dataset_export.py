@@ -94,8 +94,9 @@ def chunks(store: Store, version: DatasetVersion, chunk_rows: int = CHUNK_ROWS) 
             frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
             frame["unit_mult"] = frame["unit_mult"].astype("int64")
             yield frame
-        else:
-            yield part.to_pandas()
+        else:  # person records: their text columns are dictionary columns (categoricals): as plain text
+            frame = part.to_pandas()
+            yield frame.astype({c: "str" for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)})
 
 
 def _pieces(store: Store, version: DatasetVersion, chunk_rows: int) -> Iterator:

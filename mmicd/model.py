@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,7 +49,12 @@ TIME_PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
 
 # Survey microdata (one row per person), stored as a Parquet file beside its dataset version.
 # ``age`` is in completed years (nullable integer), ``weight`` > 0; ``stratum`` and ``psu`` are
-# optional design variables (text; empty when the survey has none).
+# optional design variables (text; empty when the survey has none). The text columns
+# (:data:`MICRODATA_TEXT`) are pandas categoricals: integer codes into their sorted distinct texts,
+# stored by Parquet as dictionary columns and read back as categoricals, so the engine groups
+# persons by the codes without re-encoding ten million strings (``==``, ``isin``, ``astype(str)``
+# behave as on text; ``pd.concat`` of frames with different categories gives text, which
+# :func:`normalise_microdata` codes again).
 MICRODATA_COLUMNS = [
     "ref_area",
     "time_period",
@@ -60,6 +66,8 @@ MICRODATA_COLUMNS = [
     "stratum",
     "psu",
 ]
+MICRODATA_TEXT = [c for c in MICRODATA_COLUMNS if c not in ("age", "weight")]
+DESIGN_COLUMNS = ("stratum", "psu")  # may be empty ('') when the survey has no such variable
 # coded microdata column -> code list (``_U`` is also accepted: survey answers may be unknown)
 MICRODATA_CODELISTS = {
     "sex": "sex",
@@ -180,16 +188,51 @@ def validated(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en",
 
 
 def normalise_microdata(frame: pd.DataFrame) -> pd.DataFrame:
-    """Microdata in canonical shape: codes as text, age as nullable integer, weight as float."""
+    """Microdata in canonical shape: text columns as categoricals of stripped texts (``_U`` for a
+    blank code, ``''`` for a blank stratum or PSU), age as nullable integer, weight as float."""
     out = pd.DataFrame(index=frame.index)
-    for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status", "stratum", "psu"):
-        default = "" if col in ("stratum", "psu") else codes.UNKNOWN
-        values = frame[col] if col in frame.columns else pd.Series(default, index=frame.index)
-        out[col] = values.astype("string").str.strip().fillna(default).replace("", default)
+    for col in MICRODATA_TEXT:
+        default = "" if col in DESIGN_COLUMNS else codes.UNKNOWN
+        out[col] = coded(frame[col], default) if col in frame.columns else \
+            pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=pd.Index([default], dtype="str"))
     out["age"] = pd.to_numeric(frame.get("age"), errors="coerce").astype("Int64") if "age" in frame else pd.NA
     out["weight"] = pd.to_numeric(frame["weight"], errors="coerce").astype("float64") if "weight" in frame \
         else 1.0
     return out[MICRODATA_COLUMNS].reset_index(drop=True)
+
+
+def coded(values: pd.Series, default: str) -> pd.Categorical:
+    """``values`` as text, stripped, blank or missing as ``default``, in a categorical whose categories
+    are the sorted distinct texts present. Each distinct value is converted once, never each row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        index, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        index, uniques = pd.factorize(values)  # a missing value is -1
+    texts = pd.Index(uniques).astype("string").str.strip().fillna(default).tolist() + [default]  # -1: last
+    texts = [t or default for t in texts]
+    present = np.bincount(index.astype(np.intp) + 1, minlength=len(texts))  # (shifted: -1 first)
+    used = sorted({texts[i - 1] for i in np.flatnonzero(present)})
+    position = {t: i for i, t in enumerate(used)}
+    remap = np.array([position.get(t, 0) for t in texts], dtype=np.int32)
+    return pd.Categorical.from_codes(remap[index], categories=pd.Index(used, dtype="str"))
+
+
+def canonical_microdata_types(frame: pd.DataFrame) -> bool:
+    """The canonical microdata columns of ``frame`` hold what :func:`normalise_microdata` makes of
+    them (normalising again would give the same values and types; unused or unsorted categories
+    may remain): text columns categoricals of stripped, non-blank texts (a stratum or PSU may be
+    ``''``) with no missing value, age ``Int64``, weight ``float64``."""
+    if str(frame["age"].dtype) != "Int64" or str(frame["weight"].dtype) != "float64":
+        return False
+    for col in MICRODATA_TEXT:
+        dtype = frame[col].dtype
+        if not isinstance(dtype, pd.CategoricalDtype) or not isinstance(dtype.categories.dtype, pd.StringDtype):
+            return False
+        cats = dtype.categories
+        if (cats != cats.str.strip()).any() or (col not in DESIGN_COLUMNS and (cats == "").any()) \
+                or frame[col].hasnans:
+            return False
+    return True
 
 
 def check_microdata(frame: pd.DataFrame, file: str | None = None, *, lang: str = "en") -> list[Issue]:

@@ -135,7 +135,7 @@ def _from_microdata(ind: Indicator, ctx: Context, ratio: bool) -> list[pd.DataFr
         return []
     kinds = {k.value for k in ind.kinds}
     age_sel = aggregate.age_range(ind.numerator["age"]) if "age" in ind.numerator else (0, aggregate.OPEN_UPPER)
-    cells, members = survey.output_cells(ind.disaggregations, age_sel)
+    cells, margins = survey.output_cells(ind.disaggregations, age_sel)
     num = survey.selection_vector(ind.numerator)
     den = survey.selection_vector(ind.denominator) if ratio else None
     out = []
@@ -143,7 +143,7 @@ def _from_microdata(ind: Indicator, ctx: Context, ratio: bool) -> list[pd.DataFr
         if md.kind not in kinds:
             continue
         for design in ctx.designs(md):
-            est = survey.estimate(design, num, den, members, ind.factor)
+            est = survey.estimate(design, num, den, margins, ind.factor)
             frame = pd.concat([cells, est], axis=1).assign(
                 dataset_id=md.dataset_id, ref_area=design.ref_area, time_period=design.time_period,
                 counterpart_area=T, labour_status=T, design=design.design)

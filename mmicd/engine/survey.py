@@ -3,8 +3,11 @@ of sex × age group × migrant status (totals included), with Taylor-linearised 
 
 Fast by construction: persons are integer-coded once into *fine cells* (sex × 16 age groups ×
 migrant status × labour status, 612 cells), weights are summed per fine cell × primary sampling unit
-with one ``np.bincount``; every indicator and every disaggregation is then a 0/1 matrix product over
-those sums. Variance: with-replacement first stage, strata and PSUs as given
+with one ``np.bincount``; every indicator and every disaggregation is then a sum of those sums over
+the fine cells it covers, one dimension at a time (:func:`by_cells`). Canonical microdata hold their
+text columns as categoricals (:func:`mmicd.model.normalise_microdata`): their integer codes are
+used as they are, so no text is compared or hashed per person (text columns are factorized).
+Variance: with-replacement first stage, strata and PSUs as given
 (V = Σ_h n_h/(n_h−1) Σ_j (z_hj − z̄_h)², the default of R ``survey`` and of svy, the test oracle).
 Without PSUs each person is its own PSU (simple random sampling within strata: standard errors of a
 clustered sample come out too small); without strata there is one stratum. Every estimate carries
@@ -52,12 +55,51 @@ def _fine_index() -> pd.DataFrame:
 FINE = _fine_index()
 
 
-def _codes_of(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
-    """Integer code of each value in ``vocabulary``; anything else is the unknown (last) code."""
+def _coded(values: pd.Series, default: str) -> tuple[np.ndarray, list[str]]:
+    """(integer code of each value, the texts the codes index). Categorical columns (canonical
+    microdata) give their own codes, read as they are; other columns are factorized. A missing
+    value has code -1, which indexes the last text: ``default``."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), [*map(str, values.cat.categories), default]
+    index, uniques = pd.factorize(values)
+    return index, [*map(str, uniques), default]
+
+
+def _codes_of(values: pd.Series, vocabulary: list[str], stride: int = 1) -> np.ndarray:
+    """Integer code of each value in ``vocabulary`` (anything else: the unknown, last, code) times
+    ``stride``, as int16 (fine cells number 612: small arrays, less memory to sweep)."""
+    index, texts = _coded(values, U)
     lookup = {code: i for i, code in enumerate(vocabulary)}
-    codes_, uniques = pd.factorize(values.astype("string").fillna(U))
-    mapped = np.array([lookup.get(u, len(vocabulary) - 1) for u in uniques], dtype=np.int64)
-    return mapped[codes_] if len(uniques) else np.zeros(len(values), dtype=np.int64)
+    return (np.array([lookup.get(t, len(vocabulary) - 1) for t in texts], dtype=np.int16) * stride)[index]
+
+
+def _ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The rank of each text among the sorted distinct texts (equal texts share one), and those."""
+    distinct = sorted(set(texts))
+    position = {t: i for i, t in enumerate(distinct)}
+    return np.array([position[t] for t in texts], dtype=np.int64), distinct
+
+
+# age in completed years -> five-year group (0..15); a missing age (-1 after clipping) -> unknown (16)
+_AGE_GROUP = np.array([min(y // 5, 15) for y in range(80)] + [len(AGE_FINE) - 1], dtype=np.int16)
+
+
+def _age_groups(values: pd.Series, stride: int = 1) -> np.ndarray:
+    """The fine age index of each person (the 16 groups, then unknown for a missing age) × ``stride``."""
+    if str(values.dtype) == "Int64":
+        years = values.to_numpy(dtype=np.int64, na_value=-1, copy=True)
+    else:
+        years = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        years = np.where(np.isnan(years), -1, np.floor(np.nan_to_num(years))).astype(np.int64)
+    return (_AGE_GROUP * stride)[np.clip(years, -1, 79, out=years)]
+
+
+def _single(values: pd.Series) -> bool:
+    """Every value the same, none missing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        index = values.cat.codes.to_numpy()
+        return bool(index[0] >= 0 and (index == index[0]).all())
+    return values.nunique() == 1 and values.notna().all()
 
 
 @dataclass
@@ -84,8 +126,7 @@ class Design:
 
 def prepare(md: pd.DataFrame) -> list[Design]:
     """Reduce microdata (canonical columns) to one :class:`Design` per (ref_area, time_period)."""
-    one = len(md) and all(md[c].nunique() == 1 and md[c].notna().all() for c in ("ref_area", "time_period"))
-    if one:  # a single survey: no copy of the records
+    if len(md) and _single(md["ref_area"]) and _single(md["time_period"]):  # one survey: no copy of the records
         return [_prepare_one(str(md["ref_area"].iloc[0]), str(md["time_period"].iloc[0]), md)]
     out = []
     for (area, period), g in md.groupby(["ref_area", "time_period"], sort=True, observed=True):
@@ -94,36 +135,48 @@ def prepare(md: pd.DataFrame) -> list[Design]:
 
 
 def _prepare_one(area: str, period: str, g: pd.DataFrame) -> Design:
-    sex = _codes_of(g["sex"], SEX)
-    mig = _codes_of(g["migrant_status"], MIGRANT)
-    lab = _codes_of(g["labour_status"], LABOUR)
-    age = pd.to_numeric(g["age"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    a = np.where(np.isnan(age), len(AGE_FINE) - 1, np.minimum(np.nan_to_num(age) // 5, 15)).astype(np.int64)
-    fine = ((sex * len(AGE_FINE) + a) * len(MIGRANT) + mig) * len(LABOUR) + lab
+    fine = _codes_of(g["sex"], SEX, len(AGE_FINE) * len(MIGRANT) * len(LABOUR))  # C order: sex, age, mig, lab
+    fine += _age_groups(g["age"], len(MIGRANT) * len(LABOUR))
+    fine += _codes_of(g["migrant_status"], MIGRANT, len(LABOUR))
+    fine += _codes_of(g["labour_status"], LABOUR)
     w = g["weight"].to_numpy(dtype=float)
-    strata = g["stratum"].astype("string").fillna("") if "stratum" in g else pd.Series("", index=g.index)
-    psu = g["psu"].astype("string").fillna("") if "psu" in g else pd.Series("", index=g.index)
-    has_strata = bool((strata != "").any())
-    has_psu = bool((psu != "").any())
-    h_codes, h_uniques = pd.factorize(strata, sort=True)
-    n_strata = len(h_uniques)
+    h_index, h_texts = _design_codes(g, "stratum")
+    p_index, p_texts = _design_codes(g, "psu")
+    h_rank, h_distinct = _ranks(h_texts)
+    p_rank, p_distinct = _ranks(p_texts)
+    # (stratum, PSU) pairs: PSUs are nested in strata; sorted by stratum, then PSU
+    pairs = h_rank.astype(_index_type(len(h_distinct) * len(p_distinct)))[h_index]
+    pairs *= len(p_distinct)
+    pairs += p_rank.astype(pairs.dtype)[p_index]
+    uniq, p_codes = _dense_codes(pairs)
+    h_present, stratum_of = np.unique(uniq // len(p_distinct), return_inverse=True)
+    has_strata = any(h_distinct[h] != "" for h in h_present)
+    has_psu = any(p_distinct[p] != "" for p in np.unique(uniq % len(p_distinct)))
+    n_strata = len(h_present)
     counts = np.bincount(fine, minlength=N_FINE).astype(float)
+    n_p = len(uniq)
+    idx = fine.astype(_index_type(N_FINE * n_p))
+    idx *= n_p
+    idx += p_codes
+    wsum = np.bincount(idx, weights=w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
     if has_psu:
-        raw_psu, psu_uniques = pd.factorize(psu)
-        pairs = h_codes.astype(np.int64) * max(len(psu_uniques), 1) + raw_psu
-        uniq, p_codes = _dense_codes(pairs)  # PSUs are nested in strata
-        n_p = len(uniq)
-        stratum_of = uniq // max(len(psu_uniques), 1)
-        wsum = np.bincount(fine * n_p + p_codes, weights=w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
         wsq = None
         n_psu = np.bincount(stratum_of, minlength=n_strata)
-    else:  # every person its own PSU: keep per-stratum sums of w and w²
-        idx = fine * n_strata + h_codes
-        wsum = np.bincount(idx, weights=w, minlength=N_FINE * n_strata).reshape(N_FINE, n_strata)
-        wsq = np.bincount(idx, weights=w * w, minlength=N_FINE * n_strata).reshape(N_FINE, n_strata)
+    else:  # every person its own PSU: one column per stratum, with per-stratum sums of w and w²
+        wsq = np.bincount(idx, weights=w * w, minlength=N_FINE * n_p).reshape(N_FINE, n_p)
         stratum_of = np.arange(n_strata)
-        n_psu = np.bincount(h_codes, minlength=n_strata)
+        n_psu = np.bincount(p_codes, minlength=n_strata)
     return Design(area, period, wsum, wsq, counts, stratum_of, n_psu, has_psu, has_strata)
+
+
+def _design_codes(g: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str]]:
+    """:func:`_coded` of a design column (stratum, PSU); a column not given is '' for everyone."""
+    return _coded(g[col], "") if col in g else (np.zeros(len(g), dtype=np.int8), [""])
+
+
+def _index_type(span: int) -> type:
+    """int32 for indices below ``span`` when they fit (half the memory to sweep), else int64."""
+    return np.int32 if span < 2**31 else np.int64
 
 
 def _dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +186,7 @@ def _dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if span > 4 * len(keys) + 1_000_000:
         return np.unique(keys, return_inverse=True)
     present = np.bincount(keys, minlength=span) > 0
-    rank = np.cumsum(present) - 1
+    rank = (np.cumsum(present) - 1).astype(keys.dtype)
     return np.flatnonzero(present), rank[keys]
 
 
@@ -181,26 +234,40 @@ def _output_codes(dim: str, disaggregated: bool, age_sel: tuple[int, int]) -> li
     return out
 
 
-def output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every combination of output codes (totals included) and its 0/1 membership over fine cells."""
-    cells, members = _output_cells(tuple(disaggregations), tuple(age_sel))
-    return cells.copy(), members
+def output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, Margins]:
+    """Every combination of output codes (totals included), in C order (sex, age, migrant status),
+    and per dimension the 0/1 matrix of output codes × fine codes: a cell's fine cells are the
+    product of its three codes' (see :func:`by_cells`)."""
+    cells, margins = _output_cells(tuple(disaggregations), tuple(age_sel))
+    return cells.copy(), margins
+
+
+Margins = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @cache
-def _output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
+def _output_cells(disaggregations: tuple[str, ...], age_sel: tuple[int, int]) -> tuple[pd.DataFrame, Margins]:
     per_dim = [_output_codes(d, d in disaggregations, age_sel) for d in ("sex", "age", "migrant_status")]
-    rows, mats = [], []
-    sex_i = np.arange(N_FINE) // (len(AGE_FINE) * len(MIGRANT) * len(LABOUR))
-    age_i = np.arange(N_FINE) // (len(MIGRANT) * len(LABOUR)) % len(AGE_FINE)
-    mig_i = np.arange(N_FINE) // len(LABOUR) % len(MIGRANT)
-    for s_code, s_mask in per_dim[0]:
-        for a_code, a_mask in per_dim[1]:
-            for m_code, m_mask in per_dim[2]:
-                rows.append((s_code, a_code, m_code))
-                mats.append(s_mask[sex_i] & a_mask[age_i] & m_mask[mig_i])
-    cells = pd.DataFrame(rows, columns=["sex", "age", "migrant_status"])
-    return cells, np.array(mats, dtype=float)
+    index = pd.MultiIndex.from_product([[c for c, _ in codes_] for codes_ in per_dim])
+    cells = index.to_frame(index=False, name=["sex", "age", "migrant_status"])
+    margins = tuple(np.array([mask for _, mask in codes_], dtype=float) for codes_ in per_dim)
+    return cells, margins
+
+
+def by_cells(sums: np.ndarray, select: np.ndarray, margins: Margins) -> np.ndarray:
+    """(output cells × columns): for each output cell, the sum of ``sums`` (fine cells × columns)
+    over the fine cells it covers that ``select`` (0/1 over fine cells) keeps. Summed one dimension
+    at a time (labour status, then sex, age and migrant status by their margins), never through a
+    cells × fine cells matrix."""
+    cols = sums.shape[1]
+    sex, age, mig = margins
+    # small products: numpy's own loops (einsum without optimize), not a multi-threaded BLAS whose
+    # waiting threads would cost more CPU time than the sums themselves
+    kept = np.einsum("fl,flx->fx", select.reshape(-1, len(LABOUR)), sums.reshape(-1, len(LABOUR), cols))
+    out = np.einsum("is,sx->ix", sex, kept.reshape(len(SEX), -1))
+    out = np.einsum("ja,iax->ijx", age, out.reshape(len(sex), len(AGE_FINE), -1))
+    out = np.einsum("km,imp->ikp", mig, out.reshape(len(sex) * len(age), len(MIGRANT), cols))
+    return out.reshape(-1, cols)
 
 
 def _variance(z: np.ndarray, design: Design, zsq: np.ndarray | None = None) -> np.ndarray:
@@ -217,33 +284,27 @@ def _variance(z: np.ndarray, design: Design, zsq: np.ndarray | None = None) -> n
         starts = np.concatenate([[0], np.cumsum(design.n_psu[present])[:-1]])
         means = np.add.reduceat(z, starts, axis=1) / n_h[present]
         dev = z - np.repeat(means, design.n_psu[present], axis=1)
-        return (dev * dev) @ scale[design.stratum_of]
+        return np.einsum("cp,cp,p->c", dev, dev, scale[design.stratum_of])  # (no BLAS: see by_cells)
     with np.errstate(divide="ignore", invalid="ignore"):
         ss = zsq - z * z / np.where(n_h > 0, n_h, 1)
-    return np.maximum(ss, 0) @ scale
+    return np.einsum("ch,h->c", np.maximum(ss, 0), scale)
 
 
-def estimate(design: Design, num: np.ndarray, den: np.ndarray | None, members: np.ndarray,
+def estimate(design: Design, num: np.ndarray, den: np.ndarray | None, margins: Margins,
              factor: float = 1.0) -> pd.DataFrame:
     """Totals (den None) or ratios num/den × factor for every output cell, with SE and n.
 
-    ``num``/``den`` are 0/1 vectors over fine cells; ``members`` is (cells × fine cells).
-    Only the fine cells the numerator or denominator selects take part in the products."""
-    used = np.flatnonzero((num > 0) | (den > 0)) if den is not None else np.flatnonzero(num > 0)
-    wsum, counts = design.wsum[used], design.counts[used]
-    wsq = design.wsq[used] if design.wsq is not None else None
-    members, num = members[:, used], num[used]
-    my = members * num
-    y_psu = my @ wsum
+    ``num``/``den`` are 0/1 vectors over fine cells; ``margins`` as :func:`output_cells` gives them."""
+    wsum, wsq = design.wsum, design.wsq
+    counts = design.counts[:, None]
+    y_psu = by_cells(wsum, num, margins)
     y = y_psu.sum(axis=1)
     if den is None:
-        zsq = (my @ wsq) if wsq is not None else None
+        zsq = by_cells(wsq, num, margins) if wsq is not None else None
         var = _variance(y_psu, design, zsq)
-        value, se, n = y * factor, np.sqrt(var) * factor, my @ counts
+        value, se, n = y * factor, np.sqrt(var) * factor, by_cells(counts, num, margins)[:, 0]
         return pd.DataFrame({"value": value, "se": se, "n_obs": n, "denominator": np.nan})
-    den = den[used]
-    mx = members * den
-    x_psu = mx @ wsum
+    x_psu = by_cells(wsum, den, margins)
     x = x_psu.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(x > 0, y / x, np.nan)
@@ -252,11 +313,13 @@ def estimate(design: Design, num: np.ndarray, den: np.ndarray | None, members: n
         z = (y_psu - r0[:, None] * x_psu) * inv_x[:, None]
         zsq = None
         if wsq is not None:
-            # per person z_i = w_i (y_i − r x_i)/X; y_i and x_i are constant within a fine cell
-            coef = (num[None, :] - r0[:, None] * den[None, :]) * members
-            zsq = ((coef * coef) @ wsq) * (inv_x * inv_x)[:, None]
+            # per person z_i = w_i (y_i − r x_i)/X; y_i and x_i are 0/1 and constant within a fine
+            # cell: (1 − r)² where both hold, 1 in the numerator only, r² in the denominator only
+            both, num_only, den_only = num * den, num * (1 - den), den * (1 - num)
+            zsq = ((1 - r0[:, None]) ** 2 * by_cells(wsq, both, margins) + by_cells(wsq, num_only, margins)
+                   + r0[:, None] ** 2 * by_cells(wsq, den_only, margins)) * (inv_x * inv_x)[:, None]
         var = _variance(z, design, zsq)
-    return pd.DataFrame({"value": r * factor, "se": np.sqrt(var) * factor, "n_obs": mx @ counts,
+    return pd.DataFrame({"value": r * factor, "se": np.sqrt(var) * factor, "n_obs": by_cells(counts, den, margins)[:, 0],
                          "denominator": x})
 
 

@@ -541,9 +541,9 @@ def _is_canonical_microdata(frame: pd.DataFrame) -> bool:
     """Already in the shape :func:`normalise_microdata` returns (then normalising again is a no-op)."""
     if list(frame.columns) != MICRODATA_COLUMNS or not frame.index.equals(pd.RangeIndex(len(frame))):
         return False
-    text = [c for c in MICRODATA_COLUMNS if c not in ("age", "weight")]
-    return all(isinstance(frame[c].dtype, pd.StringDtype) for c in text) and str(frame["age"].dtype) == "Int64" \
-        and str(frame["weight"].dtype) == "float64"
+    from mmicd.model import canonical_microdata_types
+
+    return canonical_microdata_types(frame)
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
