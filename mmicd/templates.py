@@ -40,6 +40,7 @@ from mmicd import codes
 from mmicd.config import LANGUAGES
 from mmicd.i18n import t
 from mmicd.model import MICRODATA_COLUMNS
+from mmicd.safe_export import protect_workbook
 
 MARKER = "mmicd-template"
 TEMPLATE_VERSION = "1"
@@ -264,6 +265,7 @@ def build_template(kind: str, lang: str = "en", data: pd.DataFrame | None = None
     wb.properties.title = t(f"upload.tpl.{kind}.title", lang)
     wb.properties.creator = "mmicd"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)  # byte-stable output
+    protect_workbook(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
     return _stable(buffer.getvalue())

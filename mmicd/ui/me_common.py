@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
@@ -20,6 +19,7 @@ from mmicd.me.progress import (
     status_label,
 )
 from mmicd.me.repository import Portfolio, load_portfolio
+from mmicd.safe_export import to_csv, xlsx_bytes
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 
@@ -70,13 +70,11 @@ def styled(frame: pd.DataFrame, status_column: str | None):
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table shown."""
+    """CSV and Excel downloads of exactly the table shown (text never run as a formula)."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(tr("me.download.csv"), frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    left.download_button(tr("me.download.csv"), to_csv(frame).encode("utf-8"), file_name=f"{name}.csv",
                          mime="text/csv", key=f"{key}_csv", icon=":material/download:")
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, sheet_name=name[:31])
-    right.download_button(tr("me.download.xlsx"), buffer.getvalue(), file_name=f"{name}.xlsx",
+    right.download_button(tr("me.download.xlsx"), xlsx_bytes(frame, name), file_name=f"{name}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx", icon=":material/download:")
 
