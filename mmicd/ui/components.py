@@ -1,6 +1,9 @@
-"""Renderers shared by pages: key-figure cards, sourced trend charts, empty states."""
+"""Renderers shared by pages: key-figure cards, sourced trend charts, empty states; :func:`plain`,
+the one way user text reaches Markdown."""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import streamlit as st
@@ -10,12 +13,24 @@ from mmicd.i18n import format_number, format_value
 from mmicd.overview import KeyFigure
 from mmicd.ui import tr
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$=&:])")
+
+
+def plain(text: object) -> str:
+    """User text (names, titles, notes, file names, user names, sources) made inert for Markdown:
+    every Markdown and HTML metacharacter backslash-escaped, so Streamlit shows the text as typed —
+    no image, link, emphasis or HTML. For every element that renders Markdown: ``st.markdown``,
+    ``st.caption``, ``st.info`` and the like, titles, and the labels of widgets, metrics, expanders
+    and tabs, ``help`` tooltips, ``st.table`` cells. (Data frames and select options show text
+    as it is: no escaping there.)"""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
 
 def source_line(fig: KeyFigure) -> str:
     if not fig.source:
         return ""
     ids = ", ".join(f"#{i}" for i in fig.dataset_ids)
-    return tr("source.line", source=fig.source, edition=fig.edition or "–", ids=ids)
+    return tr("source.line", source=plain(fig.source), edition=plain(fig.edition or "–"), ids=ids)
 
 
 def metric(fig: KeyFigure, lang: str) -> None:

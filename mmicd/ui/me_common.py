@@ -22,6 +22,7 @@ from mmicd.me.repository import Portfolio, load_portfolio
 from mmicd.safe_export import to_csv, xlsx_bytes
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 
 TEXT_ON = {ProgressStatus.NO_DATA: "#000000", ProgressStatus.ON_TRACK: "#000000", ProgressStatus.AT_RISK: "#000000"}
 
@@ -109,7 +110,7 @@ def wide_columns(frame: pd.DataFrame, *keys: str) -> dict:
 
 
 def show_indicator_status(ind: Indicator, status: str, explanation: str) -> None:
-    st.markdown(f"**{status_text(status)}** — {explanation}")
+    st.markdown(f"**{status_text(status)}** — {plain(explanation)}")
     st.caption(period_rule_text(ind.period_rule, current_lang()))
 
 
