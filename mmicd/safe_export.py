@@ -46,8 +46,12 @@ def csv_column(values: pd.Series) -> pd.Series:
     """A column for a CSV: risky text cells prefixed with ``'``; a numeric column is returned as is."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values
-    quoted = {u: csv_cell(u) for u in pd.unique(values.dropna()) if risky(u)}
-    return values.replace(quoted) if quoted else values
+    hits = values.isin([u for u in pd.unique(values.dropna()) if risky(u)])
+    if not hits.any():
+        return values
+    out = values.copy()
+    out[hits] = "'" + values[hits]
+    return out
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -48,7 +48,8 @@ def metric(fig: KeyFigure, lang: str) -> None:
         sign = "+" if fig.change > 0 else ""
         delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
     spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
-    also = ("\n\n" + tr("figure.other_value", source=fig.alternative.source, edition=fig.alternative.edition or "–",
+    also = ("\n\n" + tr("figure.other_value", source=plain(fig.alternative.source),
+                         edition=plain(fig.alternative.edition or "–"),
                          value=format_value(fig.alternative.value, fig.unit, lang), year=fig.alternative.year)
             if fig.alternative is not None else "")
     st.metric(
@@ -76,7 +77,7 @@ def trend(fig: KeyFigure, lang: str, key: str) -> None:
                     width="stretch", config={"displaylogo": False})
     st.caption(source_line(fig))
     if alt is not None:
-        st.caption(tr("figure.other_value", source=alt.source, edition=alt.edition or "–",
+        st.caption(tr("figure.other_value", source=plain(alt.source), edition=plain(alt.edition or "–"),
                       value=format_value(alt.value, alt.unit, lang), year=alt.year))
     with st.expander(tr("table.show")):
         table = fig.trend.pivot_table(index="time_period", columns="series", values="value")
