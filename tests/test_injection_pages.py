@@ -40,7 +40,7 @@ _ACTIVE = re.compile(r"(?<!\\)(!\[|\]\(|<[a-zA-Z/]|\*\*|(?<![\w\\])_\w)")
 def shown_as(body: str) -> str:
     """What Streamlit displays for a Markdown body made of escaped text (the escapes removed)."""
     assert not _ACTIVE.search(body), f"active Markdown/HTML left in {body!r}"
-    return _ESCAPE.sub(r"\1", body)
+    return _ESCAPE.sub(r"\1", body).replace("\u2060", "")  # the word joiners keeping addresses plain
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def bodies(at: AppTest) -> list[str]:
 def test_plain_escapes_every_metacharacter_and_shows_the_text_as_typed():
     for text in (TITLE, INDICATOR, LEAD, "a\\b `c` ~d~ $x$ # h | t", ":red[x] :material/home:"):
         assert shown_as(plain(text)) == text
-    assert plain("![x](http://h/i.png)") == r"\!\[x\]\(http\://h/i\.png\)"
+    assert plain("![x](http://h/i.png)") == "\\!\\[x\\]\\(http\u2060\\://h/i\\.png\\)"
 
 
 def test_interventions_page_shows_the_hostile_title_and_names_literally(hostile_env, downloads):

@@ -14,16 +14,20 @@ from mmicd.overview import KeyFigure
 from mmicd.ui import tr
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$=&:])")
+# what GitHub Markdown turns into a link by itself (http://…, www.…, a@b.c): a word joiner (U+2060,
+# invisible) after "http", "www" or "@" keeps it plain text
+_AUTOLINK = re.compile(r"((?i:https?|ftp|www)(?=\\[:.])|@)")
 
 
 def plain(text: object) -> str:
     """User text (names, titles, notes, file names, user names, sources) made inert for Markdown:
     every Markdown and HTML metacharacter backslash-escaped, so Streamlit shows the text as typed —
-    no image, link, emphasis or HTML. For every element that renders Markdown: ``st.markdown``,
+    no image, link, emphasis or HTML (nor an address made a link: an invisible word joiner follows
+    "http", "www" and "@"). For every element that renders Markdown: ``st.markdown``,
     ``st.caption``, ``st.info`` and the like, titles, and the labels of widgets, metrics, expanders
     and tabs, ``help`` tooltips, ``st.table`` cells. (Data frames and select options show text
     as it is: no escaping there.)"""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub("\\1\u2060", _MARKDOWN.sub(r"\\\1", str(text)))
 
 
 def source_line(fig: KeyFigure) -> str:
