@@ -70,13 +70,18 @@ def to_csv(frame: pd.DataFrame, **options) -> str:
 
 
 # ---- XLSX ------------------------------------------------------------------------------------
+def protect_cell(cell) -> None:
+    """An openpyxl cell holding risky text made a string cell with the quote prefix."""
+    if risky(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def protect_sheet(ws) -> None:
-    """An openpyxl worksheet's risky text cells made string cells with the quote prefix."""
+    """Every cell of an openpyxl worksheet through :func:`protect_cell`."""
     for row in ws.iter_rows():
         for cell in row:
-            if risky(cell.value):
-                cell.data_type = "s"
-                cell.quotePrefix = True
+            protect_cell(cell)
 
 
 def protect_workbook(wb) -> None:

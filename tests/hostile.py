@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 
 from mmicd.auth import Role, User
 from mmicd.auth.accounts import SignInError, authenticate
@@ -15,7 +16,14 @@ from mmicd.safe_export import FORMULA_START
 from mmicd.store import Store
 
 ADMIN = User("root", Role.ADMIN, id=8)
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# CommonMark: a backslash before ASCII punctuation is that character, literally
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def displayed(body: str) -> str:
+    """What Streamlit shows for a Markdown body of escaped user text (mmicd.ui.components.plain): the
+    backslash escapes resolved, the invisible word joiners that keep addresses plain left out."""
+    return _ESCAPE.sub(r"\1", body).replace("\u2060", "")
 
 
 def formula(beacon: str) -> str:

@@ -16,6 +16,7 @@ from mmicd.ui.components import plain
 from tests.hostile import (
     ADMIN,
     csv_fields,
+    displayed,
     formula,
     html,
     markdown,
@@ -31,8 +32,6 @@ TITLE = f"{formula(BEACON)} {markdown(BEACON, 'iv')} {html(BEACON, 'iv')}"
 INDICATOR = f"@SUM(1+1) {markdown(BEACON, 'ind')} {html(BEACON, 'ind')} **bold** _it_"
 LEAD = "-2+3 [link](http://127.0.0.1:9/lead)"
 USER = formula(BEACON)  # typed as a user name at sign-in (the trail records it lower-cased)
-# CommonMark: a backslash before ASCII punctuation is that character, literally
-_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown or HTML that would do something: an image or link, a tag, emphasis
 _ACTIVE = re.compile(r"(?<!\\)(!\[|\]\(|<[a-zA-Z/]|\*\*|(?<![\w\\])_\w)")
 
@@ -40,7 +39,7 @@ _ACTIVE = re.compile(r"(?<!\\)(!\[|\]\(|<[a-zA-Z/]|\*\*|(?<![\w\\])_\w)")
 def shown_as(body: str) -> str:
     """What Streamlit displays for a Markdown body made of escaped text (the escapes removed)."""
     assert not _ACTIVE.search(body), f"active Markdown/HTML left in {body!r}"
-    return _ESCAPE.sub(r"\1", body).replace("\u2060", "")  # the word joiners keeping addresses plain
+    return displayed(body)
 
 
 @pytest.fixture
@@ -88,7 +87,9 @@ def bodies(at: AppTest) -> list[str]:
 def test_plain_escapes_every_metacharacter_and_shows_the_text_as_typed():
     for text in (TITLE, INDICATOR, LEAD, "a\\b `c` ~d~ $x$ # h | t", ":red[x] :material/home:"):
         assert shown_as(plain(text)) == text
-    assert plain("![x](http://h/i.png)") == "\\!\\[x\\]\\(http\u2060\\://h/i\\.png\\)"
+    assert plain("![x](http://h/i.png)") == "\\!\\[x\\]\\(http\u2060://h/i.png\\)"
+    assert plain("- 1. a\n2. b\n===") == "\\- 1. a\n2\\. b\n\\==="  # list, numbered item, heading underline
+    assert plain("copy-of-a.xlsx: 5 rows") == "copy-of-a.xlsx: 5 rows"  # nothing to escape
 
 
 def test_interventions_page_shows_the_hostile_title_and_names_literally(hostile_env, downloads):

@@ -13,21 +13,27 @@ from mmicd.i18n import format_number, format_value
 from mmicd.overview import KeyFigure
 from mmicd.ui import tr
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$=&:])")
+# Markdown/HTML metacharacters anywhere in a line; ':' before a word (Streamlit's :red[…], :material/…:)
+_MARKDOWN = re.compile(r"[\\`*_{}\[\]()<>#!|~$&]|:(?=\w)")
+# what starts a list, a heading underline or a numbered item only at the start of a line
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=\.))", re.MULTILINE)
 # what GitHub Markdown turns into a link by itself (http://…, www.…, a@b.c): a word joiner (U+2060,
 # invisible) after "http", "www" or "@" keeps it plain text
-_AUTOLINK = re.compile(r"((?i:https?|ftp|www)(?=\\[:.])|@)")
+_AUTOLINK = re.compile(r"((?i:https?|ftp|www)(?=\\?[:.])|@)")
 
 
 def plain(text: object) -> str:
     """User text (names, titles, notes, file names, user names, sources) made inert for Markdown:
-    every Markdown and HTML metacharacter backslash-escaped, so Streamlit shows the text as typed —
-    no image, link, emphasis or HTML (nor an address made a link: an invisible word joiner follows
-    "http", "www" and "@"). For every element that renders Markdown: ``st.markdown``,
-    ``st.caption``, ``st.info`` and the like, titles, and the labels of widgets, metrics, expanders
-    and tabs, ``help`` tooltips, ``st.table`` cells. (Data frames and select options show text
-    as it is: no escaping there.)"""
-    return _AUTOLINK.sub("\\1\u2060", _MARKDOWN.sub(r"\\\1", str(text)))
+    every Markdown and HTML metacharacter backslash-escaped (``-``, ``+``, ``=`` and ``1.`` where
+    they begin a line), so Streamlit shows the text as typed — no image, link, emphasis, list or
+    HTML (nor an address made a link: an invisible word joiner follows "http", "www" and "@").
+    For every element that renders Markdown: ``st.markdown``, ``st.caption``, ``st.info`` and the
+    like, titles, the labels of widgets, metrics, expanders and tabs, ``help`` tooltips, ``st.table``
+    cells. (Data frames and select options show text as it is: no escaping there.)"""
+    out = _MARKDOWN.sub(lambda m: "\\" + m.group(), str(text))
+    out = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)),
+                          out)
+    return _AUTOLINK.sub("\\1\u2060", out)
 
 
 def source_line(fig: KeyFigure) -> str:
