@@ -106,7 +106,7 @@ def block(profile: CountryProfile, b: Block, build=None, key: str = "", variant:
         st.info(plain(b.empty_message))
         return
     for warning in b.warnings:
-        st.warning(plain(warning), icon=":material/warning:")
+        st.warning(warning, icon=":material/warning:")  # design notes: translations and period codes
     if build is not None:
         figure = memo(profile, ("figure", b.id, variant), build)
         st.plotly_chart(figure, key=key or f"chart_{b.id}", width="stretch", config=charts.PLOTLY_CONFIG)
