@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -22,6 +24,12 @@ PLOTLY_SEPARATORS = {"en": ".,", "fr": ", ", "es": ",."}
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd"}
 
 
+def label_text(text: object) -> str:
+    """User text (a title, a name, a source) for a plotly label, legend or hover: plotly reads
+    ``<b>``, ``<a href>`` and the like in them, so ``&``, ``<`` and ``>`` are escaped (shown as typed)."""
+    return html.escape(str(text), quote=False)
+
+
 def series_label(code: str, lang: str) -> str:
     listname = "migrant_status" if code.startswith("MS_") else "sex"
     return codes.label(listname, code, lang)
@@ -36,7 +44,7 @@ def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "", othe
     fig = go.Figure()
     if other is not None and not other.empty:
         part = other.sort_values("time_period")
-        fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], name=other_label, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=part["time_period"], y=part["value"], name=label_text(other_label), mode="lines+markers",
                                  line={"color": "#9e9e9e", "width": 2, "dash": "dash"}, marker={"size": 5}))
     for code in ("_T", "F", "M", "MS_MIGRANT", "MS_NOMIGRANT"):
         part = trend.loc[trend["series"] == code].sort_values("time_period")

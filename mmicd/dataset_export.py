@@ -11,8 +11,8 @@ the file's bytes once (see :mod:`mmicd.ui.sources`).
 
 CSV: UTF-8 with a byte-order mark (Excel then reads accents right), comma-separated, CRLF line
 ends; a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab, CR or LF (or their full-width
-forms) is prefixed with ``'`` so that a spreadsheet shows it as text and never runs it as a
-formula; numbers stay numbers (integral values without ``.0``, others in their shortest exact form);
+forms) is prefixed with ``'`` (:mod:`mmicd.safe_export`) so that a spreadsheet shows it as text and
+never runs it as a formula; numbers stay numbers (integral values without ``.0``, others in their shortest exact form);
 a missing value is an empty cell (its ``obs_status`` says why). JSON: one object,
 ``{"dataset": {...metadata...}, "records": [{column: value}, ...]}``, missing values ``null``.
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -31,6 +30,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from mmicd.model import DIMENSIONS, MICRODATA_COLUMNS, OBS_COLUMNS, DatasetVersion, Form, Status
+from mmicd.safe_export import csv_cell, csv_column
 from mmicd.store import Store
 
 FORMATS = ("csv", "json")
@@ -39,8 +39,6 @@ PROVENANCE_COLUMNS = ["source", "edition", "dataset_id", "dataset_version", "sta
 NUMERIC_COLUMNS = {Form.OBSERVATIONS: {"value", "unit_mult"}, Form.MICRODATA: {"age", "weight"}}
 CHUNK_ROWS = 10_000
 BOM = "\ufeff".encode()
-# What a spreadsheet may take for the start of a formula (OWASP "CSV injection"), full-width forms too
-FORMULA_START = re.compile(r"^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
 
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
@@ -123,12 +121,6 @@ def _pieces(store: Store, version: DatasetVersion, chunk_rows: int) -> Iterator:
 
 
 # ---- writing -----------------------------------------------------------------------------------
-def neutralise(values: pd.Series) -> pd.Series:
-    """Text cells that a spreadsheet would run as a formula, prefixed with ``'`` (shown as text)."""
-    risky = {u: f"'{u}" for u in pd.unique(values.dropna()) if FORMULA_START.match(str(u))}
-    return values.replace(risky) if risky else values
-
-
 def number_text(values: pd.Series) -> pd.Series:
     """Numbers as CSV text: integral values without a decimal point, others in their shortest exact
     form (``repr``), missing values as empty cells."""
@@ -151,7 +143,7 @@ def _csv_piece(frame: pd.DataFrame, version: DatasetVersion, provenance: dict[st
     out = pd.DataFrame(index=frame.index)
     numeric = NUMERIC_COLUMNS[version.form]
     for col in record_columns(version):
-        out[col] = number_text(frame[col]) if col in numeric else neutralise(frame[col].fillna(""))
+        out[col] = number_text(frame[col]) if col in numeric else csv_column(frame[col].fillna(""))
     for col, value in provenance.items():
         out[col] = value
     return out.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
@@ -211,7 +203,7 @@ def write_export(store: Store, version: DatasetVersion, out: BinaryIO, fmt: str 
 def _provenance_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
-    return str(neutralise(pd.Series([value])).iloc[0])
+    return str(csv_cell(value))
 
 
 def export_bytes(store: Store, version: DatasetVersion, fmt: str = "csv", *,

@@ -40,6 +40,7 @@ from mmicd import codes
 from mmicd.config import LANGUAGES
 from mmicd.i18n import t
 from mmicd.model import MICRODATA_COLUMNS
+from mmicd.safe_export import protect_cell, protect_sheet
 
 MARKER = "mmicd-template"
 TEMPLATE_VERSION = "1"
@@ -264,6 +265,7 @@ def build_template(kind: str, lang: str = "en", data: pd.DataFrame | None = None
     wb.properties.title = t(f"upload.tpl.{kind}.title", lang)
     wb.properties.creator = "mmicd"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)  # byte-stable output
+    protect_sheet(ws)  # the data filled in: text a spreadsheet would run is a quoted string cell
     buffer = io.BytesIO()
     wb.save(buffer)
     return _stable(buffer.getvalue())
@@ -315,6 +317,7 @@ def _write_instructions(ws, kind: str, lang: str, columns: list[str], notes: str
     if notes:
         cell = ws.cell(row=row, column=1, value=notes)
         cell.font = Font(bold=True, color="C00000")
+        protect_cell(cell)
         row += 1
     ws.cell(row=row, column=1, value=t(f"upload.tpl.{kind}.purpose", lang)).alignment = Alignment(wrap_text=False)
     row += 2

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mmicd.auth import Action, require
+from mmicd.safe_export import to_csv
 from mmicd.ui import auth, components, store, tr
 
 s = store()
@@ -26,5 +27,5 @@ for column, chosen in (("entity_type", entity), ("actor", actor), ("action", act
 shown = shown.sort_values("id", ascending=False)
 
 st.dataframe(components.translated_columns(shown, "audit.col"), hide_index=True, width="stretch")
-st.download_button(tr("audit.download"), shown.to_csv(index=False).encode("utf-8"), file_name="mmicd-audit.csv",
+st.download_button(tr("audit.download"), to_csv(shown).encode("utf-8"), file_name="mmicd-audit.csv",
                    mime="text/csv")

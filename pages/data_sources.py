@@ -38,5 +38,5 @@ details = {
     tr("ds.status"): tr(f"status.{version.status.value}"),
     tr("ds.notes"): version.notes,
 }
-st.table({tr("sources.field"): list(details), tr("sources.value"): [str(v) for v in details.values()]})
+st.table({tr("sources.field"): list(details), tr("sources.value"): [components.plain(v) for v in details.values()]})
 sources.downloads(s, user, version)

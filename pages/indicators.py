@@ -5,7 +5,7 @@ import streamlit as st
 
 from mmicd import codes
 from mmicd.engine import catalogue
-from mmicd.ui import filters, store, tr
+from mmicd.ui import components, filters, store, tr
 from mmicd.ui import indicators as view
 
 f = filters()
@@ -24,7 +24,7 @@ if table.empty:
 sources = list(dict.fromkeys(zip(table["source"], table["edition"], strict=True)))
 chosen = sources[0]
 if len(sources) > 1:
-    chosen = st.radio(tr("ind.source_pick"), sources, format_func=lambda p: f"{p[0]}, {p[1]}", horizontal=True,
+    chosen = st.radio(tr("ind.source_pick"), sources, format_func=lambda p: components.plain(f"{p[0]}, {p[1]}"), horizontal=True,
                       key="ind_source")
 part = table.loc[(table["source"] == chosen[0]) & (table["edition"] == chosen[1])]
 if f.year:

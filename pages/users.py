@@ -35,7 +35,7 @@ with st.form("create_user", clear_on_submit=True):
         try:
             create_user(s, admin, username=username, role=role, password=password or None,
                         countries=_scope(scope), display_name=display)
-            st.success(tr("users.created", name=username))
+            st.success(tr("users.created", name=components.plain(username)))
         except AccountError as err:
             st.error(tr(f"auth.error.{err.reason}"))
 
@@ -54,6 +54,6 @@ if not accounts.empty:
             try:
                 update_user(s, admin, name, role=role, countries=_scope(scope), active=active,
                             password=password or None)
-                st.success(tr("users.saved", name=name))
+                st.success(tr("users.saved", name=components.plain(name)))
             except AccountError as err:
                 st.error(tr(f"auth.error.{err.reason}"))

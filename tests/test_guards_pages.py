@@ -15,6 +15,7 @@ from mmicd.auth.accounts import create_user
 from mmicd.ingest import commit, prepare
 from mmicd.model import Status
 from mmicd.store import Store
+from tests.hostile import displayed
 from tests.ingest.conftest import snapshot
 from tests.test_guards import SOURCE, census_upload, totals_only
 
@@ -53,7 +54,7 @@ def submitted(census):
 def test_review_shows_what_disappears_and_publishes_only_once_confirmed(submitted):
     s, published, draft = submitted
     at = signed_in(User("rev", Role.REVIEWER, id=3), "review")
-    warnings = [w.value for w in at.warning if "would replace" in w.value]
+    warnings = [displayed(w.value) for w in at.warning if "would replace" in w.value]
     assert warnings == [f"#{draft.id} would replace published version #{published.id} (v1) of “Census table, "
                         "Nepal (NPL), Nepal CBS” and drop 225 of its 228 values (98.7%), more than the 50% "
                         "allowed without an explicit confirmation."]
@@ -107,7 +108,8 @@ def test_upload_page_says_what_would_disappear_and_that_publishing_needs_confirm
     at.run()
     assert not at.exception, at.exception
     at.radio(key="upload_mode").set_value("replace").run()
-    assert any(w.value.startswith("npl-totals.xlsx · data would replace published version") for w in at.warning)
+    assert any(displayed(w.value).startswith("npl-totals.xlsx · data would replace published version")
+               for w in at.warning)
     assert any(i.value.startswith("Storing it as a draft is fine. Publishing it will need an explicit "
                                   "confirmation on the Review page, because more than 50%") for i in at.info)
     assert any("Values that disappear" in d.value.columns for d in at.dataframe)

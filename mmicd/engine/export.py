@@ -2,7 +2,8 @@
 
 Every export carries, beside each survey estimate, the ``design`` its standard error rests on and,
 when strata or PSUs are missing, the translated note saying what that means (``design_note``; in
-SDMX-CSV the attributes ``SURVEY_DESIGN`` and ``COMMENT_OBS``)."""
+SDMX-CSV the attributes ``SURVEY_DESIGN`` and ``COMMENT_OBS``). CSV text cells are safe for a spreadsheet
+(:mod:`mmicd.safe_export`: never run as a formula); JSON carries the text as it is."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 
 import pandas as pd
 
-from mmicd import codes
+from mmicd import codes, safe_export
 from mmicd.engine.periods import NOTES
 from mmicd.engine.registry import OUTPUT_COLUMNS, RULES
 from mmicd.engine.survey import INCOMPLETE
@@ -84,7 +85,7 @@ def with_notes(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 def to_csv(table: pd.DataFrame, lang: str = "en") -> str:
-    return with_notes(table, lang).to_csv(index=False, lineterminator="\n")
+    return safe_export.to_csv(with_notes(table, lang), lineterminator="\n")
 
 
 def _clean(value: object) -> object:
@@ -134,7 +135,7 @@ def to_sdmx(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 def to_sdmx_csv(table: pd.DataFrame, lang: str = "en") -> str:
-    return to_sdmx(table, lang).to_csv(index=False, lineterminator="\n")
+    return safe_export.to_csv(to_sdmx(table, lang), lineterminator="\n")
 
 
 def export(table: pd.DataFrame, fmt: str, lang: str = "en") -> str:

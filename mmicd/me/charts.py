@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
+from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS, label_text
 from mmicd.i18n import t
 from mmicd.me.model import Indicator, Unit
 from mmicd.me.progress import STATUS_COLOURS, STATUS_ORDER, ProgressStatus, status_label
@@ -28,7 +28,13 @@ def _layout(fig: go.Figure, lang: str, height: int) -> go.Figure:
 
 
 def _short(text: str, n: int = 48) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """A category label (user text, escaped for plotly), cut to ``n`` characters."""
+    return label_text(text if len(text) <= n else text[: n - 1] + "…")
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """User text for hover (``customdata``), escaped for plotly."""
+    return frame.map(label_text)
 
 
 def status_matrix(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -46,7 +52,7 @@ def status_matrix(table: pd.DataFrame, lang: str) -> go.Figure:
             marker={"size": 22, "color": STATUS_COLOURS[status], "symbol": MARKER_SYMBOLS[status],
                     "line": {"width": 1.5, "color": STATUS_COLOURS[status] if status == ProgressStatus.NO_DATA
                              else "#333333"}},
-            customdata=part[["indicator", "explanation"]].to_numpy(),
+            customdata=_escaped(part[["indicator", "explanation"]]).to_numpy(),
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         ))
     fig.update_yaxes(categoryorder="array", categoryarray=[_short(s) for s in reversed(order)], title=None)
@@ -90,7 +96,7 @@ def gantt(interventions: list, milestones: pd.DataFrame, today: date, lang: str,
         fig.add_trace(go.Bar(
             y=[_short(iv.title)], x=[(end - start).total_seconds() * 1000], base=[start], orientation="h",
             marker_color=INTERVENTION_COLOURS[status], name=status_labels[status], legendgroup=status,
-            showlegend=status not in shown, customdata=[[iv.title, iv.start.isoformat(), iv.end.isoformat()]],
+            showlegend=status not in shown, customdata=[[label_text(iv.title), iv.start.isoformat(), iv.end.isoformat()]],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
         ))
         shown.add(status)
@@ -98,7 +104,7 @@ def gantt(interventions: list, milestones: pd.DataFrame, today: date, lang: str,
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(milestones["due"]), y=[_short(s) for s in milestones["intervention"]], mode="markers",
             marker={"symbol": "diamond", "size": 10, "color": "#333333"}, name=t("me.timeline.milestone", lang),
-            customdata=milestones[["indicator", "target_text"]].to_numpy(),
+            customdata=_escaped(milestones[["indicator", "target_text"]]).to_numpy(),
             hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}: %{customdata[1]}<extra></extra>",
         ))
     today_ts = pd.Timestamp(today)
@@ -141,7 +147,7 @@ def trajectory_chart(indicator: Indicator, points: pd.DataFrame, lang: str) -> g
             error_y={"type": "data", "symmetric": False, "array": upper.fillna(0).tolist(),
                      "arrayminus": lower.fillna(0).tolist(), "visible": bool(upper.notna().any()),
                      "color": "#0072B2", "thickness": 1.5, "width": 6},
-            customdata=stats[["time_period", "source", "edition"]].fillna("").to_numpy(),
+            customdata=_escaped(stats[["time_period", "source", "edition"]].fillna("")).to_numpy(),
             hovertemplate="%{customdata[0]}: %{y}<br>%{customdata[1]}, %{customdata[2]}<extra></extra>",
         ))
     fig.update_yaxes(title=t("unit.percent" if pct else "me.unit.number", lang), ticksuffix="%" if pct else "",

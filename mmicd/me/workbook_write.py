@@ -22,6 +22,7 @@ from mmicd.me.workbook import (
     header,
     vocabularies,
 )
+from mmicd.safe_export import protect_workbook
 
 
 def _cell(column: str, value: object) -> object:
@@ -122,6 +123,7 @@ def export_workbook(portfolio: Portfolio, lang: str = "en") -> bytes:
             dv.add(f"{col}2:{col}5000")
             ws.add_data_validation(dv)
     wb.move_sheet("lists", offset=len(wb.sheetnames))
+    protect_workbook(wb)  # a title such as =HYPERLINK(...) is a text cell, never a formula
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -16,6 +16,7 @@ import pandas as pd
 from mmicd.i18n import format_number, format_value, t
 from mmicd.profile.model import Block, CountryProfile
 from mmicd.profile.tables import display, sources_text
+from mmicd.safe_export import XLSXWRITER, XlsxCells, chart_text
 
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
         "pdf": "application/pdf", "json": "application/json"}
@@ -232,32 +233,29 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+STYLES = {"bold": {"bold": True}, "title": {"bold": True, "font_size": 14},
+          "head": {"bold": True, "bg_color": "#EEF4FA", "border": 1},
+          "note": {"italic": True, "font_color": "#555555"}, "warn": {"bold": True, "font_color": "#A0400A"}}
+
+
 def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
+    """Every cell through :class:`mmicd.safe_export.XlsxCells`: a text is a string cell, never a formula."""
     import xlsxwriter
 
     lang = profile.lang
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
-    bold = wb.add_format({"bold": True})
-    title_fmt = wb.add_format({"bold": True, "font_size": 14})
-    head = wb.add_format({"bold": True, "bg_color": "#EEF4FA", "border": 1})
-    note = wb.add_format({"italic": True, "font_color": "#555555"})
-    warn = wb.add_format({"bold": True, "font_color": "#A0400A"})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": True, **XLSXWRITER})
+    cells = XlsxCells(wb, STYLES)
     used: set[str] = set()
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.key_figures", lang), used))
-    ws.write(0, 0, t("profile.brief.title", lang, area=profile.name), title_fmt)
-    ws.write(1, 0, t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), note)
+    cells.write(ws, 0, 0, t("profile.brief.title", lang, area=profile.name), "title")
+    cells.write(ws, 1, 0, t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), "note")
     header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
-    ws.write_row(3, 0, header, head)
+    cells.write_row(ws, 3, 0, header, "head")
     for i, f in enumerate(profile.key_figures, start=4):
-        ws.write(i, 0, f.title)
-        if f.value is not None:
-            ws.write_number(i, 1, f.value)
-        ws.write(i, 2, f.year or "")
-        if f.change is not None:
-            ws.write_number(i, 3, f.change)
-        ws.write(i, 4, "; ".join(f"{s.source} {s.edition}" for s in f.sources))
+        cells.write_row(ws, i, 0, [f.title, f.value, f.year, f.change,
+                                   "; ".join(f"{s.source} {s.edition}" for s in f.sources)])
     ws.set_column(0, 0, 42)
     ws.set_column(1, 3, 16)
     ws.set_column(4, 4, 60)
@@ -267,50 +265,42 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
         ws = wb.add_worksheet(_sheet_name(section.title, used))
         ws.set_column(0, 12, 16)
         row = 0
-        ws.write(row, 0, section.title, title_fmt)
+        cells.write(ws, row, 0, section.title, "title")
         row += 2
         for b in section.blocks:
-            ws.write(row, 0, b.title, bold)
+            cells.write(ws, row, 0, b.title, "bold")
             row += 1
             if b.empty:
-                ws.write(row, 0, b.empty_message, note)
+                cells.write(ws, row, 0, b.empty_message, "note")
                 row += 2
                 continue
             chart_data = _chart_table(b, lang)
             frame = display(b, lang)
-            ws.write_row(row, 0, list(frame.columns), head)
+            cells.write_row(ws, row, 0, list(frame.columns), "head")
             for values in frame.itertuples(index=False):
                 row += 1
-                for c, v in enumerate(values):
-                    if v is None or (isinstance(v, float) and pd.isna(v)):
-                        continue
-                    if isinstance(v, bool):
-                        ws.write_boolean(row, c, v)
-                    elif isinstance(v, int | float):
-                        ws.write_number(row, c, float(v))
-                    else:
-                        ws.write(row, c, str(v))
+                cells.write_row(ws, row, 0, values)
             row += 1
             for line in b.warnings:
-                ws.write(row, 0, line, warn)
+                cells.write(ws, row, 0, line, "warn")
                 row += 1
             for line in [sources_text(b, lang), *b.notes]:
                 if line:
-                    ws.write(row, 0, line, note)
+                    cells.write(ws, row, 0, line, "note")
                     row += 1
             if chart_data is not None:
-                row = _native_chart(wb, ws, b, chart_data, row + 1, lang)
+                row = _native_chart(wb, ws, cells, b, chart_data, row + 1, lang)
             row += 1
         step(0.1 + 0.8 * (n + 1) / len(sections), "file")
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.sources_sheet", lang), used))
     cols = ["dataset_id", "source", "edition", "kind", "national", "estimate"]
-    ws.write_row(0, 0, [t(f"profile.col.{c}", lang) if c not in ("estimate",) else t("profile.label.estimate", lang)
-                        for c in cols], head)
+    cells.write_row(ws, 0, 0, [t(f"profile.col.{c}", lang) if c not in ("estimate",)
+                               else t("profile.label.estimate", lang) for c in cols], "head")
     for i, ref in enumerate(profile.sources(), start=1):
-        ws.write_row(i, 0, [ref.dataset_id, ref.source, ref.edition, t(f"kind.{ref.kind}", lang) if ref.kind else "",
-                            ref.national, ref.estimate])
-    ws.write(len(profile.sources()) + 2, 0, t("profile.brief.footer", lang), note)
+        cells.write_row(ws, i, 0, [ref.dataset_id, ref.source, ref.edition,
+                                   t(f"kind.{ref.kind}", lang) if ref.kind else "", ref.national, ref.estimate])
+    cells.write(ws, len(profile.sources()) + 2, 0, t("profile.brief.footer", lang), "note")
     ws.set_column(0, 5, 30)
     wb.close()
     return buf.getvalue()
@@ -349,14 +339,13 @@ def _chart_table(b: Block, lang: str) -> pd.DataFrame | None:
     return None
 
 
-def _native_chart(wb, ws, b: Block, wide: pd.DataFrame, row: int, lang: str) -> int:
+def _native_chart(wb, ws, cells: XlsxCells, b: Block, wide: pd.DataFrame, row: int, lang: str) -> int:
     """Write the chart's data beside the block and insert a native Excel chart drawn from it."""
     if wide.empty:
         return row
-    ws.write(row, 0, "")
-    ws.write_row(row, 0, ["", *[str(c) for c in wide.columns]])
+    cells.write_row(ws, row, 1, [str(c) for c in wide.columns])
     for i, (idx, values) in enumerate(wide.iterrows(), start=1):
-        ws.write(row + i, 0, str(idx))
+        cells.write(ws, row + i, 0, str(idx))
         for j, v in enumerate(values, start=1):
             if pd.notna(v):
                 ws.write_number(row + i, j, float(v))
@@ -366,9 +355,9 @@ def _native_chart(wb, ws, b: Block, wide: pd.DataFrame, row: int, lang: str) -> 
     chart = wb.add_chart({"type": chart_type})
     sheet = ws.get_name()
     for j, col in enumerate(wide.columns, start=1):
-        chart.add_series({"name": str(col), "categories": [sheet, row + 1, 0, row + n, 0],
+        chart.add_series({"name": chart_text(str(col)), "categories": [sheet, row + 1, 0, row + n, 0],
                           "values": [sheet, row + 1, j, row + n, j]})
-    chart.set_title({"name": b.title})
+    chart.set_title({"name": chart_text(b.title)})
     unit_key = {"persons": "profile.axis.persons", "percent": "profile.axis.percent", "usd": "profile.axis.usd"}
     axis = t(unit_key.get(b.unit, "profile.axis.persons"), lang)
     if chart_type == "bar":

@@ -17,6 +17,7 @@ from mmicd.auth import ANONYMOUS, Role, User
 from mmicd.auth.accounts import SignInError, authenticate, identity_provider_user
 from mmicd.i18n import format_number
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 
 log = logging.getLogger("mmicd.ui")
 SESSION_KEY = "_auth"
@@ -113,7 +114,7 @@ def sidebar_account(user: User) -> None:
         if user.is_anonymous:
             st.caption(tr("auth.anonymous"))
         else:
-            st.caption(tr("auth.signed_in_as", name=user.display_name or user.username,
+            st.caption(tr("auth.signed_in_as", name=plain(user.display_name or user.username),
                           role=tr(f"role.{user.role.value}")))
             st.button(tr("auth.sign_out"), on_click=sign_out, key="sign_out")
 

@@ -1,6 +1,9 @@
-"""Renderers shared by pages: key-figure cards, sourced trend charts, empty states."""
+"""Renderers shared by pages: key-figure cards, sourced trend charts, empty states; :func:`plain`,
+the one way user text reaches Markdown."""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import streamlit as st
@@ -10,12 +13,34 @@ from mmicd.i18n import format_number, format_value
 from mmicd.overview import KeyFigure
 from mmicd.ui import tr
 
+# Markdown/HTML metacharacters anywhere in a line; ':' before a word (Streamlit's :red[…], :material/…:)
+_MARKDOWN = re.compile(r"[\\`*_{}\[\]()<>#!|~$&]|:(?=\w)")
+# what starts a list, a heading underline or a numbered item only at the start of a line
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=\.))", re.MULTILINE)
+# what GitHub Markdown turns into a link by itself (http://…, www.…, a@b.c): a word joiner (U+2060,
+# invisible) after "http", "www" or "@" keeps it plain text
+_AUTOLINK = re.compile(r"((?i:https?|ftp|www)(?=\\?[:.])|@)")
+
+
+def plain(text: object) -> str:
+    """User text (names, titles, notes, file names, user names, sources) made inert for Markdown:
+    every Markdown and HTML metacharacter backslash-escaped (``-``, ``+``, ``=`` and ``1.`` where
+    they begin a line), so Streamlit shows the text as typed — no image, link, emphasis, list or
+    HTML (nor an address made a link: an invisible word joiner follows "http", "www" and "@").
+    For every element that renders Markdown: ``st.markdown``, ``st.caption``, ``st.info`` and the
+    like, titles, the labels of widgets, metrics, expanders and tabs, ``help`` tooltips, ``st.table``
+    cells. (Data frames and select options show text as it is: no escaping there.)"""
+    out = _MARKDOWN.sub(lambda m: "\\" + m.group(), str(text))
+    out = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)),
+                          out)
+    return _AUTOLINK.sub("\\1\u2060", out)
+
 
 def source_line(fig: KeyFigure) -> str:
     if not fig.source:
         return ""
     ids = ", ".join(f"#{i}" for i in fig.dataset_ids)
-    return tr("source.line", source=fig.source, edition=fig.edition or "–", ids=ids)
+    return tr("source.line", source=plain(fig.source), edition=plain(fig.edition or "–"), ids=ids)
 
 
 def metric(fig: KeyFigure, lang: str) -> None:
@@ -33,7 +58,8 @@ def metric(fig: KeyFigure, lang: str) -> None:
         sign = "+" if fig.change > 0 else ""
         delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
     spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
-    also = ("\n\n" + tr("figure.other_value", source=fig.alternative.source, edition=fig.alternative.edition or "–",
+    also = ("\n\n" + tr("figure.other_value", source=plain(fig.alternative.source),
+                         edition=plain(fig.alternative.edition or "–"),
                          value=format_value(fig.alternative.value, fig.unit, lang), year=fig.alternative.year)
             if fig.alternative is not None else "")
     st.metric(
@@ -61,7 +87,7 @@ def trend(fig: KeyFigure, lang: str, key: str) -> None:
                     width="stretch", config={"displaylogo": False})
     st.caption(source_line(fig))
     if alt is not None:
-        st.caption(tr("figure.other_value", source=alt.source, edition=alt.edition or "–",
+        st.caption(tr("figure.other_value", source=plain(alt.source), edition=plain(alt.edition or "–"),
                       value=format_value(alt.value, alt.unit, lang), year=alt.year))
     with st.expander(tr("table.show")):
         table = fig.trend.pivot_table(index="time_period", columns="series", values="value")

@@ -10,6 +10,7 @@ from mmicd import guards
 from mmicd.model import DatasetVersion
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
@@ -46,7 +47,7 @@ def upload_reports(store: Store, prep) -> list[guards.DropReport]:
 def drop_panel(report: guards.DropReport, key: str) -> None:
     """The sentence (how many of the published values disappear) and the table of what disappears."""
     lang = current_lang()
-    st.warning(guards.describe(report, lang), icon=":material/delete_sweep:")
+    st.warning(plain(guards.describe(report, lang)), icon=":material/delete_sweep:")
     with st.expander(tr("guards.drop.title"), expanded=True):
         st.caption(tr("guards.drop.caption"))
         st.dataframe(guards.groups_frame(report, lang), hide_index=True, width="stretch", key=key)

@@ -18,6 +18,7 @@ from mmicd.engine.export import design_notes, export, note_text
 from mmicd.i18n import format_number, format_percent
 from mmicd.store import Store
 from mmicd.ui import _store, tr
+from mmicd.ui.components import plain
 
 T = codes.TOTAL
 SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
@@ -83,7 +84,7 @@ def definition(ind: Indicator, lang: str, table: pd.DataFrame) -> None:
     sources = table[["source", "edition", "dataset_id"]].drop_duplicates()
     if not sources.empty:
         st.caption(tr("ind.sources", sources="; ".join(
-            tr("ind.source_item", source=r.source, edition=r.edition or "–", id=r.dataset_id)
+            tr("ind.source_item", source=plain(r.source), edition=plain(r.edition or "–"), id=r.dataset_id)
             for r in sources.itertuples())))
 
 

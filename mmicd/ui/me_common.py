@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
@@ -20,8 +19,10 @@ from mmicd.me.progress import (
     status_label,
 )
 from mmicd.me.repository import Portfolio, load_portfolio
+from mmicd.safe_export import to_csv, xlsx_bytes
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 
 TEXT_ON = {ProgressStatus.NO_DATA: "#000000", ProgressStatus.ON_TRACK: "#000000", ProgressStatus.AT_RISK: "#000000"}
 
@@ -70,13 +71,11 @@ def styled(frame: pd.DataFrame, status_column: str | None):
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table shown."""
+    """CSV and Excel downloads of exactly the table shown (text never run as a formula)."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(tr("me.download.csv"), frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    left.download_button(tr("me.download.csv"), to_csv(frame).encode("utf-8"), file_name=f"{name}.csv",
                          mime="text/csv", key=f"{key}_csv", icon=":material/download:")
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, sheet_name=name[:31])
-    right.download_button(tr("me.download.xlsx"), buffer.getvalue(), file_name=f"{name}.xlsx",
+    right.download_button(tr("me.download.xlsx"), xlsx_bytes(frame, name), file_name=f"{name}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx", icon=":material/download:")
 
@@ -111,7 +110,7 @@ def wide_columns(frame: pd.DataFrame, *keys: str) -> dict:
 
 
 def show_indicator_status(ind: Indicator, status: str, explanation: str) -> None:
-    st.markdown(f"**{status_text(status)}** — {explanation}")
+    st.markdown(f"**{status_text(status)}** — {plain(explanation)}")
     st.caption(period_rule_text(ind.period_rule, current_lang()))
 
 

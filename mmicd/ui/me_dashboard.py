@@ -22,6 +22,7 @@ from mmicd.me.progress import (
 )
 from mmicd.me.repository import Portfolio
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 from mmicd.ui.me_common import downloads, show_indicator_status, status_text, styled, wide_columns
 
 
@@ -76,7 +77,7 @@ def overview_tab(p: Portfolio, as_of: date) -> None:
     cols = st.columns(4)
     cols[0].metric(tr("me.kpi.interventions"), format_number(len(p.interventions), lang), border=True)
     cols[1].metric(tr("me.kpi.indicators"), format_number(len(p.indicators), lang), border=True)
-    cols[2].metric(tr("me.kpi.planned", currency="/".join(currencies)), format_number(planned, lang), border=True)
+    cols[2].metric(tr("me.kpi.planned", currency=plain("/".join(currencies))), format_number(planned, lang), border=True)
     cols[3].metric(tr("me.kpi.disbursed"), format_percent(disbursed / planned * 100 if planned else None, lang),
                    border=True, help=tr("me.kpi.disbursed_help"))
     st.markdown(" · ".join(f"{status_text(s.value)}: **{counts[s.value]}**" for s in STATUS_ORDER))
@@ -161,7 +162,7 @@ def trajectory_tab(p: Portfolio, as_of: date) -> None:
     st.plotly_chart(me_charts.trajectory_chart(ind, points, lang), width="stretch", key="me_traj_chart",
                     config={"displaylogo": False})
     if ind.link is not None:
-        st.caption(tr("me.trajectory.linked_note", indicator=ind.link.indicator))
+        st.caption(tr("me.trajectory.linked_note", indicator=plain(ind.link.indicator)))
     shown = pd.DataFrame({
         tr("me.col.date"): points["date"].dt.date.astype(str),
         tr("me.col.series"): [tr(f"me.series.{s}") for s in points["series"]],

@@ -42,6 +42,7 @@ from mmicd.me.repository import (
 )
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 from mmicd.ui.me_common import issues_frame, today, wide_columns
 
 FLASH = "_me_forms_flash"
@@ -64,15 +65,15 @@ def _refused(err: Exception) -> None:
     if isinstance(err, PermissionDenied):
         st.error(tr("auth.error.forbidden"))
     elif isinstance(err, MeError):
-        st.error(tr(err.key, **err.fields))
+        st.error(tr(err.key, **{k: plain(v) for k, v in err.fields.items()}))
     elif isinstance(err, IssuesError):
         for issue in err.issues:
-            st.error(issue.message)
+            st.error(plain(issue.message))
     elif isinstance(err, ValidationError):
         for e in err.errors():
             field = ".".join(str(x) for x in e.get("loc", ()))
-            st.error(f"{field}: " + tr("me.xl.issue.invalid", detail=e.get("msg", "")) if field
-                     else tr("me.xl.issue.invalid", detail=e.get("msg", "")))
+            text = tr("me.xl.issue.invalid", detail=e.get("msg", ""))
+            st.error(plain(f"{field}: {text}" if field else text))
 
 
 def importer(store: Store, user: User) -> None:
@@ -134,7 +135,7 @@ def review_reports(store: Store, p: Portfolio, intervention_id: str, user: User)
     send_back = right.button(tr("me.review.return"), key="me_review_return")
     if approve or send_back:
         if send_back and not note.strip():
-            st.error(tr("me.error.note_required", id=chosen))
+            st.error(tr("me.error.note_required", id=plain(chosen)))
             return
         try:
             set_report_state(store, chosen, "approved" if approve else "returned", user=user, note=note)
@@ -312,7 +313,7 @@ def intervention_form(store: Store, iv: Intervention, user: User) -> None:
     except (MeError, PermissionDenied, ValidationError) as err:
         _refused(err)
         return
-    _done(tr("me.form.iv.saved", id=iv.id))
+    _done(tr("me.form.iv.saved", id=plain(iv.id)))
 
 
 # ---- baseline and targets -----------------------------------------------------------------------

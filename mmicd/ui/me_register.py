@@ -21,6 +21,7 @@ from mmicd.me.progress import (
 )
 from mmicd.me.repository import Portfolio
 from mmicd.ui import current_lang, tr
+from mmicd.ui.components import plain
 from mmicd.ui.me_common import downloads, show_indicator_status, wide_columns
 
 
@@ -60,7 +61,7 @@ def detail(p: Portfolio, as_of: date) -> str:
     chosen = st.selectbox(tr("me.detail.choose"), [i.id for i in ivs], key="me_detail_iv",
                           format_func=lambda i: f"{i} · {p.intervention(i).title}")
     iv = p.intervention(chosen)
-    st.subheader(iv.title)
+    st.subheader(plain(iv.title))
     if iv.illustrative:
         st.caption(tr("me.detail.illustrative"))
     fields = {
@@ -79,14 +80,14 @@ def detail(p: Portfolio, as_of: date) -> str:
         tr("me.budget.disbursed"): f"{format_number(iv.budget_disbursed, lang)} {iv.currency}",
         tr("me.col.iv_status"): tr(f"me.iv_status.{iv.status}"),
     }
-    st.table(pd.DataFrame({tr("me.detail.field"): list(fields), tr("me.col.value"): list(fields.values())}))
+    st.table(pd.DataFrame({tr("me.detail.field"): list(fields), tr("me.col.value"): [plain(v) for v in fields.values()]}))
 
     st.markdown(f"**{tr('me.detail.framework')}**")
     table = views.status_table(Portfolio([iv], p.indicators_of(iv.id), p.reports, statistics=p.statistics), as_of,
                                lang)
     for ind, row in zip(p.indicators_of(iv.id), table.itertuples(), strict=True):
         with st.container(border=True):
-            st.markdown(f"**{tr(f'me.level.{ind.level}')} · {ind.name}**")
+            st.markdown(f"**{tr(f'me.level.{ind.level}')} · {plain(ind.name)}**")
             show_indicator_status(ind, row.status, row.explanation)
             facts = [
                 tr("me.detail.baseline", value=format_value(ind.baseline_value, ind.unit, lang),
@@ -103,7 +104,7 @@ def detail(p: Portfolio, as_of: date) -> str:
                 selection = ", ".join(f"{k}={v}" for k, v in ind.link.selection.items())
                 facts.append(tr("me.linked_to", indicator=ind.link.indicator) + (f" ({selection})" if selection
                                                                                   else ""))
-            st.caption(" · ".join(facts))
+            st.caption(plain(" · ".join(facts)))  # user text (sources, names) shown as typed
             reports = p.reports_of(ind.id)
             if reports:
                 st.dataframe(reports_frame(reports, ind), hide_index=True, width="stretch")

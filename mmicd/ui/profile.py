@@ -20,6 +20,7 @@ from mmicd.profile.movements import SECTION_IDS
 from mmicd.profile.summary import comparison, summary_rows
 from mmicd.store import Store
 from mmicd.ui import _store, covering_ids, current_lang, tr
+from mmicd.ui.components import plain
 
 FORMATS = ("pdf", "xlsx", "html", "json")
 
@@ -86,7 +87,8 @@ def country_comparison(s: Store, profile: CountryProfile) -> Block:
 
 # ---- small renderers -----------------------------------------------------------------------
 def sources_line(sources: list[SourceRef]) -> str:
-    return tables.sources_text(sources, current_lang())
+    """The sources of a block for Markdown (source names and editions are user text)."""
+    return plain(tables.sources_text(sources, current_lang()))
 
 
 def display_frame(block: Block, lang: str) -> pd.DataFrame:
@@ -99,17 +101,17 @@ def block(profile: CountryProfile, b: Block, build=None, key: str = "", variant:
 
     ``build()`` makes the plotly figure; figures and tables are memoised per profile."""
     lang = profile.lang
-    st.markdown(f"**{b.title}**")
+    st.markdown(f"**{plain(b.title)}**")
     if b.empty:
-        st.info(b.empty_message)
+        st.info(plain(b.empty_message))
         return
     for warning in b.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(warning, icon=":material/warning:")  # design notes: translations and period codes
     if build is not None:
         figure = memo(profile, ("figure", b.id, variant), build)
         st.plotly_chart(figure, key=key or f"chart_{b.id}", width="stretch", config=charts.PLOTLY_CONFIG)
     line = sources_line(b.sources)
-    st.caption("  \n".join([x for x in (line, *b.notes) if x]))
+    st.caption("  \n".join([x for x in (line, *map(plain, b.notes)) if x]))
     with st.expander(tr("table.show")):
         st.dataframe(memo(profile, ("table", b.id), lambda: display_frame(b, lang)), width="stretch",
                      hide_index=True)
@@ -127,7 +129,7 @@ def figure_card(f: Figure, lang: str) -> None:
     help_text = "\n\n".join(x for x in (
         f.definition or (tr(f"figure.{f.id}.help") if f.id != "lm_gap" else tr("profile.figure.lm_gap.help")),
         tr("profile.choice.national_badge") if f.national else tr("profile.choice.international"),
-        f.choice_note, sources_line(f.sources)) if x)
+        plain(f.choice_note) if f.choice_note else "", sources_line(f.sources)) if x)
     spark = [r["value"] for r in sorted(f.trend, key=lambda r: r["time_period"])
              if r.get("series") == "_T" and r.get("value") is not None]
     st.metric(label, format_value(f.value, f.unit, lang), delta=delta, delta_color="off", help=help_text, border=True,
@@ -140,7 +142,7 @@ def key_figures(profile: CountryProfile) -> None:
         for column, f in zip(st.columns(3), figs[start:start + 3], strict=False):
             with column:
                 figure_card(f, profile.lang)
-    notes = [f"{f.title}: {f.choice_note}" for f in figs if f.choice_note]
+    notes = [plain(f"{f.title}: {f.choice_note}") for f in figs if f.choice_note]
     if notes:
         st.caption("  \n".join(notes))
 
@@ -215,13 +217,13 @@ def sections(profile: CountryProfile) -> None:
 
     st.header(qua.title)
     for b in qua.blocks:  # tables are the content here: shown directly
-        st.markdown(f"**{b.title}**")
+        st.markdown(f"**{plain(b.title)}**")
         if b.empty:
-            st.info(b.empty_message)
+            st.info(plain(b.empty_message))
             continue
         st.dataframe(memo(profile, ("table", b.id), lambda b=b: display_frame(b, lang)), width="stretch",
                      hide_index=True)
-        st.caption("  \n".join(x for x in (sources_line(b.sources), *b.notes) if x))
+        st.caption("  \n".join(x for x in (sources_line(b.sources), *map(plain, b.notes)) if x))
 
 
 def _movement_section(profile: CountryProfile, sec) -> None:
@@ -270,7 +272,7 @@ def summary(s: Store, profile: CountryProfile) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", row_height=40, height=40 * (len(frame) + 1) + 4,
                  column_config={tr("summary.trend"): st.column_config.LineChartColumn(width="small"),
                                 tr("summary.target"): st.column_config.TextColumn(width="medium")})
-    st.markdown("\n".join(f"- **{r.title}**: {r.reading}" for r in rows if r.reading))
+    st.markdown("\n".join(f"- **{plain(r.title)}**: {plain(r.reading)}" for r in rows if r.reading))
     refs = list({r.dataset_id: r for row in rows for r in row.sources}.values())
     st.caption(sources_line(sorted(refs, key=lambda r: r.dataset_id)))
     comp = country_comparison(s, profile)
@@ -286,4 +288,4 @@ def summary(s: Store, profile: CountryProfile) -> None:
                                       for r in comp.rows],
         })
         st.dataframe(table, hide_index=True, width="stretch")
-        st.caption(" ".join(comp.notes))
+        st.caption(plain(" ".join(comp.notes)))

@@ -11,6 +11,7 @@ from mmicd.model import DatasetVersion, Form, Status
 from mmicd.store import SeriesChanged, Store
 from mmicd.ui import guards as ui_guards
 from mmicd.ui import tr
+from mmicd.ui.components import plain
 
 PREVIEW_ROWS = 200
 
@@ -27,7 +28,7 @@ def pick(rows: list[DatasetVersion], key: str) -> DatasetVersion:
     )
     version = next(v for v in rows if v.id == chosen)
     if version.status_note:
-        st.warning(tr("review.note", note=version.status_note, who=version.status_changed_by or "–"))
+        st.warning(tr("review.note", note=plain(version.status_note), who=plain(version.status_changed_by or "–")))
     return version
 
 

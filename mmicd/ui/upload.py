@@ -30,6 +30,7 @@ from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 from mmicd.ui import guards as ui_guards
+from mmicd.ui.components import plain
 
 log = logging.getLogger("mmicd.ui")
 
@@ -52,12 +53,6 @@ KIND_COLUMNS = {
     "labour_migration": templates.COLUMNS["labour"],
     "border_movements": templates.COLUMNS["border"],
 }
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
-
-
-def plain(text: object) -> str:
-    """User text made inert for Markdown (no links, no emphasis, no HTML)."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def _labels(prefix: str, keys) -> dict[str, str]:
@@ -324,7 +319,7 @@ def session_alive():
 
 
 def _progress_text(check, name: str) -> str:
-    return tr("upload.progress.file", file=name, step=check.message) if check.message else \
+    return tr("upload.progress.file", file=plain(name), step=plain(check.message)) if check.message else \
         tr("upload.progress.start")
 
 
@@ -425,7 +420,7 @@ def previews(checks: list[FileCheck], lang: str) -> None:
         return
     st.subheader(tr("upload.preview.title"))
     labels = [f"{c.name} · {d.sheet}" if d.sheet else c.name for c, d in datasets]
-    for tab, (_c, d) in zip(st.tabs(labels), datasets, strict=True):
+    for tab, (_c, d) in zip(st.tabs([plain(x) for x in labels]), datasets, strict=True):
         with tab:
             a, b, cc = st.columns(3)
             a.metric(tr("upload.col.rows"), format_number(d.rows, lang), border=True)
@@ -474,11 +469,11 @@ def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
     for n, c in enumerate(c for c in checks if c.prep.issues and not c.stopped):
         key = ("annotated", c.signature)
         if key not in store:
-            if not st.button(tr("upload.annotated.make", file=c.name), key=f"upload_annot_make_{n}",
+            if not st.button(tr("upload.annotated.make", file=plain(c.name)), key=f"upload_annot_make_{n}",
                              icon=":material/rule:", help=tr("upload.annotated.make_help")):
                 continue
             try:
-                with st.spinner(tr("upload.annotated.making", file=c.name)):
+                with st.spinner(tr("upload.annotated.making", file=plain(c.name))):
                     store[key] = run_check(lambda progress, c=c: annotate(
                         Upload(c.name, c.data), c.prep.issues, lang, progress=progress), **budget())
             except CheckStopped as stop:
@@ -491,11 +486,11 @@ def _annotated_downloads(checks: list[FileCheck], lang: str) -> None:
             st.caption(tr("upload.annotated.unavailable", file=plain(c.name)))
             continue
         if not isinstance(data, bytes):
-            st.warning(tr(f"upload.annotated.stopped_{data.reason}", file=c.name, limit=format_number(data.limit, lang)),
+            st.warning(tr(f"upload.annotated.stopped_{data.reason}", file=plain(c.name), limit=format_number(data.limit, lang)),
                        icon=":material/timer_off:")
             continue
         stem = re.sub(r"\.[^.]*$", "", c.name) or "upload"
-        st.download_button(tr("upload.annotated.download", file=c.name), data=data,
+        st.download_button(tr("upload.annotated.download", file=plain(c.name)), data=data,
                            file_name=f"{stem}-{tr('upload.annotated.suffix')}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/download:", key=f"upload_annot_{n}")
@@ -825,7 +820,7 @@ def page(store: Store, user: User) -> None:
         return
     files, duplicates = unique_files(files)
     if duplicates:
-        st.info(tr("upload.duplicates", files=", ".join(duplicates)))
+        st.info(tr("upload.duplicates", files=plain(", ".join(duplicates))))
     try:
         checks = check_files(files, opts, store, lang)
     except Exception:  # prepare returns problems as issues; anything else is a bug, never a traceback
@@ -836,7 +831,7 @@ def page(store: Store, user: User) -> None:
         return
     for c in checks:   # a check stopped by its budget: said first, in words
         if c.stopped:
-            st.error(c.stopped, icon=":material/timer_off:")
+            st.error(plain(c.stopped), icon=":material/timer_off:")
     status_banner(checks, lang)
     st.dataframe(summary_table(checks, lang), hide_index=True, width="stretch")
     issues_section(checks, lang)

@@ -8,6 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.hostile import displayed
 from tests.profile.conftest import APP
 
 
@@ -48,9 +49,9 @@ def test_profile_germany_baseline_only(app_env):
     assert geo, "no world map"
     assert all(tr["locationmode"] == "ISO-3" for f in geo for tr in f["data"] if tr.get("type") == "choropleth")
     # the pyramid needs a census, the labour market an LFS: both say what would fill them
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(displayed(i.value) for i in at.info)
     assert "census template" in infos and "lfs template" in infos
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(displayed(c.value) for c in at.caption)
     assert "UN DESA, International Migrant Stock, edition 2020" in captions
     assert "modelled estimate (E)" not in captions or "KNOMAD" in captions
 
@@ -61,7 +62,7 @@ def test_profile_nepal_prefers_the_national_census_and_shows_the_labour_market(d
     assert shown["International migrant stock (2021)"] == "650,000"  # demo census 2021, not UN DESA 2020
     assert shown["Population (2021)"] == "29,192,000"
     assert "Participation gap, migrants − non-migrants (2023)" in shown
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(displayed(c.value) for c in at.caption)
     assert "National upload used (2021). International baseline: 487,564 in 2020" in captions
     assert "Labour Force Survey 2023 (synthetic)" in captions
     figures = specs(at)
@@ -91,7 +92,7 @@ def test_summary_germany(app_env, lang):
         assert latest["International migrant stock"] == "15,762,457"
         assert latest["Migrants as % of population"] == "18.8%"
         assert latest["Women among migrants"] == "49.9%"
-        readings = " ".join(m.value for m in at.markdown)
+        readings = " ".join(displayed(m.value) for m in at.markdown)
         assert "Migrants make up 18.8% of the population (2020), up 6.3 points since 2015." in readings
         comparison = at.dataframe[1].value
         assert list(comparison.iloc[:, 0]) == ["Germany", "Europe and Northern America", "High-income countries",
@@ -137,7 +138,7 @@ def test_profile_movements_sections_on_the_page(demo_env, demo_copy, lang):
     shown = metrics(at)
     label = {"en": "Workers deployed abroad (2020)", "es": "Trabajadores desplegados en el exterior (2020)"}[lang]
     assert shown[label] == ("102,300" if lang == "en" else "102.300")
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(displayed(i.value) for i in at.info)
     assert ("returns template" if lang == "en" else "plantilla returns") in infos
     lines = [f for f in specs(at) if any(tr.get("name", "").startswith(("Departures", "Salidas")) for tr in f["data"])]
     assert lines and len(lines[0]["data"]) == 2 and len(lines[0]["data"][0]["x"]) == 12   # arrivals, departures by month
