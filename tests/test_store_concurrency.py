@@ -83,7 +83,7 @@ def test_loads_that_keep_colliding_are_refused_clearly_and_leave_nothing(store_u
                                                                           monkeypatch):
     # without the series lock, the loads collide on the unique version index: the store retries,
     # then refuses the ones that never got through — with its own message, nothing half-stored
-    monkeypatch.setattr(store_module, "_lock_series", lambda conn, meta: None)
+    monkeypatch.setattr(store_module, "_lock_series", lambda conn, *series: None)
     results = load_in_parallel(store_url, tmp_path)
     stored = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]
@@ -133,3 +133,43 @@ def test_servers_starting_together_on_an_empty_database_create_the_schema_once(s
     for thread in threads:
         thread.join(timeout=120)
     assert results == [store_module.head_revision()] * LOADS
+
+
+def test_parallel_publications_of_one_series_leave_exactly_one_published(store_url, tmp_path, monkeypatch):
+    # four drafts of one series published at the same instant by four reviewers: each publication
+    # supersedes what is published when it runs, so the series ends with one published version and
+    # three superseded — never two published ones. The race is widened: every publication waits
+    # 0.2 s between reading the series' published versions and changing statuses.
+    s = Store(store_url, data_dir=tmp_path)
+    drafts = [s.add_dataset(META, frame(), actor="analyst").id for _ in range(LOADS)]
+    s.engine.dispose()
+    real = store_module._set_status
+
+    def slow(conn, *args, **kwargs):
+        time.sleep(0.2)
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(store_module, "_set_status", slow)
+    barrier = threading.Barrier(LOADS)
+    errors: list = []
+
+    def run(n: int) -> None:
+        reviewer = Store(store_url, data_dir=tmp_path / f"server{n}", upgrade=False)
+        try:
+            barrier.wait()
+            reviewer.publish(drafts[n], actor=f"reviewer{n}")
+        except Exception as exc:  # noqa: BLE001 — the test inspects what each publication got
+            errors.append(exc)
+        finally:
+            reviewer.engine.dispose()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(LOADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    s = Store(store_url, data_dir=tmp_path, upgrade=False)
+    statuses = sorted(s.dataset(i).status.value for i in drafts)
+    s.engine.dispose()
+    assert statuses == ["published", "superseded", "superseded", "superseded"]

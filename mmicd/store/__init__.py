@@ -566,13 +566,14 @@ def _is_version_conflict(exc: IntegrityError) -> bool:
     return "ix_datasets_series" in text or "datasets.kind, datasets.scope, datasets.source, datasets.version" in text
 
 
-def _lock_series(conn: Connection, meta: DatasetMeta) -> None:
+def _lock_series(conn: Connection, kind: str, scope: str, source: str) -> None:
     """Hold the series until the transaction ends, so that concurrent loads number their versions
-    one after the other: on PostgreSQL a transaction-level advisory lock on the series; on SQLite
+    one after the other, and concurrent publications of the series supersede one another in turn
+    (never two published versions): on PostgreSQL a transaction-level advisory lock on the series; on SQLite
     the database's write lock, taken now by a write that changes nothing (a writer waits for it;
     readers never do)."""
     if conn.dialect.name == "postgresql":
-        key = "\x1f".join(("mmicd.datasets", meta.kind.value, meta.scope, meta.source))
+        key = "\x1f".join(("mmicd.datasets", kind, scope, source))
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     else:
         conn.execute(update(datasets).where(datasets.c.id.is_(None)).values(id=datasets.c.id))
@@ -590,7 +591,7 @@ def _next_version(conn: Connection, meta: DatasetMeta) -> int:
 
 def _insert_version(conn: Connection, meta: DatasetMeta, rows: int, actor: str, form: Form, storage: str) -> int:
     """Insert the dataset row of a new draft version (the next number in its series); return its id."""
-    _lock_series(conn, meta)
+    _lock_series(conn, meta.kind.value, meta.scope, meta.source)
     version = _next_version(conn, meta)
     return conn.execute(
         insert(datasets).values(
@@ -663,6 +664,7 @@ def _set_status(conn: Connection, dataset_id: int, status: Status, actor: str, n
 
 def _publish(conn: Connection, dataset_id: int, actor: str, note: str, check: PublishCheck | None = None) -> None:
     row = _row(conn, dataset_id)
+    _lock_series(conn, row.kind, row.scope, row.source)
     current = conn.execute(
         select(datasets.c.id).where(
             datasets.c.kind == row.kind,

@@ -68,12 +68,14 @@ def _is_local(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """Start `streamlit run app.py` in its own process group; yield its base URL once healthy."""
+def streamlit_server(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start `streamlit run app.py` in its own process group; yield its base URL once healthy.
+    Its store is the SQLite file in ``data_dir`` unless ``extra_env`` names a database URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "MMICD_DATABASE_URL"}
     env["MMICD_DATA_DIR"] = str(data_dir)
     env["MMICD_ADMIN_USER"], env["MMICD_ADMIN_PASSWORD"] = ADMIN
+    env.update(extra_env or {})
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",

@@ -5,34 +5,23 @@ Needs MMICD_TEST_DATABASE_URL: skipped without it locally, a failure in CI."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from mmicd.engine.synthetic import lfs_microdata
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
+from tests.conftest import pg_schema_url
 from tests.e2e.test_browser import (
-    APP_ROOT,
     CHROMIUM_ARGS,
-    HEALTH_TIMEOUT_S,
     PAGE_RUN_TIMEOUT_S,
     _find_chromium,
-    _free_port,
     _is_local,
-    _tail,
+    streamlit_server,
     wait_for_app_idle,
 )
 from tests.test_store_shared import headline, unemployment_rate
@@ -48,50 +37,13 @@ def shared_url():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with pg_schema_url() as url:
+        yield url
 
 
-@contextlib.contextmanager
-def app_server(url: str, data_dir: Path, log_path: Path) -> Iterator[str]:
+def app_server(url: str, data_dir: Path, log_path: Path):
     """`streamlit run app.py` on ``url`` with its own data folder; its base URL once healthy."""
-    port = _free_port()
-    env = {**os.environ, "MMICD_DATABASE_URL": url, "MMICD_DATA_DIR": str(data_dir), "MMICD_DEMO": "0",
-           "MMICD_ADMIN_USER": "e2e-admin", "MMICD_ADMIN_PASSWORD": "e2e admin password"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=APP_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{_tail(log_path)}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {HEALTH_TIMEOUT_S}s:\n{_tail(log_path)}")
-            time.sleep(0.5)
-        yield base_url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    return streamlit_server(data_dir, log_path, {"MMICD_DATABASE_URL": url, "MMICD_DEMO": "0"})
 
 
 def unemployment_csv(context, base_url: str) -> pd.DataFrame:
