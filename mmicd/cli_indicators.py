@@ -36,7 +36,7 @@ def run(args, lang: str) -> int:
     known = catalogue()
     unknown = [i for i in args.indicator or [] if i not in known]
     if unknown:
-        print(t("cli.indicators.unknown_indicator", lang, ids=", ".join(unknown), known=", ".join(known)),
+        print(t("cli.indicators.unknown_indicator", lang, n=len(unknown), ids=", ".join(unknown), known=", ".join(known)),
               file=sys.stderr)
         return 2
     ids = None

@@ -40,7 +40,7 @@ def test_seed_loads_once_then_reports_nothing_to_do(tmp_path, monkeypatch, capsy
     n = len(catalogue())  # one published dataset per baseline table (6: IMS stocks and refugees, UNHCR, WPP, WDI, KNOMAD)
     assert n == 6
     assert main(["seed"]) == 0
-    assert f"Loaded {n} dataset(s)" in capsys.readouterr().out
+    assert f"Loaded {n} datasets" in capsys.readouterr().out
     assert main(["--lang", "fr", "seed"]) == 0
     assert "Rien à charger" in capsys.readouterr().out
     assert main(["datasets"]) == 0

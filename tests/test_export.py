@@ -207,4 +207,4 @@ def test_written_file_is_announced(store, known, tmp_path, monkeypatch, capsys):
     out = tmp_path / "known.json"
     assert main(["--lang", "fr", "observations", "--dataset", f"#{known.id}", "--out", str(out)]) == 0
     assert json.loads(out.read_bytes())["dataset"]["dataset_id"] == known.id  # format from the suffix
-    assert capsys.readouterr().err.strip() == f"4 ligne(s) de la version {known.id} (v1, Brouillon) écrite(s) dans {out}"
+    assert capsys.readouterr().err.strip() == f"4 lignes de la version {known.id} (v1, Brouillon) écrites dans {out}"

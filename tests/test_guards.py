@@ -110,7 +110,7 @@ def test_the_command_line_refuses_a_header_only_file(store, published_census, tm
     before = snapshot(store)
     assert main(["ingest", str(path), "--source", SOURCE, "--country", "NPL", "--publish", "--confirm-drop"]) == 2
     err = capsys.readouterr().err
-    assert "Error: npl-empty.xlsx, data: No data rows" in err and "Nothing was stored: 1 error(s)." in err
+    assert "Error: npl-empty.xlsx, data: No data rows" in err and "Nothing was stored: 1 error." in err
     assert snapshot(store) == before
 
 
@@ -302,7 +302,7 @@ def test_ingest_publish_with_confirm_drop_publishes_and_records(store, published
     out = capsys.readouterr()
     assert out.err.startswith("Confirmed with --confirm-drop: npl-totals.xlsx · data would replace")
     [new] = [v for v in store.datasets() if v.status == Status.PUBLISHED]
-    assert new.rows == 3 and f"Stored 1 dataset version(s): {new.id}" in out.out
+    assert new.rows == 3 and f"Stored 1 dataset version: {new.id}" in out.out
     entry = store.audit(action="confirmed_drop").iloc[0]
     assert (entry["actor"], entry["dataset_id"], entry["detail"]["removed"]) == ("admin", new.id, 225)
 

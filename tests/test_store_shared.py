@@ -95,7 +95,7 @@ def test_microdata_files_of_older_versions_are_read_and_moved_into_the_database(
     assert "old.parquet" in capsys.readouterr().out
     monkeypatch.setenv("MMICD_DATA_DIR", str(tmp_path / "server-a"))
     assert main(["store", "import-microdata"]) == 0
-    assert "1 version(s)" in capsys.readouterr().out
+    assert "of 1 version into" in capsys.readouterr().out
     (tmp_path / "server-a" / "microdata" / "old.parquet").unlink()
     assert b.dataset(old).storage == "database"
     pd.testing.assert_frame_equal(b.microdata(old), expected)
@@ -103,7 +103,7 @@ def test_microdata_files_of_older_versions_are_read_and_moved_into_the_database(
         unemployment_rate(lfs), rel=1e-9)
     assert b.audit(dataset_id=old)["action"].tolist()[-1] == "microdata_moved"
     assert main(["store", "import-microdata"]) == 0  # again: nothing left to move
-    assert "0 version(s)" in capsys.readouterr().out
+    assert "of 0 versions into" in capsys.readouterr().out
     for s in (a, b):
         s.engine.dispose()
 

@@ -203,7 +203,7 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
             unknown = sorted({k.strip() for k, _ in pairs} - set(SELECTION_KEYS))
             if unknown:
                 issues.append(Issue("error", t("me.xl.issue.unknown_selection", lang, keys=", ".join(unknown),
-                                               allowed=", ".join(SELECTION_KEYS)), file=file, sheet="indicators",
+                                               allowed=", ".join(SELECTION_KEYS), n=len(unknown)), file=file, sheet="indicators",
                                     row=row, column=header("link_selection", lang), value=selection))
                 failed.add(values.get("id", ""))
                 continue

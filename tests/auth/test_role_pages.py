@@ -133,7 +133,7 @@ def test_sign_in_from_a_throttled_address_is_refused_with_a_message(app_env, mon
     at.text_input(key="sign_in_password").set_value("long enough 1")
     at.button[0].click().run()
     assert [e.value for e in at.error] == [
-        "Too many failed sign-ins from your network address: sign-in is refused from it for 15 minute(s)."]
+        "Too many failed sign-ins from your network address: sign-in is refused from it for 15 minutes."]
     assert "_auth" not in at.session_state
     monkeypatch.setattr(ui_auth, "client_address", lambda: "198.51.100.2")  # another address
     at.button[0].click().run()

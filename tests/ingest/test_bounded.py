@@ -211,7 +211,7 @@ def test_a_stopped_prepare_names_its_file_in_the_users_language():
     with pytest.raises(CheckStopped) as stop:
         run_check(work, seconds=0.2)
     assert stop.value.file == "a.csv"
-    assert stop.value.message("fr") == ("La vérification de a.csv a été arrêtée après 0,2 secondes, le temps "
+    assert stop.value.message("fr") == ("La vérification de a.csv a été arrêtée après 0,2 seconde, le temps "
                                         "permis (MMICD_CHECK_SECONDS). Rien n'a été enregistré.")
 
 

@@ -74,7 +74,7 @@ def test_immigration_by_citizenship_with_flags_aggregates_and_other_units():
     assert "EU27_2020_FOR" in skipped and "EU27_2020." in skipped
     assert "REACH" in said["sdmx_other_dimension"].message
     assert "PC" in said["sdmx_other_unit"].message
-    assert said["sdmx_flags"].message.startswith("2 value(s)")
+    assert said["sdmx_flags"].message.startswith("2 values carry flags")
 
 
 def test_asylum_applicants_keep_every_applicant_not_first_time_ones():

@@ -225,7 +225,7 @@ def test_replacing_a_version_that_holds_more_values_warns_how_many_are_dropped(a
     at = upload(at, ("npl-census.xlsx", build_template("census", "en", census_rows())))
     at.radio(key="upload_mode").set_value("replace").run()
     warnings = [w.value for w in at.warning if "Replacing drops" in w.value]
-    assert warnings == ["Replacing drops 3 value(s) that the current published version holds and this upload does "
+    assert warnings == ["Replacing drops 3 values that the current published version holds and this upload does "
                         "not (for example the origin detail of an official file, or age groups your table leaves "
                         "out). Choose “Add” to keep them."]
     at.radio(key="upload_mode").set_value("add").run()
