@@ -109,5 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 country=exc.country), file=sys.stderr)
         return 2
     except Exception as exc:  # a user never sees a traceback; the message names the problem
-        print(t("cli.error", args.lang, message=exc), file=sys.stderr)
+        message = exc.message(args.lang) if callable(getattr(exc, "message", None)) else exc
+        print(t("cli.error", args.lang, message=message), file=sys.stderr)
         return 1

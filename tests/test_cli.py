@@ -184,3 +184,21 @@ def test_the_first_admin_from_the_environment_on_a_store_without_accounts(store_
     assert s.audit(action="user:create")["actor"].tolist() == ["system"]
     assert s.audit(action="signin")["actor"].tolist() == ["admin"]
     s.engine.dispose()
+
+
+def test_a_store_error_is_told_in_the_users_language(tmp_path, monkeypatch, capsys):
+    # an error the store words itself (here: a series kept busy by concurrent loads) reaches the
+    # command line in the language asked for, not in the English of its exception text
+    monkeypatch.setenv("MMICD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MMICD_DATABASE_URL", raising=False)
+    from mmicd import workflow
+    from mmicd.i18n import t
+    from mmicd.store import StoreBusy
+
+    def busy(*args, **kwargs):
+        raise StoreBusy()
+
+    monkeypatch.setattr(workflow, "visible_datasets", busy)
+    assert main(["--lang", "fr", "datasets"]) == 1
+    err = capsys.readouterr().err
+    assert t("store.busy", "fr") in err and t("store.busy", "en") not in err

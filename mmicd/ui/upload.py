@@ -27,7 +27,7 @@ from mmicd.config import LANGUAGES
 from mmicd.i18n import format_number, format_percent
 from mmicd.issues import Issue, IssuesError, walk
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
-from mmicd.store import Store
+from mmicd.store import Store, TranslatedStoreError
 from mmicd.ui import current_lang, tr
 from mmicd.ui import guards as ui_guards
 from mmicd.ui.components import plain
@@ -777,6 +777,9 @@ def confirm_section(checks: list[FileCheck], store: Store, user: User, lang: str
         except IssuesError as err:
             st.error(tr("upload.confirm.refused", n=format_number(len(err.issues), lang)))
             st.dataframe(issues_frame(err.issues, lang).drop(columns="level"), hide_index=True, width="stretch")
+            return
+        except TranslatedStoreError as err:  # e.g. the series kept busy by concurrent loads: nothing stored
+            st.error(err.message(lang))
             return
         except Exception:
             log.exception("commit failed")

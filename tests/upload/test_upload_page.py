@@ -306,3 +306,23 @@ def test_a_table_nothing_reads_is_mapped_with_its_header_row_measure_and_unit(ap
     assert set(preview["measure"]) == {"REM_IN"} and set(preview["ref_area"]) == {"SEN"}
     profile = MappingProfile.from_yaml(at.session_state["_upload_mappings"][("bulletin.csv", _sha(BULLETIN))])
     assert (profile.kind.value, profile.header_row, profile.measure, profile.unit_mult) == ("remittances", 3, "REM_IN", 6)
+
+
+def test_a_store_kept_busy_by_concurrent_loads_is_said_in_the_users_words(app_env, monkeypatch):
+    # the store refuses a load that kept colliding with concurrent loads of its series (StoreBusy):
+    # the page says so with the store's own message, not the generic failure, and stores nothing
+    from mmicd import workflow
+    from mmicd.i18n import t
+    from mmicd.store import StoreBusy
+
+    def busy(*args, **kwargs):
+        raise StoreBusy()
+
+    monkeypatch.setattr(workflow, "commit_upload", busy)
+    before = len(Store(app_env).datasets())
+    at = open_upload_page()
+    at = upload(at, ("npl-census.xlsx", build_template("census", "en", census_rows())))
+    button(at, "Confirm and store as draft").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [t("store.busy", "en")]
+    assert len(Store(app_env).datasets()) == before
