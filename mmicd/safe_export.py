@@ -46,6 +46,8 @@ def csv_column(values: pd.Series) -> pd.Series:
     """A column for a CSV: risky text cells prefixed with ``'``; a numeric column is returned as is."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # coded text (survey records): its labels
+        values = values.astype(object)
     hits = values.map(risky).astype(bool)  # cells may be unhashable (the audit trail's old/new values)
     if not hits.any():
         return values

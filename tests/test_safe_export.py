@@ -72,6 +72,12 @@ def test_csv_column_of_strings_dtype():
     assert csv_column(values).tolist()[:2] == ["'=a", "b"]
 
 
+def test_csv_column_of_coded_text():
+    # survey records keep their text columns as categoricals: the labels are written, risky ones quoted
+    column = pd.Series(["-S1", "S2", "-S1"], dtype="category")
+    assert csv_column(column).tolist() == ["'-S1", "S2", "'-S1"]
+
+
 def test_risky_only_for_text():
     assert risky("=x") and risky("-x") and not risky(-1) and not risky(None) and not risky(b"=x")
 
