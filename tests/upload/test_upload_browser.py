@@ -22,11 +22,15 @@ from tests.e2e.test_browser import (
 )
 
 # Loaded by the server's Python at start (sitecustomize, first on PYTHONPATH): every check reports
-# its progress for a minute before reading its file, so that the browser sees it running.
+# its progress for a minute before reading its file, so that the browser sees it running; the page
+# waits 3 s in its run (not 20) before polling, and a closed session's check stops after 2 s (not 10).
 SLOW = """
 import time
 
 from mmicd import ingest
+from mmicd.ui import upload
+
+upload.WAIT, upload.SESSION_GRACE = 3.0, 2.0
 
 real = ingest._prepare_one
 
@@ -63,7 +67,8 @@ def test_cancel_and_closing_the_browser_stop_a_running_check(tmp_path: Path, mon
     (tmp_path / "site" / "sitecustomize.py").write_text(SLOW)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "site"), str(REPO_ROOT)]))
     log = tmp_path / "streamlit.log"
-    with streamlit_server(tmp_path / "data", log) as base_url, sync_playwright() as p:
+    # no demo uploads at first start: they go through the (here slowed) check too
+    with streamlit_server(tmp_path / "data", log, {"MMICD_DEMO": "0"}) as base_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             def open_upload():
@@ -87,7 +92,7 @@ def test_cancel_and_closing_the_browser_stop_a_running_check(tmp_path: Path, mon
             page.close()
 
             page = open_upload()
-            page.wait_for_timeout(25_000)         # past the page's wait (20 s): a fragment polls the check
+            page.wait_for_timeout(6_000)          # past the page's wait (3 s here): a fragment polls the check
             assert page.get_by_text("census.csv: reading").count()
             assert page.get_by_role("button", name="Cancel the check").count()
             assert "check stopped: session" not in log.read_text(errors="replace")
