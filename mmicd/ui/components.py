@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import charts, codes
-from mmicd.i18n import format_number, format_value
+from mmicd.i18n import format_number, format_value, t
 from mmicd.overview import KeyFigure
 from mmicd.ui import tr
 
@@ -83,17 +83,27 @@ def trend(fig: KeyFigure, lang: str, key: str) -> None:
     alt = fig.alternative
     other = alt.trend.loc[alt.trend["series"] == "_T"] if alt is not None else None
     other_label = tr("figure.other_source", source=alt.source, edition=alt.edition or "–") if alt is not None else ""
-    st.plotly_chart(charts.trend_chart(fig.trend, fig.unit, lang, other=other, other_label=other_label), key=key,
-                    width="stretch", config={"displaylogo": False})
+    chart, table = _trend_parts(fig.trend, fig.unit, lang, other, other_label)
+    st.plotly_chart(chart, key=key, width="stretch", config={"displaylogo": False})
     st.caption(source_line(fig))
     if alt is not None:
         st.caption(tr("figure.other_value", source=plain(alt.source), edition=plain(alt.edition or "–"),
                       value=format_value(alt.value, alt.unit, lang), year=alt.year))
     with st.expander(tr("table.show")):
-        table = fig.trend.pivot_table(index="time_period", columns="series", values="value")
-        table.columns = [charts.series_label(c, lang) for c in table.columns]
-        table.index.name = tr("axis.year")
         st.dataframe(table, width="stretch")
+
+
+@st.cache_resource(max_entries=2000, show_spinner=False)
+def _trend_parts(trend: pd.DataFrame, unit: str, lang: str, other: pd.DataFrame | None,
+                 other_label: str) -> tuple:
+    """A trend's chart and its table, built once per content and language and shared by every
+    session (building them was a third of the Overview's CPU per view: bench/load_bench.py). Neither
+    is changed after: Streamlit reads the figure (``to_dict``) and the table."""
+    chart = charts.trend_chart(trend, unit, lang, other=other, other_label=other_label)
+    table = trend.pivot_table(index="time_period", columns="series", values="value")
+    table.columns = [charts.series_label(c, lang) for c in table.columns]
+    table.index.name = t("axis.year", lang)
+    return chart, table
 
 
 def datasets_table(versions: list, lang: str) -> pd.DataFrame:
