@@ -3,12 +3,14 @@
 import streamlit as st
 
 from mmicd.auth.accounts import AccountError, SignInError, change_own_password
-from mmicd.ui import auth, store, tr
+from mmicd.ui import auth, language_picker, store, tr
 
 s = store()
 user = auth.current_user(s)
 
 if user.is_anonymous:
+    if not auth.anonymous_allowed():  # no sidebar then: the language is chosen here
+        language_picker()
     st.title(tr("auth.sign_in"))
     if auth.anonymous_allowed():
         st.caption(tr("auth.sign_in_caption"))

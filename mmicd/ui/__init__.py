@@ -102,11 +102,7 @@ def sidebar(s: Store) -> Filters:
     """
     settings = get_settings()
     with st.sidebar:
-        _restore("lang", LANGUAGES, settings.language)
-        st.selectbox("Language / Langue / Idioma", options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
-                     key="lang", on_change=_keep, args=("lang",))
-        _keep("lang")
-        lang = current_lang()
+        lang = language_picker()
         options = codes.area_options(lang)
         _restore("country", options, settings.default_country if settings.default_country in options else options[0])
         st.selectbox(t("filter.country", lang), options=options, format_func=lambda c: codes.area_name(c, lang),
@@ -120,6 +116,15 @@ def sidebar(s: Store) -> Filters:
             _keep("year")
         st.caption(t("sidebar.about", lang))
     return filters()
+
+
+def language_picker() -> str:
+    """The language choice (named in the three languages), kept across pages; the language chosen."""
+    _restore("lang", LANGUAGES, get_settings().language)
+    st.selectbox("Language / Langue / Idioma", options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
+                 key="lang", on_change=_keep, args=("lang",))
+    _keep("lang")
+    return current_lang()
 
 
 def _restore(key: str, options, default) -> None:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from mmicd import workflow
 from mmicd.auth import SYSTEM, PermissionDenied, Role, User
 from mmicd.auth.accounts import create_user
+from mmicd.i18n import t
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
 
@@ -104,9 +105,14 @@ def test_anonymous_access_off_shows_nothing_but_the_sign_in_form(app_env, monkey
     assert reachable(at) == {"account"}
     # no sidebar (language, country, year, about text, account caption, navigation), no public texts
     assert not at.sidebar.children
-    assert [type(e).__name__ for e in at.main.children.values()] == ["Title", "Block"]  # the title, the form
+    # the language choice, the title, the form
+    assert [type(e).__name__ for e in at.main.children.values()] == ["Selectbox", "Title", "Block"]
     assert at.title[0].value == "Sign in" and not at.caption and not at.markdown
     assert [w.label for w in at.text_input] == ["User name (or e-mail)", "Password"]
+    at.selectbox(key="lang").set_value("fr").run()  # a person who reads French says so before signing in
+    assert at.title[0].value == t("auth.sign_in", "fr") != "Sign in"
+    assert [w.label for w in at.text_input] == [t("auth.username", "fr"), t("auth.password", "fr")]
+    at.selectbox(key="lang").set_value("en").run()
     at.text_input(key="sign_in_username").set_value("rev")
     at.text_input(key="sign_in_password").set_value("long enough 1")
     at.button[0].click().run()
