@@ -17,7 +17,7 @@
    ``csv.read_csv`` of the file (its defaults, both cores) against the check of the upload
    (``prepare``: read, detect, recode, read the numbers, validate; what the upload page and
    ``ingest --dry-run`` do); target <= 2, wall and CPU time of all threads. Storing is timed apart
-   (SQLite rows for observations, a Parquet file for microdata). Memory, in a fresh child process
+   (SQLite rows for observations, Parquet bytes in the database for microdata). Memory, in a fresh child process
    as for the workbook: peak RSS of the check above the baseline against the resulting frame
    (target <= 2.5), and of the check and the store together.
 3. With ``--big-csv-rows``: a CSV of that many persons ingested in a child process (time, peak RSS;
@@ -410,7 +410,7 @@ def bench_csv(a, tmp: Path, label: str, path: Path, kind: str) -> None:
     store = Store(f"sqlite:///{tmp / f'store-{time.time_ns()}.sqlite'}", data_dir=tmp)
     t0 = time.perf_counter()
     commit(prep, store, actor="bench")
-    print(f"  storing the checked rows ({'a Parquet file' if kind == 'lfs' else 'SQLite rows'}), apart:"
+    print(f"  storing the checked rows ({'Parquet bytes in SQLite' if kind == 'lfs' else 'SQLite rows'}), apart:"
           f" {time.perf_counter() - t0:.2f} s")
     store.engine.dispose()
     del prep
