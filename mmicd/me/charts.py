@@ -62,8 +62,9 @@ def status_matrix(table: pd.DataFrame, lang: str) -> go.Figure:
     return _layout(fig, lang, max(300, 34 * len(order) + 120))
 
 
-def budget_bars(frame: pd.DataFrame, lang: str, labels: dict[str, str] | None = None) -> go.Figure:
-    """Budget planned and disbursed side by side per category."""
+def budget_bars(frame: pd.DataFrame, lang: str, labels: dict[str, str] | None = None,
+                currency: str = "") -> go.Figure:
+    """Budget planned and disbursed side by side per category, in one ``currency`` (the axis says which)."""
     labels = labels or {}
     keys = [labels.get(k, k) for k in frame["key"]]
     fig = go.Figure()
@@ -73,8 +74,10 @@ def budget_bars(frame: pd.DataFrame, lang: str, labels: dict[str, str] | None = 
                          name=t("me.budget.disbursed", lang), marker_color="#0072B2"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=t("me.axis.usd", lang))
-    return _layout(fig, lang, max(260, 48 * len(frame) + 100))
+    fig.update_xaxes(title=t("me.axis.amount", lang, currency=currency))
+    fig = _layout(fig, lang, max(260, 48 * len(frame) + 100))
+    # the legend above the bars: below them it covered the amounts of a chart with one or two bars
+    return fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
 
 
 def status_donut(counts: dict[str, int], lang: str) -> go.Figure:

@@ -118,6 +118,18 @@ def status_counts(table: pd.DataFrame) -> dict[str, int]:
     return {s.value: int(counts.get(s.value, 0)) for s in STATUS_ORDER}
 
 
+def budget_totals(portfolio: Portfolio) -> pd.DataFrame:
+    """Budget planned and disbursed per currency (never added up across currencies: no exchange rate
+    is known here), with the share disbursed; one row per currency, largest planned first."""
+    rows = [{"currency": iv.currency, "interventions": 1, "planned": iv.budget_planned,
+             "disbursed": iv.budget_disbursed} for iv in portfolio.interventions]
+    if not rows:
+        return pd.DataFrame(columns=["currency", "interventions", "planned", "disbursed", "disbursed_pct"])
+    frame = pd.DataFrame(rows).groupby("currency", as_index=False).sum()
+    frame["disbursed_pct"] = (frame["disbursed"] / frame["planned"].where(frame["planned"] > 0) * 100).round(1)
+    return frame.sort_values(["planned", "currency"], ascending=[False, True]).reset_index(drop=True)
+
+
 def by_dimension(portfolio: Portfolio, dimension: str, lang: str) -> pd.DataFrame:
     """Interventions, budget planned and disbursed by status, sector, lead or funder.
 

@@ -71,15 +71,20 @@ def overview_tab(p: Portfolio, as_of: date) -> None:
     lang = current_lang()
     table = views.status_table(p, as_of, lang)
     counts = views.status_counts(table)
-    planned = sum(i.budget_planned for i in p.interventions)
-    disbursed = sum(i.budget_disbursed for i in p.interventions)
-    currencies = sorted({i.currency for i in p.interventions})
+    totals = views.budget_totals(p)  # one row per currency: amounts in two currencies are never added
     cols = st.columns(4)
     cols[0].metric(tr("me.kpi.interventions"), format_number(len(p.interventions), lang), border=True)
     cols[1].metric(tr("me.kpi.indicators"), format_number(len(p.indicators), lang), border=True)
-    cols[2].metric(tr("me.kpi.planned", currency=plain("/".join(currencies))), format_number(planned, lang), border=True)
-    cols[3].metric(tr("me.kpi.disbursed"), format_percent(disbursed / planned * 100 if planned else None, lang),
-                   border=True, help=tr("me.kpi.disbursed_help"))
+    for n, total in enumerate(totals.itertuples()):  # a row of its own for each further currency
+        row = cols if n == 0 else st.columns(4)
+        disbursed = tr("me.kpi.disbursed_in", currency=plain(total.currency)) if len(totals) > 1 else \
+            tr("me.kpi.disbursed")
+        row[2].metric(tr("me.kpi.planned", currency=plain(total.currency)), format_number(total.planned, lang),
+                      border=True)
+        row[3].metric(disbursed, format_percent(total.disbursed_pct, lang), border=True,
+                      help=tr("me.kpi.disbursed_help"))
+    if len(totals) > 1:
+        st.caption(tr("me.budget.currencies_apart", currencies=plain(", ".join(totals["currency"]))))
     st.markdown(" · ".join(f"{status_text(s.value)}: **{counts[s.value]}**" for s in STATUS_ORDER))
 
     st.subheader(tr("me.matrix.title"))
@@ -101,8 +106,9 @@ def overview_tab(p: Portfolio, as_of: date) -> None:
     frame = views.by_dimension(p, dimension, lang)
     labels = {s.value: tr(f"me.iv_status.{s.value}") for s in InterventionStatus} if dimension == "status" else {}
     with right:
-        st.plotly_chart(me_charts.budget_bars(frame, lang, labels), width="stretch", key="me_budget",
-                        config={"displaylogo": False})
+        for currency in frame["currency"].drop_duplicates():  # one chart per currency: one axis, one unit
+            st.plotly_chart(me_charts.budget_bars(frame[frame["currency"] == currency], lang, labels, currency),
+                            width="stretch", key=f"me_budget_{currency}", config={"displaylogo": False})
     if dimension == "funder":
         st.caption(tr("me.budget.funder_note"))
     table_b = pd.DataFrame({

@@ -323,3 +323,32 @@ def test_anonymous_visitors_get_no_form_and_a_reviewer_edits_and_changes_targets
     change = p.changes[-1]
     assert (change.field, change.old, change.new, change.reason, change.actor) == (
         "end_target", 4000.0, 4200.0, "Second funding round", "rev")
+
+
+def test_budgets_in_two_currencies_are_never_added_up(me_env):
+    # one demo intervention budgeted in euros: the dashboard shows each currency's total and share
+    # disbursed apart (the demo's 29,100,000 would be a sum of dollars and euros), says so, and draws
+    # one budget chart per currency, its axis naming the currency
+    from mmicd.auth import SYSTEM
+    from mmicd.me.repository import load_portfolio, save_intervention
+    from mmicd.me.views import budget_totals
+
+    store = Store(me_env)
+    iv = next(i for i in load_portfolio(store, "NPL").interventions if i.budget_planned > 0)
+    save_intervention(store, iv.model_copy(update={"currency": "EUR"}), user=SYSTEM)
+    totals = budget_totals(load_portfolio(store, "NPL")).set_index("currency")
+    store.engine.dispose()
+    assert totals.loc["EUR", "planned"] == iv.budget_planned
+    assert totals.loc["USD", "planned"] == 29_100_000 - iv.budget_planned
+    assert totals.loc["EUR", "disbursed_pct"] == round(iv.budget_disbursed / iv.budget_planned * 100, 1)
+
+    at = open_page("pages/me_dashboard.py")
+    shown = metrics(at)
+    assert "Budget planned (USD/EUR)" not in shown and "Budget planned (EUR/USD)" not in shown
+    usd, eur = f"{totals.loc['USD', 'planned']:,.0f}", f"{iv.budget_planned:,.0f}"
+    assert (shown["Budget planned (USD)"], shown["Budget planned (EUR)"]) == (usd, eur)
+    assert shown["Budget disbursed (EUR)"] == f"{totals.loc['EUR', 'disbursed_pct']:.1f}%"
+    assert "29,100,000" not in shown.values() and "Budget disbursed" not in shown
+    assert any("several currencies (USD, EUR)" in c.value for c in at.caption)
+    axes = [c.proto.spec for c in at.get("plotly_chart") if '"Amount (' in c.proto.spec]
+    assert len(axes) == 2 and '"Amount (USD)"' in axes[0] and '"Amount (EUR)"' in axes[1]
