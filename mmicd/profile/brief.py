@@ -21,6 +21,7 @@ from mmicd.safe_export import XLSXWRITER, XlsxCells, chart_text
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
         "pdf": "application/pdf", "json": "application/json"}
 MAX_ROWS = 25  # rows of a table printed in the HTML/PDF brief (the xlsx and json carry everything)
+PDF_COLUMNS = 8  # columns of a table the PDF's page width holds (the HTML prints all)
 Progress = Callable[[float, str], None]
 
 
@@ -107,11 +108,35 @@ def _cell(value, lang: str) -> str:
     return str(value)
 
 
-def _printable(block: Block, lang: str) -> pd.DataFrame:
-    frame = block
+def _printable(block: Block, lang: str) -> tuple[pd.DataFrame, str]:
+    """A block's table as printed in the HTML/PDF brief, and a note when rows were left out.
+
+    At most :data:`MAX_ROWS` rows: of a table over time, the most recent periods whole (every series
+    of a year kept together, e.g. remittances received and paid), in time order; of any other table
+    its first rows. The note says how many rows and which years are shown; every row is in the
+    xlsx and json."""
+    rows = block.rows
     if block.id == "labour":  # the brief shows 15+; every age group is in the xlsx and json
-        frame = block.model_copy(update={"rows": [r for r in block.rows if r.get("age") == "_T"]})
-    return display(frame, lang).head(MAX_ROWS)
+        rows = [r for r in rows if r.get("age") == "_T"]
+    note = ""
+    if len(rows) > MAX_ROWS:
+        periods = sorted({r["time_period"] for r in rows if r.get("time_period")}, reverse=True)
+        if periods:
+            keep, n = [], 0
+            for period in periods:
+                k = sum(r.get("time_period") == period for r in rows)
+                if keep and n + k > MAX_ROWS:
+                    break
+                keep.append(period)
+                n += k
+            shown = [r for r in rows if r.get("time_period") in set(keep)]
+            note = t("profile.brief.recent_rows", lang, shown=len(shown), rows=len(rows), first=keep[-1],
+                     last=keep[0])
+        else:
+            shown = rows[:MAX_ROWS]
+            note = t("profile.brief.first_rows", lang, shown=len(shown), rows=len(rows))
+        rows = shown
+    return display(block.model_copy(update={"rows": rows}), lang), note
 
 
 # ---- HTML --------------------------------------------------------------------------------
@@ -154,7 +179,10 @@ def _html(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
             if b.id in images:
                 data = base64.b64encode(images[b.id]).decode("ascii")
                 parts.append(f"<figure><img alt=\"{esc(b.title)}\" src=\"data:image/png;base64,{data}\"></figure>")
-            parts.append(_html_table(_printable(b, lang), lang))
+            printed, cut = _printable(b, lang)
+            parts.append(_html_table(printed, lang))
+            if cut:
+                parts.append(f"<p class=\"note\">{esc(cut)}</p>")
             parts += [f"<p class=\"warning\">{esc(line)}</p>" for line in b.warnings]
             for line in [sources_text(b, lang), *b.notes]:
                 if line:
@@ -185,14 +213,19 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
         pdf.set_font("DejaVu", style, size)
         pdf.multi_cell(width, h, line, new_x="LMARGIN", new_y="NEXT")
 
-    def table(frame: pd.DataFrame) -> None:
+    def table(frame: pd.DataFrame, cut: str = "") -> None:
         pdf.set_font("DejaVu", "", 6.5)
-        cols = list(frame.columns)[:8]
+        cols = list(frame.columns)[:PDF_COLUMNS]
         with pdf.table(width=width, line_height=3.6, headings_style=FontFace(emphasis="BOLD", fill_color=(238, 244, 250)),
                        text_align="LEFT") as tbl:
             tbl.row([str(c) for c in cols])
             for values in frame[cols].itertuples(index=False):
                 tbl.row([_cell(v, lang)[:60] for v in values])
+        if len(frame.columns) > PDF_COLUMNS:
+            cut = " ".join(filter(None, [cut, t("profile.brief.columns_cut", lang, shown=PDF_COLUMNS,
+                                                columns=len(frame.columns))]))
+        if cut:
+            text(cut, 7, h=3.5)
         pdf.ln(1)
 
     text(t("profile.brief.title", lang, area=profile.name), 16, "B", 8)
@@ -211,7 +244,7 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
                 continue
             if b.id in images:
                 pdf.image(io.BytesIO(images[b.id]), w=width * 0.9)
-            table(_printable(b, lang))
+            table(*_printable(b, lang))
             for line in b.warnings:
                 text(line, 7.5, "B", h=3.8)
             for line in [sources_text(b, lang), *b.notes]:

@@ -101,3 +101,49 @@ def test_command_line_writes_every_format(seeded_url, tmp_path, monkeypatch, cap
     assert main(["--lang", "fr", "profile", "--country", "Allemagne", "--year", "2020",
                  "--out", str(tmp_path / "fr.json")]) == 0
     assert CountryProfile.model_validate_json((tmp_path / "fr.json").read_text()).name == "Allemagne"
+
+
+def test_a_long_table_prints_its_most_recent_years_whole_and_says_so():
+    # 2 series × 30 years: the brief prints the 12 most recent years with both series (24 rows, not the
+    # 25 oldest rows of the first series), in time order, and a note with the years and row counts
+    from mmicd.profile.brief import MAX_ROWS, _printable
+    from mmicd.profile.model import Block
+
+    rows = [{"time_period": str(year), "series": series, "value": float(year)}
+            for series in ("REM_IN", "REM_OUT") for year in range(1994, 2024)]
+    block = Block(id="remittances", title="Remittances", columns=["time_period", "series", "value"], rows=rows)
+    printed, note = _printable(block, "en")
+    years = printed.iloc[:, 0].tolist()
+    assert len(printed) == 24 <= MAX_ROWS
+    assert sorted(set(years)) == [str(y) for y in range(2012, 2024)] and years.count("2023") == 2
+    assert note == ("Shown: 2012–2023, the most recent years (24 of 60 rows). Every row is in the Excel and "
+                    "JSON briefs.")
+    assert _printable(block, "fr")[1].startswith("Présenté : 2012–2023")
+    # a table without periods: its first rows, said
+    ranked = Block(id="origins", title="Origins", columns=["area", "value"],
+                   rows=[{"area": f"A{n:02d}", "value": float(n)} for n in range(30)])
+    printed, note = _printable(ranked, "en")
+    assert len(printed) == MAX_ROWS and printed.iloc[0, 0] == "A00"
+    assert note.startswith("Shown: the first 25 of 30 rows.")
+    short = Block(id="x", title="x", columns=["area", "value"], rows=[{"area": "A", "value": 1.0}])
+    assert _printable(short, "en")[1] == ""
+
+
+def test_html_and_pdf_briefs_reach_the_latest_remittance_year_with_both_series(germany):
+    # Germany's remittances, received and paid, 1990-2020 (62 rows): the printed table stopped at its
+    # 25th row (received only, up to 2014) while the chart reached 2020; now it ends with 2020 and
+    # holds both series, and says which years it shows
+    from mmicd.i18n import t
+
+    [block] = [b for s in germany.sections for b in s.blocks if b.id == "rem_trend"]
+    assert len(block.rows) == 62 and max(r["time_period"] for r in block.rows) == "2020"
+    page = render(germany, "html").decode("utf-8")
+    section = page[page.index(f"<h3>{block.title}</h3>"):]
+    table = section[:section.index("</table>")]
+    assert "<td>2020</td>" in table and "<td>2014</td>" in table and "<td>2007</td>" not in table
+    assert f"<td>{t('profile.series.REM_IN', 'en')}</td>" in table
+    assert f"<td>{t('profile.series.REM_OUT', 'en')}</td>" in table
+    note = "Shown: 2009–2020, the most recent years (24 of 62 rows)."
+    assert note in section[:section.index("</section>")]
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render(germany, "pdf"))).pages)
+    assert "2009–2020, the most recent years (24 of 62" in " ".join(text.split())
