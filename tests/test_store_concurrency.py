@@ -18,9 +18,9 @@ from tests.test_store import LFS, META, frame, persons
 LOADS = 4
 
 
-def load_in_parallel(url: str, tmp_path, microdata: bool = False) -> list:
-    """Four loads of one series started at the same instant; their versions or their exceptions."""
-    Store(url, data_dir=tmp_path).engine.dispose()  # schema created once, before the race
+def in_parallel(url: str, tmp_path, work) -> list:
+    """``work(store, n)`` run by LOADS threads started at the same instant, each with a store of its
+    own (its own engine and connections, as separate servers): what each returned or raised."""
     barrier = threading.Barrier(LOADS)
     results: list = [None] * LOADS
 
@@ -28,11 +28,8 @@ def load_in_parallel(url: str, tmp_path, microdata: bool = False) -> list:
         s = Store(url, data_dir=tmp_path / f"server{n}", upgrade=False)
         try:
             barrier.wait()
-            if microdata:
-                results[n] = s.add_microdata(LFS, persons(), actor=f"analyst{n}")
-            else:
-                results[n] = s.add_dataset(META, frame(), actor=f"analyst{n}")
-        except Exception as exc:  # noqa: BLE001 — the test inspects what each load got
+            results[n] = work(s, n)
+        except Exception as exc:  # noqa: BLE001 — the test inspects what each thread got
             results[n] = exc
         finally:
             s.engine.dispose()
@@ -43,6 +40,18 @@ def load_in_parallel(url: str, tmp_path, microdata: bool = False) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+def load_in_parallel(url: str, tmp_path, microdata: bool = False) -> list:
+    """Four loads of one series started at the same instant; their versions or their exceptions."""
+    Store(url, data_dir=tmp_path).engine.dispose()  # schema created once, before the race
+
+    def load(s: Store, n: int):
+        if microdata:
+            return s.add_microdata(LFS, persons(), actor=f"analyst{n}")
+        return s.add_dataset(META, frame(), actor=f"analyst{n}")
+
+    return in_parallel(url, tmp_path, load)
 
 
 @pytest.fixture
@@ -150,24 +159,8 @@ def test_parallel_publications_of_one_series_leave_exactly_one_published(store_u
         return real(conn, *args, **kwargs)
 
     monkeypatch.setattr(store_module, "_set_status", slow)
-    barrier = threading.Barrier(LOADS)
-    errors: list = []
-
-    def run(n: int) -> None:
-        reviewer = Store(store_url, data_dir=tmp_path / f"server{n}", upgrade=False)
-        try:
-            barrier.wait()
-            reviewer.publish(drafts[n], actor=f"reviewer{n}")
-        except Exception as exc:  # noqa: BLE001 — the test inspects what each publication got
-            errors.append(exc)
-        finally:
-            reviewer.engine.dispose()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(LOADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = in_parallel(store_url, tmp_path, lambda reviewer, n: reviewer.publish(drafts[n], actor=f"reviewer{n}"))
+    errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
     s = Store(store_url, data_dir=tmp_path, upgrade=False)
     statuses = sorted(s.dataset(i).status.value for i in drafts)
