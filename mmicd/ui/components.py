@@ -49,14 +49,17 @@ def metric(fig: KeyFigure, lang: str) -> None:
     if not fig.available:
         st.metric(label, "–", help=tr("figure.no_data"), border=True)
         return
-    delta = None
+    delta, arrow = None, "off"
     if fig.change is not None:
+        size = abs(fig.change)   # the sign goes first, before a currency ("-US$ 471,060", not "US$ -471,060")
         if fig.unit == "percent":
-            change = tr("delta.points", n=format_number(fig.change, lang, 1))
+            change = tr("delta.points", n=format_number(size, lang, 1))
         else:
-            change = format_value(fig.change, fig.unit, lang, compact=True)
-        sign = "+" if fig.change > 0 else ""
+            change = format_value(size, fig.unit, lang, compact=True)
+        sign = "+" if fig.change > 0 else "-" if fig.change < 0 else ""
         delta = tr("delta.since", change=f"{sign}{change}", year=fig.previous_year)
+        # the arrow from the number, not from the text (a delta beginning with "US$" read as a rise)
+        arrow = "up" if fig.change > 0 else "down" if fig.change < 0 else "off"
     spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
     also = ("\n\n" + tr("figure.other_value", source=plain(fig.alternative.source),
                          edition=plain(fig.alternative.edition or "–"),
@@ -67,6 +70,7 @@ def metric(fig: KeyFigure, lang: str) -> None:
         format_value(fig.value, fig.unit, lang),
         delta=delta,
         delta_color="off",
+        delta_arrow=arrow,
         help=f"{tr(f'figure.{fig.id}.help')}\n\n{source_line(fig)}{also}",
         border=True,
         chart_data=spark.tolist() if len(spark) > 1 else None,
