@@ -179,14 +179,14 @@ class Session:
     widgets: dict[str, str] = field(default_factory=dict)
     country: str | None = None
 
-    async def run(self, countries: list[str], rounds: int, *, record: bool = True) -> None:
+    async def run(self, countries: list[str], rounds: int) -> None:
         async with websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as ws:
-            await self._view(ws, None, None)
+            await self._view(ws, None)
             for _ in range(rounds):
                 for country in countries:
                     self._choose(country)
                     for page in ("overview", "profile"):
-                        await self._view(ws, page, page if record else None)
+                        await self._view(ws, page)
 
     def _choose(self, country: str) -> None:
         if self.country_box:
@@ -195,7 +195,7 @@ class Session:
             self.widgets[box] = next(o for o in options if o == name)
             self.country = name
 
-    async def _view(self, ws, page: str | None, label: str | None) -> None:
+    async def _view(self, ws, page: str | None) -> None:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         if page:
@@ -221,8 +221,8 @@ class Session:
                 elif element.WhichOneof("type") in ("markdown", "heading"):
                     shown.append(getattr(element, element.WhichOneof("type")).body)
             elif kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-                if label:
-                    self.times[label].append(time.perf_counter() - start)
+                if page:
+                    self.times[page].append(time.perf_counter() - start)
                 if page and self.country and not any(self.country in text for text in shown):
                     self.errors.append(f"{page}: {self.country} not shown ({' | '.join(shown)[:300]})")
                 return

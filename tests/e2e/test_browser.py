@@ -67,6 +67,20 @@ def _is_local(url: str) -> bool:
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname in LOCAL_HOSTS
 
 
+
+def local_only(blocked: list[str]):
+    """A playwright route handler that lets local requests through and aborts any other, noting its
+    address in ``blocked``."""
+    def guard(route) -> None:
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort("blockedbyclient")
+
+    return guard
+
 @contextlib.contextmanager
 def streamlit_server(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Start `streamlit run app.py` in its own process group; yield its base URL once healthy.
@@ -189,13 +203,7 @@ def test_every_page_renders_without_errors_or_outside_requests(tmp_path: Path) -
     console_errors: list[str] = []
     problems: list[str] = []
 
-    def guard(route) -> None:
-        url = route.request.url
-        if _is_local(url):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort("blockedbyclient")
+    guard = local_only(blocked)
 
     def guard_ws(ws) -> None:
         blocked.append(ws.url)

@@ -27,7 +27,7 @@ from tests.e2e.test_browser import (
     SCREENSHOT_DIR,
     _find_chromium,
     _free_port,
-    _is_local,
+    local_only,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -84,12 +84,7 @@ def test_hostile_names_are_shown_as_text_and_fetch_nothing(tmp_path: Path, seede
     problems: list[str] = []
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
 
-    def guard(route) -> None:
-        if _is_local(route.request.url):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort("blockedbyclient")
+    guard = local_only(blocked)
 
     try:
         with streamlit_server(data_dir, tmp_path / "streamlit.log") as base_url, sync_playwright() as p:

@@ -20,7 +20,7 @@ from tests.e2e.test_browser import (
     CHROMIUM_ARGS,
     PAGE_RUN_TIMEOUT_S,
     _find_chromium,
-    _is_local,
+    local_only,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -83,8 +83,7 @@ def test_microdata_published_through_one_server_are_computed_by_the_other(shared
             user_data_dir=str(tmp_path / "chromium-profile"), executable_path=chromium, args=CHROMIUM_ARGS,
             headless=True, viewport={"width": 1400, "height": 1000}, service_workers="block", accept_downloads=True)
         try:
-            context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url)
-                          else route.abort("blockedbyclient"))
+            context.route("**/*", local_only([]))
             tables = {name: unemployment_csv(context, base) for name, base in (("b", server_b), ("a", server_a))}
         finally:
             context.close()

@@ -13,6 +13,7 @@ from tests.e2e.test_browser import (
     SCREENSHOT_DIR,
     _find_chromium,
     _is_local,
+    local_only,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -27,12 +28,7 @@ def test_profile_map_draws_offline(tmp_path: Path) -> None:
     blocked: list[str] = []
     topojson: list[tuple[str, int]] = []
 
-    def guard(route) -> None:
-        if _is_local(route.request.url):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort("blockedbyclient")
+    guard = local_only(blocked)
 
     with streamlit_server(tmp_path / "data", tmp_path / "streamlit.log") as base_url, sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
