@@ -134,8 +134,11 @@ class Evaluator:
             want = rule == "regex_matches"
             return all(x == "" or (re.search(case["regex"], x) is not None) == want for x in texts)
         if rule == "startswith":
-            if case["prefix"] == ["ORG-ID-PREFIX"]:
+            if case.get("prefix") == ["ORG-ID-PREFIX"]:
                 return all("-".join(x.split("-")[:2]) in self.prefixes and x.count("-") >= 1 for x in texts)
+            if "prefix" not in case:  # the earlier format: the text of the first match of ``start``
+                first = element.xpath(case["start"])
+                return all(x.startswith(_text(first[0])) for x in texts) if first else None
             starts = [_text(m) for p in case["prefix"] for m in element.xpath(p)]
             separator = case.get("separator", "")
             return all(any(x.startswith(s + separator) for s in starts) for x in texts)
@@ -180,6 +183,6 @@ class Evaluator:
                             element, rule, case))]
                         for name, used, passed in results:
                             if passed is False:
-                                info = used["ruleInfo"]
+                                info = used.get("ruleInfo", {"id": "?", "severity": "error", "message": rule})
                                 out.append(Failure(info["id"], info["severity"], name, info["message"], where))
         return out

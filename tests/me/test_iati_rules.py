@@ -18,7 +18,8 @@ from tests.me.iati_rules import Evaluator, UnknownRule
 
 TODAY = date(2026, 11, 24)
 GENERATED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-RULESET = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "iati" / "standard.json").read_text())
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "iati"
+RULESET = json.loads((FIXTURES / "standard.json").read_text())
 
 
 def evaluator(ruleset: dict = RULESET) -> Evaluator:
@@ -142,3 +143,18 @@ def test_every_rule_type_of_the_standard_ruleset_is_known_to_the_evaluator():
         walk(rules)
     assert used <= KNOWN
     assert {"time_limit", "strict_sum", "startswith", "if_then", "loop", "date_order", "one_or_all"} <= used
+
+
+def meta_tests() -> list[tuple[str, str, bool]]:
+    """The ruleset maintainers' own checks (IATI-Rulesets ``meta_tests.sh``: a ruleset, a file, whether
+    it passes), vendored with their files."""
+    script = (FIXTURES / "meta_tests.sh").read_text()
+    return [(rules, xml, expected == "True") for _, rules, xml, expected in
+            (line.split() for line in script.splitlines() if line.startswith("test "))]
+
+
+@pytest.mark.parametrize(("rules", "xml", "expected"), meta_tests())
+def test_the_evaluator_agrees_with_the_rulesets_own_meta_tests(rules, xml, expected):
+    ruleset = json.loads((FIXTURES / "meta_tests" / f"{rules}.json").read_text())
+    doc = etree.parse(str(FIXTURES / "meta_tests" / f"{xml}.xml")).getroot()
+    assert (evaluator(ruleset).failures(doc) == []) is expected
