@@ -85,7 +85,7 @@ def test_budget_periods_cover_the_activity_in_years_and_add_up(start, days, cent
         assert abs(amount - total * ((b - a).days + 1) / (days + 1)) < Decimal("0.01")
 
 
-def test_demo_budgets_in_the_export(demo=None):
+def test_demo_budgets_in_the_export():
     portfolio, _ = demo_portfolio(TODAY)
     doc = document(portfolio)
     for iv in portfolio.interventions:
@@ -95,6 +95,18 @@ def test_demo_budgets_in_the_export(demo=None):
     assert [(b.find("period-start").get("iso-date"), b.findtext("value")) for b in edu.findall("budget")] == [
         ("2022-07-01", "129375"), ("2023-01-01", "256640.63"), ("2024-01-01", "257343.75"),
         ("2025-01-01", "256640.62")]
+
+
+def test_a_budget_year_start_that_is_not_a_day_of_every_year_is_refused():
+    from dataclasses import replace
+
+    for value in ("02-29", "13-01", "July"):
+        with pytest.raises(IatiError, match=f"budget_year_start '{value}'"):
+            iati_xml(demo_portfolio(TODAY)[0], config=replace(me_config(), iati={"budget_year_start": value}), env={})
+    fiscal = replace(me_config(), iati={"budget_year_start": "07-16"})
+    edu = activity(document(demo_portfolio(TODAY)[0], config=fiscal), "NPL-EDU-01")  # 2022-07-01 .. 2025-12-31
+    assert [b.find("period-start").get("iso-date") for b in edu.findall("budget")] == [
+        "2022-07-01", "2022-07-16", "2023-07-16", "2024-07-16", "2025-07-16"]
 
 
 # ---- sectors ------------------------------------------------------------------------------------
@@ -349,3 +361,22 @@ def test_the_command_writes_the_same_file_as_the_page(app_env, tmp_path, monkeyp
     linked = [a for a in etree.fromstring(page).iter("indicator") if a.find("reference").get("code") == "EMP-01-3"]
     published = lfs_migrant_unemployment(app_env)[0]  # the engine's figure from the demo LFS
     assert float(linked[0].find("period/actual").get("value")) == pytest.approx(published, rel=1e-5)
+
+
+def test_the_page_names_a_malformed_reporting_organisation_instead_of_offering_the_file(app_env, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.me.test_pages import APP
+
+    monkeypatch.setenv("MMICD_IATI_REPORTING_ORG", "XM-MMICD-TASKFORCE")
+    store = Store(app_env)
+    ensure_demo(store)
+    store.engine.dispose()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["country"] = "NPL"
+    at.session_state["lang"] = "es"
+    at.run()
+    at.switch_page("pages/me_interventions.py").run()
+    assert not at.exception, at.exception
+    assert "IATI 2.03 XML" not in [b.proto.label for b in at.get("download_button")]
+    assert any("«XM-MMICD-TASKFORCE» no empieza por una agencia de registro" in e.value for e in at.error)
