@@ -171,8 +171,8 @@ def dac_sectors(sector: str) -> list[tuple[str, int]]:
     """The OECD DAC CRS purpose codes (5 digits) and percentages of a project sector (``dac_crs``)."""
     table = sectors().set_index("code")
     text = str(table.at[sector, "dac_crs"]) if "dac_crs" in table.columns and sector in table.index else ""
-    pairs = [item.split(":") for item in text.split()]
-    out = [(code, int(pct)) for code, pct in pairs if re.fullmatch(r"\d{5}", code)]
+    pairs = [re.fullmatch(r"(\d{5}):(\d{1,3})", item) for item in text.split()]
+    out = [(m[1], int(m[2])) for m in pairs if m]
     if not out or len(out) != len(pairs) or sum(p for _, p in out) != 100:
         raise IatiError("iati.error.dac_mapping", sector=sector, value=text)
     return out
@@ -198,9 +198,10 @@ def activity_dates(iv: Intervention, today: date) -> tuple[str, date | None, dat
 
 # ---- results ------------------------------------------------------------------------------------
 def _number(value: float | None) -> str:
+    """A decimal as IATI wants it (xsd:decimal: never an exponent), to 6 decimals."""
     if value is None:
         return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+    return format(Decimal(repr(float(value))).quantize(Decimal("0.000001")).normalize(), "f")
 
 
 def _narrative(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:

@@ -125,6 +125,25 @@ def test_every_sector_has_dac_codes_adding_up_to_100_and_migration_uses_15190():
     assert emp.findtext("sector[@vocabulary='99']/narrative") == "Employment"
 
 
+@pytest.mark.parametrize("mapping", ["16020:50 15190:40", "1519:100", "15190", "15190:abc", "", "15190:50 :50"])
+def test_a_dac_mapping_that_does_not_add_up_is_refused(monkeypatch, mapping):
+    import pandas as pd
+
+    import mmicd.me.iati
+
+    table = pd.DataFrame([{"code": "employment", "name_en": "Employment", "dac_crs": mapping}])
+    monkeypatch.setattr(mmicd.me.iati, "sectors", lambda: table)
+    with pytest.raises(IatiError, match="must be 5-digit codes with percentages adding up to 100"):
+        dac_sectors("employment")
+
+
+def test_values_are_decimals_without_exponent():
+    from mmicd.me.iati import _number
+
+    assert [_number(v) for v in (2850.0, 1234567.5, 0.0000123, 91.2 / 2400 * 100, 10.181818181, 1e21)] == [
+        "2850", "1234567.5", "0.000012", "3.8", "10.181818", "1000000000000000000000"]
+
+
 # ---- reporting organisation ---------------------------------------------------------------------
 def test_the_reporting_organisation_comes_from_the_environment_and_prefixes_every_identifier():
     portfolio, _ = demo_portfolio(TODAY)
