@@ -19,6 +19,7 @@ class MeConfig:
     counted_states: frozenset[ReportState] = frozenset({ReportState.APPROVED})
     received_states: frozenset[ReportState] = frozenset({ReportState.SUBMITTED, ReportState.APPROVED})
     reporting_org: dict[str, str] = field(default_factory=dict)
+    iati: dict[str, str] = field(default_factory=dict)  # sector_vocabulary_uri, budget_year_start
     # age groups of the M&E age breakdown (forms, results by age, linked statistics), codes of
     # data/codelists/age.csv
     age_groups: tuple[str, ...] = ("Y15T24", "Y25T54", "Y55T64", "Y_GE65")
@@ -37,6 +38,7 @@ def me_config() -> MeConfig:
         counted_states=frozenset(ReportState(s) for s in raw.get("counted_states", ["approved"])),
         received_states=frozenset(ReportState(s) for s in raw.get("received_states", ["submitted", "approved"])),
         reporting_org={str(k): str(v) for k, v in (raw.get("reporting_org") or {}).items()},
+        iati={str(k): str(v) for k, v in (raw.get("iati") or {}).items()},
         age_groups=tuple(str(a) for a in raw.get("age_groups", MeConfig.age_groups)),
     )
     if not 0 < config.at_risk < config.on_track:

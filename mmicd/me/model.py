@@ -98,6 +98,12 @@ def sector_codes() -> frozenset[str]:
     return frozenset(sectors()["code"])
 
 
+@cache
+def languages() -> frozenset[str]:
+    """ISO 639-1 codes of the IATI Language code list (``data/me/iati_languages.csv``)."""
+    return frozenset(pd.read_csv(ME_DATA / "iati_languages.csv", dtype=str, keep_default_na=False)["code"])
+
+
 def sector_name(code: str, lang: str = "en") -> str:
     table = sectors().set_index("code")
     column = f"name_{lang}" if f"name_{lang}" in table.columns else "name_en"
@@ -128,12 +134,20 @@ class Intervention(_Model):
     currency: str = Field(default="USD", min_length=3, max_length=3)
     status: InterventionStatus
     illustrative: bool = False
+    language: str = Field(default="en", description="ISO 639-1 code of the language of the texts")
 
     @field_validator("sector")
     @classmethod
     def _known_sector(cls, value: str) -> str:
         if value not in sector_codes():
             raise ValueError(f"unknown sector '{value}' (known: {', '.join(sorted(sector_codes()))})")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"'{value}' is not an ISO 639-1 language code (e.g. en, fr, es, ne)")
         return value
 
     @model_validator(mode="after")

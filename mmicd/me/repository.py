@@ -114,7 +114,7 @@ def _intervention(row) -> Intervention:
         ndp_goal=m["ndp_goal"], sdg_targets=list(m["sdg_targets"] or []), gmg_stage=m["gmg_stage"],
         geographic_scope=m["geographic_scope"], start=_as_date(m["start_date"]), end=_as_date(m["end_date"]),
         budget_planned=m["budget_planned"], budget_disbursed=m["budget_disbursed"], currency=m["currency"],
-        status=m["status"], illustrative=bool(m["illustrative"]),
+        status=m["status"], illustrative=bool(m["illustrative"]), language=m["language"],
     )
 
 

@@ -46,6 +46,7 @@ me_interventions = Table(
     Column("currency", String(3), nullable=False),
     Column("status", String(20), nullable=False),
     Column("illustrative", Boolean, nullable=False, default=False),
+    Column("language", String(2), nullable=False, default="en", server_default="en"),  # ISO 639-1 (0008)
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(200), nullable=False),
     Index("ix_me_interventions_country", "country"),

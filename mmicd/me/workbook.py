@@ -22,13 +22,14 @@ from mmicd.me.model import (
     ReportState,
     StageStatus,
     Unit,
+    languages,
     sector_codes,
 )
 
 SHEETS: dict[str, list[str]] = {
     "interventions": ["id", "country", "title", "description", "sector", "lead", "partners", "funders", "ndp_goal",
                       "sdg_targets", "gmg_stage", "geographic_scope", "start", "end", "budget_planned",
-                      "budget_disbursed", "currency", "status", "illustrative"],
+                      "budget_disbursed", "currency", "status", "illustrative", "language"],
     "indicators": ["id", "intervention_id", "position", "name", "level", "unit", "direction", "baseline_value",
                    "baseline_date", "end_target", "end_date", "period_rule", "disaggregation", "data_source",
                    "frequency", "responsible", "link_indicator", "link_selection", "change_reason"],
@@ -55,6 +56,7 @@ def vocabularies() -> dict[tuple[str, str], list[str]]:
         ("interventions", "gmg_stage"): [s.value for s in GmgStage],
         ("interventions", "status"): [s.value for s in InterventionStatus],
         ("interventions", "illustrative"): ["yes", "no"],
+        ("interventions", "language"): sorted(languages()),
         ("indicators", "level"): [s.value for s in Level],
         ("indicators", "unit"): [s.value for s in Unit],
         ("indicators", "direction"): [s.value for s in Direction],

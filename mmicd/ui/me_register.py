@@ -189,7 +189,7 @@ def _part_text(part, ind: Indicator) -> str:
 
 def exports(p: Portfolio, country: str) -> None:
     """Full Excel export (the template layout), the empty template, and the IATI 2.03 XML."""
-    from mmicd.me.iati import iati_xml
+    from mmicd.me.iati import IatiError, iati_xml
     from mmicd.me.workbook_write import export_workbook
 
     lang = current_lang()
@@ -200,6 +200,11 @@ def exports(p: Portfolio, country: str) -> None:
     cols[1].download_button(tr("me.export.template"), export_workbook(Portfolio(), lang),
                             file_name=f"me-template-{lang}.xlsx", mime=xlsx, key="me_export_template",
                             icon=":material/draft:")
-    cols[2].download_button(tr("me.export.iati"), iati_xml(p, lang=lang), file_name=f"me-iati-{country}.xml",
-                            mime="application/xml", key="me_export_iati", icon=":material/code:")
+    try:
+        iati = iati_xml(p)
+    except IatiError as err:  # the message names what is wrong (reporting organisation, language, status)
+        cols[2].error(err.message(lang))
+    else:
+        cols[2].download_button(tr("me.export.iati"), iati, file_name=f"me-iati-{country}.xml",
+                                mime="application/xml", key="me_export_iati", icon=":material/code:")
     st.caption(tr("me.export.caption"))

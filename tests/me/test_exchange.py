@@ -157,7 +157,9 @@ def test_iati_export_is_valid_against_the_2_03_schema(iati_schema):
     periods = indicator.findall("period")
     first_actuals = [(a.get("value"), [d.get("value") for d in a.findall("dimension")])
                      for a in periods[0].findall("actual")]
-    assert first_actuals == [("600", []), ("150", ["F"]), ("450", ["M"])]
+    # one period per milestone interval: the first (to the milestone of 2026-06-30) holds the cumulative
+    # actual of the four half-year reports 600 + 700 + 800 + 750, women 150 + 190 + 230 + 240
+    assert first_actuals == [("2850", []), ("810", ["F"]), ("2040", ["M"])]
     targets = [(p.find("period-end").get("iso-date"), p.find("target").get("value")) for p in periods
                if p.find("target") is not None]
     assert targets == [("2026-06-30", "3000"), ("2027-06-30", "4500"), ("2028-06-30", "6000")]
@@ -180,7 +182,8 @@ def test_iati_export_carries_the_published_figures_of_linked_indicators(iati_sch
     linked = next(i for i in document.iter("indicator") if i.find("reference").get("code") == "EMP-01-3")
     actuals = [(p.find("period-start").get("iso-date"), a.get("value"), a.findtext("comment/narrative"))
                for p in linked.findall("period") for a in p.findall("actual")]
-    assert actuals == [("2023-01-01", "10.18", "LFS, 2023 (low reliability, U)")]  # the suppressed one is left out
+    # one period from the day after the baseline (2021-12-31) to the end target; the suppressed figure is left out
+    assert actuals == [("2022-01-01", "10.18", "LFS, 2023 (low reliability, U)")]
 
 
 def test_a_link_to_an_unknown_catalogue_indicator_or_selection_is_refused_with_its_cell(store):
