@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from mmicd.i18n import format_number, format_percent, t
+from mmicd.i18n import format_date as cldr_date
+from mmicd.i18n import format_month, format_number, format_percent, t
 from mmicd.me.config import MeConfig, me_config
 from mmicd.me.model import (
     FREQUENCY_MONTHS,
@@ -270,9 +271,7 @@ def evaluate(
 
 # ---- words ------------------------------------------------------------------------------------
 def month_year(day: date | None, lang: str) -> str:
-    if day is None:
-        return "–"
-    return t("me.month_year", lang, month=t(f"me.month.{day.month}", lang), year=day.year)
+    return format_month(day, lang)
 
 
 def format_value(value: float | None, unit: Unit, lang: str) -> str:
@@ -345,9 +344,7 @@ def explain(progress: Progress, indicator: Indicator, lang: str = "en", statisti
 
 
 def format_date(day: date | None, lang: str) -> str:
-    if day is None:
-        return "–"
-    return t("me.date", lang, day=day.day, month=t(f"me.month.{day.month}", lang), year=day.year)
+    return cldr_date(day, lang)
 
 
 def rule_sentence(lang: str = "en", config: MeConfig | None = None) -> str:
