@@ -36,9 +36,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = Path(env.get("MMICD_DATA_DIR") or ROOT / "var").expanduser().resolve()
     url = env.get("MMICD_DATABASE_URL") or f"sqlite:///{data_dir / 'mmicd.sqlite'}"
-    lang = env.get("MMICD_LANG", "en").lower()
-    if lang not in languages():
-        lang = "en"
+    lang = {name.lower(): name for name in languages()}.get(env.get("MMICD_LANG", "en").lower(), "en")
     country = env.get("MMICD_DEFAULT_COUNTRY", "NPL").upper()
     return Settings(data_dir=data_dir, database_url=url, language=lang, default_country=country,
                     check_seconds=_positive(env.get("MMICD_CHECK_SECONDS"), 120.0),

@@ -337,6 +337,11 @@ def format_month(day: date | None, lang: str = "en") -> str:
     return "–" if day is None else cldr_dates.format_skeleton("yMMMM", day, locale=_locale(lang))
 
 
+def format_period(start: date, end: date, lang: str = "en") -> str:
+    """From one day to another, as ``lang`` writes an interval: Jul 1 – Sep 30, 2026; 1–31 juil. 2026."""
+    return cldr_dates.format_interval(start, end, "yMMMMd", locale=_locale(lang))
+
+
 def format_datetime(moment: datetime | None, lang: str = "en") -> str:
     """A moment in UTC, date and time, as ``lang`` writes it (CLDR long form, with the time zone)."""
     return "–" if moment is None else cldr_dates.format_datetime(moment, "long", tzinfo=UTC, locale=_locale(lang))

@@ -23,6 +23,7 @@ from mmicd.i18n import (
     format_month,
     format_number,
     format_percent,
+    format_period,
     format_value,
     language_name,
     languages,
@@ -33,7 +34,7 @@ from mmicd.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-NNBSP, NBSP = "\u202f", "\u00a0"
+NNBSP, NBSP, THIN = "\u202f", "\u00a0", "\u2009"
 
 
 @pytest.mark.parametrize(
@@ -82,16 +83,21 @@ def test_compact_forms_agree_with_their_number(lang, one_point_two, two_and_a_ha
 
 
 @pytest.mark.parametrize(
-    ("lang", "day", "month", "moment"),
-    [("en", "March 1, 2026", "March 2026", "March 1, 2026, 6:05:00\u202fPM UTC"),
-     ("fr", "1 mars 2026", "mars 2026", "1 mars 2026, 18:05:00 TU"),
-     ("es", "1 de marzo de 2026", "marzo de 2026", "1 de marzo de 2026, 18:05:00 UTC")],
+    ("lang", "day", "month", "moment", "period", "month_long"),
+    [("en", "March 1, 2026", "March 2026", "March 1, 2026, 6:05:00\u202fPM UTC", f"Jul 1{THIN}–{THIN}Sep 30, 2026",
+      f"Jul 1{THIN}–{THIN}31, 2026"),
+     ("fr", "1 mars 2026", "mars 2026", "1 mars 2026, 18:05:00 TU", f"1 juil.{THIN}–{THIN}30 sept. 2026",
+      "1–31 juil. 2026"),
+     ("es", "1 de marzo de 2026", "marzo de 2026", "1 de marzo de 2026, 18:05:00 UTC",
+      f"1 de julio{THIN}–{THIN}30 de septiembre de 2026", "1–31 de julio de 2026")],
 )
-def test_dates(lang, day, month, moment):
+def test_dates(lang, day, month, moment, period, month_long):
     assert format_date(date(2026, 3, 1), lang) == day
     assert format_month(date(2026, 3, 1), lang) == month
     assert format_datetime(datetime(2026, 3, 1, 18, 5, tzinfo=UTC), lang) == moment
     assert format_date(None, lang) == "–"
+    assert format_period(date(2026, 7, 1), date(2026, 9, 30), lang) == period
+    assert format_period(date(2026, 7, 1), date(2026, 7, 31), lang) == month_long
 
 
 @pytest.mark.parametrize(
@@ -175,7 +181,7 @@ def test_a_fourth_language_is_a_folder_of_catalogues(with_portuguese):
     assert format_compact(1.2e6, "pt") == "1,2 milhão"
     assert format_currency(1234.56, "USD", "pt") == f"US${NBSP}1.234,56"
     assert format_date(date(2026, 3, 1), "pt") == "1 de março de 2026"
-    assert get_settings({"MMICD_LANG": "pt"}).language == "pt"
+    assert get_settings({"MMICD_LANG": "PT"}).language == "pt"
     assert get_settings({"MMICD_LANG": "xx"}).language == "en"
 
 
