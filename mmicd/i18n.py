@@ -48,7 +48,7 @@ def languages() -> tuple[str, ...]:
 
 @cache
 def _languages(folder: Path) -> tuple[str, ...]:
-    found = sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.yml")))
+    found = [p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.yml"))]
     for name in found:
         try:
             Locale.parse(name)
@@ -217,15 +217,18 @@ def _locale(lang: str) -> Locale:
 def _pattern(lang: str, kind: str, decimals: int) -> cldr_numbers.NumberPattern:
     """The locale's own decimal, percent or currency pattern, with exactly ``decimals`` decimals."""
     locale = _locale(lang)
-    formats = {"decimal": locale.decimal_formats, "percent": locale.percent_formats,
-               "currency": locale.currency_formats}[kind]
+    formats = getattr(locale, f"{kind}_formats")  # decimal_formats, percent_formats, currency_formats
     pattern = copy.copy(formats["standard" if kind == "currency" else None])
     pattern.frac_prec = (decimals, decimals)
     return pattern
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+    """None, NaN or infinite (Python, numpy or Decimal)."""
+    try:
+        return value is None or not math.isfinite(value)
+    except TypeError:
+        return False
 
 
 def _decimal(value: float | int | Decimal) -> Decimal:
