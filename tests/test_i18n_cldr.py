@@ -134,6 +134,7 @@ def test_no_table_keyed_by_language_in_the_code():
 
 def test_no_hand_made_number_format_in_what_users_see():
     """Thousands separators (``{x:,}``), a % glued to a number (``{x}%``) or a date pattern in a page."""
+    assert len(SHOWN) > 20, "the scan found no page code"
     found = [f"{p.relative_to(ROOT)}:{n}" for p in SHOWN
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"(?<!%)\{[\w.()\[\]'\"]+:,|\}%[\"' ]|strftime\(\"%d|%B", line)]
