@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from mmicd import codes
-from mmicd.i18n import t
+from mmicd.i18n import plotly_separators, t
 
 SERIES_COLOURS = {
     "F": "#D55E00",  # vermillion
@@ -19,8 +19,6 @@ SERIES_COLOURS = {
 }
 # lines of several indicators in one chart (Okabe-Ito, in order; the sex colours come last)
 LINE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#333333")
-# plotly: decimal mark then thousands separator
-PLOTLY_SEPARATORS = {"en": ".,", "fr": ", ", "es": ",."}
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd"}
 
 
@@ -66,7 +64,7 @@ def trend_chart(trend: pd.DataFrame, unit: str, lang: str, title: str = "", othe
         legend={"orientation": "h", "yanchor": "top", "y": -0.3 if other is not None else -0.2},
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         height=360 if other is not None else 320,
-        separators=PLOTLY_SEPARATORS.get(lang, ".,"),
+        separators=plotly_separators(lang),
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")
     if unit == "percent":

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmicd import ROOT
+from mmicd.i18n import languages
 
-LANGUAGES = ("en", "fr", "es")
+LANGUAGES = languages()  # the folders of data/i18n/ when the app starts (mmicd.i18n.languages)
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = Path(env.get("MMICD_DATA_DIR") or ROOT / "var").expanduser().resolve()
     url = env.get("MMICD_DATABASE_URL") or f"sqlite:///{data_dir / 'mmicd.sqlite'}"
-    lang = env.get("MMICD_LANG", "en").lower()
-    if lang not in LANGUAGES:
-        lang = "en"
+    lang = {name.lower(): name for name in languages()}.get(env.get("MMICD_LANG", "en").lower(), "en")
     country = env.get("MMICD_DEFAULT_COUNTRY", "NPL").upper()
     return Settings(data_dir=data_dir, database_url=url, language=lang, default_country=country,
                     check_seconds=_positive(env.get("MMICD_CHECK_SECONDS"), 120.0),

@@ -1,8 +1,12 @@
-"""The one translation layer: every user-facing string goes through :func:`t`.
+"""The one translation layer: every user-facing string goes through :func:`t`, every number, amount
+and date through the ``format_*`` functions below, all from CLDR (Babel) for the language's locale.
 
 Catalogues are flat YAML files ``data/i18n/<lang>/<area>.yml`` (key -> text with ``{named}``
 fields), one file per area of the app (core, ingest, indicators, me, ...) so that each area keeps its
 own strings; a key defined in two files is an error.
+The languages are the folders of ``data/i18n/``, each named after its CLDR locale (``en``, ``fr``,
+``pt``, ``pt_BR``): a new language is a folder of catalogues, nothing in the code; its name in the
+language picker, its plural rules, separators, currency and date patterns all come from CLDR.
 A missing key raises in tests (see ``tests/test_i18n.py``); at run time it falls back to English,
 then to the key itself, so that a user never sees a traceback for a missing label.
 
@@ -14,16 +18,21 @@ which every block must have). Other ``{field}``s may appear inside the branches.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
+from pathlib import Path
 from string import Formatter
 
 import yaml
+from babel import Locale, UnknownLocaleError
+from babel import dates as cldr_dates
+from babel import numbers as cldr_numbers
 
 from mmicd import DATA_DIR
-from mmicd.config import LANGUAGES
 
 I18N_DIR = DATA_DIR / "i18n"
 
@@ -32,10 +41,37 @@ class DuplicateKeyError(ValueError):
     pass
 
 
+def languages() -> tuple[str, ...]:
+    """The languages with a catalogue folder in ``data/i18n/``: English (the fallback) first, then by code."""
+    return _languages(I18N_DIR)
+
+
 @cache
+def _languages(folder: Path) -> tuple[str, ...]:
+    found = [p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.yml"))]
+    for name in found:
+        try:
+            Locale.parse(name)
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"{folder / name}: the folder of a language is named after its CLDR locale "
+                             f"(en, fr, pt, pt_BR): {exc}") from exc
+    return tuple(sorted(found, key=lambda name: (name != "en", name)))
+
+
+def language_name(lang: str) -> str:
+    """The language's name in itself, as a menu shows it (CLDR): English, Français, Español, Português."""
+    name = _locale(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]  # CLDR's "uiListOrMenu" context: first letter capitalised
+
+
 def catalogue(lang: str) -> dict[str, str]:
+    return _catalogue(I18N_DIR, lang)
+
+
+@cache
+def _catalogue(folder: Path, lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    for path in sorted((I18N_DIR / lang).glob("*.yml")):
+    for path in sorted((folder / lang).glob("*.yml")):
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
         for key, text in data.items():
@@ -47,7 +83,7 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def t(key: str, lang: str = "en", /, **fields: object) -> str:
     """Translate ``key`` into ``lang``, resolve its plural blocks and fill its ``{named}`` fields."""
-    lang = lang if lang in LANGUAGES else "en"
+    lang = lang if lang in languages() else "en"
     text = catalogue(lang).get(key)
     if text is None:
         lang, text = "en", catalogue("en").get(key, key)
@@ -168,6 +204,37 @@ def _resolve(message: Message, lang: str, fields: dict[str, object]) -> str:
     return "".join(parts)
 
 
+# --- Numbers, amounts and dates (CLDR through Babel, for the language's locale) --------------------
+@cache
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en")
+
+
+@cache
+def _pattern(lang: str, kind: str, decimals: int) -> cldr_numbers.NumberPattern:
+    """The locale's own decimal, percent or currency pattern, with exactly ``decimals`` decimals."""
+    locale = _locale(lang)
+    formats = getattr(locale, f"{kind}_formats")  # decimal_formats, percent_formats, currency_formats
+    pattern = copy.copy(formats["standard" if kind == "currency" else None])
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
+def _missing(value: object) -> bool:
+    """None, NaN or infinite (Python, numpy or Decimal)."""
+    try:
+        return value is None or not math.isfinite(value)
+    except TypeError:
+        return False
+
+
+def _decimal(value: float | int | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def plural_operand(value: object, lang: str = "en") -> Decimal | None:
     """The number a plural block selects on: ints and floats as they are, a string as written in
     ``lang`` (``"1,234"`` in English, ``"3,5"`` in French); ``None`` when it is not a number."""
@@ -178,80 +245,112 @@ def plural_operand(value: object, lang: str = "en") -> Decimal | None:
     if isinstance(value, float):
         return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):
-        lang = lang if lang in _SEPARATORS else "en"
-        if _number_pattern(lang).match(value.strip()):
-            return Decimal(re.sub(_THOUSANDS[lang], "", value.strip()).replace(_SEPARATORS[lang][1], "."))
+        return parse_number(value, lang)
     return None
 
 
+_SPACES = re.compile("[ \u00a0\u202f]")
+
+
+def parse_number(text: str, lang: str = "en") -> Decimal | None:
+    """A number written with the separators of ``lang`` (CLDR; a space-like thousands separator may
+    be typed as any space), its groups checked; ``None`` when ``text`` is not such a number."""
+    locale = _locale(lang)
+    text = text.strip()
+    group = cldr_numbers.get_group_symbol(locale)
+    if _SPACES.fullmatch(group):
+        text = _SPACES.sub(group, text)
+    try:
+        number = cldr_numbers.parse_decimal(text, locale=locale, strict=True)
+    except (cldr_numbers.NumberFormatError, InvalidOperation):
+        return None
+    return number if number.is_finite() else None
+
+
 def plural_category(number: Decimal | None, lang: str) -> str:
-    """The CLDR cardinal category (``one``, ``many``, ``other``) of ``number`` in ``lang``."""
-    if number is None:
-        return "other"
-    n = abs(number)
-    i = int(n)
-    v = max(0, -n.as_tuple().exponent)
-    if lang == "fr":
-        if i in (0, 1):
-            return "one"
-    elif lang == "es":
-        if n == 1:
-            return "one"
-    else:
-        return "one" if i == 1 and v == 0 else "other"
-    return "many" if i != 0 and i % 1_000_000 == 0 and v == 0 else "other"
-
-
-# Separators as written in each language: 15,762,457.5 / 15 762 457,5 / 15.762.457,5
-_SEPARATORS = {"en": (",", "."), "fr": ("\u202f", ","), "es": (".", ",")}
-# Thousands separators accepted when reading a number back (French also: no-break and plain space)
-_THOUSANDS = {"en": ",", "fr": "[\u202f\u00a0 ]", "es": r"\."}
-
-
-@cache
-def _number_pattern(lang: str) -> re.Pattern[str]:
-    """A number as written in ``lang``: optional sign, digits grouped by threes or not, decimals."""
-    thousands, decimal = _THOUSANDS[lang], re.escape(_SEPARATORS[lang][1])
-    return re.compile(rf"[+-]?(?:\d{{1,3}}(?:{thousands}\d{{3}})+|\d+)(?:{decimal}\d+)?$")
+    """The CLDR cardinal category (``one``, ``few``, ``many``, ``other``...) of ``number`` in ``lang``."""
+    return "other" if number is None else _locale(lang).plural_form(number)
 
 
 def format_number(value: float | int | None, lang: str = "en", decimals: int = 0) -> str:
-    """Format a number with the thousands and decimal separators of ``lang``; ``None``/NaN gives '–'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A number with ``decimals`` decimals and the separators of ``lang``; ``None``/NaN gives '–'."""
+    if _missing(value):
         return "–"
-    thousands, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+    return _pattern(lang, "decimal", decimals).apply(_decimal(value), _locale(lang))
 
 
 def format_percent(value: float | None, lang: str = "en", decimals: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A value in percent (18.8 for 18.8%) as ``lang`` writes a percentage: 18.8%, 18,8 %."""
+    if _missing(value):
         return "–"
-    sep = "\u202f" if lang == "fr" else ""
-    return f"{format_number(value, lang, decimals)}{sep}%"
+    return _pattern(lang, "percent", decimals).apply(_decimal(value).scaleb(-2), _locale(lang))
 
 
 def format_compact(value: float | None, lang: str = "en") -> str:
-    """Large amounts in words: 15.8 million, 41.2 billion (translated units)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """Large amounts in words (CLDR compact long forms, plural-aware): 15.8 million, 1,2 million,
+    2,5 millions, 10,8 mil millones; below a million the number in full."""
+    if _missing(value):
         return "–"
-    for power, key in ((12, "unit.trillion"), (9, "unit.billion"), (6, "unit.million")):
-        if abs(value) >= 10**power:
-            return t(key, lang, n=format_number(value / 10**power, lang, 1))
-    return format_number(value, lang, 0)
+    if abs(value) < 1_000_000:
+        return format_number(value, lang, 0)
+    return cldr_numbers.format_compact_decimal(_decimal(value), format_type="long", locale=_locale(lang),
+                                               fraction_digits=1)
+
+
+def format_currency(value: float | None, currency: str, lang: str = "en", decimals: int | None = None,
+                    compact: bool = False) -> str:
+    """An amount in ``currency`` (ISO 4217) as ``lang`` writes it: $1,234.56, 1 234,56 $US, 1.234,56 US$;
+    ``decimals``: the currency's own (2 for USD) unless given; ``compact``: a million and more in
+    words ($10.8 billion, 10,8 milliards $US)."""
+    if _missing(value):
+        return "–"
+    locale = _locale(lang)
+    if compact and abs(value) >= 1_000_000:
+        # the locale's currency pattern around the compact number: its symbol, its side, its sign
+        shell = _pattern(lang, "currency", 0).apply(Decimal(-1 if value < 0 else 1), locale,
+                                                    currency=currency, currency_digits=False)
+        return shell.replace("1", format_compact(abs(value), lang), 1)
+    return _pattern(lang, "currency", decimals or 0).apply(_decimal(value), locale, currency=currency,
+                                                           currency_digits=decimals is None)
 
 
 def format_value(value: float | None, unit: str, lang: str = "en", compact: bool = False) -> str:
     """A value as shown to users, by unit: ``percent``, ``points`` (percentage points), ``usd``
-    (compact, e.g. US$ 10.8 billion) or a count of persons (in full, or compact)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    (compact, e.g. $10.8 billion) or a count of persons (in full, or compact)."""
+    if _missing(value):
         return "–"
     if unit == "percent":
         return format_percent(value, lang)
     if unit == "points":
         return t("profile.unit.points_value", lang, n=format_number(value, lang, 1))
     if unit == "usd":
-        return t("unit.usd_amount", lang, amount=format_compact(value, lang))
+        return format_currency(value, "USD", lang, decimals=0, compact=True)
     if unit in ("per_1000", "per_100000"):
         return t(f"unit.{unit}_value", lang, n=format_number(value, lang, 1))
     return format_compact(value, lang) if compact else format_number(value, lang, 0)
+
+
+def format_date(day: date | None, lang: str = "en") -> str:
+    """A day as ``lang`` writes it in full: December 7, 2026; 7 décembre 2026; 7 de diciembre de 2026."""
+    return "–" if day is None else cldr_dates.format_date(day, "long", locale=_locale(lang))
+
+
+def format_month(day: date | None, lang: str = "en") -> str:
+    """A month and its year: December 2026; décembre 2026; diciembre de 2026."""
+    return "–" if day is None else cldr_dates.format_skeleton("yMMMM", day, locale=_locale(lang))
+
+
+def format_period(start: date, end: date, lang: str = "en") -> str:
+    """From one day to another, as ``lang`` writes an interval: Jul 1 – Sep 30, 2026; 1–31 juil. 2026."""
+    return cldr_dates.format_interval(start, end, "yMMMMd", locale=_locale(lang))
+
+
+def format_datetime(moment: datetime | None, lang: str = "en") -> str:
+    """A moment in UTC, date and time, as ``lang`` writes it (CLDR long form, with the time zone)."""
+    return "–" if moment is None else cldr_dates.format_datetime(moment, "long", tzinfo=UTC, locale=_locale(lang))
+
+
+def plotly_separators(lang: str = "en") -> str:
+    """Plotly's ``separators`` for ``lang``: its decimal mark, then its thousands separator."""
+    locale = _locale(lang)
+    return cldr_numbers.get_decimal_symbol(locale) + cldr_numbers.get_group_symbol(locale)

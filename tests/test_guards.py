@@ -292,7 +292,7 @@ def test_ingest_publish_refuses_a_large_drop_listing_what_disappears(store, publ
     assert len(err) == 1 + 8 + 1 and err[-1].startswith("Nothing was stored or published.")
     assert snapshot(store) == before
     assert main(["--lang", "fr", "ingest", path, *options, "--publish", "--dry-run"]) == 2
-    assert "retirerait 225 de ses 228 valeurs (98,7\u202f%)" in capsys.readouterr().err
+    assert "retirerait 225 de ses 228 valeurs (98,7\u00a0%)" in capsys.readouterr().err
     assert snapshot(store) == before
 
 

@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS, label_text
-from mmicd.i18n import t
+from mmicd.charts import SERIES_COLOURS, label_text
+from mmicd.i18n import format_date, plotly_separators, t
 from mmicd.me.model import Indicator, Unit
 from mmicd.me.progress import STATUS_COLOURS, STATUS_ORDER, ProgressStatus, status_label
 
@@ -23,7 +23,7 @@ INTERVENTION_COLOURS = {"pipeline": "#BBBBBB", "ongoing": "#0072B2", "completed"
 
 def _layout(fig: go.Figure, lang: str, height: int) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      separators=PLOTLY_SEPARATORS.get(lang, ".,"), legend={"orientation": "h", "y": -0.12})
+                      separators=plotly_separators(lang), legend={"orientation": "h", "y": -0.12})
     return fig
 
 
@@ -99,7 +99,7 @@ def gantt(interventions: list, milestones: pd.DataFrame, today: date, lang: str,
         fig.add_trace(go.Bar(
             y=[_short(iv.title)], x=[(end - start).total_seconds() * 1000], base=[start], orientation="h",
             marker_color=INTERVENTION_COLOURS[status], name=status_labels[status], legendgroup=status,
-            showlegend=status not in shown, customdata=[[label_text(iv.title), iv.start.isoformat(), iv.end.isoformat()]],
+            showlegend=status not in shown, customdata=[[label_text(iv.title), format_date(iv.start, lang), format_date(iv.end, lang)]],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
         ))
         shown.add(status)
@@ -107,8 +107,9 @@ def gantt(interventions: list, milestones: pd.DataFrame, today: date, lang: str,
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(milestones["due"]), y=[_short(s) for s in milestones["intervention"]], mode="markers",
             marker={"symbol": "diamond", "size": 10, "color": "#333333"}, name=t("me.timeline.milestone", lang),
-            customdata=_escaped(milestones[["indicator", "target_text"]]).to_numpy(),
-            hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}: %{customdata[1]}<extra></extra>",
+            customdata=_escaped(milestones[["indicator", "target_text"]].assign(
+                due=[format_date(d, lang) for d in pd.to_datetime(milestones["due"]).dt.date])).to_numpy(),
+            hovertemplate="%{customdata[2]}<br>%{customdata[0]}: %{customdata[1]}<extra></extra>",
         ))
     today_ts = pd.Timestamp(today)
     fig.add_shape(type="line", x0=today_ts, x1=today_ts, y0=0, y1=1, yref="paper",

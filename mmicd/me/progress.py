@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from mmicd.i18n import format_number, format_percent, t
+from mmicd.i18n import format_date, format_number, format_percent, t
+from mmicd.i18n import format_month as month_year  # and format_date: the M&E pages import both from here
 from mmicd.me.config import MeConfig, me_config
 from mmicd.me.model import (
     FREQUENCY_MONTHS,
@@ -269,12 +270,6 @@ def evaluate(
 
 
 # ---- words ------------------------------------------------------------------------------------
-def month_year(day: date | None, lang: str) -> str:
-    if day is None:
-        return "–"
-    return t("me.month_year", lang, month=t(f"me.month.{day.month}", lang), year=day.year)
-
-
 def format_value(value: float | None, unit: Unit, lang: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -342,12 +337,6 @@ def explain(progress: Progress, indicator: Indicator, lang: str = "en", statisti
     return t("me.explain.progress", lang, expected=format_value(progress.expected_value, unit, lang),
              date=month_year(progress.eval_date, lang), actual=format_value(progress.current, unit, lang),
              ratio=ratio_text, status=status)
-
-
-def format_date(day: date | None, lang: str) -> str:
-    if day is None:
-        return "–"
-    return t("me.date", lang, day=day.day, month=t(f"me.month.{day.month}", lang), year=day.year)
 
 
 def rule_sentence(lang: str = "en", config: MeConfig | None = None) -> str:

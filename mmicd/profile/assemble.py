@@ -16,7 +16,7 @@ import pandas as pd
 from mmicd import codes
 from mmicd.engine import Microdata, catalogue, compute_frames, read_inputs
 from mmicd.engine.export import denominator_ids, design_notes
-from mmicd.i18n import format_value, t
+from mmicd.i18n import format_datetime, format_value, t
 from mmicd.model import DatasetVersion
 from mmicd.overview import FIGURE_IDS, KeyFigure, key_figures, upto_year
 from mmicd.profile import movements, quality
@@ -435,6 +435,6 @@ def build_profile(inp: Inputs, country: str, year: str | None = None, lang: str 
     ids = sorted({int(i) for f in (inp.own, inp.abroad) if not f.empty for i in f["dataset_id"].unique()}
                  | {m.dataset_id for m in inp.microdata})
     return CountryProfile(country=country, name=codes.area_name(country, lang), year=year, lang=lang,
-                          generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                          generated_at=format_datetime(datetime.now(UTC), lang),
                           region=groups["sdg_region"], income_group=groups["income_group"],
                           key_figures=figures, sections=sections, dataset_ids=ids)

@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mmicd import ROOT, codes
-from mmicd.charts import LINE_COLOURS, PLOTLY_SEPARATORS, SERIES_COLOURS, series_label
-from mmicd.i18n import format_number, t
+from mmicd.charts import LINE_COLOURS, SERIES_COLOURS, series_label
+from mmicd.i18n import format_number, plotly_separators, t
 from mmicd.profile.model import Block
 
 TOPOJSON = ROOT / "static" / "topojson" / "world_110m.json"
@@ -41,7 +41,7 @@ def centroids() -> dict[str, tuple[float, float]]:
 
 def _layout(fig: go.Figure, lang: str, height: int = 340, legend: bool = True) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      separators=PLOTLY_SEPARATORS.get(lang, ".,"), showlegend=legend,
+                      separators=plotly_separators(lang), showlegend=legend,
                       legend={"orientation": "h", "y": -0.25})
     return fig
 

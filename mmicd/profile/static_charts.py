@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from mmicd import codes  # noqa: E402
 from mmicd.charts import LINE_COLOURS, SERIES_COLOURS, series_label  # noqa: E402
-from mmicd.i18n import format_compact, format_number, t  # noqa: E402
+from mmicd.i18n import format_compact, format_number, format_percent, t  # noqa: E402
 from mmicd.profile.charts import AXIS_KEYS, EXTRA  # noqa: E402
 from mmicd.profile.model import Block  # noqa: E402
 
@@ -31,7 +31,7 @@ def _png(fig) -> bytes:
 
 def _yfmt(ax, unit: str, lang: str) -> None:
     if unit == "percent":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{format_number(v, lang, 1)}%"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_percent(v, lang, 1)))
     else:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_compact(v, lang)))
 
@@ -163,7 +163,7 @@ def _labour(block: Block, lang: str) -> bytes:
                     ax.annotate("Q", (bar.get_x() + bar.get_width() / 2, 0), ha="center", fontsize=7)
         ax.set_xticks(range(len(sexes)), [series_label(s, lang) for s in sexes])
         ax.set_title(t(f"profile.indicator.{ind}", lang), fontsize=8)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{format_number(v, lang, 0)}%"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_percent(v, lang, 0)))
     axes[0][0].set_ylabel(t("profile.axis.percent", lang))
     axes[0][0].legend(fontsize=6, frameon=False)
     return _png(fig)

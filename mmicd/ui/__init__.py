@@ -13,14 +13,13 @@ import streamlit as st
 from mmicd import codes
 from mmicd.auth.accounts import ensure_admin
 from mmicd.bootstrap import first_start
-from mmicd.config import LANGUAGES, get_settings
+from mmicd.config import get_settings
 from mmicd.engine import COUNTERPART_KINDS, read_inputs
-from mmicd.i18n import t
+from mmicd.i18n import language_name, languages, t
 from mmicd.overview import KeyFigure, key_figures
 from mmicd.store import Store
 
 _SEED_LOCK = threading.Lock()
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def store() -> Store:
 
 def current_lang() -> str:
     lang = st.session_state.get("lang") or st.session_state.get("_keep_lang") or get_settings().language
-    return lang if lang in LANGUAGES else "en"
+    return lang if lang in languages() else "en"
 
 
 def tr(key: str, /, **fields: object) -> str:
@@ -119,10 +118,12 @@ def sidebar(s: Store) -> Filters:
 
 
 def language_picker() -> str:
-    """The language choice (named in the three languages), kept across pages; the language chosen."""
-    _restore("lang", LANGUAGES, get_settings().language)
-    st.selectbox("Language / Langue / Idioma", options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
-                 key="lang", on_change=_keep, args=("lang",))
+    """The language choice, labelled in every language and each language named in itself (CLDR), kept
+    across pages; the language chosen."""
+    langs = languages()
+    _restore("lang", langs, get_settings().language)
+    label = " / ".join(dict.fromkeys(t("babel.language", lang) for lang in langs))
+    st.selectbox(label, options=list(langs), format_func=language_name, key="lang", on_change=_keep, args=("lang",))
     _keep("lang")
     return current_lang()
 

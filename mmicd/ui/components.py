@@ -51,7 +51,7 @@ def metric(fig: KeyFigure, lang: str) -> None:
         return
     delta, arrow = None, "off"
     if fig.change is not None:
-        size = abs(fig.change)   # the sign goes first, before a currency ("-US$ 471,060", not "US$ -471,060")
+        size = abs(fig.change)   # the sign goes first, before a currency ("-$471,060", not "$-471,060")
         if fig.unit == "percent":
             change = tr("delta.points", n=format_number(size, lang, 1))
         else:

@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mmicd import codes
-from mmicd.charts import PLOTLY_SEPARATORS, SERIES_COLOURS
+from mmicd.charts import SERIES_COLOURS
 from mmicd.engine import Indicator, catalogue, compute, input_ids
 from mmicd.engine.export import design_notes, export, note_text
-from mmicd.i18n import format_number, format_percent
+from mmicd.i18n import format_number, format_percent, plotly_separators
 from mmicd.store import Store
 from mmicd.ui import _store, tr
 from mmicd.ui.components import plain
@@ -76,7 +76,7 @@ def definition(ind: Indicator, lang: str, table: pd.DataFrame) -> None:
         target = f"{goal}.{rest.split('.')[0]}" if rest else goal
         parts.append(tr("ind.sdg", sdg=ind.sdg, url=SDG_URL.format(goal=goal, target=target)))
     if ind.target is not None:
-        parts.append(tr("ind.target", target=format_number(ind.target, lang, 0)))
+        parts.append(tr("ind.target", target=format_percent(ind.target, lang, 0)))
     if parts:
         st.markdown(" · ".join(parts))
     if ind.notes:
@@ -173,7 +173,7 @@ def chart(table: pd.DataFrame, ind: Indicator, lang: str, migrant_status: str = 
     if ind.target is not None:
         fig.add_hline(y=ind.target, line_dash="dash", annotation_text=tr("ind.target_line"))
     fig.update_layout(barmode="group", height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.25}, separators=PLOTLY_SEPARATORS.get(lang, ".,"),
+                      legend={"orientation": "h", "y": -0.25}, separators=plotly_separators(lang),
                       yaxis_title=tr(UNIT_KEYS[ind.unit]))
     fig.update_xaxes(type="category")
     return fig

@@ -14,7 +14,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mmicd.auth import Action, PermissionDenied, User, can
-from mmicd.i18n import format_number
+from mmicd.i18n import format_number, format_period
 from mmicd.issues import IssuesError
 from mmicd.me.config import me_config
 from mmicd.me.model import (
@@ -126,9 +126,9 @@ def review_reports(store: Store, p: Portfolio, intervention_id: str, user: User)
     lang = current_lang()
     names = {i.id: i.name for i in p.indicators}
     chosen = st.selectbox(tr("me.review.report"), [r.id for r in pending], key="me_review_report",
-                          format_func=lambda rid: next(
-                              f"{names[r.indicator_id]} · {format_date(r.period_start, lang)} – "
-                              f"{format_date(r.period_end, lang)}" for r in pending if r.id == rid))
+                          format_func=lambda rid: next(f"{names[r.indicator_id]} · "
+                                                       f"{format_period(r.period_start, r.period_end, lang)}"
+                                                       for r in pending if r.id == rid))
     note = st.text_input(tr("me.review.note"), key="me_review_note")
     left, right, _ = st.columns([1, 1, 3])
     approve = left.button(tr("me.review.approve"), type="primary", key="me_review_approve")
@@ -220,8 +220,7 @@ def report_form(store: Store, p: Portfolio, intervention_id: str, user: User) ->
     pct = ind.unit == Unit.PERCENTAGE
     with st.form(key=f"me_form_report_{ind.id}"):
         period = st.selectbox(tr("me.form.period"), list(range(len(periods))), index=default,
-                              format_func=lambda k: f"{format_date(periods[k][0], lang)} – "
-                                                    f"{format_date(periods[k][1], lang)}", key=f"me_form_period_{ind.id}")
+                              format_func=lambda k: format_period(*periods[k], lang), key=f"me_form_period_{ind.id}")
         st.caption(tr("me.form.unit_percentage") if pct else tr("me.form.unit_number"))
         if pct:
             left, right = st.columns(2)
@@ -260,7 +259,7 @@ def report_form(store: Store, p: Portfolio, intervention_id: str, user: User) ->
         _refused(err)
         return
     _done(tr("me.form.report.submitted" if submit else "me.form.report.saved",
-             period=f"{format_date(start, lang)} – {format_date(end, lang)}"))
+             period=format_period(start, end, lang)))
 
 
 # ---- intervention -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from mmicd import codes
-from mmicd.i18n import format_number
+from mmicd.i18n import format_currency
 from mmicd.me import views
 from mmicd.me.config import me_config
 from mmicd.me.model import Indicator, sector_name
@@ -45,8 +45,8 @@ def register(p: Portfolio, as_of: date) -> None:
         tr("me.col.iv_status"): [tr(f"me.iv_status.{i.status}") for i in ivs],
         tr("me.col.start"): [i.start.isoformat() for i in ivs],
         tr("me.col.end"): [i.end.isoformat() for i in ivs],
-        tr("me.budget.planned"): [format_number(i.budget_planned, lang) + f" {i.currency}" for i in ivs],
-        tr("me.budget.disbursed"): [format_number(i.budget_disbursed, lang) + f" {i.currency}" for i in ivs],
+        tr("me.budget.planned"): [format_currency(i.budget_planned, i.currency, lang, 0) for i in ivs],
+        tr("me.budget.disbursed"): [format_currency(i.budget_disbursed, i.currency, lang, 0) for i in ivs],
         tr("me.register.indicator_statuses"): [statuses(i.id) for i in ivs],
     })
     st.dataframe(shown, hide_index=True, width="stretch",
@@ -76,8 +76,8 @@ def detail(p: Portfolio, as_of: date) -> str:
         tr("me.xl.col.geographic_scope"): iv.geographic_scope,
         tr("me.col.start"): format_date(iv.start, lang),
         tr("me.col.end"): format_date(iv.end, lang),
-        tr("me.budget.planned"): f"{format_number(iv.budget_planned, lang)} {iv.currency}",
-        tr("me.budget.disbursed"): f"{format_number(iv.budget_disbursed, lang)} {iv.currency}",
+        tr("me.budget.planned"): format_currency(iv.budget_planned, iv.currency, lang, 0),
+        tr("me.budget.disbursed"): format_currency(iv.budget_disbursed, iv.currency, lang, 0),
         tr("me.col.iv_status"): tr(f"me.iv_status.{iv.status}"),
     }
     st.table(pd.DataFrame({tr("me.detail.field"): list(fields), tr("me.col.value"): [plain(v) for v in fields.values()]}))

@@ -23,8 +23,7 @@ import streamlit as st
 
 from mmicd import codes, templates, workflow
 from mmicd.auth import PermissionDenied, User
-from mmicd.config import LANGUAGES
-from mmicd.i18n import format_number, format_percent
+from mmicd.i18n import format_number, format_percent, language_name, languages
 from mmicd.issues import Issue, IssuesError, walk
 from mmicd.model import MICRODATA_COLUMNS, OBS_COLUMNS
 from mmicd.store import Store, TranslatedStoreError
@@ -39,7 +38,6 @@ FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv", "tsv", "txt"]
 PREVIEW_ROWS = 20
 DIFF_ROWS = 500
 STATE = "_upload"
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 # canonical columns offered in the mapping editor, by stored kind
 KIND_COLUMNS = {
     "census": templates.COLUMNS["census"],
@@ -134,8 +132,8 @@ def templates_section() -> None:
         left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
         kind = left.selectbox(tr("upload.templates.kind"), options=list(templates.TEMPLATE_KINDS),
                               format_func=_labels("upload.kind.", templates.TEMPLATE_KINDS).get, key="upload_tpl_kind")
-        tpl_lang = mid.selectbox(tr("upload.templates.lang"), options=list(LANGUAGES),
-                                 index=list(LANGUAGES).index(lang), format_func=LANGUAGE_NAMES.get,
+        tpl_lang = mid.selectbox(tr("upload.templates.lang"), options=list(languages()),
+                                 index=list(languages()).index(lang), format_func=language_name,
                                  key="upload_tpl_lang")
         right.download_button(
             tr("upload.templates.download"), data=_template(kind, tpl_lang),

@@ -261,7 +261,7 @@ def test_every_page_renders_without_errors_or_outside_requests(tmp_path: Path) -
             current["url"] = f"{base_url}/account"
             page.goto(current["url"])
             wait_for_app_idle(page, FIRST_RUN_TIMEOUT_S)
-            if not page.get_by_text("Language / Langue / Idioma").count() or page.get_by_role(
+            if not page.get_by_text("Language / Idioma / Langue").count() or page.get_by_role(
                     "link", name="me dashboard").count():
                 problems.append("the first request, a deep link, ran the page without app.py")
 
