@@ -60,7 +60,7 @@ def _languages(folder: Path) -> tuple[str, ...]:
 
 def language_name(lang: str) -> str:
     """The language's name in itself, as a menu shows it (CLDR): English, Français, Español, Português."""
-    name = _locale(lang).get_display_name(lang) or lang
+    name = Locale.parse(_locale(lang).language).get_display_name(lang) or lang
     return name[:1].upper() + name[1:]  # CLDR's "uiListOrMenu" context: first letter capitalised
 
 
@@ -207,10 +207,12 @@ def _resolve(message: Message, lang: str, fields: dict[str, object]) -> str:
 # --- Numbers, amounts and dates (CLDR through Babel, for the language's locale) --------------------
 @cache
 def _locale(lang: str) -> Locale:
+    """The CLDR locale of ``lang``: its catalogue's ``babel.locale`` (English is ``en_001``,
+    international English as the UN writes it: "US$", "15 May 2026"), else the folder's name."""
     try:
-        return Locale.parse(lang)
+        return Locale.parse(catalogue(lang).get("babel.locale") or lang)
     except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse("en")
+        return Locale.parse("en_001")
 
 
 @cache

@@ -49,13 +49,13 @@ def test_overview_shows_germany_2020_figures(app_env):
 
 def test_a_fall_in_a_currency_figure_points_down(app_env):
     # Tuvalu's remittances fell by US$ 471,060 from 2022 to 2023 (World Bank): the change reads
-    # "-$471,060" (CLDR English) with a downward arrow (it read "US$ -471,060" with an upward one); a rise points up
+    # "-US$471,060" (CLDR international English) with a downward arrow (it read "US$ -471,060" with an upward one); a rise points up
     from streamlit.proto.Metric_pb2 import Metric
 
     at = run_app(country="TUV", year="2023")
     cards = {m.label: m for m in at.metric}
     fall = cards["Remittances received (2023)"]
-    assert fall.delta == "-$471,060 since 2022"
+    assert fall.delta == "-US$471,060 since 2022"
     assert fall.proto.direction == Metric.MetricDirection.DOWN
     rise = cards["International migrant stock (2020)"]
     assert rise.delta == "+9 since 2015" and rise.proto.direction == Metric.MetricDirection.UP

@@ -254,7 +254,7 @@ def test_an_analyst_enters_a_report_refused_until_the_breakdown_adds_up_or_is_ju
     assert any(m.value == "**Enter a progress report**" for m in at.markdown)
     # the overdue quarter is offered first
     period = at.selectbox(key="me_form_period_RUR-01-1")
-    assert period.format_func(period.value) == "Jul 1\u2009–\u2009Sep 30, 2026"  # a CLDR interval
+    assert period.format_func(period.value) == "1 Jul\u2009–\u200930 Sept 2026"  # a CLDR interval
     at.number_input(key="me_form_total_RUR-01-1").set_value(500)
     at.number_input(key="me_form_sex_RUR-01-1_F").set_value(300)
     at.number_input(key="me_form_sex_RUR-01-1_M").set_value(190)
@@ -271,7 +271,7 @@ def test_an_analyst_enters_a_report_refused_until_the_breakdown_adds_up_or_is_ju
     at.text_input(key="me_form_justification_RUR-01-1").set_value("10 grants to households headed by a child")
     at.button(key="me_form_submit_RUR-01-1").click().run()
     assert not at.exception and not at.error
-    assert any(s.value.startswith("Submitted for review: the report for Jul 1\u2009–\u2009Sep 30, 2026") for s in at.success), [
+    assert any(s.value.startswith("Submitted for review: the report for 1 Jul\u2009–\u200930 Sept 2026") for s in at.success), [
         x.value for x in [*at.success, *at.error, *at.warning, *at.info]]
     store = Store(me_env)
     reports = [r for r in load_portfolio(store).reports if r.indicator_id == "RUR-01-1"]

@@ -138,7 +138,7 @@ def test_overdue_when_the_latest_due_period_has_no_report():
     p = evaluate(ind, [q4], date(2026, 5, 16), ongoing, CONFIG)
     assert p.status == ProgressStatus.OVERDUE
     assert (p.due_period_end, p.due_by) == (date(2026, 3, 31), date(2026, 5, 15))
-    assert explain(p, ind) == ("The report for the period ending March 2026 was due by May 15, 2026 and has "
+    assert explain(p, ind) == ("The report for the period ending March 2026 was due by 15 May 2026 and has "
                                "not been received → Overdue.")
     # a submitted report (awaiting approval) counts as received
     q1 = report(date(2026, 1, 1), date(2026, 3, 31), 30, state="submitted")
@@ -152,7 +152,7 @@ def test_no_data_says_when_the_first_report_is_due():
     p = evaluate(indicator(), [], as_of=date(2025, 6, 1), config=CONFIG)
     assert p.status == ProgressStatus.NO_DATA
     assert p.due_by == date(2026, 2, 14)  # calendar year 2025 ends 31 Dec, + 45 days
-    assert explain(p, indicator()) == "No approved report yet; the next one is due by February 14, 2026 → No data."
+    assert explain(p, indicator()) == "No approved report yet; the next one is due by 14 February 2026 → No data."
 
 
 def test_achieved_when_the_end_target_is_met():
