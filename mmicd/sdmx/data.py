@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes, safe_export
-from mmicd.sdmx.structure import FLOWS, area_code, flow, sdg_series, status_codes, structure_message, unit_codes
+from mmicd.sdmx.structure import (
+    FLOWS,
+    area_code,
+    flow,
+    sdg_series,
+    status_codes,
+    structure_message,
+    unit_codes,
+)
 
 VERSIONS = ("1.0", "2.0")
 DECIMALS = 3      # computed values (shares, ratios, rates, growth, medians): places kept
@@ -136,7 +144,7 @@ def frames(table: pd.DataFrame, lang: str = "en", scopes: Mapping[int, str] | No
         "AGE": table["age"],
         "COMPOSITE_BREAKDOWN": table["migrant_status"],
         "TIME_PERIOD": table["time_period"].astype(str),
-        "OBS_VALUE": number_text(table["value"], places),
+        "OBS_VALUE": number_text(table["value"], places).replace("", "NaN"),   # missing: its OBS_STATUS says why
         "UNIT_MEASURE": table["unit"].map(unit_codes()),
         "UNIT_MULT": "0",
         "OBS_STATUS": table["obs_status"].map(status_codes()).fillna(table["obs_status"]),
