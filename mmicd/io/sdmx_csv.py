@@ -311,10 +311,14 @@ def _m49_aggregates() -> dict[str, str]:
 def _catalogue_measure(code: str) -> dict[str, str] | None:
     """The series of a catalogue indicator, as the project's SDMX exports name it (``INDICATOR``
     ``imm_stock``): a count or published value of one measure reads back as that measure (with the
-    codes its numerator fixes); computed indicators (shares, rates) are no measure of their own."""
+    codes its numerator fixes), an SDG series as its series does (``rem_in_gdp``: BX_TRF_PWKR); other
+    computed indicators (shares, rates) are no measure of their own."""
+    from mmicd.clean.mapping import measure_codes
     from mmicd.engine import catalogue
 
     ind = catalogue().get(code)
+    if ind is not None and ind.series in measure_codes():
+        return measure_codes()[ind.series]
     if ind is None or ind.type not in ("count", "passthrough") or len(ind.numerator.get("measure", ())) != 1:
         return None
     fixed = {dim: values[0] for dim, values in ind.numerator.items()
