@@ -278,3 +278,28 @@ def test_licences_come_from_the_dataset_versions():
                 5: type("V", (), {"licence": "", "scope": "NPL"})()}
     package = datapackage(table, "en", versions)
     assert package["licenses"] == [{"title": "CC BY 4.0"}]
+
+
+def test_baseline_exports_read_back_with_no_unknown_code(seeded_store, structure):
+    """The real baseline (UN DESA stock, World Bank remittances): Nepal and the World, both versions."""
+    from mmicd.engine import compute
+    from mmicd.engine.export import versions_of
+
+    tables = [compute(seeded_store, country=c, indicators=["imm_stock", "rem_in_gdp", "rem_in_usd"]).table
+              for c in ("NPL", "WLD")]
+    table = pd.concat(tables, ignore_index=True)
+    versions = versions_of(seeded_store, table)
+    for fmt, version in (("sdmx-csv", "1.0"), ("sdmx-csv-2.0", "2.0")):
+        z = zipfile.ZipFile(io.BytesIO(export(table, fmt, "en", versions)))
+        texts = {n: z.read(n).decode() for n in z.namelist() if n.endswith(".csv")}
+        assert set(texts) == {"data_SDG.csv", "data_MMICD.csv"}
+        for name, text in texts.items():
+            assert bad_codes(text, structure) == {}, (name, version)
+    got = frames(table, scopes={i: v.scope for i, v in versions.items()})
+    sdg, own = got["SDG"], got["MMICD"]
+    assert len(sdg) == (table["indicator"] == "rem_in_gdp").sum() > 0     # Nepal's remittances in GDP
+    assert set(sdg["SERIES"]) == {"BX_TRF_PWKR"} and set(sdg["REF_AREA"]) == {"524"}
+    assert set(sdg["REPORTING_TYPE"]) == {"G"} and set(sdg["UNIT_MEASURE"]) == {"PT"}
+    world = own[own["REF_AREA"] == "001"]                                   # UN DESA's World stock
+    assert set(world["INDICATOR"]) == {"imm_stock"} and len(world) == (table["ref_area"] == "WLD").sum()
+    assert not sdg["SOURCE_DETAIL"].str.contains("1267fd37").any()

@@ -35,6 +35,7 @@ from mmicd.sdmx.structure import (
 )
 
 VERSIONS = ("1.0", "2.0")
+NUMBERS = ("OBS_VALUE", "LOWER_BOUND", "UPPER_BOUND")
 DECIMALS = 3      # computed values (shares, ratios, rates, growth, medians): places kept
 EXACT_TYPES = ("count", "passthrough", "difference")   # sums and published values: as they are
 HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
@@ -171,7 +172,8 @@ def frames(table: pd.DataFrame, lang: str = "en", scopes: Mapping[int, str] | No
 
 def csv_text(frame: pd.DataFrame, key: str, version: str = "1.0") -> str:
     """One flow's observations as SDMX-CSV 1.0 (``DATAFLOW`` first) or 2.0 (``STRUCTURE``,
-    ``STRUCTURE_ID``, ``ACTION``), safe for a spreadsheet (:mod:`mmicd.safe_export`)."""
+    ``STRUCTURE_ID``, ``ACTION``). Text cells are safe for a spreadsheet (:mod:`mmicd.safe_export`); the
+    number columns hold numbers only (written by :func:`number_text`), so ``-5`` stays the number -5."""
     if version not in VERSIONS:
         raise ValueError(f"unknown SDMX-CSV version '{version}' (use {', '.join(VERSIONS)})")
     ref = flow(key).ref
@@ -179,7 +181,9 @@ def csv_text(frame: pd.DataFrame, key: str, version: str = "1.0") -> str:
     out = frame.copy()
     for n, (column, value) in enumerate(head.items()):
         out.insert(n, column, value)
-    return safe_export.to_csv(out, lineterminator="\n")
+    text = [c for c in out.columns if c not in NUMBERS]
+    out[text] = safe_export.csv_frame(out[text])
+    return out.to_csv(index=False, lineterminator="\n")
 
 
 def data_csv(table: pd.DataFrame, flow_key: str = "MMICD", version: str = "1.0", *, lang: str = "en",
