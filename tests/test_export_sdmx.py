@@ -260,6 +260,7 @@ def test_csv_package_and_json_carry_their_metadata_in_three_languages():
     assert fields["n_obs"]["mmicd:titles"]["es"] == "Tamaño de la muestra"
     # integers as integers; the suppressed value's sample size is blank, the other one kept
     assert frame["n_obs"].tolist() == ["", "", "", "412", "", "", "", ""]
+    assert frame["unit_measure"].tolist()[-2:] == ["NUMBER", "NUMBER"] and set(frame["unit_mult"]) == {"0"}
     assert frame["dataset_id"].tolist()[:4] == ["3", "3", "3", "5"]
     unemp = {i["id"]: i for i in package["mmicd:indicators"]}["unemp_rate"]
     assert unemp["sdg_series"] == "SL_TLF_UEM" and unemp["unit_measure"] == "PT" and unemp["unit_mult"] == 0

@@ -26,10 +26,12 @@ from mmicd.i18n import t
 
 FORMATS = ("csv", "csv-package", "json", "sdmx-csv", "sdmx-csv-2.0")
 SDMX_VERSIONS = {"sdmx-csv": "1.0", "sdmx-csv-2.0": "2.0"}
-INTEGER_COLUMNS = ("n_obs", "dataset_id")
+INTEGER_COLUMNS = ("unit_mult", "n_obs", "dataset_id")
 NUMBER_COLUMNS = ("value", "se", "ci_lower", "ci_upper", "cv")
-EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:OUTPUT_COLUMNS.index("design") + 1], "design_note",
-                  *OUTPUT_COLUMNS[OUTPUT_COLUMNS.index("design") + 1:]]
+_UNIT, _DESIGN = OUTPUT_COLUMNS.index("unit") + 1, OUTPUT_COLUMNS.index("design") + 1
+# the output columns, the unit's SDMX code and multiplier after ``unit``, ``design_note`` after ``design``
+EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:_UNIT], "unit_measure", "unit_mult", *OUTPUT_COLUMNS[_UNIT:_DESIGN], "design_note",
+                  *OUTPUT_COLUMNS[_DESIGN:]]
 
 
 def note_text(note: object, lang: str = "en") -> str:
@@ -81,16 +83,20 @@ def design_notes(table: pd.DataFrame, lang: str = "en") -> list[str]:
 
 
 def with_notes(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The output columns plus ``design_note`` (after ``design``); ``n_obs`` and ``dataset_id`` as
-    integers, ``n_obs`` blank where the value is suppressed (``Q``: the count is confidential too)."""
+    """The export columns (:data:`EXPORT_COLUMNS`): the output columns, the unit as an SDMX code
+    (``NUMBER``, ``PT``, ``USD``…) with its multiplier (0: values are in units), ``design_note``;
+    counts and ids as integers, ``n_obs`` blank where the value is suppressed (``Q``: the count is
+    confidential too)."""
+    from mmicd.sdmx.structure import unit_codes
+
     out = table[OUTPUT_COLUMNS].copy()
-    notes = {d: design_note(d, lang) for d in INCOMPLETE}
-    out.insert(OUTPUT_COLUMNS.index("design") + 1, "design_note",
-               out["design"].map(notes).astype("string").fillna(""))
+    out["unit_measure"] = out["unit"].map(unit_codes()).astype("string").fillna("")
+    out["unit_mult"] = 0
+    out["design_note"] = out["design"].map({d: design_note(d, lang) for d in INCOMPLETE}).astype("string").fillna("")
     for col in INTEGER_COLUMNS:
         out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
     out.loc[out["obs_status"] == "Q", "n_obs"] = pd.NA
-    return out
+    return out[EXPORT_COLUMNS]
 
 
 def to_csv(table: pd.DataFrame, lang: str = "en") -> str:
