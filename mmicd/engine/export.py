@@ -148,8 +148,8 @@ def datapackage(table: pd.DataFrame, lang: str = "en", versions: Mapping[int, ob
         "definition": {g: known[i].definition.get(g) for g in LANGS},
         "unit": known[i].unit, "unit_measure": unit_codes()[known[i].unit], "unit_mult": 0,
         "sdg_indicator": known[i].sdg, "sdg_series": known[i].series} for i in used]
-    pairs = table[["source", "edition", "dataset_id"]].drop_duplicates(["source", "edition"])
-    sources = [{"title": s, "version": edition_text(e)} for s, e, _ in pairs.itertuples(index=False, name=None)]
+    pairs = table[["source", "edition"]].drop_duplicates()
+    sources = [{"title": s, "version": edition_text(e)} for s, e in pairs.itertuples(index=False, name=None)]
     licences = sorted({getattr(v, "licence", "") for v in versions.values()} - {""})
     resource = {"name": "indicators", "profile": "tabular-data-resource",
                 "title": t("sdmx.dp.resource", lang),

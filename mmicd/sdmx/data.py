@@ -20,7 +20,6 @@ import re
 import zipfile
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from mmicd import codes, safe_export
@@ -36,7 +35,7 @@ from mmicd.sdmx.structure import (
 
 VERSIONS = ("1.0", "2.0")
 NUMBERS = ("OBS_VALUE", "LOWER_BOUND", "UPPER_BOUND")
-DECIMALS = 3      # computed values (shares, ratios, rates, growth, medians): places kept
+DECIMALS = 3      # places of computed values (shares, ratios, rates, growth, medians)
 EXACT_TYPES = ("count", "passthrough", "difference")   # sums and published values: as they are
 HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
 DAY_FIRST = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
@@ -66,17 +65,14 @@ def freq(period: str) -> str:
     return "A"
 
 
-def number_text(values: pd.Series, decimals: pd.Series | None = None) -> pd.Series:
-    """Numbers as text: computed values rounded to their places, integral values without ``.0``,
-    others in their shortest exact form; missing values empty."""
+def number_text(values: pd.Series, computed: pd.Series | None = None) -> pd.Series:
+    """Numbers as text: ``computed`` values rounded to :data:`DECIMALS` places, integral values without
+    ``.0``, others in their shortest exact form; missing values empty."""
     from mmicd.dataset_export import number_text as exact
 
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    if decimals is not None:
-        places = decimals.astype("float64")
-        rounded = [round(v, int(p)) if not np.isnan(p) and not np.isnan(v) else v
-                   for v, p in zip(numbers, places, strict=True)]
-        numbers = pd.Series(rounded, index=values.index, dtype="float64")
+    if computed is not None:
+        numbers = numbers.where(~computed.to_numpy(), numbers.round(DECIMALS))
     return exact(numbers)
 
 
@@ -89,18 +85,19 @@ def reporting_types(table: pd.DataFrame, scopes: Mapping[int, str] | None) -> pd
 
 def scopes_of(store, table: pd.DataFrame) -> dict[int, str]:
     """The scope of each dataset version of the table (for :func:`reporting_types`)."""
-    ids = {int(d) for d in table["dataset_id"].dropna().unique()} if "dataset_id" in table else set()
-    return {v.id: v.scope for v in store.datasets() if v.id in ids}
+    from mmicd.engine.export import versions_of
+
+    return {i: v.scope for i, v in versions_of(store, table).items()}
 
 
 def _indicator_facts(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(SDG series or <NA>, decimal places or NaN) of each row's indicator."""
+    """(SDG series or None, whether the value is computed: a share, ratio, rate…) of each row's indicator."""
     from mmicd.engine import catalogue
 
     known = catalogue()
     series = table["indicator"].map(lambda i: known[i].series if i in known else None)
-    places = table["indicator"].map(lambda i: np.nan if i not in known or known[i].type in EXACT_TYPES else DECIMALS)
-    return series, places.astype("float64")
+    computed = table["indicator"].map(lambda i: i in known and known[i].type not in EXACT_TYPES).astype(bool)
+    return series, computed
 
 
 def _allowed(spec: str, code: str, codelist) -> bool:
@@ -136,7 +133,7 @@ def frames(table: pd.DataFrame, lang: str = "en", scopes: Mapping[int, str] | No
     from mmicd.engine.export import design_note
 
     table = table.reset_index(drop=True)
-    series, places = _indicator_facts(table)
+    series, computed = _indicator_facts(table)
     common = pd.DataFrame({
         "FREQ": table["time_period"].astype(str).map(freq),
         "REPORTING_TYPE": reporting_types(table, scopes),
@@ -145,23 +142,22 @@ def frames(table: pd.DataFrame, lang: str = "en", scopes: Mapping[int, str] | No
         "AGE": table["age"],
         "COMPOSITE_BREAKDOWN": table["migrant_status"],
         "TIME_PERIOD": table["time_period"].astype(str),
-        "OBS_VALUE": number_text(table["value"], places).replace("", "NaN"),   # missing: its OBS_STATUS says why
+        "OBS_VALUE": number_text(table["value"], computed).replace("", "NaN"),   # missing: its OBS_STATUS says why
         "UNIT_MEASURE": table["unit"].map(unit_codes()),
         "UNIT_MULT": "0",
         "OBS_STATUS": table["obs_status"].map(status_codes()).fillna(table["obs_status"]),
-        "LOWER_BOUND": number_text(table["ci_lower"], places),
-        "UPPER_BOUND": number_text(table["ci_upper"], places),
+        "LOWER_BOUND": number_text(table["ci_lower"], computed),
+        "UPPER_BOUND": number_text(table["ci_upper"], computed),
         "SOURCE_DETAIL": [source_detail(s, e) for s, e in zip(table["source"], table["edition"], strict=True)],
         "SURVEY_DESIGN": table["design"].astype("string").fillna(""),
         "COMMENT_OBS": table["design"].map(lambda d: design_note(d, lang)),
     })
-    for dim in ("URBANISATION", "INCOME_WEALTH_QUANTILE", "EDUCATION_LEV", "OCCUPATION", "CUST_BREAKDOWN",
-                "DISABILITY_STATUS", "ACTIVITY", "PRODUCT"):
-        common[dim] = codes.TOTAL
     common["SERIES"] = series
     common["INDICATOR"] = table["indicator"]
     common["COUNTERPART_AREA"] = table["counterpart_area"].map(area_code)
     common["DATASET"] = table["dataset_id"].map(lambda d: str(int(d)) if pd.notna(d) else "")
+    for dim in set(flow("SDG").dimensions) - set(common):   # SDG dimensions the project does not hold
+        common[dim] = codes.TOTAL
     to_sdg = _to_sdg(table, series, common["REPORTING_TYPE"])
     out = {}
     for key, rows in (("SDG", to_sdg), ("MMICD", ~to_sdg)):
