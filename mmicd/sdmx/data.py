@@ -108,16 +108,15 @@ def _to_sdg(table: pd.DataFrame, series: pd.Series, reporting: pd.Series) -> pd.
     """Rows that the SDG dataflow takes (see the module docstring)."""
     sdg = flow("SDG")
     rules = sdg_series()
-    areas = sdg.codelists["CL_AREA"].codes
+    areas = sdg.codelist("REF_AREA").codes
     ok = []
     seen: set[tuple] = set()
     for row, s, rt in zip(table.itertuples(index=False), series, reporting, strict=True):
         take = (isinstance(s, str) and s in rules.index and row.counterpart_area == codes.TOTAL
                 and area_code(row.ref_area) in areas
-                and _allowed(rules.at[s, "sex"], row.sex, sdg.codelists["CL_SEX"])
-                and _allowed(rules.at[s, "age"], row.age, sdg.codelists["CL_AGE"])
-                and _allowed(rules.at[s, "composite_breakdown"], row.migrant_status,
-                             sdg.codelists["CL_COMPOSITE_BREAKDOWN"]))
+                and _allowed(rules.at[s, "sex"], row.sex, sdg.codelist("SEX"))
+                and _allowed(rules.at[s, "age"], row.age, sdg.codelist("AGE"))
+                and _allowed(rules.at[s, "composite_breakdown"], row.migrant_status, sdg.codelist("COMPOSITE_BREAKDOWN")))
         key = (s, rt, row.ref_area, row.time_period, row.sex, row.age, row.migrant_status)
         if take and key in seen:   # a second source of the same SDG key: the project's flow holds it
             take = False

@@ -21,6 +21,10 @@ from mmicd.ui import _store, tr
 from mmicd.ui.components import plain
 
 T = codes.TOTAL
+# the page's downloads: label key, export format, file name suffix, media type
+DOWNLOADS = (("csv", "csv-package", ".zip", "application/zip"), ("json", "json", ".datapackage.json", "application/json"),
+             ("sdmx_csv", "sdmx-csv", "_sdmx-csv-1.0.zip", "application/zip"),
+             ("sdmx_csv_2_0", "sdmx-csv-2.0", "_sdmx-csv-2.0.zip", "application/zip"))
 SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "years": "ind.unit.years",
              "percent_per_year": "ind.unit.percent_per_year", "per_1000": "ind.unit.per_1000",
@@ -217,22 +221,19 @@ def design_warnings(table: pd.DataFrame, lang: str) -> None:
 
 def downloads(table: pd.DataFrame, indicator: str, country: str, lang: str = "en") -> None:
     """CSV (zip with its data package), JSON (a data package), SDMX-CSV 1.0 and 2.0 (zips with the structure
-    message) and the SDMX structure on its own, each labelled."""
+    message) and the SDMX structure on its own, each labelled. Each file is built when its button is
+    clicked (a callable: the page is not slowed down by four exports at every rerun)."""
     from mmicd.sdmx import structure_message
     from mmicd.ui import store
 
     versions = versions_of(store(), table)
     stem = f"{indicator}_{country}"
-    files = {"csv": (f"{stem}.zip", "application/zip"), "json": (f"{stem}.datapackage.json", "application/json"),
-             "sdmx_csv": (f"{stem}_sdmx-csv-1.0.zip", "application/zip"),
-             "sdmx_csv_2_0": (f"{stem}_sdmx-csv-2.0.zip", "application/zip")}
-    formats = {"csv": "csv-package", "json": "json", "sdmx_csv": "sdmx-csv", "sdmx_csv_2_0": "sdmx-csv-2.0"}
-    columns = st.columns(5)
-    for column, (key, (name, mime)) in zip(columns, files.items(), strict=False):
-        column.download_button(tr(f"sdmx.download.{key}"), export(table, formats[key], lang, versions),
-                               file_name=name, mime=mime, key=f"ind_dl_{key}", width="stretch")
-    columns[4].download_button(tr("sdmx.download.structure"), structure_message(), file_name="mmicd_sdmx_structure.xml",
-                               mime="application/xml", key="ind_dl_structure", width="stretch")
+    columns = st.columns(len(DOWNLOADS) + 1)
+    for column, (key, fmt, suffix, mime) in zip(columns, DOWNLOADS, strict=False):
+        column.download_button(tr(f"sdmx.download.{key}"), lambda fmt=fmt: export(table, fmt, lang, versions),
+                               file_name=stem + suffix, mime=mime, key=f"ind_dl_{key}", width="stretch")
+    columns[-1].download_button(tr("sdmx.download.structure"), structure_message, file_name="mmicd_sdmx_structure.xml",
+                                mime="application/xml", key="ind_dl_structure", width="stretch")
     st.caption(tr("sdmx.download.help"))
 
 
