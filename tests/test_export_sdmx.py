@@ -304,3 +304,16 @@ def test_baseline_exports_read_back_with_no_unknown_code(seeded_store, structure
     world = own[own["REF_AREA"] == "001"]                                   # UN DESA's World stock
     assert set(world["INDICATOR"]) == {"imm_stock"} and len(world) == (table["ref_area"] == "WLD").sum()
     assert not sdg["SOURCE_DETAIL"].str.contains("1267fd37").any()
+
+
+def test_command_line_writes_the_zip_and_the_structure(seeded_store, monkeypatch, capsysbinary):
+    from mmicd.cli import main
+
+    monkeypatch.setenv("MMICD_DATABASE_URL", seeded_store.url)
+    assert main(["indicators", "--country", "NPL", "--indicator", "rem_in_gdp", "--format", "sdmx-csv-2.0"]) == 0
+    z = zipfile.ZipFile(io.BytesIO(capsysbinary.readouterr().out))
+    assert z.namelist() == ["data_SDG.csv", "structure.xml"]
+    assert z.read("data_SDG.csv").decode().startswith("STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REPORTING_TYPE,SERIES,")
+    assert main(["indicators", "--country", "NPL", "--indicator", "rem_in_gdp", "--format", "sdmx-structure"]) == 0
+    msg = pysdmx_io.read_sdmx(capsysbinary.readouterr().out.decode(), validate=True)
+    assert {f.id for f in msg.get_dataflows()} == {"DF_SDG_GLH", "DF_MIGRATION_INDICATORS"}

@@ -24,7 +24,7 @@ from mmicd.engine.registry import OUTPUT_COLUMNS, RULES
 from mmicd.engine.survey import INCOMPLETE
 from mmicd.i18n import t
 
-FORMATS = ("csv", "csv-package", "json", "sdmx-csv", "sdmx-csv-2.0")
+FORMATS = ("csv", "csv-package", "json", "sdmx-csv", "sdmx-csv-2.0", "sdmx-structure")
 SDMX_VERSIONS = {"sdmx-csv": "1.0", "sdmx-csv-2.0": "2.0"}
 INTEGER_COLUMNS = ("unit_mult", "n_obs", "dataset_id")
 NUMBER_COLUMNS = ("value", "se", "ci_lower", "ci_upper", "cv")
@@ -187,9 +187,10 @@ def versions_of(store, table: pd.DataFrame) -> dict[int, object]:
 def export(table: pd.DataFrame, fmt: str, lang: str = "en", versions: Mapping[int, object] | None = None) -> str | bytes:
     """The table in ``fmt``: ``csv`` (text), ``csv-package`` (zip: the CSV and its ``datapackage.json``),
     ``json`` (a data package with the rows inline), ``sdmx-csv`` / ``sdmx-csv-2.0`` (zip: SDMX-CSV 1.0 or
-    2.0, one file per dataflow, and the structure message). ``versions``: the rows' dataset versions by id
-    (:func:`versions_of`), for the licences and the reporting type (national or global)."""
-    from mmicd.sdmx import sdmx_zip
+    2.0, one file per dataflow, and the structure message), ``sdmx-structure`` (the SDMX-ML 2.1 structure
+    message alone). ``versions``: the rows' dataset versions by id (:func:`versions_of`), for the
+    licences and the reporting type (national or global)."""
+    from mmicd.sdmx import sdmx_zip, structure_message
 
     scopes = {i: v.scope for i, v in (versions or {}).items()}
     if fmt == "csv":
@@ -200,4 +201,6 @@ def export(table: pd.DataFrame, fmt: str, lang: str = "en", versions: Mapping[in
         return to_json(table, lang, versions)
     if fmt in SDMX_VERSIONS:
         return sdmx_zip(table, SDMX_VERSIONS[fmt], lang=lang, scopes=scopes)
+    if fmt == "sdmx-structure":
+        return structure_message()
     raise ValueError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})")
