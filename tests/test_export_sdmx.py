@@ -12,15 +12,15 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pysdmx.io as pysdmx_io
 import pytest
+import sdmx as sdmx1
 
 from mmicd.engine import catalogue
 from mmicd.engine.export import datapackage, export
 from mmicd.engine.registry import OUTPUT_COLUMNS
 from mmicd.sdmx import data_csv, edition_text, flow, frames, structure_message
 
-pysdmx_io = pytest.importorskip("pysdmx.io")
-sdmx1 = pytest.importorskip("sdmx")
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdg-sdmx"
 
 
