@@ -23,7 +23,7 @@ def run(args, lang: str) -> int:
     from mmicd import codes
     from mmicd.auth import Action, require
     from mmicd.engine import catalogue, compute
-    from mmicd.engine.export import export
+    from mmicd.engine.export import export, versions_of
     from mmicd.engine.inputs import WITH_DRAFTS
     from mmicd.workflow import visible_datasets
 
@@ -45,7 +45,12 @@ def run(args, lang: str) -> int:
         ids = [v.id for v in visible_datasets(args.store, args.actor) if v.status in WITH_DRAFTS]
     result = compute(args.store, country=country, indicators=args.indicator, year=args.year,
                      include_drafts=args.include_drafts, dataset_ids=ids)
-    sys.stdout.write(export(result.table, args.format, lang))
+    out = export(result.table, args.format, lang, versions_of(args.store, result.table))
+    if isinstance(out, bytes):   # zips (SDMX-CSV with its structure, CSV with its data package)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(out)
+    else:
+        sys.stdout.write(out)
     for issue in result.issues:
         if issue.level != "info":
             print(t("cli.indicators.issue", lang, file=issue.file or "", message=issue.message), file=sys.stderr)

@@ -2,7 +2,9 @@
 
 Observations are written with every column of the canonical shape (:data:`mmicd.model.OBS_COLUMNS`:
 the dimensions, value, unit_measure, unit_mult, obs_status), then the version's provenance
-(source, edition, dataset_id, dataset_version, status). Survey microdata versions give their person
+(source, edition, dataset_id, dataset_version, status). The metadata go with the rows: the JSON's
+``dataset`` object (with the columns' types and titles and the time of writing), and for the CSV a
+Frictionless ``datapackage.json`` (:func:`datapackage`). Survey microdata versions give their person
 records (:data:`mmicd.model.MICRODATA_COLUMNS`) with the same provenance columns.
 
 Rows are read from the store in pieces (``chunk_rows``) and written as they come, so exporting a
@@ -23,6 +25,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 import numpy as np
@@ -37,6 +40,7 @@ FORMATS = ("csv", "json")
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json"}
 PROVENANCE_COLUMNS = ["source", "edition", "dataset_id", "dataset_version", "status"]
 NUMERIC_COLUMNS = {Form.OBSERVATIONS: {"value", "unit_mult"}, Form.MICRODATA: {"age", "weight"}}
+INTEGER_COLUMNS = {"dataset_id", "dataset_version"}
 CHUNK_ROWS = 10_000
 BOM = "\ufeff".encode()
 
@@ -72,13 +76,55 @@ def file_name(version: DatasetVersion, fmt: str) -> str:
     return f"mmicd-dataset-{version.id}-v{version.version}-{version.status.value}.{fmt}"
 
 
-def metadata(version: DatasetVersion) -> dict:
-    """The ``dataset`` object of the JSON export: everything the store knows of the version."""
+def metadata(version: DatasetVersion, generated: datetime | None = None) -> dict:
+    """The ``dataset`` object of the JSON export: everything the store knows of the version, its
+    columns with their types and titles (``schema``, as in the data package) and when it was written."""
     meta = version.model_dump(mode="json", exclude={"storage"})
     meta["dataset_id"] = meta.pop("id")
     meta["dataset_version"] = meta.pop("version")
     meta["columns"] = record_columns(version)
+    meta["schema"] = {"fields": fields(version, record_columns(version))}
+    meta["generated_at"] = _stamp(generated)
     return meta
+
+
+def _stamp(when: datetime | None) -> str:
+    return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def field_type(version: DatasetVersion, column: str) -> str:
+    if column in INTEGER_COLUMNS or (column == "unit_mult" and version.form == Form.OBSERVATIONS):
+        return "integer"
+    return "number" if column in NUMERIC_COLUMNS[version.form] else "string"
+
+
+def fields(version: DatasetVersion, columns: list[str]) -> list[dict]:
+    """Frictionless field descriptors: name, type, title and description in English, French and Spanish."""
+    from mmicd.i18n import t
+
+    own = {"unit_measure": "unit_stored", "value": "value_stored",
+           **({"age": "age_years"} if version.form == Form.MICRODATA else {})}
+    keys = {c: f"sdmx.field.{own.get(c, c)}" for c in columns}
+    return [{"name": c, "type": field_type(version, c), "title": t(keys[c], "en"), "description": t(f"{keys[c]}.about", "en"),
+             "mmicd:titles": {g: t(keys[c], g) for g in ("en", "fr", "es")},
+             "mmicd:descriptions": {g: t(f"{keys[c]}.about", g) for g in ("en", "fr", "es")}} for c in columns]
+
+
+def datapackage(version: DatasetVersion, generated: datetime | None = None) -> dict:
+    """The Frictionless data package (``datapackage.json``) of the version's CSV export: its columns
+    typed and described in three languages, the source and edition, the licence, the version's
+    metadata and when it was written."""
+    return {
+        "profile": "tabular-data-package", "name": f"mmicd-dataset-{version.id}-v{version.version}",
+        "title": version.title or version.source, "created": _stamp(generated),
+        "licenses": [{"title": version.licence}] if version.licence else [],
+        "sources": [{"title": version.source, "version": version.edition, **({"path": version.url} if version.url
+                                                                               else {})}],
+        "mmicd:dataset": {k: v for k, v in metadata(version, generated).items() if k != "schema"},
+        "resources": [{"name": "rows", "profile": "tabular-data-resource", "path": file_name(version, "csv"),
+                       "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
+                       "schema": {"fields": fields(version, export_columns(version)), "missingValues": [""]}}],
+    }
 
 
 # ---- reading in pieces -------------------------------------------------------------------------
@@ -166,7 +212,7 @@ def _json_piece(part, columns: list[str], first: bool) -> bytes:
 
 
 def write_export(store: Store, version: DatasetVersion, out: BinaryIO, fmt: str = "csv", *,
-                 progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> int:
+                 progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS, generated: datetime | None = None) -> int:
     """Write a version's rows to the binary stream ``out`` as ``fmt`` (``csv`` or ``json``), piece
     by piece; return the number of rows written. ``progress(written, total)`` after each piece."""
     if fmt not in FORMATS:
@@ -188,7 +234,7 @@ def write_export(store: Store, version: DatasetVersion, out: BinaryIO, fmt: str 
         if header:  # no row at all: the header alone
             out.write(_csv_piece(pd.DataFrame(columns=record_columns(version)), version, provenance, True))
     else:
-        head = json.dumps({"dataset": metadata(version)}, ensure_ascii=False, indent=1)
+        head = json.dumps({"dataset": metadata(version, generated)}, ensure_ascii=False, indent=1)
         out.write((head[:-2] + ',\n "records": [').encode("utf-8"))
         columns = record_columns(version)
         for part in _pieces(store, version, chunk_rows):
@@ -207,9 +253,9 @@ def _provenance_text(value: object) -> str:
 
 
 def export_bytes(store: Store, version: DatasetVersion, fmt: str = "csv", *,
-                 progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> bytes:
+                 progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS, generated: datetime | None = None) -> bytes:
     """The whole export as bytes (built piece by piece into one buffer, whose bytes are returned
     without a second copy)."""
     buffer = io.BytesIO()
-    write_export(store, version, buffer, fmt, progress=progress, chunk_rows=chunk_rows)
+    write_export(store, version, buffer, fmt, progress=progress, chunk_rows=chunk_rows, generated=generated)
     return buffer.getvalue()

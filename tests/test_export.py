@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from mmicd.auth import ANONYMOUS, Role, User
 from mmicd.cli import main
 from mmicd.dataset_export import (
     PROVENANCE_COLUMNS,
+    datapackage,
     export_bytes,
     export_columns,
     file_name,
@@ -98,7 +100,31 @@ def test_json_holds_the_records_and_the_dataset_object(store, known):
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_pieces_give_the_same_file_as_one_read(store, known, fmt):
-    assert export_bytes(store, known, fmt, chunk_rows=1) == export_bytes(store, known, fmt)
+    when = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
+    assert export_bytes(store, known, fmt, chunk_rows=1, generated=when) == export_bytes(store, known, fmt,
+                                                                                         generated=when)
+
+
+def test_metadata_go_with_the_rows_as_a_data_package(store, known):
+    """The CSV's datapackage.json: every column typed (ids and counts integers) and described in three
+    languages, source and edition, licence, time of writing; the JSON's dataset object has the same schema."""
+    when = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
+    package = datapackage(known, when)
+    [resource] = package["resources"]
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    header = csv_rows(export_bytes(store, known, "csv"))[0]
+    assert resource["path"] == file_name(known, "csv") and list(fields) == header
+    assert {c: f["type"] for c, f in fields.items() if f["type"] != "string"} == {
+        "value": "number", "unit_mult": "integer", "dataset_id": "integer", "dataset_version": "integer"}
+    assert fields["unit_mult"]["mmicd:titles"] == {"en": "Unit multiplier", "fr": "Multiplicateur d'unité",
+                                                  "es": "Multiplicador de unidad"}
+    assert "PS persons" in fields["unit_measure"]["description"]
+    assert package["sources"] == [{"title": EVIL_SOURCE, "version": "-2021 @provisional"}]
+    assert package["created"] == "2026-12-07T18:00:00Z" and package["licenses"] == []
+    assert package["mmicd:dataset"]["dataset_id"] == known.id
+    doc = json.loads(export_bytes(store, known, "json", generated=when))
+    assert doc["dataset"]["generated_at"] == "2026-12-07T18:00:00Z"
+    assert [f["name"] for f in doc["dataset"]["schema"]["fields"]] == OBS_COLUMNS
 
 
 def test_progress_is_reported_per_piece(store, known):

@@ -91,7 +91,8 @@ def test_a_large_version_is_prepared_on_request_with_progress_then_kept(app_env,
     s = Store(app_env)
     ims = baseline(s, Kind.MIGRANT_STOCK)  # 265,769 rows
     at = sources_page(dataset=ims.id)
-    assert not at.get("download_button")
+    # only the metadata (no rows to read) until the file is prepared
+    assert [b.proto.label for b in at.get("download_button")] == ["Metadata (datapackage.json)"]
     prepare = [b for b in at.button if b.label.startswith("Prepare the CSV file")]
     assert [b.label for b in prepare] == ["Prepare the CSV file (265,769 rows)"]
     prepare[0].click().run()

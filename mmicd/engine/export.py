@@ -1,4 +1,5 @@
-"""The indicator table as CSV, JSON and SDMX-CSV (SDG dimension names, REF_AREA as M49).
+"""The indicator table as CSV or JSON with a Frictionless data package (its metadata in the three
+languages), and as SDMX-CSV 1.0 or 2.0 with its structure message (:mod:`mmicd.sdmx`).
 
 Every export carries, beside each survey estimate, the ``design`` its standard error rests on and,
 when strata or PSUs are missing, the translated note saying what that means (``design_note``; in
@@ -7,24 +8,30 @@ SDMX-CSV the attributes ``SURVEY_DESIGN`` and ``COMMENT_OBS``). CSV text cells a
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import zipfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import pandas as pd
 
-from mmicd import codes, safe_export
+from mmicd import safe_export
 from mmicd.engine.periods import NOTES
 from mmicd.engine.registry import OUTPUT_COLUMNS, RULES
 from mmicd.engine.survey import INCOMPLETE
 from mmicd.i18n import t
 
-FORMATS = ("csv", "json", "sdmx-csv")
-DATAFLOW = "MMICD:DF_MIGRATION_INDICATORS(1.0)"
-SDMX_UNITS = {"persons": "PS", "percent": "PT", "usd": "CU_USD", "years": "YR", "percent_per_year": "PT",
-              "per_1000": "PER_1000_POP", "per_100000": "PER_100000_POP"}
-EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:OUTPUT_COLUMNS.index("design") + 1], "design_note",
-                  *OUTPUT_COLUMNS[OUTPUT_COLUMNS.index("design") + 1:]]
+FORMATS = ("csv", "csv-package", "json", "sdmx-csv", "sdmx-csv-2.0", "sdmx-structure")
+SDMX_VERSIONS = {"sdmx-csv": "1.0", "sdmx-csv-2.0": "2.0"}
+INTEGER_COLUMNS = ("unit_mult", "n_obs", "dataset_id")
+NUMBER_COLUMNS = ("value", "se", "ci_lower", "ci_upper", "cv")
+_UNIT, _DESIGN = OUTPUT_COLUMNS.index("unit") + 1, OUTPUT_COLUMNS.index("design") + 1
+# the output columns, the unit's SDMX code and multiplier after ``unit``, ``design_note`` after ``design``
+EXPORT_COLUMNS = [*OUTPUT_COLUMNS[:_UNIT], "unit_measure", "unit_mult", *OUTPUT_COLUMNS[_UNIT:_DESIGN], "design_note",
+                  *OUTPUT_COLUMNS[_DESIGN:]]
 
 
 def note_text(note: object, lang: str = "en") -> str:
@@ -76,12 +83,20 @@ def design_notes(table: pd.DataFrame, lang: str = "en") -> list[str]:
 
 
 def with_notes(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The output columns plus ``design_note`` (after ``design``)."""
+    """The export columns (:data:`EXPORT_COLUMNS`): the output columns, the unit as an SDMX code
+    (``NUMBER``, ``PT``, ``USD``…) with its multiplier (0: values are in units), ``design_note``;
+    counts and ids as integers, ``n_obs`` blank where the value is suppressed (``Q``: the count is
+    confidential too)."""
+    from mmicd.sdmx.structure import unit_codes
+
     out = table[OUTPUT_COLUMNS].copy()
-    notes = {d: design_note(d, lang) for d in INCOMPLETE}
-    out.insert(OUTPUT_COLUMNS.index("design") + 1, "design_note",
-               out["design"].map(notes).astype("string").fillna(""))
-    return out
+    out["unit_measure"] = out["unit"].map(unit_codes()).astype("string").fillna("")
+    out["unit_mult"] = 0
+    out["design_note"] = out["design"].map({d: design_note(d, lang) for d in INCOMPLETE}).astype("string").fillna("")
+    for col in INTEGER_COLUMNS:
+        out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+    out.loc[out["obs_status"] == "Q", "n_obs"] = pd.NA
+    return out[EXPORT_COLUMNS]
 
 
 def to_csv(table: pd.DataFrame, lang: str = "en") -> str:
@@ -94,56 +109,98 @@ def _clean(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def to_json(table: pd.DataFrame, lang: str = "en") -> str:
-    """A JSON array of row objects; empty cells are null."""
+def records(table: pd.DataFrame, lang: str = "en") -> list[dict]:
+    """The rows as JSON objects; empty cells are null."""
     rows = [{c: _clean(v) for c, v in zip(EXPORT_COLUMNS, r, strict=True)}
-            for r in with_notes(table, lang).itertuples(index=False, name=None)]
+            for r in with_notes(table, lang).astype(object).itertuples(index=False, name=None)]
     for row in rows:
         row["design_note"] = row["design_note"] or None
-    return json.dumps(rows, ensure_ascii=False, indent=1)
+    return rows
 
 
-def m49(code: str) -> str:
-    """UN M49 numeric code of an area (three digits for countries); the code itself if none."""
-    areas = codes.areas()
-    if code in areas.index and areas.at[code, "m49"]:
-        value = areas.at[code, "m49"]
-        return value.zfill(3) if value.isdigit() else value
-    return code
+def to_json(table: pd.DataFrame, lang: str = "en", versions: Mapping[int, object] | None = None) -> str:
+    """A Frictionless data package (``datapackage.json``) holding the rows inline, with their metadata."""
+    return json.dumps(datapackage(table, lang, versions, inline=True), ensure_ascii=False, indent=1)
 
 
-def to_sdmx(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    out = pd.DataFrame({
-        "DATAFLOW": DATAFLOW,
-        "INDICATOR": table["indicator"],
-        "REF_AREA": table["ref_area"].map(m49),
-        "SEX": table["sex"],
-        "AGE": table["age"],
-        "COMPOSITE_BREAKDOWN": table["migrant_status"],
-        "COUNTERPART_AREA": table["counterpart_area"].map(lambda c: c if c == codes.TOTAL else m49(c)),
-        "TIME_PERIOD": table["time_period"],
-        "OBS_VALUE": table["value"],
-        "UNIT_MEASURE": table["unit"].map(SDMX_UNITS),
-        "OBS_STATUS": table["obs_status"],
-        "LOWER_BOUND": table["ci_lower"],
-        "UPPER_BOUND": table["ci_upper"],
-        "SOURCE_DETAIL": table["source"] + " " + table["edition"].fillna(""),
-        "SURVEY_DESIGN": table["design"].fillna(""),
-        "COMMENT_OBS": table["design"].map(lambda d: design_note(d, lang)),
-    })
-    return out
+def field_type(column: str) -> str:
+    return "integer" if column in INTEGER_COLUMNS else "number" if column in NUMBER_COLUMNS else "string"
 
 
-def to_sdmx_csv(table: pd.DataFrame, lang: str = "en") -> str:
-    return safe_export.to_csv(to_sdmx(table, lang), lineterminator="\n")
+def datapackage(table: pd.DataFrame, lang: str = "en", versions: Mapping[int, object] | None = None, *,
+                inline: bool = False, created: datetime | None = None) -> dict:
+    """The Frictionless data package describing the export: its columns (types, titles and descriptions
+    in the three languages), the indicators (definitions, unit as SDMX code and multiplier, SDG series),
+    the sources and editions, the licences (of the dataset versions in ``versions``) and when it was made.
+    ``inline``: the rows are in the package (JSON export); otherwise they are ``indicators.csv`` beside it."""
+    from mmicd.engine import catalogue
+    from mmicd.sdmx import edition_text
+    from mmicd.sdmx.structure import LANGS, unit_codes
+
+    known = catalogue()
+    versions = versions or {}
+    fields = [{"name": c, "type": field_type(c), "title": t(f"sdmx.field.{c}", lang),
+               "description": t(f"sdmx.field.{c}.about", lang),
+               "mmicd:titles": {g: t(f"sdmx.field.{c}", g) for g in LANGS}} for c in EXPORT_COLUMNS]
+    used = [i for i in dict.fromkeys(table["indicator"]) if i in known]
+    indicators = [{
+        "id": i, "name": {g: known[i].name.get(g) for g in LANGS},
+        "definition": {g: known[i].definition.get(g) for g in LANGS},
+        "unit": known[i].unit, "unit_measure": unit_codes()[known[i].unit], "unit_mult": 0,
+        "sdg_indicator": known[i].sdg, "sdg_series": known[i].series} for i in used]
+    pairs = table[["source", "edition"]].drop_duplicates()
+    sources = [{"title": s, "version": edition_text(e)} for s, e in pairs.itertuples(index=False, name=None)]
+    licences = sorted({getattr(v, "licence", "") for v in versions.values()} - {""})
+    resource = {"name": "indicators", "profile": "tabular-data-resource",
+                "title": t("sdmx.dp.resource", lang),
+                "schema": {"fields": fields, "missingValues": [""],
+                           "primaryKey": ["indicator", "ref_area", "time_period", "sex", "age", "migrant_status",
+                                          "counterpart_area", "source", "edition"]}}
+    if inline:
+        resource |= {"format": "json", "data": records(table, lang)}
+    else:
+        resource |= {"path": "indicators.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
+    return {
+        "profile": "tabular-data-package", "name": "mmicd-indicators", "title": t("sdmx.dp.title", lang),
+        "mmicd:titles": {g: t("sdmx.dp.title", g) for g in LANGS},
+        "created": (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "licenses": [{"title": x} for x in licences] or [{"title": t("sdmx.dp.licence_unknown", lang)}],
+        "sources": sources, "mmicd:indicators": indicators, "resources": [resource],
+    }
 
 
-def export(table: pd.DataFrame, fmt: str, lang: str = "en") -> str:
-    """The table in ``fmt``; the design notes in ``lang``."""
+def csv_package(table: pd.DataFrame, lang: str = "en", versions: Mapping[int, object] | None = None) -> bytes:
+    """A zip of ``indicators.csv`` and its ``datapackage.json``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("indicators.csv", to_csv(table, lang))
+        zf.writestr("datapackage.json", json.dumps(datapackage(table, lang, versions), ensure_ascii=False, indent=1))
+    return buffer.getvalue()
+
+
+def versions_of(store, table: pd.DataFrame) -> dict[int, object]:
+    """The dataset versions of the table's rows, by id (their scope and licence go into the exports)."""
+    ids = {int(d) for d in pd.to_numeric(table["dataset_id"], errors="coerce").dropna().unique()}
+    return {v.id: v for v in store.datasets() if v.id in ids}
+
+
+def export(table: pd.DataFrame, fmt: str, lang: str = "en", versions: Mapping[int, object] | None = None) -> str | bytes:
+    """The table in ``fmt``: ``csv`` (text), ``csv-package`` (zip: the CSV and its ``datapackage.json``),
+    ``json`` (a data package with the rows inline), ``sdmx-csv`` / ``sdmx-csv-2.0`` (zip: SDMX-CSV 1.0 or
+    2.0, one file per dataflow, and the structure message), ``sdmx-structure`` (the SDMX-ML 2.1 structure
+    message alone). ``versions``: the rows' dataset versions by id (:func:`versions_of`), for the
+    licences and the reporting type (national or global)."""
+    from mmicd.sdmx import sdmx_zip, structure_message
+
+    scopes = {i: v.scope for i, v in (versions or {}).items()}
     if fmt == "csv":
         return to_csv(table, lang)
+    if fmt == "csv-package":
+        return csv_package(table, lang, versions)
     if fmt == "json":
-        return to_json(table, lang)
-    if fmt == "sdmx-csv":
-        return to_sdmx_csv(table, lang)
+        return to_json(table, lang, versions)
+    if fmt in SDMX_VERSIONS:
+        return sdmx_zip(table, SDMX_VERSIONS[fmt], lang=lang, scopes=scopes)
+    if fmt == "sdmx-structure":
+        return structure_message()
     raise ValueError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})")

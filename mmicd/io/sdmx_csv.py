@@ -127,7 +127,8 @@ def _interpret(src: pd.DataFrame, headers: list[str], dataflow: str, layout: str
         values = src[column].astype("string").fillna("").str.strip()
         return values.str.split(":", n=1).str[0].str.strip()          # "DEU: Germany" -> "DEU"
 
-    out["value"] = src[ids["OBS_VALUE"]]
+    value = src[ids["OBS_VALUE"]]
+    out["value"] = value.mask(value.astype("string").str.strip() == "NaN", "")   # SDMX's missing value
     out["time_period"] = codes_of(ids["TIME_PERIOD"])
     out["_cno"] = src["_cno"] if "_cno" in src else headers.index(ids["OBS_VALUE"])
     out["_col"] = "OBS_VALUE"
@@ -141,7 +142,7 @@ def _interpret(src: pd.DataFrame, headers: list[str], dataflow: str, layout: str
     measure_col = next((ids[m] for m in _upper("measure") if m in ids), None)
     if measure_col is not None:
         measures = codes_of(measure_col)
-        found = {m: measure_codes().get(m) for m in measures.unique()}
+        found = {m: measure_codes().get(m) or _catalogue_measure(m) for m in measures.unique()}
         unknown = sorted(m for m, f in found.items() if f is None)
         if unknown:
             problems.append(("info", "unused_series", {"column": measure_col, "value": ", ".join(unknown[:20]),
@@ -203,7 +204,7 @@ def _interpret(src: pd.DataFrame, headers: list[str], dataflow: str, layout: str
     raw = Raw(layout=layout, sheet=None, frame=frame,
               columns={"ref_area": area_header, "value": ids["OBS_VALUE"], "time_period": ids["TIME_PERIOD"]},
               source_columns=headers, coded=True, parsed=False, header_row=1,
-              defaults={"source": _source(dataflow), "edition": _edition(src, ids), "title": dataflow,
+              defaults={"source": _source(dataflow, src, ids), "edition": _edition(src, ids), "title": dataflow,
                         "decimal": "."})
     raw.problems = problems
     return [raw]
@@ -222,7 +223,8 @@ def _status(src: pd.DataFrame, ids: dict[str, str], problems: list) -> pd.Series
     ``c`` confidential …); letters with no status (``b`` break in series, ``d`` definition differs)
     are said once with how many values carry them."""
     if "OBS_STATUS" in ids:
-        return src[ids["OBS_STATUS"]].astype("string").fillna("").str.strip()
+        status = src[ids["OBS_STATUS"]].astype("string").fillna("").str.strip()
+        return status.replace(vocabulary()["status_in"])
     if "OBS_FLAG" not in ids:
         return ""
     flags = src[ids["OBS_FLAG"]].astype("string").fillna("").str.strip()
@@ -283,6 +285,7 @@ def _areas(values: pd.Series, dim: str) -> tuple[pd.Series, pd.Series, pd.Series
     groups = vocabulary()["origin_groups"] if dim == "counterpart_area" else {}
     totals = {str(t).upper() for t in vocabulary()["area_totals"]} if dim == "counterpart_area" else set()
     aggregates = codes.aggregate_lookup(None)
+    m49 = _m49_aggregates()
     area, status, aggregate = {}, {}, {}
     for v in upper.unique():
         group = groups.get(v)
@@ -292,16 +295,48 @@ def _areas(values: pd.Series, dim: str) -> tuple[pd.Series, pd.Series, pd.Series
         elif v in totals:
             area[v] = codes.TOTAL
         else:
-            area[v] = own.get(v) or codes.resolve_area(v) or v
+            area[v] = own.get(v) or m49.get(v) or codes.resolve_area(v) or v
         aggregate[v] = area[v] == v and not codes.resolve_area(v) and codes.normalise_name(v) in aggregates
     return upper.map(area), upper.map(status), upper.map(aggregate).astype(bool)
+
+
+@cache
+def _m49_aggregates() -> dict[str, str]:
+    """M49 codes of World and the regions (``001``, ``002``…) -> the project's area codes."""
+    from mmicd.sdmx.structure import area_codes
+
+    return {m49: area for area, m49 in area_codes().items() if codes.area_kind(area) != "country"}
+
+
+def _catalogue_measure(code: str) -> dict[str, str] | None:
+    """The series of a catalogue indicator, as the project's SDMX exports name it (``INDICATOR``
+    ``imm_stock``): a count or published value of one measure reads back as that measure (with the
+    codes its numerator fixes), an SDG series as its series does (``rem_in_gdp``: BX_TRF_PWKR); other
+    computed indicators (shares, rates) are no measure of their own."""
+    from mmicd.clean.mapping import measure_codes
+    from mmicd.engine import catalogue
+
+    ind = catalogue().get(code)
+    if ind is not None and ind.series in measure_codes():
+        return measure_codes()[ind.series]
+    if ind is None or ind.type not in ("count", "passthrough") or len(ind.numerator.get("measure", ())) != 1:
+        return None
+    fixed = {dim: values[0] for dim, values in ind.numerator.items()
+             if dim in ("measure", "migrant_status", "labour_status") and len(values) == 1}
+    return fixed if len(fixed) == len(ind.numerator) else None
 
 
 def _is_dimension(values: pd.Series) -> bool:
     return values.str.fullmatch(r"[A-Za-z0-9_-]{1,24}").fillna(False).mean() > 0.9
 
 
-def _source(dataflow: str) -> str:
+def _source(dataflow: str, src: pd.DataFrame | None = None, ids: dict[str, str] | None = None) -> str:
+    """The file's SOURCE_DETAIL when every row gives the same one (the project's own exports), else the
+    publisher the dataflow's agency names."""
+    if src is not None and ids and "SOURCE_DETAIL" in ids:
+        details = set(src[ids["SOURCE_DETAIL"]].astype("string").fillna("").str.strip()) - {""}
+        if len(details) == 1:
+            return details.pop()
     agency = dataflow.split(":")[0] if ":" in dataflow else ""
     flow = re.sub(r"\(.*$", "", dataflow.split(":")[-1]).strip()
     name = {"OECD.ELS.IMD": "OECD, International Migration Database", "IAEG-SDGs": "UN, SDG Global Database",

@@ -14,18 +14,21 @@ import streamlit as st
 from mmicd import codes
 from mmicd.charts import SERIES_COLOURS
 from mmicd.engine import Indicator, catalogue, compute, input_ids
-from mmicd.engine.export import design_notes, export, note_text
+from mmicd.engine.export import design_notes, export, note_text, versions_of
 from mmicd.i18n import format_number, format_percent, plotly_separators
 from mmicd.store import Store
 from mmicd.ui import _store, tr
 from mmicd.ui.components import plain
 
 T = codes.TOTAL
+# the page's downloads: label key, export format, file name suffix, media type
+DOWNLOADS = (("csv", "csv-package", ".zip", "application/zip"), ("json", "json", ".datapackage.json", "application/json"),
+             ("sdmx_csv", "sdmx-csv", "_sdmx-csv-1.0.zip", "application/zip"),
+             ("sdmx_csv_2_0", "sdmx-csv-2.0", "_sdmx-csv-2.0.zip", "application/zip"))
 SDG_URL = "https://unstats.un.org/sdgs/metadata/?Text=&Goal={goal}&Target={target}"
 UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "years": "ind.unit.years",
              "percent_per_year": "ind.unit.percent_per_year", "per_1000": "ind.unit.per_1000",
              "per_100000": "ind.unit.per_100000"}
-MIME = {"csv": "text/csv", "json": "application/json", "sdmx-csv": "text/csv"}
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
@@ -217,12 +220,21 @@ def design_warnings(table: pd.DataFrame, lang: str) -> None:
 
 
 def downloads(table: pd.DataFrame, indicator: str, country: str, lang: str = "en") -> None:
-    columns = st.columns(3)
-    for column, fmt in zip(columns, ("csv", "json", "sdmx-csv"), strict=True):
-        ext = "json" if fmt == "json" else "csv"
-        column.download_button(tr(f"ind.download.{fmt.replace('-', '_')}"), export(table, fmt, lang),
-                               file_name=f"{indicator}_{country}{'_sdmx' if fmt == 'sdmx-csv' else ''}.{ext}",
-                               mime=MIME[fmt], key=f"ind_dl_{fmt}", width="stretch")
+    """CSV (zip with its data package), JSON (a data package), SDMX-CSV 1.0 and 2.0 (zips with the structure
+    message) and the SDMX structure on its own, each labelled. Each file is built when its button is
+    clicked (a callable: the page is not slowed down by four exports at every rerun)."""
+    from mmicd.sdmx import structure_message
+    from mmicd.ui import store
+
+    versions = versions_of(store(), table)
+    stem = f"{indicator}_{country}"
+    columns = st.columns(len(DOWNLOADS) + 1)
+    for column, (key, fmt, suffix, mime) in zip(columns, DOWNLOADS, strict=False):
+        column.download_button(tr(f"sdmx.download.{key}"), lambda fmt=fmt: export(table, fmt, lang, versions),
+                               file_name=stem + suffix, mime=mime, key=f"ind_dl_{key}", width="stretch")
+    columns[-1].download_button(tr("sdmx.download.structure"), structure_message, file_name="mmicd_sdmx_structure.xml",
+                                mime="application/xml", key="ind_dl_structure", width="stretch")
+    st.caption(tr("sdmx.download.help"))
 
 
 def issues(found: list[dict]) -> None:

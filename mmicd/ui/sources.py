@@ -10,6 +10,7 @@ decided by :func:`mmicd.dataset_export.may_export` (never by the page).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 
@@ -84,9 +85,15 @@ def downloads(store: Store, user: User, version: DatasetVersion) -> None:
         return
     what = "sources.download.caption_microdata" if version.form == Form.MICRODATA else "sources.download.caption"
     st.caption(tr(what, rows=format_number(version.rows, lang), id=version.id))
-    for column, fmt in zip(st.columns(len(dataset_export.FORMATS)), dataset_export.FORMATS, strict=True):
+    columns = st.columns(len(dataset_export.FORMATS) + 1)
+    for column, fmt in zip(columns, dataset_export.FORMATS, strict=False):
         with column:
             _download(store, version, fmt, lang)
+    package = json.dumps(dataset_export.datapackage(version), ensure_ascii=False, indent=1).encode("utf-8")
+    columns[-1].download_button(tr("sdmx.download.datapackage"), data=package,
+                                file_name=dataset_export.file_name(version, "datapackage.json"),
+                                mime="application/json", key=f"sources_download_datapackage_{version.id}",
+                                icon=":material/download:", on_click="ignore", width="stretch")
 
 
 def _download(store: Store, version: DatasetVersion, fmt: str, lang: str) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import pandas as pd
 import pytest
 
 from mmicd.engine import OUTPUT_COLUMNS, catalogue, compute
-from mmicd.engine.export import EXPORT_COLUMNS, to_sdmx
+from mmicd.engine.export import EXPORT_COLUMNS
 from mmicd.model import DatasetMeta, Kind, Status
+from mmicd.sdmx import frames
 from tests.engine.conftest import add_flows_refugees_labour, obs
 
 
@@ -83,13 +85,14 @@ def test_exports(demo_store):
     # the survey's design (strata and PSUs) beside each survey estimate; tables have none
     assert set(csv.loc[csv["indicator"] == "lfpr", "design"]) == {"full"}
     assert set(csv.loc[csv["indicator"] == "imm_share", "design"]) == {""} and set(csv["design_note"]) == {""}
-    rows = json.loads(export(table, "json"))
+    rows = json.loads(export(table, "json"))["resources"][0]["data"]   # a data package, the rows inline
     assert len(rows) == len(table) and set(rows[0]) == set(EXPORT_COLUMNS)
     assert {r["design"] for r in rows} == {"full", None} and {r["design_note"] for r in rows} == {None}
     assert any(r["se"] is None for r in rows) and any(isinstance(r["se"], float) for r in rows)
-    sdmx = to_sdmx(table)
+    sdmx = frames(table)["MMICD"]      # neither is an SDG series: the project's own dataflow
+    assert frames(table)["SDG"].empty and len(sdmx) == len(table)
     assert {"REF_AREA", "SEX", "AGE", "COMPOSITE_BREAKDOWN", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
-            "OBS_STATUS"} <= set(sdmx.columns)
+            "OBS_STATUS", "FREQ", "REPORTING_TYPE", "UNIT_MULT"} <= set(sdmx.columns)
     assert set(sdmx["REF_AREA"]) == {"524"}  # Nepal's M49
     assert {"_T", "MS_MIGRANT", "MS_NOMIGRANT"} <= set(sdmx["COMPOSITE_BREAKDOWN"]) <= {"_T", "MS_MIGRANT", "MS_NOMIGRANT", "_U"}
     assert set(sdmx["UNIT_MEASURE"]) == {"PT"}
@@ -97,19 +100,20 @@ def test_exports(demo_store):
         export(table, "xml")
 
 
-def test_command_line(demo_store, monkeypatch, capsys):
+def test_command_line(demo_store, monkeypatch, capsysbinary):
     from mmicd.cli import main
 
     monkeypatch.setenv("MMICD_DATABASE_URL", demo_store.url)
     monkeypatch.setenv("MMICD_DATA_DIR", str(demo_store.data_dir))
     assert main(["indicators", "--country", "Nepal", "--indicator", "imm_share", "lfpr", "--format", "sdmx-csv"]) == 0
-    out = capsys.readouterr().out
-    frame = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
+    files = zipfile.ZipFile(io.BytesIO(capsysbinary.readouterr().out))
+    assert files.namelist() == ["data_MMICD.csv", "structure.xml"]
+    frame = pd.read_csv(io.BytesIO(files.read("data_MMICD.csv")), dtype=str, keep_default_na=False)
     assert set(frame["INDICATOR"]) == {"imm_share", "lfpr"} and set(frame["REF_AREA"]) == {"524"}
     assert main(["indicators", "--country", "NPL", "--year", "2020", "--indicator", "imm_share"]) == 0
-    frame = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.BytesIO(capsysbinary.readouterr().out), dtype=str, keep_default_na=False)
     assert set(frame["time_period"]) == {"2020"} and list(frame.columns) == EXPORT_COLUMNS
     assert main(["--lang", "fr", "indicators", "--country", "Atlantis"]) == 2
-    assert "Pays ou zone inconnu" in capsys.readouterr().err
+    assert "Pays ou zone inconnu" in capsysbinary.readouterr().err.decode()
     assert main(["indicators", "--indicator", "nope"]) == 2
-    assert "nope" in capsys.readouterr().err
+    assert "nope" in capsysbinary.readouterr().err.decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -97,10 +98,12 @@ def test_the_exports_of_a_survey_without_psu_carry_the_flag_and_the_note(md):
         csv = pd.read_csv(io.StringIO(export(ours, "csv", lang)), keep_default_na=False)
         assert list(csv.columns) == EXPORT_COLUMNS and len(csv) == len(ours)
         assert set(csv["design"]) == {"no_psu"} and set(csv["design_note"]) == {note}
-        rows = json.loads(export(ours, "json", lang))
+        rows = json.loads(export(ours, "json", lang))["resources"][0]["data"]
         assert {(r["design"], r["design_note"]) for r in rows} == {("no_psu", note)}
-        sdmx = pd.read_csv(io.StringIO(export(ours, "sdmx-csv", lang)), keep_default_na=False)
-        assert set(sdmx["SURVEY_DESIGN"]) == {"no_psu"} and set(sdmx["COMMENT_OBS"]) == {note}
+        files = zipfile.ZipFile(io.BytesIO(export(ours, "sdmx-csv", lang)))   # SDG series and the others
+        sdg, own = (pd.read_csv(io.BytesIO(files.read(f"data_{k}.csv")), keep_default_na=False) for k in ("SDG", "MMICD"))
+        assert set(sdg["SERIES"]) == {"SL_TLF_UEM"} and set(sdg["COMMENT_OBS"]) == {note}
+        assert set(own["SURVEY_DESIGN"]) == {"no_psu"} and set(own["COMMENT_OBS"]) == {note}
     assert "standard errors assume simple random sampling" in t("ind.design.note.no_psu", "en")
 
 

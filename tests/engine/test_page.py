@@ -36,7 +36,9 @@ def test_imm_share_for_germany_from_the_baseline(app_env):
     assert row["Value"].iloc[0] == pytest.approx(18.813, abs=1e-3)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"] and {t["name"] for t in spec["data"]} >= {"Total", "Female", "Male"}
-    assert len(at.get("download_button")) == 3
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["CSV + metadata (zip)", "JSON (data package)", "SDMX-CSV 1.0 (zip)", "SDMX-CSV 2.0 (zip)",
+                      "SDMX structure (SDMX-ML 2.1)"]
 
 
 @pytest.fixture
