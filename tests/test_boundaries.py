@@ -76,6 +76,9 @@ def test_geojson_round_trip_nepal_names_resolved_to_iso_codes(store):
     assert stored.code_property == "name"  # detected: "Province No. 1" -> NP-P1 through the alias list
     assert stored.codes == [f"NP-P{n}" for n in range(1, 8)]
     assert stored.names()["NP-P1"] == "Koshi" and stored.names()["NP-P2"] == "Madhesh"
+    # outer rings clockwise for plotly's d3-geo (the source's run anticlockwise: each would fill the globe)
+    assert not any(p.exterior.is_ccw for g in map(shape, (f["geometry"] for f in stored.feature_collection()[
+        "features"])) for p in shapely.get_parts(g))
     assert (stored.version, stored.current, len(stored.geojson.encode()) <= 300_000) == (1, True, True)
     original = {f"NP-P{f['properties']['id']}": shape(f["geometry"]).area
                 for f in json.loads(NEPAL.read_text())["features"]}

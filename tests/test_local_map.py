@@ -65,7 +65,10 @@ def test_figure_draws_every_subdivision_without_base_map(store):
     b = current_boundaries(store, "NPL", 1)
     table = pd.DataFrame({"code": ["NP-P3", "NP-P1"], "value": [96_250.0, 41_000.0]})
     fig = local_map.figure(b, table, b.names(), "persons", "Migrants", "en")
-    grey, data = fig.data
+    anchor, grey, data = fig.data
+    # first an invisible scattergeo at the corners of Nepal, without locationmode (no world topojson)
+    assert anchor.type == "scattergeo" and anchor.locationmode is None and anchor.marker.opacity == 0
+    assert 80 < anchor.lon[0] < 80.1 and 88.1 < anchor.lon[1] < 88.3 and 26.3 < anchor.lat[0] < 26.4
     assert list(grey.locations) == [f"NP-P{n}" for n in range(1, 8)] and list(data.locations) == ["NP-P1", "NP-P3"]
     assert list(data.z) == [41_000.0, 96_250.0] and grey.featureidkey == "id"
     geo = fig.layout.geo
@@ -120,3 +123,35 @@ def test_page_ranks_the_provinces_restores_the_url_and_downloads(map_env):
     assert other.selectbox(key="lmap_indicator").value == "pop_total" and other.info
     assert button.proto.label == "Descargar los datos (CSV)"
 
+
+
+def test_admin_sees_the_versions_and_makes_an_earlier_one_current(map_env):
+    from datetime import UTC, datetime, timedelta
+
+    from mmicd.auth import Role, User
+    from mmicd.boundaries import load_boundaries
+    from tests.test_boundaries import ADMIN, two_provinces
+
+    store = Store(map_env)
+    first = current_boundaries(store, "NPL", 1)
+    load_boundaries(store, two_provinces(), file_name="two.geojson", country="NPL", level=1, user=ADMIN)
+    store.engine.dispose()
+    assert not run_page().expander  # anonymous visitors see no boundary administration
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["country"] = "NPL"
+    at.session_state["_auth"] = {"user": User("admin", Role.ADMIN, id=1),
+                                 "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    at.run()
+    at.switch_page("pages/local_map.py").run()
+    assert not at.exception, at.exception
+    versions_shown = next(d.value for d in at.dataframe if "Version" in d.value.columns)
+    assert versions_shown[["Version", "Current", "File", "Features"]].values.tolist() == [
+        [2, "✓", "two.geojson", 2], [1, "", "NPL_1.geojson", 7]]
+    at.text_input(key="lmap_reason").input("the official file is back")
+    next(b for b in at.button if b.label == "Make current").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Version 1 is current again."]
+    store = Store(map_env)
+    assert current_boundaries(store, "NPL", 1).id == first.id
+    assert store.audit(action="boundaries_current")["reason"].tolist() == ["the official file is back"]
+    store.engine.dispose()

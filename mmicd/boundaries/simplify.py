@@ -21,10 +21,15 @@ DECIMALS = 5
 
 
 def feature_collection(features: list[tuple[str, str, shapely.Geometry]]) -> str:
-    """Compact GeoJSON: each feature's ``id`` and ``properties.code`` the code, ``properties.name``."""
+    """Compact GeoJSON: each feature's ``id`` and ``properties.code`` the code, ``properties.name``.
+
+    Outer rings run clockwise, holes anticlockwise: plotly draws geojson with d3-geo, which reads a
+    ring on the sphere and fills the whole globe but the subdivision when an outer ring runs
+    anticlockwise (the RFC 7946 order most files use)."""
     parts = []
     for code, name, geometry in features:
-        rounded = shapely.transform(geometry, lambda xy: np.round(xy, DECIMALS))
+        rounded = shapely.orient_polygons(shapely.transform(geometry, lambda xy: np.round(xy, DECIMALS)),
+                                          exterior_cw=True)
         head = json.dumps({"type": "Feature", "id": code, "properties": {"code": code, "name": name}},
                           separators=(",", ":"), ensure_ascii=False)
         parts.append(f'{head[:-1]},"geometry":{shapely.to_geojson(rounded)}}}')

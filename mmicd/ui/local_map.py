@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import shapely
 import streamlit as st
+from shapely.geometry import shape
 
 from mmicd import codes, subdivisions
 from mmicd.auth import User
@@ -27,9 +29,27 @@ from mmicd.ui.components import plain
 
 T = "_T"
 NO_DATA_COLOUR = "#d9d9d9"
-# plotly draws a geojson-only map without its world topojson when every base layer is off; should it
-# still ask, it asks the app (never a CDN): the URL the world maps use (mmicd.profile.charts)
+# A geo subplot makes plotly.js fetch its world topojson (from a CDN by default) when a base layer is
+# shown or when its first trace has a ``locationmode`` — which a choropleth always has, even on its
+# own geojson. The maps here therefore show no base layer and begin with an invisible scattergeo
+# trace (no locationmode): plotly.js 2.x looks at the first trace only, so nothing is fetched (the
+# browser test checks it). Should a later plotly.js ask anyway, it asks the app, never a CDN: the
+# topojson the world maps use (mmicd.profile.charts).
 MAP_CONFIG = {"displaylogo": False, "topojsonURL": "/app/static/topojson/", "scrollZoom": False}
+NO_BASE_MAP = {"visible": False, "showframe": False, "showland": False, "showcoastlines": False,
+               "showcountries": False, "showocean": False, "showlakes": False, "showrivers": False,
+               "showsubunits": False, "fitbounds": "locations", "projection_type": "mercator"}
+
+
+def offline_map(boundaries: Boundaries) -> go.Figure:
+    """A figure for maps of ``boundaries``: no base layer, and first an invisible trace at the
+    corners of the boundaries' extent, so that plotly fetches no world topojson (see MAP_CONFIG)."""
+    minx, miny, maxx, maxy = shapely.union_all([shape(f["geometry"]) for f in
+                                                boundaries.feature_collection()["features"]]).bounds
+    fig = go.Figure(go.Scattergeo(lon=[minx, maxx], lat=[miny, maxy], mode="markers", marker={"opacity": 0},
+                                  hoverinfo="skip", showlegend=False))
+    fig.update_geos(**NO_BASE_MAP)
+    return fig
 
 
 def area_name(code: str, names: dict[str, str], lang: str) -> str:
@@ -98,7 +118,7 @@ def figure(boundaries: Boundaries, table: pd.DataFrame, names: dict[str, str], u
     collection = boundaries.feature_collection()
     codes = [f["id"] for f in collection["features"]]
     values = dict(zip(table.get("code", []), table.get("value", []), strict=True))
-    fig = go.Figure()
+    fig = offline_map(boundaries)
     fig.add_trace(go.Choropleth(
         geojson=collection, featureidkey="id", locations=codes, z=[0] * len(codes), showscale=False,
         colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]], marker_line_color="white", marker_line_width=1,
@@ -110,9 +130,6 @@ def figure(boundaries: Boundaries, table: pd.DataFrame, names: dict[str, str], u
             colorscale="Blues", marker_line_color="white", marker_line_width=1, colorbar={"title": {"text": title}},
             hovertext=[f"{area_name(c, names, lang)}: {_fmt(values[c], unit, lang)}" for c in with_data],
             hoverinfo="text"))
-    fig.update_geos(fitbounds="locations", visible=False, showframe=False, showland=False, showcoastlines=False,
-                    showcountries=False, showocean=False, showlakes=False, showrivers=False, showsubunits=False,
-                    projection_type="mercator")
     fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS.get(lang, ".,"))
     return fig
 

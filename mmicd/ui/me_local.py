@@ -18,7 +18,7 @@ from mmicd.me.repository import Portfolio
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 from mmicd.ui.components import plain
-from mmicd.ui.local_map import MAP_CONFIG, area_name
+from mmicd.ui.local_map import MAP_CONFIG, area_name, offline_map
 
 ALL = "_ALL"
 
@@ -72,27 +72,27 @@ def figure(boundaries: Boundaries, table: pd.DataFrame, lang: str) -> go.Figure:
     codes_ = [f["id"] for f in collection["features"]]
     counts = table.groupby("area")["intervention"].nunique().reindex(codes_, fill_value=0)
     titles = table.groupby("area")["intervention"].apply(lambda s: ", ".join(s)).to_dict()
-    fig = go.Figure(go.Choropleth(
-        geojson=collection, featureidkey="id", locations=codes_, z=counts.tolist(), colorscale="Blues", zmin=0,
+    fig = offline_map(boundaries)
+    fig.add_trace(go.Choropleth(
+        geojson=collection, featureidkey="id", locations=codes_, z=counts.tolist(), colorscale="Purples", zauto=False, zmin=0,
+        zmax=max(int(counts.max()), 1),
         marker_line_color="white", marker_line_width=1, colorbar={"title": {"text": tr("lmap.me.count")}},
         hovertext=[f"{area_name(c, names, lang)}: {counts[c]} ({titles.get(c, '–')})" for c in codes_],
         hoverinfo="text", showlegend=False))
     points = _points(boundaries)
-    minx, miny, maxx, maxy = shapely.union_all([shape(f["geometry"]) for f in collection["features"]]).bounds
-    step = (maxx - minx) * 0.02
+    step = (fig.data[0].lon[1] - fig.data[0].lon[0]) * 0.032  # dots of one subdivision side by side
     statuses = [s.value for s in InterventionStatus if s.value in set(table["status"])]
     for k, status in enumerate(statuses):
         part = table.loc[table["status"] == status].groupby("area")["intervention"].apply(list)
         part = part.reindex([c for c in codes_ if c in part.index])
         fig.add_trace(go.Scattergeo(
-            lon=[points[c][0] + (k - (len(statuses) - 1) / 2) * step * 1.6 for c in part.index],
+            lon=[points[c][0] + (k - (len(statuses) - 1) / 2) * step for c in part.index],
             lat=[points[c][1] for c in part.index], mode="markers+text", text=[str(len(v)) for v in part],
             textfont={"color": "white", "size": 10}, name=tr(f"me.iv_status.{status}"),
             marker={"size": [12 + 3 * len(v) for v in part], "color": INTERVENTION_COLOURS[status],
                     "line": {"color": "#333333", "width": 1}},
             hovertext=[f"{area_name(c, names, lang)} · {tr(f'me.iv_status.{status}')}: {', '.join(v)}"
                        for c, v in part.items()], hoverinfo="text"))
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
     fig.update_layout(height=480, margin={"l": 0, "r": 0, "t": 0, "b": 0},
                       legend={"orientation": "h", "y": -0.02})
     return fig
