@@ -4,6 +4,7 @@ an office's own codes taken from a boundary file (the Philippines' PSGC)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -255,6 +256,16 @@ def test_philippine_psgc_codes_taken_from_the_boundary_files(store):
                              codes=CodeList.from_rows("PHL", 2, provinces), code_property="adm2_psgc")
     assert len(level2.codes) == 88 and level2.names()["102800000"] == "Ilocos Norte"
     assert len(level2.geojson.encode()) <= 300_000
+
+
+def test_an_uploaded_file_read_for_its_codes_is_read_again_whole(store):
+    upload = io.BytesIO(two_provinces())
+    rows = codes_from_boundaries(read_boundaries(upload, "up.geojson"), code_property="name", name_property="name",
+                                 level=1)
+    stored = load_boundaries(store, upload, file_name="up.geojson", country="NPL", level=1, user=ADMIN,
+                             code_property="name", codes=CodeList.from_rows("NPL", 1, rows))
+    assert stored.codes == ["Bagmati", "Gandaki"]  # the office's own codes, as the file writes them
+    assert stored.sha256 == hashlib.sha256(two_provinces()).hexdigest()
 
 
 def test_shipped_nepal_boundaries_loaded_once(store):

@@ -17,7 +17,16 @@ from shapely.geometry import shape
 
 from mmicd import codes, subdivisions
 from mmicd.auth import User
-from mmicd.boundaries import Boundaries, load_boundaries, make_current, versions
+from mmicd.boundaries import (
+    Boundaries,
+    BoundaryRefused,
+    CodeList,
+    codes_from_boundaries,
+    load_boundaries,
+    make_current,
+    read_boundaries,
+    versions,
+)
 from mmicd.charts import PLOTLY_SEPARATORS
 from mmicd.engine import compute, input_ids
 from mmicd.i18n import format_number, format_percent
@@ -180,15 +189,30 @@ def admin_boundaries(s: Store, user: User, country: str, lang: str) -> None:
                                       key="lmap_file", help=tr("lmap.admin.file_help"))
             level = st.number_input(tr("lmap.admin.level"), min_value=1, max_value=3, value=1, step=1, key="lmap_level")
             prop = st.text_input(tr("lmap.admin.property"), key="lmap_property", help=tr("lmap.admin.property_help"))
+            own = st.checkbox(tr("lmap.admin.own_codes"), key="lmap_own", help=tr("lmap.admin.own_codes_help"))
+            name_prop = st.text_input(tr("lmap.admin.name_property"), key="lmap_name_property")
+            parent_prop = st.text_input(tr("lmap.admin.parent_property"), key="lmap_parent_property")
             source = st.text_input(tr("lmap.admin.source"), key="lmap_source")
             licence = st.text_input(tr("lmap.admin.licence"), key="lmap_licence")
             if not st.form_submit_button(tr("lmap.admin.load"), type="primary") or upload is None:
                 return
         try:
             with st.spinner(tr("lmap.admin.checking")):
+                own_codes = None
+                if own:  # the office's codes and names, as the file gives them (code property required)
+                    if not prop.strip() or not name_prop.strip():
+                        st.error(tr("lmap.admin.own_codes_needs"))
+                        return
+                    rows = codes_from_boundaries(read_boundaries(upload, upload.name), code_property=prop.strip(),
+                                                 name_property=name_prop.strip(), level=int(level),
+                                                 parent_property=parent_prop.strip() or None)
+                    own_codes = CodeList.from_rows(country, int(level), rows)
                 stored_now = load_boundaries(s, upload, file_name=upload.name, country=country, level=int(level),
-                                             user=user, code_property=prop.strip() or None, source_name=source,
-                                             licence=licence, lang=lang)
+                                             user=user, code_property=prop.strip() or None, codes=own_codes,
+                                             source_name=source, licence=licence, lang=lang)
+        except BoundaryRefused as err:
+            st.error(plain(err.message(lang)))
+            return
         except IssuesError as err:
             st.error(tr("lmap.admin.refused", n=len([i for i in err.issues if i.level == "error"])))
             for issue in err.issues:
