@@ -31,6 +31,7 @@ pages = [
     st.Page("pages/profile.py", title=ui.tr("nav.profile"), icon=":material/travel_explore:", url_path="profile"),
     st.Page("pages/summary.py", title=ui.tr("nav.summary"), icon=":material/compare:", url_path="summary"),
     st.Page("pages/indicators.py", title=ui.tr("nav.indicators"), icon=":material/query_stats:", url_path="indicators"),
+    st.Page("pages/local_map.py", title=ui.tr("lmap.nav"), icon=":material/map:", url_path="local-map"),
     st.Page("pages/me_dashboard.py", title=ui.tr("nav.me_dashboard"), icon=":material/monitoring:", url_path="me"),
     st.Page("pages/me_interventions.py", title=ui.tr("nav.me_interventions"), icon=":material/assignment:",
             url_path="interventions"),

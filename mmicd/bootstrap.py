@@ -1,6 +1,7 @@
 """First start: what an empty store receives, in order.
 
-1. the international baseline (UN DESA, UN WPP, World Bank, KNOMAD), published;
+1. the international baseline (UN DESA, UN WPP, World Bank, KNOMAD), published, and the shipped
+   boundaries (Nepal's provinces, ``data/boundaries/``);
 2. unless ``MMICD_DEMO=0``: the synthetic Nepal census and labour-force survey, through the
    ordinary ingestion path, published; and the illustrative M&E portfolio.
 
@@ -29,6 +30,9 @@ def first_start(store: Store, progress: Progress | None = None, *, demo: bool | 
     if not store.is_empty():
         return False
     ensure_seeded(store, progress=progress)
+    from mmicd.boundaries import ensure_default_boundaries
+
+    ensure_default_boundaries(store)
     if demo if demo is not None else demo_enabled():
         from mmicd.demo import ensure_demo_uploads
         from mmicd.me.demo import ensure_demo

@@ -1,10 +1,11 @@
-"""Joint M&E dashboard: portfolio overview, timeline, trajectories, results by sex, alerts, GMG stages."""
+"""Joint M&E dashboard: portfolio overview, timeline, trajectories, results by sex, alerts, GMG stages, and the
+interventions by subdivision (filter and map)."""
 
 import streamlit as st
 
 from mmicd import codes
 from mmicd.me.views import select
-from mmicd.ui import filters, me_common, me_dashboard, store, tr
+from mmicd.ui import filters, me_common, me_dashboard, me_local, store, tr
 
 f = filters()
 as_of = me_common.today()
@@ -15,14 +16,15 @@ if not portfolio.interventions:
     st.stop()
 me_common.illustrative_banner(portfolio)
 shown = select(portfolio, me_common.filter_bar(portfolio, key="me_dash"))
+shown, _area = me_local.area_filter(shown, f.country, key="me_dash_area")
 me_common.rule()
 if not shown.interventions:
     st.info(tr("me.empty_selection"))
     st.stop()
 
-overview, timeline, trajectory, by_sex, alerts, stages = st.tabs([
+overview, timeline, trajectory, by_sex, alerts, stages, local_map = st.tabs([
     tr("me.tab.overview"), tr("me.tab.timeline"), tr("me.tab.trajectory"), tr("me.tab.sex"), tr("me.tab.alerts"),
-    tr("me.tab.stages"),
+    tr("me.tab.stages"), tr("lmap.me.tab_map"),
 ])
 with overview:
     me_dashboard.overview_tab(shown, as_of)
@@ -36,3 +38,5 @@ with alerts:
     me_dashboard.alerts_tab(shown, as_of)
 with stages:
     me_dashboard.stages_tab(portfolio, f.country)
+with local_map:
+    me_local.map_tab(store(), shown, f.country)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import inspect
 
+import mmicd.boundaries.repository  # noqa: F401  (registers the boundaries table for the schema test)
 import mmicd.me.schema  # noqa: F401  (registers the M&E tables, so the schema test covers them too)
 import mmicd.store as store_module
 from mmicd.issues import IssuesError

@@ -14,7 +14,7 @@ from functools import cache
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mmicd import DATA_DIR
+from mmicd import DATA_DIR, subdivisions
 from mmicd.i18n import format_number, t
 from mmicd.issues import Issue
 
@@ -85,6 +85,18 @@ class StageStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class OrgType(StrEnum):
+    """The kind of a lead or partner institution (local authorities: provinces, districts, municipalities)."""
+
+    GOVERNMENT = "government"
+    LOCAL_AUTHORITY = "local_authority"
+    CIVIL_SOCIETY = "civil_society"
+    INTERNATIONAL = "international"
+    PRIVATE = "private"
+    ACADEMIC = "academic"
+    OTHER = "other"
+
+
 DISAGGREGATIONS = ("sex", "age")
 
 
@@ -127,6 +139,11 @@ class Intervention(_Model):
     sdg_targets: list[str] = []
     gmg_stage: GmgStage = GmgStage.IMPLEMENTATION
     geographic_scope: str = ""
+    # where it works: subdivision codes of ``country`` (ISO 3166-2, e.g. NP-P1), or ``country`` itself
+    # for the whole country (national); empty: not stated
+    scope_areas: list[str] = []
+    lead_type: OrgType = OrgType.GOVERNMENT
+    partner_types: list[OrgType] = []  # one per partner, in their order (empty: not stated)
     start: date
     end: date
     budget_planned: float = Field(default=0.0, ge=0)
@@ -154,7 +171,15 @@ class Intervention(_Model):
     def _check(self) -> Intervention:
         if self.end < self.start:
             raise ValueError("end date before start date")
+        unknown = [a for a in self.scope_areas if a != self.country and subdivisions.country_of(a) != self.country]
+        if unknown:
+            raise ValueError(f"not a subdivision of {self.country}: {', '.join(unknown)}")
+        if self.partner_types and len(self.partner_types) != len(self.partners):
+            raise ValueError(f"{len(self.partner_types)} partner types for {len(self.partners)} partners")
         return self
+
+    def national(self) -> bool:
+        return self.country in self.scope_areas
 
 
 class Milestone(_Model):

@@ -112,7 +112,8 @@ def _intervention(row) -> Intervention:
         id=m["id"], country=m["country"], title=m["title"], description=m["description"], sector=m["sector"],
         lead=m["lead"], partners=list(m["partners"] or []), funders=list(m["funders"] or []),
         ndp_goal=m["ndp_goal"], sdg_targets=list(m["sdg_targets"] or []), gmg_stage=m["gmg_stage"],
-        geographic_scope=m["geographic_scope"], start=_as_date(m["start_date"]), end=_as_date(m["end_date"]),
+        geographic_scope=m["geographic_scope"], scope_areas=list(m["scope_areas"] or []), lead_type=m["lead_type"],
+        partner_types=list(m["partner_types"] or []), start=_as_date(m["start_date"]), end=_as_date(m["end_date"]),
         budget_planned=m["budget_planned"], budget_disbursed=m["budget_disbursed"], currency=m["currency"],
         status=m["status"], illustrative=bool(m["illustrative"]), language=m["language"],
     )
@@ -180,8 +181,9 @@ def load_portfolio(store: Store, country: str | None = None) -> Portfolio:
 def _intervention_values(iv: Intervention) -> dict:
     data = iv.model_dump(mode="python")
     data["start_date"], data["end_date"] = data.pop("start"), data.pop("end")
-    for key in ("gmg_stage", "status"):
+    for key in ("gmg_stage", "status", "lead_type"):
         data[key] = str(data[key])
+    data["partner_types"] = [str(p) for p in data["partner_types"]]
     return data
 
 

@@ -39,6 +39,9 @@ me_interventions = Table(
     Column("sdg_targets", JSON, nullable=False, default=list),
     Column("gmg_stage", String(30), nullable=False),
     Column("geographic_scope", Text, nullable=False, default=""),
+    Column("scope_areas", JSON, nullable=False, default=list),  # subdivision codes, or the country (national)
+    Column("lead_type", String(30), nullable=False, default="government"),  # OrgType of the lead institution
+    Column("partner_types", JSON, nullable=False, default=list),  # OrgType of each partner, in their order
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=False),
     Column("budget_planned", Float, nullable=False),

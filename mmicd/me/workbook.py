@@ -18,6 +18,7 @@ from mmicd.me.model import (
     GmgStage,
     InterventionStatus,
     Level,
+    OrgType,
     PeriodRule,
     ReportState,
     StageStatus,
@@ -27,8 +28,9 @@ from mmicd.me.model import (
 )
 
 SHEETS: dict[str, list[str]] = {
-    "interventions": ["id", "country", "title", "description", "sector", "lead", "partners", "funders", "ndp_goal",
-                      "sdg_targets", "gmg_stage", "geographic_scope", "start", "end", "budget_planned",
+    "interventions": ["id", "country", "title", "description", "sector", "lead", "lead_type", "partners",
+                      "partner_types", "funders", "ndp_goal", "sdg_targets", "gmg_stage", "geographic_scope",
+                      "scope_areas", "start", "end", "budget_planned",
                       "budget_disbursed", "currency", "status", "illustrative", "language"],
     "indicators": ["id", "intervention_id", "position", "name", "level", "unit", "direction", "baseline_value",
                    "baseline_date", "end_target", "end_date", "period_rule", "disaggregation", "data_source",
@@ -42,7 +44,7 @@ LIST_SEPARATOR = "; "
 DATE_COLUMNS = {"start", "end", "baseline_date", "end_date", "due", "period_start", "period_end"}
 NUMBER_COLUMNS = {"budget_planned", "budget_disbursed", "baseline_value", "end_target", "target", "value",
                   "numerator", "denominator", "position"}
-LIST_COLUMNS = {"partners", "funders", "sdg_targets", "disaggregation"}
+LIST_COLUMNS = {"partners", "partner_types", "funders", "sdg_targets", "disaggregation", "scope_areas"}
 
 
 def is_portfolio(sheet_names) -> bool:
@@ -53,6 +55,7 @@ def is_portfolio(sheet_names) -> bool:
 def vocabularies() -> dict[tuple[str, str], list[str]]:
     return {
         ("interventions", "sector"): sorted(sector_codes()),
+        ("interventions", "lead_type"): [s.value for s in OrgType],
         ("interventions", "gmg_stage"): [s.value for s in GmgStage],
         ("interventions", "status"): [s.value for s in InterventionStatus],
         ("interventions", "illustrative"): ["yes", "no"],

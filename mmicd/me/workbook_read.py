@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
+from mmicd import subdivisions
 from mmicd.auth import Action, User, require
 from mmicd.engine import catalogue
 from mmicd.i18n import t
@@ -40,7 +41,15 @@ from mmicd.me.repository import (
     write_report,
     write_stage,
 )
-from mmicd.me.workbook import DATE_COLUMNS, LIST_COLUMNS, NUMBER_COLUMNS, SHEETS, header, header_lookup
+from mmicd.me.workbook import (
+    DATE_COLUMNS,
+    LIST_COLUMNS,
+    LIST_SEPARATOR,
+    NUMBER_COLUMNS,
+    SHEETS,
+    header,
+    header_lookup,
+)
 from mmicd.store import Store
 
 
@@ -146,6 +155,37 @@ def _validation_issues(err: ValidationError, file, sheet: str, row: int, lang: s
     return issues
 
 
+NATIONAL_WORDS = {"national", "nacional", "_t"}
+
+
+def _local_level(values: dict, lang: str) -> list[tuple[str, str, str]]:
+    """The geographic scope's subdivision names or codes resolved to codes within the intervention's
+    country ("national" or the country code: the whole country), in place; (column, cell, message) of
+    each one unknown or ambiguous, and of partner types that do not match the partners (both left out,
+    so that the row's indicators and actuals are still checked)."""
+    country = str(values.get("country", ""))
+    problems, areas = [], []
+    for text in values.get("scope_areas", []):
+        if text.casefold() in NATIONAL_WORDS or text.upper() == country:
+            areas.append(country)
+            continue
+        code = subdivisions.resolve_subdivision(text, country)
+        if code is None:
+            options = subdivisions.ambiguous(text, country) or subdivisions.suggestions(text, country)
+            hint = t("lmap.me.did_you_mean", lang, names=", ".join(options)) if options else ""
+            problems.append(("scope_areas", text, t("lmap.me.unknown_area", lang, name=text, country=country,
+                                                     hint=hint)))
+            continue
+        areas.append(code)
+    values["scope_areas"] = list(dict.fromkeys(areas))
+    types = values.get("partner_types", [])
+    if types and len(types) != len(values.get("partners", [])):
+        problems.append(("partner_types", LIST_SEPARATOR.join(types), t(
+            "lmap.me.partner_types", lang, types=len(types), partners=len(values.get("partners", [])))))
+        values["partner_types"] = []
+    return problems
+
+
 def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> ReadResult:
     """Parse a workbook into a portfolio, collecting every problem (nothing is stored)."""
     issues: list[Issue] = []
@@ -170,6 +210,8 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
         values = {k: v for k, v in values.items() if v not in ("", None) or k in ("description",)}
         if dup("interventions", values.get("id", ""), row, "id"):
             continue
+        issues.extend(Issue("error", message, file=file, sheet="interventions", row=row, column=header(column, lang),
+                            value=value) for column, value, message in _local_level(values, lang))
         try:
             p.interventions.append(InterventionModel(**values))
         except ValidationError as err:

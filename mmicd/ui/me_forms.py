@@ -25,6 +25,7 @@ from mmicd.me.model import (
     Intervention,
     InterventionStatus,
     Milestone,
+    OrgType,
     Report,
     ReportState,
     Unit,
@@ -44,6 +45,7 @@ from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 from mmicd.ui.components import plain
 from mmicd.ui.me_common import issues_frame, today, wide_columns
+from mmicd.ui.me_local import area_label, area_options
 
 FLASH = "_me_forms_flash"
 
@@ -291,6 +293,10 @@ def intervention_form(store: Store, iv: Intervention, user: User) -> None:
         ndp_goal = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal, key=f"me_form_iv_ndp_{iv.id}")
         sdgs = right.text_input(tr("me.xl.col.sdg_targets"), "; ".join(iv.sdg_targets), key=f"me_form_iv_sdg_{iv.id}")
         scope = left.text_input(tr("me.xl.col.geographic_scope"), iv.geographic_scope, key=f"me_form_iv_scope_{iv.id}")
+        areas = right.multiselect(tr("me.xl.col.scope_areas"), area_options(iv.country), default=iv.scope_areas,
+                                  format_func=lambda c: area_label(c, lang), key=f"me_form_iv_areas_{iv.id}")
+        lead_type = left.selectbox(tr("me.xl.col.lead_type"), list(OrgType), index=list(OrgType).index(iv.lead_type),
+                                   format_func=lambda o: tr(f"lmap.org.{o}"), key=f"me_form_iv_lead_type_{iv.id}")
         currency = right.text_input(tr("me.col.currency"), iv.currency, max_chars=3, key=f"me_form_iv_currency_{iv.id}")
         start = left.date_input(tr("me.col.start"), iv.start, key=f"me_form_iv_start_{iv.id}")
         end = right.date_input(tr("me.col.end"), iv.end, key=f"me_form_iv_end_{iv.id}")
@@ -306,6 +312,8 @@ def intervention_form(store: Store, iv: Intervention, user: User) -> None:
             "title": title.strip(), "description": description.strip(), "sector": sector, "status": status,
             "lead": lead.strip(), "gmg_stage": stage, "partners": _list(partners), "funders": _list(funders),
             "ndp_goal": ndp_goal.strip(), "sdg_targets": _list(sdgs), "geographic_scope": scope.strip(),
+            "scope_areas": areas, "lead_type": lead_type,
+            "partner_types": iv.partner_types if len(_list(partners)) == len(iv.partners) else [],
             "currency": currency.strip().upper(), "start": start, "end": end, "budget_planned": planned,
             "budget_disbursed": disbursed})
         save_intervention(store, changed, user=user)
