@@ -4,6 +4,7 @@ check finds (:class:`Found`), the registry (:data:`RULES`) and helpers shared by
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -176,15 +177,17 @@ def factorized_once(frame: pd.DataFrame, known: dict[str, tuple[np.ndarray, np.n
 
 
 def _once(frame: pd.DataFrame, key: object, compute: Callable[[], object]) -> object:
-    """``compute()`` for ``frame``, kept while the rules run on it (see :func:`factorized_once`)."""
+    """``compute()`` for ``frame``, kept while the rules run on it (see :func:`factorized_once`);
+    computed once when several threads run the rules (one lock per key; keys nest without cycles)."""
     cache = _CODES.get()
-    mine = cache is not None and cache["frame"] == id(frame)
-    if mine and key in cache:
+    if cache is None or cache["frame"] != id(frame):
+        return compute()
+    if key in cache:
         return cache[key]
-    got = compute()
-    if mine:
-        cache[key] = got
-    return got
+    with cache.setdefault(("lock", key), threading.Lock()):
+        if key not in cache:
+            cache[key] = compute()
+    return cache[key]
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -294,16 +297,18 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
-    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing):
-    each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
+    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing
+    and no sort): each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
     n = len(gid)
     kind = "int32" if n < 2 ** 31 else "int64"
     first = np.full(radix, n, dtype=kind)
     np.minimum.at(first, gid, np.arange(n, dtype=kind))   # the first row of each code
-    present = np.flatnonzero(first < n)
-    ids = np.empty(radix, dtype=kind)
-    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present), dtype=kind)
-    return ids[gid]
+    starts = np.zeros(n + 1, dtype=bool)
+    starts[first] = True                                  # rows where a code first appears (n: absent codes)
+    rank = np.cumsum(starts[:n], dtype=kind)              # per row: codes first seen up to it
+    del starts
+    rank -= 1
+    return rank[first[gid]]
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:

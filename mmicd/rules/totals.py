@@ -175,14 +175,24 @@ def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> di
     scale = n.astype("float64") if parts["scale"] is None else np.bincount(pg, weights=parts["scale"], minlength=size)
     complete = _complete_exact(dim, parts, uniques, size) & (n_have == n)
     tg = totals["gid"]
-    _, first = np.unique(tg, return_index=True)          # the first total row of each group ...
-    first = np.sort(first)                               # ... in row order
+    first = _first_of_each(tg, size)                     # the first total row of each group, in row order
     first = first[n[tg[first]] > 0]                      # totals with parts only (an inner join)
     g = tg[first]
     return {"gid": g, "pos": totals["pos"][first], "total": totals["total"][first],
             "tscale": np.ones(len(first)) if totals["tscale"] is None else totals["tscale"][first],
             "all": every[g], "some": some[g], "scale": scale[g],
             "complete": complete[g]}
+
+
+def _first_of_each(gid: np.ndarray, size: int) -> np.ndarray:
+    """Positions of the first entry of each distinct value of ``gid`` (in ``0 .. size-1``), ascending:
+    ``np.sort(np.unique(gid, return_index=True)[1])`` through a table of ``size`` entries, no sort."""
+    kind = "int32" if len(gid) < 2 ** 31 else "int64"
+    first = np.full(size, len(gid), dtype=kind)
+    np.minimum.at(first, gid, np.arange(len(gid), dtype=kind))
+    starts = np.zeros(len(gid) + 1, dtype=bool)
+    starts[first] = True                                 # (len(gid): the values absent)
+    return np.flatnonzero(starts[:-1])
 
 
 def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.ndarray:
