@@ -4,7 +4,6 @@ check finds (:class:`Found`), the registry (:data:`RULES`) and helpers shared by
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -177,17 +176,15 @@ def factorized_once(frame: pd.DataFrame, known: dict[str, tuple[np.ndarray, np.n
 
 
 def _once(frame: pd.DataFrame, key: object, compute: Callable[[], object]) -> object:
-    """``compute()`` for ``frame``, kept while the rules run on it (see :func:`factorized_once`);
-    computed once when several threads run the rules (one lock per key; keys nest without cycles)."""
+    """``compute()`` for ``frame``, kept while the rules run on it (see :func:`factorized_once`)."""
     cache = _CODES.get()
-    if cache is None or cache["frame"] != id(frame):
-        return compute()
-    if key in cache:
+    mine = cache is not None and cache["frame"] == id(frame)
+    if mine and key in cache:
         return cache[key]
-    with cache.setdefault(("lock", key), threading.Lock()):
-        if key not in cache:
-            cache[key] = compute()
-    return cache[key]
+    got = compute()
+    if mine:
+        cache[key] = got
+    return got
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,9 +61,9 @@ def evaluate(frame: pd.DataFrame, form: str, params: Params | None = None, *,
     owner = np.full(n, -1, dtype="int64")      # row -> index in ``listed`` of its first error
     in_error = np.zeros(n, dtype=bool)          # row has an error (listed or only counted)
     chosen = applicable(frame, form, skip=skip, only=only)
-    chosen = [r for r in chosen if not r.knock_on] + [r for r in chosen if r.knock_on]
     with factorized_once(frame, known):
-        for r, found in zip(chosen, _every_found(chosen, frame, params), strict=True):
+        for r in [r for r in chosen if not r.knock_on] + [r for r in chosen if r.knock_on]:
+            found = _found(r, frame, params)
             if not len(found):
                 continue
             attached = np.zeros(len(found), dtype=bool)
@@ -81,35 +78,6 @@ def applicable(frame: pd.DataFrame, form: str, *, skip: Callable[[Rule], bool] |
     """The rules of ``form`` that apply to ``frame`` (it has the columns they need)."""
     return [r for r in rules_for(form)
             if all(c in frame for c in r.needs) and (only is None or r.id in only) and not (skip and skip(r))]
-
-
-PARALLEL_ROWS = 50_000      # frames from this size on have their rules checked on several threads
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _every_found(chosen: list[Rule], frame: pd.DataFrame, params: Params) -> list[Found]:
-    """What each rule finds, in the order of ``chosen``. A large frame's rules are checked on the
-    machine's cores at once (numpy, pandas and Arrow work outside the GIL; pyarrow's CSV reader uses
-    every core too); the checks only read the frame and share its factorized columns
-    (:func:`mmicd.rules.base.factorized_once`). The caller's thread waits in short steps, so that
-    an exception raised in it (a check stopped by its watchdog) lands at once."""
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(chosen) < 2 or len(frame) < PARALLEL_ROWS:
-        return [_found(r, frame, params) for r in chosen]
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="mmicd-rules"))
-    futures = [_POOL[0].submit(contextvars.copy_context().run, _found, r, frame, params) for r in chosen]
-    try:
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.05, return_when=FIRST_EXCEPTION)
-            for f in done:
-                if f.exception() is not None:
-                    raise f.exception()
-        return [f.result() for f in futures]
-    finally:
-        for f in futures:
-            f.cancel()
 
 
 def _found(r: Rule, frame: pd.DataFrame, params: Params) -> Found:
