@@ -51,7 +51,7 @@ from mmicd.io.layouts import (
     year_columns,
 )
 from mmicd.io.numbers import Numbers, read_numbers
-from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text, in_background, result
 from mmicd.io.xlsx_chunks import release_memory
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
@@ -729,6 +729,10 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     out = pd.DataFrame(index=src.index)
     rawvals: dict[str, pd.Series] = {}
     known: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # column -> its codes, handed to the rules
+    # the Arrow work of the columns (their distinct texts, then their label columns) runs on worker
+    # threads beside the lookups of each column's distinct values, done here in order
+    encoding = {col: in_background(factorize_text, src[col]) for col in DIMENSIONS if col in src and not raw.coded}
+    labelled: dict[str, object] = {}
     for n, col in enumerate(DIMENSIONS):
         if col in src:
             rawvals[col] = src[col]
@@ -736,7 +740,7 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = _dimension(src[col])
         else:   # recoded once per distinct source value; a constant is one label
             if col in src:
-                factorized = factorize_text(src[col])
+                factorized = result(encoding.pop(col))
                 found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col),
                                              factorized=factorized)
                 # the source text is dropped: its cells stay as written, as codes (for the issues)
@@ -746,9 +750,11 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
                 value = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
                 found, labels = np.broadcast_to(np.int32(0), (len(src),)), [value]
             known[col] = _dimension_codes(found, labels)
-            out[col] = take_labels(list(known[col][1]), known[col][0], src.index)
+            labelled[col] = in_background(take_labels, list(known[col][1]), known[col][0], src.index)
         if step:
             step(0.5 * (n + 1) / len(DIMENSIONS))
+    for col, taken in labelled.items():
+        out[col] = result(taken)
     release_memory()
     units = codes.codelist("measure")["unit_measure"]
     if "measure" in known:   # the unit of each distinct measure
@@ -920,10 +926,16 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     index = src.index
     rows = pd.Series(src["_row"].to_numpy(), index=index, name="_row")
     out: dict[str, pd.Series] = {}
+    coded = [c for c in ("ref_area", "time_period", "sex", "migrant_status", "labour_status") if c in src]
+    # Arrow work on worker threads beside this one's: the distinct texts of each code column, the
+    # design columns stripped
+    encoding = {col: in_background(factorize_text, src[col]) for col in coded}
+    stripped = {col: in_background(_stripped, src[col]) for col in ("stratum", "psu") if col in src}
 
     for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
         if col in src:
-            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
+            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN,
+                                         factorized=result(encoding.pop(col)))
             out[col] = take_labels(labels, found, index)
             # unknown codes (and bad periods) of the converted column, named by their source cells
             view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
@@ -936,7 +948,7 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
         else:
             out[col] = _constant(country if col == "ref_area" and country else codes.UNKNOWN, index)
     for col in ("stratum", "psu"):
-        out[col] = _stripped(src[col]) if col in src else _constant("", index)
+        out[col] = result(stripped[col]) if col in src else _constant("", index)
         if col in src:
             del src[col]
             release_memory()

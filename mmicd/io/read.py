@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from collections import Counter, OrderedDict
 from functools import cached_property
 
@@ -360,6 +361,32 @@ def arrow_pool():
     import pyarrow as pa
 
     return pa.system_memory_pool()
+
+
+_THREADS: list = []
+
+
+def in_background(fn, *args):
+    """``fn(*args)`` started on a worker thread (a Future; see :func:`result`): for Arrow work, which
+    runs outside the GIL, beside the Python work of the caller's thread (pyarrow's CSV reader uses
+    every core too). Only for functions that share no state being built (pure Arrow or numpy)."""
+    if not _THREADS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _THREADS.append(ThreadPoolExecutor(max(2, min(os.cpu_count() or 1, 4)), thread_name_prefix="mmicd-arrow"))
+    return _THREADS[0].submit(fn, *args)
+
+
+def result(future):
+    """The result of a :func:`in_background` future, waited for in short steps: an exception raised
+    in the waiting thread (a check stopped by its watchdog) lands at once."""
+    from concurrent.futures import TimeoutError as Pending
+
+    while True:
+        try:
+            return future.result(timeout=0.05)
+        except Pending:
+            continue
 
 
 def arrow_text(values: pd.Series):

@@ -277,7 +277,7 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
 
     def compute():
-        sizes = [len(column_codes(frame, col)[1]) + 1 for col in keys]
+        sizes = [len(column_codes(frame, col)[1]) for col in keys]      # codes: 0 .. size-1
         small = len(frame) < 2 ** 31 and int(np.prod(sizes, dtype=object)) < 2 ** 31   # int32 codes throughout
         gid = np.zeros(len(frame), dtype="int32" if small else "int64")
         radix = 1
@@ -309,8 +309,11 @@ def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """The group ids of the rows ``where``, renumbered from 0 in order of first appearance."""
-    return pd.factorize(gid[where])[0].astype("int64")
+    """The group ids of the rows ``where``, renumbered from 0 in order of first appearance (ids of
+    :func:`group_ids` are below the number of rows: a table of that size, no hashing)."""
+    if not len(where):
+        return np.zeros(0, dtype="int64")
+    return first_appearance(gid[where], int(gid.max()) + 1).astype("int64")
 
 
 def members_of_groups(gid: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -319,15 +319,24 @@ def _same_sexes_exact(gid, sel, female, male, value):
     return g, rows[first].astype("int64"), s_f[g]
 
 
+def _missing_only(frame: pd.DataFrame, col: str, texts: np.ndarray) -> bool:
+    """Whether the blank among a column's :func:`column_codes` texts stands for missing cells only
+    (then it is no value: ``nunique`` leaves it out)."""
+    column = frame[col]
+    return "" in set(texts) and bool(column.hasnans) and not bool((column == "").fillna(False).any())
+
+
 def _jumps(frame: pd.DataFrame, p: Params) -> Found:
     """A value ten times larger or smaller than the previous period's of the same series; the rows
     from that previous value to this one are involved (an unreadable cell between them, too)."""
     empty = Found(np.zeros(0, dtype="int64"))
-    if frame["time_period"].nunique() < 2:
+    period, periods = column_codes(frame, "time_period")    # codes follow the sorted periods
+    if len(periods) - _missing_only(frame, "time_period", periods) < 2:
         return empty
     value = values_of(frame, "value")
     series = group_ids(frame, dims(frame, ("time_period",)))
-    order = np.lexsort((column_codes(frame, "time_period")[0], series))  # codes follow the sorted periods
+    # rows by series, then period: np.lexsort((period, series)) as one stable sort of a combined key
+    order = np.argsort(series.astype("int64") * len(periods) + period, kind="stable")
     gid = series[order]
     v = value[order]
     big = ~np.isnan(v) & (np.abs(v) >= JUMP_MIN)
