@@ -926,16 +926,10 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     index = src.index
     rows = pd.Series(src["_row"].to_numpy(), index=index, name="_row")
     out: dict[str, pd.Series] = {}
-    coded = [c for c in ("ref_area", "time_period", "sex", "migrant_status", "labour_status") if c in src]
-    # Arrow work on worker threads beside this one's: the distinct texts of each code column, the
-    # design columns stripped
-    encoding = {col: in_background(factorize_text, src[col]) for col in coded}
-    stripped = {col: in_background(_stripped, src[col]) for col in ("stratum", "psu") if col in src}
 
     for col in ("ref_area", "time_period", "sex", "migrant_status", "labour_status"):
         if col in src:
-            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN,
-                                         factorized=result(encoding.pop(col)))
+            found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col), default=codes.UNKNOWN)
             out[col] = take_labels(labels, found, index)
             # unknown codes (and bad periods) of the converted column, named by their source cells
             view = pd.DataFrame({col: out[col], "_row": rows}, copy=False)
@@ -948,7 +942,7 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
         else:
             out[col] = _constant(country if col == "ref_area" and country else codes.UNKNOWN, index)
     for col in ("stratum", "psu"):
-        out[col] = result(stripped[col]) if col in src else _constant("", index)
+        out[col] = _stripped(src[col]) if col in src else _constant("", index)
         if col in src:
             del src[col]
             release_memory()
