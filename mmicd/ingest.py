@@ -847,8 +847,11 @@ def _dimension_codes(index: np.ndarray, labels: list[str]) -> tuple[np.ndarray, 
     """Codes of a recoded dimension (``labels[index]``) made canonical through its distinct labels
     (:func:`_dimension`, once per label), numbered as the rules number a column's texts
     (:func:`mmicd.rules.base.column_codes`): the column is ``labels[codes]``, never stripped row by row."""
-    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object),
-                        present=True)
+    if all(isinstance(x, str) and x and x == x.strip() for x in labels):
+        canonical = np.asarray(labels, dtype=object)    # canonical already (the usual case): no pandas pass
+    else:
+        canonical = _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object)
+    return sorted_codes(index, canonical, present=True)
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,
