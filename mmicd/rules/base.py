@@ -257,9 +257,22 @@ def is_in(frame: pd.DataFrame, col: str, values) -> np.ndarray:
 
 
 def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too."""
+    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too.
+    A yes/no table with few yeses (or few noes) is told by comparing the codes with those few (a
+    comparison of small integers costs a fraction of a gather, which widens every code first)."""
     if index.ndim == 1 and len(index) and index.strides[0] == 0:
         return np.broadcast_to(table[index[0]], index.shape)
+    if table.dtype == bool and table.ndim == 1 and len(index) and index.dtype.kind in "iu":
+        yes = np.flatnonzero(table)
+        few, test, join = (yes, np.equal, np.logical_or) if len(yes) <= len(table) - len(yes) else \
+            (np.flatnonzero(~table), np.not_equal, np.logical_and)
+        if len(few) <= 4 and index.min() >= 0 and index.max() < len(table):   # (else: table[index] as it is)
+            if not len(few):
+                return np.full(index.shape, test is np.not_equal)
+            out = test(index, few[0])
+            for code in few[1:]:
+                join(out, test(index, code), out=out)
+            return out
     return table[index]
 
 
