@@ -407,7 +407,8 @@ def check_lines(book: Book) -> None:
     """Refuse a CSV with a line longer than :data:`MAX_LINE_BYTES` or with more than
     :data:`MAX_FIELDS` fields (raw delimiters, quoted or not) before it is parsed: no table has such
     lines, and the parsers would spend minutes and gigabytes on one (a 40 MB single-line file).
-    Scans the bytes for line ends with numpy, a piece at a time (time and memory bounded by the
+    A file with a line end in every piece of :data:`_LINE_PIECE` bytes has none (:func:`_short_lines`);
+    any other is scanned for line ends with numpy, a piece at a time (time and memory bounded by the
     file's size); raises :class:`FileProblem` ``ingest.file.long_line`` / ``too_many_fields``
     naming the line."""
     data = book.text.encode("utf-8") if book.encoding == "utf-16" else book.data
