@@ -51,7 +51,7 @@ from mmicd.io.layouts import (
     year_columns,
 )
 from mmicd.io.numbers import Numbers, read_numbers
-from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text
+from mmicd.io.read import NOT_FOUND, arrow_pool, arrow_text, cell_text, in_background, result
 from mmicd.io.xlsx_chunks import release_memory
 from mmicd.issues import Issue, IssuesError
 from mmicd.me.workbook import is_portfolio
@@ -729,6 +729,10 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     out = pd.DataFrame(index=src.index)
     rawvals: dict[str, pd.Series] = {}
     known: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # column -> its codes, handed to the rules
+    # the Arrow work of the columns (their distinct texts, then their label columns) runs on worker
+    # threads beside the lookups of each column's distinct values, done here in order
+    encoding = {col: in_background(factorize_text, src[col]) for col in DIMENSIONS if col in src and not raw.coded}
+    labelled: dict[str, object] = {}
     for n, col in enumerate(DIMENSIONS):
         if col in src:
             rawvals[col] = src[col]
@@ -736,7 +740,7 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
             out[col] = _dimension(src[col])
         else:   # recoded once per distinct source value; a constant is one label
             if col in src:
-                factorized = factorize_text(src[col])
+                factorized = result(encoding.pop(col))
                 found, labels = recode_codes(col, src[col], explicit.get(col), raw.columns.get(col),
                                              factorized=factorized)
                 # the source text is dropped: its cells stay as written, as codes (for the issues)
@@ -746,9 +750,11 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
                 value = country if col == "ref_area" and country else "POP" if col == "measure" else codes.TOTAL
                 found, labels = np.broadcast_to(np.int32(0), (len(src),)), [value]
             known[col] = _dimension_codes(found, labels)
-            out[col] = take_labels(list(known[col][1]), known[col][0], src.index)
+            labelled[col] = in_background(take_labels, list(known[col][1]), known[col][0], src.index)
         if step:
             step(0.5 * (n + 1) / len(DIMENSIONS))
+    for col, taken in labelled.items():
+        out[col] = result(taken)
     release_memory()
     units = codes.codelist("measure")["unit_measure"]
     if "measure" in known:   # the unit of each distinct measure
@@ -841,8 +847,11 @@ def _dimension_codes(index: np.ndarray, labels: list[str]) -> tuple[np.ndarray, 
     """Codes of a recoded dimension (``labels[index]``) made canonical through its distinct labels
     (:func:`_dimension`, once per label), numbered as the rules number a column's texts
     (:func:`mmicd.rules.base.column_codes`): the column is ``labels[codes]``, never stripped row by row."""
-    return sorted_codes(index, _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object),
-                        present=True)
+    if all(isinstance(x, str) and x and x == x.strip() for x in labels):
+        canonical = np.asarray(labels, dtype=object)    # canonical already (the usual case): no pandas pass
+    else:
+        canonical = _dimension(pd.Series(labels, dtype=object)).to_numpy(dtype=object)
+    return sorted_codes(index, canonical, present=True)
 
 
 def _reader_numbers(ctx: validate.Context, src: pd.DataFrame, out: pd.DataFrame, values: pd.Series,

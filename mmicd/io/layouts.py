@@ -102,7 +102,7 @@ def read_table(book: Book, sheet: str, header_row: int,
     headers = list(frame.columns)
     frame = frame.reset_index(drop=True)
     frame["_row"] = rows
-    if len(frame):
+    if len(frame) and (len(headers) < 2 or not all(_filled(frame.iloc[:, j]) for j in range(len(headers)))):
         filled = np.zeros(len(frame), dtype="int64")
         for j in range(len(headers)):
             filled += nonblank(frame.iloc[:, j])
@@ -117,6 +117,17 @@ def read_table(book: Book, sheet: str, header_row: int,
         if not keep.all():
             frame = frame[keep].reset_index(drop=True)
     return frame, headers
+
+
+def _filled(col: pd.Series) -> bool:
+    """Whether every cell of an Arrow text column holds text (told by the lengths alone); False
+    when not, or not known that fast (:func:`nonblank` then counts them row by row)."""
+    values = arrow_text(col)
+    if values is None or values.null_count:
+        return False
+    import pyarrow.compute as pc
+
+    return len(values) == 0 or pc.min(pc.binary_length(values)).as_py() > 0
 
 
 def nonblank(col: pd.Series) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from collections import Counter, OrderedDict
 from functools import cached_property
 
@@ -28,6 +29,7 @@ CSV_HEAD_BYTES = 1 << 18       # CSV bytes decoded for sniffing and for the firs
 MAX_LINE_BYTES = 100_000       # a CSV line longer than this is refused before any parser sees the file
 MAX_FIELDS = 16_384            # ... and one with more fields than a spreadsheet has columns
 _SCAN_BYTES = 1 << 23          # bytes scanned at a time for line ends
+_LINE_PIECE = min(MAX_LINE_BYTES, MAX_FIELDS) // 2   # a line end in each such piece: every line is short
 SNIFF_COST = 8192 ** 2         # sum of the squared lengths of the lines given to csv.Sniffer (~0.2 s at worst)
 
 
@@ -62,6 +64,18 @@ class Book:
     def text(self) -> str:
         """The whole file as text (only for readers that need every line as text)."""
         return _decode(self.data)
+
+    def more_lines_than(self, n: int) -> bool:
+        """Whether the file has more than ``n`` line feeds, counted in its bytes a piece at a time
+        until there are more (never decoded: in UTF-8 and cp1252 a line feed is its own byte)."""
+        if self.encoding == "utf-16":
+            return self.text.count("\n") > n
+        count, piece = 0, 1 << 20
+        for start in range(0, len(self.data), piece):
+            count += self.data.count(b"\n", start, start + piece)
+            if count > n:
+                return True
+        return False
 
     @cached_property
     def head_text(self) -> str:
@@ -349,6 +363,32 @@ def arrow_pool():
     return pa.system_memory_pool()
 
 
+_THREADS: list = []
+
+
+def in_background(fn, *args):
+    """``fn(*args)`` started on a worker thread (a Future; see :func:`result`): for Arrow work, which
+    runs outside the GIL, beside the Python work of the caller's thread (pyarrow's CSV reader uses
+    every core too). Only for functions that share no state being built (pure Arrow or numpy)."""
+    if not _THREADS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _THREADS.append(ThreadPoolExecutor(max(2, min(os.cpu_count() or 1, 4)), thread_name_prefix="mmicd-arrow"))
+    return _THREADS[0].submit(fn, *args)
+
+
+def result(future):
+    """The result of a :func:`in_background` future, waited for in short steps: an exception raised
+    in the waiting thread (a check stopped by its watchdog) lands at once."""
+    from concurrent.futures import TimeoutError as Pending
+
+    while True:
+        try:
+            return future.result(timeout=0.05)
+        except Pending:
+            continue
+
+
 def arrow_text(values: pd.Series):
     """The Arrow array behind a text column (pandas ``str``/``string`` on pyarrow, or ArrowDtype
     string), else None: lets hot paths run in Arrow compute instead of Python objects."""
@@ -367,10 +407,13 @@ def check_lines(book: Book) -> None:
     """Refuse a CSV with a line longer than :data:`MAX_LINE_BYTES` or with more than
     :data:`MAX_FIELDS` fields (raw delimiters, quoted or not) before it is parsed: no table has such
     lines, and the parsers would spend minutes and gigabytes on one (a 40 MB single-line file).
-    Scans the bytes for line ends with numpy, a piece at a time (time and memory bounded by the
+    A file with a line end in every piece of :data:`_LINE_PIECE` bytes has none (:func:`_short_lines`);
+    any other is scanned for line ends with numpy, a piece at a time (time and memory bounded by the
     file's size); raises :class:`FileProblem` ``ingest.file.long_line`` / ``too_many_fields``
     naming the line."""
     data = book.text.encode("utf-8") if book.encoding == "utf-16" else book.data
+    if _short_lines(data):
+        return
     last = -1                                  # where the line being scanned started, minus one
     wide: list[tuple[int, int]] = []           # lines long enough to hold too many fields
     for start in range(0, len(data), _SCAN_BYTES):
@@ -395,6 +438,18 @@ def check_lines(book: Book) -> None:
         if fields > MAX_FIELDS:
             raise FileProblem("ingest.file.too_many_fields", line=_line_number(data, begin), n=fields,
                               limit=MAX_FIELDS)
+
+
+def _short_lines(data: bytes) -> bool:
+    """Whether every piece of :data:`_LINE_PIECE` bytes holds a line end: then no line is longer than
+    twice that, too short for :func:`check_lines` to refuse or to count its fields. Each piece is
+    searched only up to its first line end (a few bytes in a table), not scanned whole."""
+    find = data.find
+    for start in range(0, len(data), _LINE_PIECE):
+        end = start + _LINE_PIECE
+        if find(b"\n", start, end) < 0 and find(b"\r", start, end) < 0:
+            return False
+    return True
 
 
 def _line_number(data: bytes, pos: int) -> int:

@@ -186,7 +186,7 @@ TIDY_MIN_ROWS = 20_000          # CSV longer than this: the body is read as a fr
 
 def _large(book: Book, sheet: str) -> bool:
     if book.ftype == "csv":
-        return book.text.count("\n") > TIDY_MIN_ROWS
+        return book.more_lines_than(TIDY_MIN_ROWS)
     return len(book.data) > 2_000_000
 
 

@@ -257,9 +257,22 @@ def is_in(frame: pd.DataFrame, col: str, values) -> np.ndarray:
 
 
 def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too."""
+    """``table[index]``; for the codes of a one-text column (a broadcast view) a read-only view too.
+    A yes/no table with few yeses (or few noes) is told by comparing the codes with those few (a
+    comparison of small integers costs a fraction of a gather, which widens every code first)."""
     if index.ndim == 1 and len(index) and index.strides[0] == 0:
         return np.broadcast_to(table[index[0]], index.shape)
+    if table.dtype == bool and table.ndim == 1 and len(index) and index.dtype.kind in "iu":
+        yes = np.flatnonzero(table)
+        few, test, join = (yes, np.equal, np.logical_or) if len(yes) <= len(table) - len(yes) else \
+            (np.flatnonzero(~table), np.not_equal, np.logical_and)
+        if len(few) <= 4 and index.min() >= 0 and index.max() < len(table):   # (else: table[index] as it is)
+            if not len(few):
+                return np.full(index.shape, test is np.not_equal)
+            out = test(index, few[0])
+            for code in few[1:]:
+                join(out, test(index, code), out=out)
+            return out
     return table[index]
 
 
@@ -277,7 +290,7 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     keys = [col for col in keys if len(column_codes(frame, col)[1]) > 1]
 
     def compute():
-        sizes = [len(column_codes(frame, col)[1]) + 1 for col in keys]
+        sizes = [len(column_codes(frame, col)[1]) for col in keys]      # codes: 0 .. size-1
         small = len(frame) < 2 ** 31 and int(np.prod(sizes, dtype=object)) < 2 ** 31   # int32 codes throughout
         gid = np.zeros(len(frame), dtype="int32" if small else "int64")
         radix = 1
@@ -294,21 +307,26 @@ def group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def first_appearance(gid: np.ndarray, radix: int) -> np.ndarray:
-    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing):
-    each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
+    """``pd.factorize(gid)[0]`` for codes in ``0 .. radix-1`` (a table of ``radix`` entries, no hashing
+    and no sort): each distinct code numbered in order of its first row (int32 below 2**31 rows)."""
     n = len(gid)
     kind = "int32" if n < 2 ** 31 else "int64"
     first = np.full(radix, n, dtype=kind)
     np.minimum.at(first, gid, np.arange(n, dtype=kind))   # the first row of each code
-    present = np.flatnonzero(first < n)
-    ids = np.empty(radix, dtype=kind)
-    ids[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present), dtype=kind)
-    return ids[gid]
+    starts = np.zeros(n + 1, dtype=bool)
+    starts[first] = True                                  # rows where a code first appears (n: absent codes)
+    rank = np.cumsum(starts[:n], dtype=kind)              # per row: codes first seen up to it
+    del starts
+    rank -= 1
+    return rank[first[gid]]
 
 
 def sub_group_ids(gid: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """The group ids of the rows ``where``, renumbered from 0 in order of first appearance."""
-    return pd.factorize(gid[where])[0].astype("int64")
+    """The group ids of the rows ``where``, renumbered from 0 in order of first appearance (ids of
+    :func:`group_ids` are below the number of rows: a table of that size, no hashing)."""
+    if not len(where):
+        return np.zeros(0, dtype="int64")
+    return first_appearance(gid[where], int(gid.max()) + 1).astype("int64")
 
 
 def members_of_groups(gid: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -169,8 +169,8 @@ def _age_bands(frame: pd.DataFrame, p: Params) -> Found:
     empty = Found(np.zeros(0, dtype="int64"))
     index, uniques = column_codes(frame, "age")
     is_band = np.array([u not in (codes.TOTAL, codes.UNKNOWN, "") for u in uniques] + [False], dtype=bool)
-    banded = is_band[index]
-    present = np.unique(index[banded])
+    # the band codes present (sorted), counted instead of sorting the rows' codes
+    present = np.flatnonzero((np.bincount(index, minlength=len(uniques)) > 0) & is_band[:len(uniques)])
     if len(present) < 2:
         return empty
     bounds = {str(uniques[i]): codes.age_bounds(str(uniques[i])) for i in present}
@@ -178,11 +178,10 @@ def _age_bands(frame: pd.DataFrame, p: Params) -> Found:
         return empty  # unknown age codes are reported by their own rule
     if len(present) > 62:
         return empty  # more bands than any code list holds: unknown codes, reported by their own rule
-    positions = np.flatnonzero(banded)
+    positions = np.flatnonzero(is_band[index])
     gid = sub_group_ids(group_ids(frame, dims(frame, ("age",))), positions)
     # each distinct set of bands is judged once, at the first breakdown that has it (sets as bit masks)
-    code = np.searchsorted(present, index[positions])
-    age = np.asarray(uniques, dtype=object)[present][code]
+    code = np.searchsorted(present, index[positions])     # the band of each row: names[code]
     names = [str(uniques[i]) for i in present]
     signature = np.zeros(int(gid.max()) + 1, dtype="int64")
     np.bitwise_or.at(signature, gid, np.left_shift(np.int64(1), code.astype("int64")))
@@ -194,7 +193,7 @@ def _age_bands(frame: pd.DataFrame, p: Params) -> Found:
         mine = gid == g
         for (_lo1, hi1, a1), (lo2, _hi2, a2) in zip(bands, bands[1:], strict=False):
             if lo2 > hi1 + 1 or lo2 <= hi1:
-                pos.append(int(positions[mine & (age == a2)][-1]))
+                pos.append(int(positions[mine & (code == names.index(a2))][-1]))
                 keys.append("age_overlap" if lo2 <= hi1 else "age_gap")
                 other.append(a1)
                 lower.append(None if lo2 <= hi1 else hi1 + 1)

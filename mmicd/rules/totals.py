@@ -84,12 +84,13 @@ def _sums(dim: str) -> Check:
             return None if mult is None else np.power(10.0, np.nan_to_num(mult[rows]))
 
         index, uniques = column_codes(frame, dim)
-        v = value[is_part]
-        parts = {"gid": gid[is_part], "v": v, "use": usable[is_part], "scale": scale(is_part),
-                 "code": index[is_part], "have": ~np.isnan(v),
-                 "open": open_lower[is_part] if open_lower.strides[0] else np.broadcast_to(0.0, v.shape)}
-        totals = {"gid": gid[is_total], "pos": np.flatnonzero(is_total), "total": value[is_total],
-                  "tscale": scale(is_total)}
+        # rows taken by their positions: a boolean mask taken again and again costs several times more
+        part_at, total_at = np.flatnonzero(is_part), np.flatnonzero(is_total)
+        v = value[part_at]
+        parts = {"gid": gid[part_at], "v": v, "use": usable[part_at], "scale": scale(part_at),
+                 "code": index[part_at], "have": ~np.isnan(v),
+                 "open": open_lower[part_at] if open_lower.strides[0] else np.broadcast_to(0.0, v.shape)}
+        totals = {"gid": gid[total_at], "pos": total_at, "total": value[total_at], "tscale": scale(total_at)}
         whole = _once(frame, ("whole", "value"), lambda: _exact(value))    # then every part is too
         if (whole or _exact(parts["v"])) and (mult is None or _exact(parts["scale"])):
             joined = _joined_exact(dim, parts, totals, list(uniques))
@@ -159,7 +160,7 @@ def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> di
     size = int(max(pg.max(initial=-1), totals["gid"].max(initial=-1))) + 1
 
     def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(pg[mask], minlength=size)
+        return np.bincount(pg[np.flatnonzero(mask)], minlength=size)
 
     n = np.bincount(pg, minlength=size)
     every_value = have.all()
@@ -175,14 +176,24 @@ def _joined_exact(dim: str, parts: dict, totals: dict, uniques: list[str]) -> di
     scale = n.astype("float64") if parts["scale"] is None else np.bincount(pg, weights=parts["scale"], minlength=size)
     complete = _complete_exact(dim, parts, uniques, size) & (n_have == n)
     tg = totals["gid"]
-    _, first = np.unique(tg, return_index=True)          # the first total row of each group ...
-    first = np.sort(first)                               # ... in row order
+    first = _first_of_each(tg, size)                     # the first total row of each group, in row order
     first = first[n[tg[first]] > 0]                      # totals with parts only (an inner join)
     g = tg[first]
     return {"gid": g, "pos": totals["pos"][first], "total": totals["total"][first],
             "tscale": np.ones(len(first)) if totals["tscale"] is None else totals["tscale"][first],
             "all": every[g], "some": some[g], "scale": scale[g],
             "complete": complete[g]}
+
+
+def _first_of_each(gid: np.ndarray, size: int) -> np.ndarray:
+    """Positions of the first entry of each distinct value of ``gid`` (in ``0 .. size-1``), ascending:
+    ``np.sort(np.unique(gid, return_index=True)[1])`` through a table of ``size`` entries, no sort."""
+    kind = "int32" if len(gid) < 2 ** 31 else "int64"
+    first = np.full(size, len(gid), dtype=kind)
+    np.minimum.at(first, gid, np.arange(len(gid), dtype=kind))
+    starts = np.zeros(len(gid) + 1, dtype=bool)
+    starts[first] = True                                 # (len(gid): the values absent)
+    return np.flatnonzero(starts[:-1])
 
 
 def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.ndarray:
@@ -192,14 +203,15 @@ def _complete_exact(dim: str, parts: dict, uniques: list[str], size: int) -> np.
         out = np.ones(size, dtype=bool)
         for c in PARTITIONS[dim]["parts"]:
             k = uniques.index(c) if c in uniques else -1
-            out &= np.bincount(pg[code == k], minlength=size) > 0
+            out &= np.bincount(pg[np.flatnonzero(code == k)], minlength=size) > 0
         return out
     is_open = ~np.isnan(parts["open"])
-    opens = np.bincount(pg[is_open], minlength=size)
+    open_at = np.flatnonzero(is_open)                    # (rows by position: see _sums)
+    opens = np.bincount(pg[open_at], minlength=size)
     top = np.full(size, np.nan)
-    top[pg[is_open]] = parts["open"][is_open]            # the open band's lower bound where there is one only
+    top[pg[open_at]] = parts["open"][open_at]            # the open band's lower bound where there is one only
     unknown = uniques.index(codes.UNKNOWN) if codes.UNKNOWN in uniques else -1
-    closed = ~is_open & (code != unknown)
+    closed = np.flatnonzero(~is_open & (code != unknown))
     cg, cc = pg[closed], code[closed]
     count = np.bincount(cg, minlength=size)
     lower_of = _floats(codes.codelist("age")["lower"])
@@ -267,7 +279,8 @@ def _equal_sexes(frame: pd.DataFrame, p: Params) -> Found:
             sel &= partner_total
     keys = dims(frame, ("sex", "counterpart_area"))
     gid = group_ids(frame, keys)
-    found = _same_sexes_exact(gid, sel, female, male, value) if _exact(value[sel]) else \
+    exact = _once(frame, ("whole", "value"), lambda: _exact(value)) or _exact(value[sel])   # (all whole: these too)
+    found = _same_sexes_exact(gid, sel, female, male, value) if exact else \
         _same_sexes(gid, sel, frame["sex"].to_numpy()[sel], value)
     if found is None:
         return empty
@@ -296,28 +309,36 @@ def _same_sexes(gid: np.ndarray, sel: np.ndarray, sex: np.ndarray, value: np.nda
 def _same_sexes_exact(gid, sel, female, male, value):
     """:func:`_same_sexes` with numpy, for whole values (:func:`_exact`): the same groups and rows."""
     size = int(gid.max(initial=-1)) + 1
-    f, m = sel & female, sel & male
+    f, m = np.flatnonzero(sel & female), np.flatnonzero(sel & male)    # (rows by position: see _sums)
     n_f, n_m = np.bincount(gid[f], minlength=size), np.bincount(gid[m], minlength=size)
     s_f = np.bincount(gid[f], weights=value[f], minlength=size)
     s_m = np.bincount(gid[m], weights=value[m], minlength=size)
     groups = np.flatnonzero((n_f > 0) & (n_m > 0) & (s_f == s_m) & (s_f >= EQUAL_MIN))
     if not len(groups):
         return None
-    rows = np.flatnonzero(f)
-    rows = rows[np.isin(gid[rows], groups)]
+    rows = f[np.isin(gid[f], groups)]
     g, first = np.unique(gid[rows], return_index=True)   # the first female row of each group (ascending)
     return g, rows[first].astype("int64"), s_f[g]
+
+
+def _missing_only(frame: pd.DataFrame, col: str, texts: np.ndarray) -> bool:
+    """Whether the blank among a column's :func:`column_codes` texts stands for missing cells only
+    (then it is no value: ``nunique`` leaves it out)."""
+    column = frame[col]
+    return "" in set(texts) and bool(column.hasnans) and not bool((column == "").fillna(False).any())
 
 
 def _jumps(frame: pd.DataFrame, p: Params) -> Found:
     """A value ten times larger or smaller than the previous period's of the same series; the rows
     from that previous value to this one are involved (an unreadable cell between them, too)."""
     empty = Found(np.zeros(0, dtype="int64"))
-    if frame["time_period"].nunique() < 2:
+    period, periods = column_codes(frame, "time_period")    # codes follow the sorted periods
+    if len(periods) - _missing_only(frame, "time_period", periods) < 2:
         return empty
     value = values_of(frame, "value")
     series = group_ids(frame, dims(frame, ("time_period",)))
-    order = np.lexsort((column_codes(frame, "time_period")[0], series))  # codes follow the sorted periods
+    # rows by series, then period: np.lexsort((period, series)) as one stable sort of a combined key
+    order = np.argsort(series.astype("int64") * len(periods) + period, kind="stable")
     gid = series[order]
     v = value[order]
     big = ~np.isnan(v) & (np.abs(v) >= JUMP_MIN)
