@@ -26,7 +26,9 @@ for tab, status in zip(tabs, STATUSES, strict=True):
         if not rows:
             st.info(tr(f"review.empty.{status.value}"))
             continue
-        st.dataframe(components.datasets_table(rows, f.lang), hide_index=True, width="stretch")
+        # (the tab says the status; the checksum is on Data sources: the columns fit the screen)
+        st.dataframe(components.datasets_table(rows, f.lang), hide_index=True, width="stretch",
+                     column_config={tr("ds.status"): None, tr("ds.sha256"): None})
         chosen = view.pick(rows, key=f"review_pick_{status.value}")
         view.details(s, chosen)
         view.preview(s, chosen)

@@ -22,13 +22,9 @@ if len(profiles) == 1:
     view.summary(s, profiles[0])
     view.download(profiles[0], key=f"summary_brief_{chosen[0]}")
 elif profiles:
-    # indicators as rows, one column per country: every value visible at once on a 1400-pixel screen
-    table = compare_frame(profiles)
-    indicator, unit, *countries = table.columns
-    st.dataframe(table, hide_index=True, width="stretch", row_height=36, height=36 * (len(table) + 1) + 4,
-                 column_config={indicator: st.column_config.TextColumn(width=230, pinned=True),
-                                unit: st.column_config.TextColumn(width=130),
-                                **{c: st.column_config.TextColumn(width=150) for c in countries}})
+    # indicators as rows, one column per country; a static table wraps its cells, so every value
+    # is visible at once on a 1400-pixel screen (a grid would cut them or scroll sideways)
+    st.table(compare_frame(profiles).set_index(tr("summary.indicator")))
     st.caption("  \n".join([tr("rv.cmp.caption")] + [tr(key) for key in TARGETS.values()]))
     for tab, profile, country in zip(st.tabs([p.name for p in profiles]), profiles, chosen, strict=True):
         with tab:

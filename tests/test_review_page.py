@@ -72,8 +72,8 @@ def test_a_reviewer_sees_the_change_the_baseline_the_warnings_and_the_notes(subm
         ["Added", "Female · Migrants", "2020", "–", "100", "+100", "–"],
         ["Added", "Male · Migrants", "2020", "–", "100", "+100", "–"]]
     baseline = frame_with(at, "National vs baseline").set_index("Year")
-    assert baseline.loc["2020", ["National figure", "Baseline", "Baseline year", "National vs baseline"]].tolist() \
-        == ["272,556", "274,929", "2020", "−0.9%"]
+    assert baseline.loc["2020", ["National figure", "Baseline (year)", "National vs baseline"]].tolist() \
+        == ["272,556", "274,929 (2020)", "−0.9%"]
     assert baseline.loc["2020", "Baseline source"].startswith("UN DESA")
     assert any(w.value == "The analyst saw 1 warning when loading this version." for w in at.warning)
     report = frame_with(at, "Message")

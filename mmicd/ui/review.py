@@ -176,8 +176,8 @@ def baseline_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         **_key_columns(frame, lang),
         tr("rv.col.national"): [number(v, lang) for v in frame["national"]],
-        tr("rv.col.baseline"): [number(v, lang) for v in frame["baseline"]],
-        tr("rv.col.baseline_year"): frame["baseline_year"].astype(str).tolist(),
+        tr("rv.col.baseline"): [tr("rv.cmp.cell", value=number(v, lang), year=y)
+                                for v, y in zip(frame["baseline"], frame["baseline_year"], strict=True)],
         tr("rv.col.source"): frame["baseline_source"].tolist(),
         tr("rv.col.pct_baseline"): [signed_percent(v, lang) for v in frame["pct"]],
     })

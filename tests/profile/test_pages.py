@@ -105,9 +105,9 @@ def test_summary_compares_countries_side_by_side(demo_env):
     at = run_page("summary", country="NPL")
     at.multiselect(key="summary_countries").set_value(["NPL", "DEU"]).run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
-    assert list(table.columns) == ["Indicator", "Unit", "Nepal", "Germany"]
-    stock = table.set_index("Indicator").loc["International migrant stock"]
+    table = at.table[0].value
+    assert list(table.columns) == ["Unit", "Nepal", "Germany"]
+    stock = table.loc["International migrant stock"]
     assert (stock["Nepal"], stock["Germany"]) == ("650,000 (2021)", "15,762,457 (2020)")  # demo census; UN DESA
     assert [t.label for t in at.tabs] == ["Nepal", "Germany"]
 

@@ -30,13 +30,13 @@ def test_four_countries_in_one_comparison_table(app_env):
     at = run_page("summary", country="DEU", year="2020")
     at.multiselect(key="summary_countries").set_value(FOUR).run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
-    assert list(table.columns) == ["Indicator", "Unit", *NAMES]
-    stock = table.set_index("Indicator").loc["International migrant stock"]
+    table = at.table[0].value
+    assert table.index.name == "Indicator" and list(table.columns) == ["Unit", *NAMES]
+    stock = table.loc["International migrant stock"]
     assert stock["Unit"] == "Persons"
     expected = desa_stock_2020()
     assert [stock[name] for name in NAMES] == [f"{expected[c]:,.0f} (2020)" for c in FOUR]
-    share = table.set_index("Indicator").loc["Migrants as % of population"]
+    share = table.loc["Migrants as % of population"]
     assert share["Unit"] == "Percent" and share["Germany"] == "18.8% (2020)"
     # each country's readings, regional comparison and brief in its own tab
     assert [t.label for t in at.tabs] == NAMES
