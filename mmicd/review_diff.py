@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mmicd.baseline import SYSTEM_ACTOR
+from mmicd.guards import published_versions
 from mmicd.me.config import MeConfig
 from mmicd.me.model import Indicator, Intervention, Report, ReportState
 from mmicd.me.progress import Progress, evaluate
@@ -77,14 +78,6 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, int
     return ordered[DIFF_COLUMNS].reset_index(drop=True), int(same.sum())
 
 
-def published_of(store: Store, version: DatasetVersion) -> DatasetVersion | None:
-    """The published version of the version's series (the latest one), other than the version itself."""
-    kind, scope, source = version.series
-    published = [v for v in store.datasets(status=Status.PUBLISHED, kind=kind)
-                 if v.scope == scope and v.source == source and v.id != version.id]
-    return published[-1] if published else None
-
-
 def _values(store: Store, version: DatasetVersion) -> pd.DataFrame:
     return store.observations(dataset_ids=[version.id], status=None, breakdown=None)
 
@@ -94,7 +87,7 @@ def version_diff(store: Store, version: DatasetVersion) -> Diff | None:
     whose person records have no keys; :mod:`mmicd.guards` counts what they drop)."""
     if version.form == Form.MICRODATA:
         return None
-    published = published_of(store, version)
+    published = (published_versions(store, *version.series, exclude=version.id) or [None])[-1]
     old = _values(store, published) if published is not None and published.form == Form.OBSERVATIONS \
         else pd.DataFrame(columns=[*DIMENSIONS, "value"])
     rows, unchanged = diff_frames(old, _values(store, version))

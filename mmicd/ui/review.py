@@ -11,7 +11,7 @@ import streamlit as st
 
 from mmicd import charts, codes, review_diff, workflow
 from mmicd.auth import Action, PermissionDenied, User, can
-from mmicd.guards import DropNotConfirmed, published_versions
+from mmicd.guards import DropNotConfirmed
 from mmicd.i18n import format_number, format_percent
 from mmicd.me.progress import explain, format_date, format_value, status_label
 from mmicd.me.repository import MeError, load_portfolio, set_report_state
@@ -113,7 +113,8 @@ def republish_form(store: Store, user: User, version: DatasetVersion) -> None:
 # ---- what the reviewer compares ---------------------------------------------------------------
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def _comparison(url: str, dataset_id: int, status: str, published: tuple[int, ...]):
-    """Diff, chart data and baseline of a version, cached by its state and the published versions."""
+    """Diff, chart data and baseline of a version, cached by its state and the published versions
+    (those of its series and the baseline's among them)."""
     from mmicd.ui import _store
 
     s = _store(url)
@@ -194,13 +195,12 @@ def details(store: Store, version: DatasetVersion) -> None:
         st.caption(tr("rv.loaded", who=plain(version.loaded_by), when=version.created_at.strftime("%Y-%m-%d %H:%M"),
                       title=plain(version.title or "–"), basis=plain(version.basis or "–")))
     with checks:
-        validation(store, version, lang)
+        validation(store, version)
     if version.form == Form.MICRODATA:
         for tab in (changes, against):
             tab.info(tr("rv.microdata"))
         return
-    published = tuple(v.id for v in published_versions(store, *version.series, exclude=version.id))
-    diff, chart, baseline = _comparison(store.url, version.id, version.status.value, published)
+    diff, chart, baseline = _comparison(store.url, version.id, version.status.value, store.published_ids())
     with changes:
         change_panel(diff, chart, lang, key=f"rv_series_{version.id}")
     with against:
@@ -211,7 +211,7 @@ def details(store: Store, version: DatasetVersion) -> None:
             st.dataframe(baseline_table(baseline, lang), hide_index=True, width="stretch")
 
 
-def validation(store: Store, version: DatasetVersion, lang: str) -> None:
+def validation(store: Store, version: DatasetVersion) -> None:
     found, kept = review_diff.validation_report(store, version.id)
     if not kept:
         st.info(tr("rv.validation.not_kept"))
