@@ -186,7 +186,9 @@ class ReportReview:
 
 
 def report_review(portfolio: Portfolio, report_id: int, as_of: date, config: MeConfig | None = None) -> ReportReview:
-    """The previous periods, the target and the status approving report ``report_id`` would produce."""
+    """The previous periods, the target and the status approving report ``report_id`` would produce
+    (on ``as_of``, or at the end of the report's period when that is later: a report counts once its
+    period has ended)."""
     report = next(r for r in portfolio.reports if r.id == report_id)
     indicator = portfolio.indicator(report.indicator_id)
     intervention = portfolio.intervention(indicator.intervention_id)
@@ -196,4 +198,4 @@ def report_review(portfolio: Portfolio, report_id: int, as_of: date, config: MeC
     return ReportReview(
         report, indicator, intervention, [r for r in own if r.id != report_id],
         evaluate(indicator, own, as_of, intervention, config, statistics),
-        evaluate(indicator, approved, as_of, intervention, config, statistics))
+        evaluate(indicator, approved, max(as_of, report.period_end), intervention, config, statistics))

@@ -142,3 +142,6 @@ def test_the_status_a_report_would_produce_once_approved():
     assert review.now.status == ProgressStatus.AT_RISK
     assert review.if_approved.status == ProgressStatus.ON_TRACK and review.if_approved.current == 90
     assert review.if_approved.target == 84
+    # submitted before its period ended: it counts once the period ends (31 March 2027)
+    early = review_diff.report_review(p, 2, as_of=date(2027, 2, 1))
+    assert (early.now.status, early.if_approved.status) == (ProgressStatus.AT_RISK, ProgressStatus.ON_TRACK)

@@ -123,12 +123,9 @@ def test_an_analyst_sees_the_comparison_but_cannot_approve(submitted):
 
 
 # ---- M&E reports ----------------------------------------------------------------------------------
-@pytest.fixture
-def me_report(app_env, monkeypatch):
-    import mmicd.ui.review
-
-    monkeypatch.setattr(mmicd.ui.review, "today", lambda: date(2027, 4, 15))
-    s = Store(app_env)
+def plant_report(s: Store) -> int:
+    """An intervention in Nepal with one indicator (0 → 84 by March 2027, 120 by March 2028), an
+    approved report of 30 for the year to March 2026 and a submitted one of 90 for the next year."""
     save_intervention(s, Intervention(id="X1", title="Jobs for returnees", country="NPL", sector="employment",
                                       lead="Ministry of Labour", start=date(2025, 1, 1), end=date(2028, 12, 31),
                                       status="ongoing"), user=SYSTEM)
@@ -139,9 +136,17 @@ def me_report(app_env, monkeypatch):
     first = record_report(s, Report(indicator_id="I1", period_start=date(2025, 4, 1), period_end=date(2026, 3, 31),
                                     value=30, state="submitted"), user=SYSTEM)
     set_report_state(s, first, "approved", user=User("lead", Role.REVIEWER, id=9))
-    pending = record_report(s, Report(indicator_id="I1", period_start=date(2026, 4, 1), period_end=date(2027, 3, 31),
-                                      value=90, state="submitted", comment="Two job fairs"), user=SYSTEM)
-    yield s, pending
+    return record_report(s, Report(indicator_id="I1", period_start=date(2026, 4, 1), period_end=date(2027, 3, 31),
+                                   value=90, state="submitted", comment="Two job fairs"), user=SYSTEM)
+
+
+@pytest.fixture
+def me_report(app_env, monkeypatch):
+    import mmicd.ui.review
+
+    monkeypatch.setattr(mmicd.ui.review, "today", lambda: date(2027, 4, 15))  # a fixed clock
+    s = Store(app_env)
+    yield s, plant_report(s)
     s.engine.dispose()
 
 

@@ -291,7 +291,8 @@ def me_reports(store: Store, user: User) -> None:
                   help=tr("rv.me.target_help", baseline=format_value(ind.baseline_value, unit, lang),
                           end=format_value(ind.end_target, unit, lang), date=format_date(ind.end_date, lang)))
     right.metric(tr("rv.me.status_after"), status_label(review.if_approved.status, lang),
-                 delta=tr("rv.me.status_now", status=status_label(review.now.status, lang)), delta_color="off")
+                 delta=tr("rv.me.status_now", status=status_label(review.now.status, lang)), delta_color="off",
+                 delta_arrow="off")
     st.caption(plain(explain(review.if_approved, ind, lang)))
     for field in ("comment", "evidence", "justification"):
         if getattr(report, field):

@@ -23,7 +23,7 @@ from tests.e2e.test_browser import (
     streamlit_server,
     wait_for_app_idle,
 )
-from tests.test_review_page import NOTES, PUBLISHED, REVISED, upload
+from tests.test_review_page import NOTES, PUBLISHED, REVISED, plant_report, upload
 
 SHOTS = Path("/tmp")
 REVIEWER = ("rev", "review password 1")
@@ -34,13 +34,15 @@ GRIDS_OVERFLOW_JS = """() => [...document.querySelectorAll(
 
 
 def plant(data_dir: Path) -> None:
-    """A published national series for Senegal, a revised version submitted by an analyst, a reviewer."""
+    """A published national series for Senegal, a revised version submitted by an analyst, a reviewer,
+    an M&E progress report awaiting review."""
     s = Store(f"sqlite:///{data_dir / 'mmicd.sqlite'}", data_dir=data_dir)
     commit(upload(PUBLISHED), s, actor="cli", publish=True)
     ana = create_user(s, SYSTEM, username="ana", role=Role.ANALYST, password="long enough 1", countries="SEN")
     [draft] = workflow.commit_upload(s, ana, upload(REVISED, store=s, notes=NOTES))
     workflow.submit(s, ana, draft.id)
     create_user(s, SYSTEM, username=REVIEWER[0], role=Role.REVIEWER, password=REVIEWER[1])
+    plant_report(s)
     s.engine.dispose()
 
 
@@ -93,10 +95,19 @@ def test_review_and_four_country_summary_in_the_browser(tmp_path: Path, seeded_f
             check("/review")
             page.screenshot(path=str(SHOTS / "review_changes.png"))
             page.screenshot(path=str(SHOTS / "review_changes_full.png"), full_page=True)
+            page.locator('[data-testid="stPlotlyChart"]').first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "review_chart.png"))
             page.get_by_role("tab", name="International baseline").first.click()
             wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
             check("/review, baseline")
             page.screenshot(path=str(SHOTS / "review_baseline.png"))
+
+            page.get_by_role("tab", name="M&E progress reports").first.click()
+            wait_for_app_idle(page, PAGE_RUN_TIMEOUT_S)
+            if "Status once approved" not in page.inner_text("body"):
+                problems.append("/review, M&E: the submitted report is not shown")
+            check("/review, M&E")
+            page.screenshot(path=str(SHOTS / "review_me.png"))
 
             go("/summary")
             box = page.locator('[data-testid="stMultiSelect"] input').first
