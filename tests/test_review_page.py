@@ -33,9 +33,11 @@ REVISED = (b"ref_area,time_period,sex,migrant_status,value\nSEN,2015,_T,MS_MIGRA
            b"SEN,2020,_T,MS_MIGRANT,272556\nSEN,2020,F,MS_MIGRANT,100\nSEN,2020,M,MS_MIGRANT,100\n")
 
 
-def signed_in(user: User, page: str = "review") -> AppTest:
+def signed_in(user: User, page: str = "review", lang: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["_auth"] = {"user": user, "expires": datetime.now(UTC) + timedelta(minutes=30)}
+    if lang:
+        at.session_state["lang"] = lang
     at.run()
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
@@ -81,6 +83,15 @@ def test_a_reviewer_sees_the_change_the_baseline_the_warnings_and_the_notes(subm
     assert NOTES in [t.value for t in at.text]
     chart = next(c for c in at.get("plotly_chart"))
     assert '"This version"' in chart.proto.spec and '"Published"' in chart.proto.spec
+
+
+def test_the_comparison_in_french(submitted):
+    s, published, draft, _ = submitted
+    at = signed_in(User("rev", Role.REVIEWER, id=3), lang="fr")
+    assert any("Ajoutées : 2 · modifiées : 1 · supprimées : 0 · inchangées : 1" in m.value for m in at.markdown)
+    diff = frame_with(at, "Variation en %")
+    assert diff.iloc[0][["Modification", "Publié", "Nouveau", "Variation en %"]].tolist() == [
+        "Modifiée", "260\u202f000", "272\u202f556", "+4,8\u202f%"]
 
 
 def test_a_reviewer_approves_and_it_is_audited(submitted):
