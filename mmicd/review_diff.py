@@ -7,8 +7,8 @@ A value's key is every dimension (:data:`mmicd.model.DIMENSIONS`). A key is *add
 new version holds it, *removed* when only the published one does, *changed* when both hold it with
 different values (a value becoming missing is a change). The size of a change is ``|new − old|``
 with a missing side counted as 0, so a removed 5,000 ranks beside a change of 5,000; the
-percentage change is ``(new − old) / |old| × 100``, undefined for an added key or an old value of 0
-(a removed key is −100%).
+percentage change is ``(new − old) / |old| × 100``, undefined for an added key, an old value of 0 or
+a value that became missing (a removed key is −100%).
 """
 
 from __future__ import annotations
