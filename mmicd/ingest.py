@@ -1113,7 +1113,10 @@ def commit(prep: Preparation, store, *, actor: str, mode: Literal["replace", "ad
     status = Status.PUBLISHED if publish else Status.DRAFT
     if progress:
         progress(0.0, t("ingest.progress.storing", lang))
-    versions = store.add_many(items, actor=actor, status=status, checks=checks)
+    from mmicd.review_diff import issues_for
+
+    versions = store.add_many(items, actor=actor, status=status, checks=checks,
+                              issues=[issues_for(prep.issues, d.file, d.sheet) for d in prep.datasets])
     if progress:
         progress(1.0, t("ingest.progress.done", lang))
     return versions

@@ -36,6 +36,7 @@ class KeyFigure:
     obs_status: str = ""
     trend: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["time_period", "series", "value"]))
     alternative: KeyFigure | None = None  # the next source giving this figure, shown beside it, never blended
+    synthetic: bool = False  # from synthetic demo data (marked wherever it shows)
 
     @property
     def available(self) -> bool:
@@ -101,13 +102,15 @@ def _area(own: pd.DataFrame, as_counterpart: pd.DataFrame) -> str | None:
 
 
 def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | None = None,
-                ids: tuple[str, ...] = FIGURE_IDS) -> dict[str, KeyFigure]:
+                ids: tuple[str, ...] = FIGURE_IDS, synthetic: frozenset[int] = frozenset()) -> dict[str, KeyFigure]:
     """Key figures of one area, computed by the indicator engine.
 
     ``own``: published observations whose ref_area is the area; ``as_counterpart``: migrant-stock
     observations whose counterpart_area is the area (its emigrants, by destination). Each figure
     keeps one dataset version, the one with the latest period up to ``year``; ratios come from the
-    engine, which takes their numerator and denominator from that same version.
+    engine, which takes their numerator and denominator from that same version. ``synthetic``: ids of
+    synthetic (demo) versions, used for a figure only when no other version gives it up to ``year``
+    (then it is the alternative, shown beside the real figure); their figures are marked.
     """
     defs = catalogue()
     figures = {fid: KeyFigure(fid, defs[fid].unit) for fid in ids}
@@ -120,10 +123,15 @@ def key_figures(own: pd.DataFrame, as_counterpart: pd.DataFrame, year: str | Non
                        & table["sex"].isin(["F", "M", T])]
     for fid, rows in totals.groupby("indicator", sort=False):
         rows = yearly_or_all(rows)  # a monthly series' headline is its year, when known
-        best = _best_dataset(rows, year)
+        real = rows.loc[~rows["dataset_id"].astype(str).isin({str(i) for i in synthetic})]
+        best = _best_dataset(real, year)
+        if best.empty:  # no real version gives it up to the year
+            best = _best_dataset(rows, year)
         figures[fid] = _figure(fid, defs[fid].unit, best, year)
         rest = rows.loc[~rows["dataset_id"].isin(best["dataset_id"].unique())]
         other = _figure(fid, defs[fid].unit, _best_dataset(rest, year), year)
         if other.available:
             figures[fid].alternative = other
+        for fig in (figures[fid], other):
+            fig.synthetic = bool(set(fig.dataset_ids) & synthetic)
     return figures

@@ -12,6 +12,11 @@ st.title(tr("overview.title", area=codes.area_name(f.country, f.lang)))
 st.caption(tr("overview.caption", year=f.year or "–"))
 if not codes.is_country(f.country):
     st.info(tr("overview.aggregate_note"))
+# real figures come first (mmicd.overview.key_figures); synthetic demo data is never shown unannounced
+if any(fig.synthetic for fig in figures.values()):
+    st.warning(tr("rv.demo.banner_headline"), icon=":material/science:")
+elif any(fig.alternative is not None and fig.alternative.synthetic for fig in figures.values()):
+    st.warning(tr("rv.demo.banner_beside"), icon=":material/science:")
 
 rows = [
     ("pop_total", "imm_stock", "imm_share"),

@@ -1,4 +1,6 @@
-"""Review: analysts submit their drafts; reviewers publish, return with a note, or re-publish."""
+"""Review: analysts submit their drafts; reviewers compare a submitted version with the published one
+and the international baseline, then publish, return with a note, or re-publish; M&E progress
+reports are approved or returned here too."""
 
 import streamlit as st
 
@@ -15,19 +17,28 @@ st.title(tr("review.title"))
 st.caption(tr("review.caption"))
 versions = view.reviewable(s, user)
 
-tabs = st.tabs([tr("review.tab.drafts"), tr("review.tab.submitted"), tr("review.tab.superseded")])
-for tab, status in zip(tabs, (Status.DRAFT, Status.SUBMITTED, Status.SUPERSEDED), strict=True):
+STATUSES = (Status.SUBMITTED, Status.DRAFT, Status.SUPERSEDED)
+*tabs, me_tab = st.tabs([tr("review.tab.submitted"), tr("review.tab.drafts"), tr("review.tab.superseded"),
+                         tr("rv.tab.me")])
+for tab, status in zip(tabs, STATUSES, strict=True):
     with tab:
         rows = [v for v in versions if v.status == status]
         if not rows:
             st.info(tr(f"review.empty.{status.value}"))
             continue
-        st.dataframe(components.datasets_table(rows, f.lang), hide_index=True, width="stretch")
+        # (the tab says the status; the checksum is on Data sources: the columns fit the screen)
+        st.dataframe(components.datasets_table(rows, f.lang), hide_index=True, width="stretch",
+                     column_config={tr("ds.status"): None, tr("ds.sha256"): None})
         chosen = view.pick(rows, key=f"review_pick_{status.value}")
+        view.details(s, chosen)
         view.preview(s, chosen)
         if status == Status.DRAFT and can(user, Action.SUBMIT, chosen.scope):
             view.submit_form(s, user, chosen)
         elif status == Status.SUBMITTED and can(user, Action.REVIEW, chosen.scope):
             view.decide_form(s, user, chosen)
+        elif status == Status.SUBMITTED:
+            st.caption(tr("rv.need_reviewer"))
         elif status == Status.SUPERSEDED and can(user, Action.REVIEW, chosen.scope):
             view.republish_form(s, user, chosen)
+with me_tab:
+    view.me_reports(s, user)

@@ -80,6 +80,29 @@ def summary_rows(profile: CountryProfile) -> list[SummaryRow]:
     return rows
 
 
+UNIT_KEYS = {"persons": "unit.persons", "percent": "unit.percent", "usd": "unit.usd", "points": "profile.unit.points"}
+
+
+def country_cell(row: SummaryRow, lang: str) -> str:
+    """A value with its reference year, as one cell of the comparison table ("18.8% (2020)")."""
+    if row.value is None:
+        return "–"
+    return t("rv.cmp.cell", lang, value=format_value(row.value, row.unit, lang), year=row.year or "–")
+
+
+def compare_frame(profiles: list[CountryProfile]) -> pd.DataFrame:
+    """Several countries side by side: the summary's indicators as rows with their unit, one column
+    per country holding the latest value and its reference year (columns and labels in the
+    profiles' language)."""
+    lang = profiles[0].lang
+    rows = [summary_rows(p) for p in profiles]
+    frame = pd.DataFrame({t("summary.indicator", lang): [r.title for r in rows[0]],
+                          t("rv.cmp.unit", lang): [t(UNIT_KEYS.get(r.unit, "rv.cmp.no_unit"), lang) for r in rows[0]]})
+    for profile, mine in zip(profiles, rows, strict=True):
+        frame[profile.name] = [country_cell(r, lang) for r in mine]
+    return frame
+
+
 def comparison(profile: CountryProfile, aggregates: pd.DataFrame, rem_world: pd.DataFrame | None) -> Block:
     """Migrant share and remittances/GDP of the country beside its region, income group and the world.
 

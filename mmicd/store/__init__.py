@@ -432,12 +432,15 @@ class Store:
         status: Status = Status.DRAFT,
         checks: list[PublishCheck | None] | None = None,
         lang: str = "en",
+        issues: list[list[dict]] | None = None,
     ) -> list[DatasetVersion]:
         """Store several datasets (observations or microdata) as new versions in ONE transaction.
 
         Every frame is checked first (:class:`IssuesError` with every problem, nothing written);
         a failure part-way rolls back every dataset row, observation and microdata part.
-        ``checks`` (one per item, when publishing): see :class:`PublishCheck`.
+        ``checks`` (one per item, when publishing): see :class:`PublishCheck`. ``issues`` (one list
+        per item): the validation warnings the person loading saw, kept in the audit entry of the
+        creation for the reviewer (:func:`mmicd.review_diff.validation_report`).
         """
         prepared = []
         errors = []
@@ -468,7 +471,10 @@ class Store:
                     _insert_parts(conn, dataset_id, parquet[n])
                 else:
                     _bulk_insert(conn, dataset_id, canonical)
-                _log(conn, actor, "created", dataset_id, {"rows": len(canonical), "form": form.value})
+                detail = {"rows": len(canonical), "form": form.value}
+                if issues is not None:
+                    detail["issues"] = issues[n]
+                _log(conn, actor, "created", dataset_id, detail)
                 _initial_status(conn, dataset_id, status, actor, checks[n] if checks else None)
                 ids.append(dataset_id)
             return ids

@@ -158,8 +158,12 @@ def covering_ids(s: Store, country: str) -> tuple[int, ...]:
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _key_figures(url: str, covering: tuple[int, ...], country: str, year: str | None) -> dict[str, KeyFigure]:
-    inp = read_inputs(_store(url), country, dataset_ids=covering, microdata=False)
-    return key_figures(inp.own, inp.abroad, year)
+    from mmicd.demo import DEMO_ACTOR
+
+    s = _store(url)
+    inp = read_inputs(s, country, dataset_ids=covering, microdata=False)
+    synthetic = frozenset(v.id for v in s.datasets() if v.id in covering and v.loaded_by == DEMO_ACTOR)
+    return key_figures(inp.own, inp.abroad, year, synthetic=synthetic)
 
 
 def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:

@@ -43,6 +43,11 @@ def source_line(fig: KeyFigure) -> str:
     return tr("source.line", source=plain(fig.source), edition=plain(fig.edition or "–"), ids=ids)
 
 
+def demo_marked(fig: KeyFigure, text: str) -> str:
+    """``text`` with the synthetic-data marker in front when ``fig`` comes from synthetic demo data."""
+    return f"{tr('rv.demo.marker')} {text}" if fig.synthetic else text
+
+
 def metric(fig: KeyFigure, lang: str) -> None:
     """One key figure as a metric card: value, reference year, change since the previous year."""
     label = tr(f"figure.{fig.id}")
@@ -61,12 +66,12 @@ def metric(fig: KeyFigure, lang: str) -> None:
         # the arrow from the number, not from the text (a delta beginning with "US$" read as a rise)
         arrow = "up" if fig.change > 0 else "down" if fig.change < 0 else "off"
     spark = fig.trend.loc[fig.trend["series"] == "_T"].sort_values("time_period")["value"].dropna()
-    also = ("\n\n" + tr("figure.other_value", source=plain(fig.alternative.source),
+    also = ("\n\n" + demo_marked(fig.alternative, tr("figure.other_value", source=plain(fig.alternative.source),
                          edition=plain(fig.alternative.edition or "–"),
-                         value=format_value(fig.alternative.value, fig.unit, lang), year=fig.alternative.year)
+                         value=format_value(fig.alternative.value, fig.unit, lang), year=fig.alternative.year))
             if fig.alternative is not None else "")
     st.metric(
-        f"{label} ({fig.year})",
+        demo_marked(fig, f"{label} ({fig.year})"),
         format_value(fig.value, fig.unit, lang),
         delta=delta,
         delta_color="off",
@@ -86,13 +91,16 @@ def trend(fig: KeyFigure, lang: str, key: str) -> None:
         return
     alt = fig.alternative
     other = alt.trend.loc[alt.trend["series"] == "_T"] if alt is not None else None
-    other_label = tr("figure.other_source", source=alt.source, edition=alt.edition or "–") if alt is not None else ""
+    other_label = demo_marked(alt, tr("figure.other_source", source=alt.source, edition=alt.edition or "–")) \
+        if alt is not None else ""
+    if fig.synthetic:
+        st.warning(tr("rv.demo.chart"), icon=":material/science:")
     chart, table = _trend_parts(fig.trend, fig.unit, lang, other, other_label)
     st.plotly_chart(chart, key=key, width="stretch", config={"displaylogo": False})
     st.caption(source_line(fig))
     if alt is not None:
-        st.caption(tr("figure.other_value", source=plain(alt.source), edition=plain(alt.edition or "–"),
-                      value=format_value(alt.value, alt.unit, lang), year=alt.year))
+        st.caption(demo_marked(alt, tr("figure.other_value", source=plain(alt.source), edition=plain(alt.edition or "–"),
+                                       value=format_value(alt.value, alt.unit, lang), year=alt.year)))
     with st.expander(tr("table.show")):
         st.dataframe(table, width="stretch")
 

@@ -258,20 +258,22 @@ def _bar_and_map(profile: CountryProfile, b: Block, map_title: str, lines: bool)
         st.plotly_chart(figure, key=f"map_{b.id}", width="stretch", config=charts.PLOTLY_CONFIG)
 
 
-def summary(s: Store, profile: CountryProfile) -> None:
-    """One country's summary: the key indicators as a table with sparklines, targets and readings."""
+def summary(s: Store, profile: CountryProfile, table: bool = True) -> None:
+    """One country's summary: the key indicators as a table with sparklines, targets and readings
+    (``table=False``: readings and comparison only, when a comparison table shows the values)."""
     rows = summary_rows(profile)
     lang = profile.lang
-    frame = pd.DataFrame({
-        tr("summary.indicator"): [r.title for r in rows],
-        tr("summary.latest"): [format_value(r.value, r.unit, lang) for r in rows],
-        tr("summary.year"): [r.year or "–" for r in rows],
-        tr("summary.trend"): [r.trend for r in rows],
-        tr("summary.target"): [r.target or tr("summary.no_target") for r in rows],
-    })
-    st.dataframe(frame, hide_index=True, width="stretch", row_height=40, height=40 * (len(frame) + 1) + 4,
-                 column_config={tr("summary.trend"): st.column_config.LineChartColumn(width="small"),
-                                tr("summary.target"): st.column_config.TextColumn(width="medium")})
+    if table:
+        frame = pd.DataFrame({
+            tr("summary.indicator"): [r.title for r in rows],
+            tr("summary.latest"): [format_value(r.value, r.unit, lang) for r in rows],
+            tr("summary.year"): [r.year or "–" for r in rows],
+            tr("summary.trend"): [r.trend for r in rows],
+            tr("summary.target"): [r.target or tr("summary.no_target") for r in rows],
+        })
+        st.dataframe(frame, hide_index=True, width="stretch", row_height=40, height=40 * (len(frame) + 1) + 4,
+                     column_config={tr("summary.trend"): st.column_config.LineChartColumn(width="small"),
+                                    tr("summary.target"): st.column_config.TextColumn(width="medium")})
     st.markdown("\n".join(f"- **{plain(r.title)}**: {plain(r.reading)}" for r in rows if r.reading))
     refs = list({r.dataset_id: r for row in rows for r in row.sources}.values())
     st.caption(sources_line(sorted(refs, key=lambda r: r.dataset_id)))

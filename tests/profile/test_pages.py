@@ -105,8 +105,11 @@ def test_summary_compares_countries_side_by_side(demo_env):
     at = run_page("summary", country="NPL")
     at.multiselect(key="summary_countries").set_value(["NPL", "DEU"]).run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.subheader][:2] == ["Nepal", "Germany"]
-    assert len(at.dataframe) >= 4
+    table = at.table[0].value
+    assert list(table.columns) == ["Unit", "Nepal", "Germany"]
+    stock = table.loc["International migrant stock"]
+    assert (stock["Nepal"], stock["Germany"]) == ("650,000 (2021)", "15,762,457 (2020)")  # demo census; UN DESA
+    assert [t.label for t in at.tabs] == ["Nepal", "Germany"]
 
 
 def test_brief_download_from_the_summary_page(app_env):
