@@ -91,7 +91,7 @@ def test_the_comparison_in_french(submitted):
     assert any("Ajoutées : 2 · modifiées : 1 · supprimées : 0 · inchangées : 1" in m.value for m in at.markdown)
     diff = frame_with(at, "Variation en %")
     assert diff.iloc[0][["Modification", "Publié", "Nouveau", "Variation en %"]].tolist() == [
-        "Modifiée", "260\u202f000", "272\u202f556", "+4,8\u202f%"]
+        "Modifiée", "260\u202f000", "272\u202f556", "+4,8\u00a0%"]
 
 
 def test_a_reviewer_approves_and_it_is_audited(submitted):

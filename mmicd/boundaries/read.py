@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mmicd.i18n import t
+from mmicd.i18n import format_number, t
 
 MAX_BYTES = 50 * 1024 * 1024  # a boundary file larger than this is refused before it is read
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # the files inside a zipped shapefile, together
@@ -32,7 +32,9 @@ class BoundaryRefused(ValueError):
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        return t(self.key, lang, **self.fields)
+        fields = {k: format_number(v, lang) if isinstance(v, int) and not isinstance(v, bool) else v
+                  for k, v in self.fields.items()}
+        return t(self.key, lang, **fields)
 
 
 @dataclass
@@ -130,7 +132,7 @@ def _check_coordinates(features: list[RawFeature]) -> None:
         positions = _geometry_positions(feature.geometry)
         total += len(positions)
         if total > MAX_VERTICES:
-            raise BoundaryRefused("lmap.refused.too_many_vertices", limit=f"{MAX_VERTICES:,}")
+            raise BoundaryRefused("lmap.refused.too_many_vertices", limit=MAX_VERTICES)
         for position in positions:
             x, y = position[0], position[1]
             if not (-180 <= x <= 180 and -90 <= y <= 90):

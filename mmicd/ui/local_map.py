@@ -27,9 +27,8 @@ from mmicd.boundaries import (
     read_boundaries,
     versions,
 )
-from mmicd.charts import PLOTLY_SEPARATORS
 from mmicd.engine import compute, input_ids
-from mmicd.i18n import format_number, format_percent
+from mmicd.i18n import format_number, format_percent, plotly_separators
 from mmicd.issues import IssuesError
 from mmicd.safe_export import to_csv
 from mmicd.store import Store
@@ -139,7 +138,7 @@ def figure(boundaries: Boundaries, table: pd.DataFrame, names: dict[str, str], u
             colorscale="Blues", marker_line_color="white", marker_line_width=1, colorbar={"title": {"text": title}},
             hovertext=[f"{area_name(c, names, lang)}: {_fmt(values[c], unit, lang)}" for c in with_data],
             hoverinfo="text"))
-    fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS.get(lang, ".,"))
+    fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=plotly_separators(lang))
     return fig
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from mmicd import charts, codes, review_diff, workflow
 from mmicd.auth import Action, PermissionDenied, User, can
 from mmicd.guards import DropNotConfirmed
-from mmicd.i18n import format_number, format_percent
+from mmicd.i18n import format_number, format_percent, plotly_separators
 from mmicd.me.progress import explain, format_date, format_value, status_label
 from mmicd.me.repository import MeError, load_portfolio, set_report_state
 from mmicd.model import DIMENSION_CODELISTS, DatasetVersion, Form, Status
@@ -258,7 +258,7 @@ def change_panel(diff: review_diff.Diff, chart: pd.DataFrame, lang: str, key: st
             figure.add_scatter(x=part["time_period"], y=part["value"], mode="lines+markers", name=tr(f"rv.{which}"),
                                line={"dash": dash})
     figure.update_layout(title=charts.label_text(label(chosen)), height=320, margin={"t": 40, "b": 30},
-                         separators=charts.PLOTLY_SEPARATORS.get(lang, ".,"), xaxis={"type": "category"},
+                         separators=plotly_separators(lang), xaxis={"type": "category"},
                          legend={"orientation": "h", "y": 1.1})
     st.plotly_chart(figure, width="stretch", key=f"{key}_chart", config=PLOTLY_CONFIG)
 
