@@ -71,12 +71,12 @@ def parse_key(text: str | None) -> dict[str, tuple[str, ...]]:
         raise ApiError(400, "key_length", n=len(sdmx.DIMENSIONS), dimensions=".".join(sdmx.DIMENSIONS))
     key, count = {}, 0
     for dim, part in zip(sdmx.DIMENSIONS, parts, strict=True):
-        values = () if part in ("", "*") else tuple(dict.fromkeys(part.split("+")))
+        values = [] if part in ("", "*") else part.split("+")
         bad = [v for v in values if not CODE.fullmatch(v)]
         if bad:
             raise ApiError(400, "code_syntax", code=bad[0][:40], dimension=dim)
         count += len(values)
-        key[dim] = values
+        key[dim] = tuple(dict.fromkeys(values))
     if count > MAX_CODES:
         raise ApiError(400, "too_many_codes", n=MAX_CODES)
     return key

@@ -102,7 +102,7 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
         series_dims, obs_dims = [d for d in dims if d != at_observation], [at_observation]
     values = {d: list(dict.fromkeys(rows[d].astype(str))) for d in dims}
     index = {d: {v: i for i, v in enumerate(values[d])} for d in dims}
-    attr_values = {a: list(dict.fromkeys(_value(v) for v in rows[a])) for a in attrs}
+    attr_values = {a: [v for v in dict.fromkeys(map(_value, rows[a])) if v is not None] for a in attrs}
     attr_index = {a: {v: i for i, v in enumerate(vs)} for a, vs in attr_values.items()}
 
     def component(d: str, position: int | None) -> dict:

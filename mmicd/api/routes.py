@@ -149,8 +149,8 @@ def sdmx_data(request: Request, s: Store, user: User, lang: str) -> Response:
                        data.period(params.get("startPeriod"), "start"), data.period(params.get("endPeriod"), "end"))
     if query.start and query.end and query.start > query.end:
         raise ApiError(400, "period_order")
-    fmt = negotiate(request.headers.get("accept", ""), params.get("format"))
     table, rows = data.data(s, user, query, lang, drafts_asked(request))
+    fmt = negotiate(request.headers.get("accept", ""), params.get("format"))  # after the 404s
     if fmt == "csv":
         return Response(sdmx.to_csv(table, lang), media_type=sdmx.CSV_MEDIA_TYPE)
     cat = catalogue()
