@@ -4,15 +4,13 @@ by the engine from the versions the caller may read; the rows selected.
 Published versions for everybody; with ``drafts``, also draft and submitted versions, for a token
 whose account may see drafts of every area asked for (the rule of the pages, :mod:`mmicd.auth`).
 Queries are bounded: at most :data:`MAX_AREAS` areas (REF_AREA must be given), :data:`MAX_CODES`
-codes in a key, :data:`MAX_OBS` observations in an answer, :data:`MAX_RUNNING` computations at a
-time in a server.
+codes in a key, :data:`MAX_OBS` observations in an answer.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -31,11 +29,8 @@ from mmicd.store import Store
 MAX_AREAS = 10
 MAX_CODES = 60
 MAX_OBS = 100_000
-MAX_RUNNING = 2
-WAIT_SECONDS = 20
 CODE = re.compile(r"[A-Za-z0-9_@$\-]{1,40}")
 PERIOD = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?|-Q([1-4])|-S([12])|-A1)?")
-_running = threading.BoundedSemaphore(MAX_RUNNING)
 
 
 @dataclass(frozen=True)
@@ -91,6 +86,14 @@ def period(text: str | None, which: str) -> date | None:
     if not found:
         raise ApiError(400, "period", value=text[:40], parameter=f"{which}Period")
     return bounds(found)[0 if which == "start" else 1]
+
+
+def periods(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """``startPeriod`` and ``endPeriod`` as days; 400 when malformed or in the wrong order."""
+    first, last = period(start, "start"), period(end, "end")
+    if first and last and first > last:
+        raise ApiError(400, "period_order")
+    return first, last
 
 
 def bounds(found: re.Match) -> tuple[date, date]:
@@ -163,15 +166,9 @@ def _compute(store: Store, ids: tuple[int, ...], area: str, indicators: tuple[st
 def indicator_table(store: Store, ids: tuple[int, ...], areas: Iterable[str],
                     indicators: Iterable[str] | None) -> pd.DataFrame:
     """The engine's indicator table of the areas from the versions ``ids`` (cached by them: a new
-    publication is a new key), at most :data:`MAX_RUNNING` computations at a time."""
+    publication is a new key)."""
     wanted = tuple(sorted(indicators)) if indicators else None
-    if not _running.acquire(timeout=WAIT_SECONDS):
-        raise ApiError(503, "busy", headers={"Retry-After": "10"})
-    try:
-        frames = [_compute(store, ids, area, wanted) for area in areas]
-    finally:
-        _running.release()
-    frames = [f for f in frames if not f.empty]
+    frames = [f for f in (_compute(store, ids, area, wanted) for area in areas) if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from functools import cache
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -43,6 +44,8 @@ from mmicd.store import Store
 log = logging.getLogger("mmicd.api")
 BASE = "/api"
 MAX_URL = 2000
+MAX_RUNNING = 4  # API requests worked on at a time by one server ...
+WAIT_SECONDS = 20  # ... the others wait at most this long (then 503)
 JSON = "application/json; charset=utf-8"
 COMMON = {"lang", "drafts"}
 DATA_PARAMS = COMMON | {"startPeriod", "endPeriod", "dimensionAtObservation", "format"}
@@ -106,9 +109,11 @@ def caller(request: Request, s: Store, limits: Limits) -> User:
 
 
 def _answer(allowed: set[str], work: Callable[[Request, Store, User, str], Response]):
-    """A Starlette endpoint (run in a worker thread) around ``work(request, store, user, lang)``."""
-    def endpoint(request: Request) -> Response:
-        lang, xml = "en", wants_xml(request.headers.get("accept", ""))
+    """A Starlette endpoint around ``work(request, store, user, lang)``, run in a worker thread of the
+    API's own (at most :data:`MAX_RUNNING` per server, waiting at most :data:`WAIT_SECONDS`), so that
+    API requests never take the threads the dashboard's files are served by."""
+    def run(request: Request) -> Response:
+        lang = "en"
         try:
             if len(str(request.url)) > MAX_URL:
                 raise ApiError(414, "too_long", n=MAX_URL)
@@ -122,17 +127,38 @@ def _answer(allowed: set[str], work: Callable[[Request, Store, User, str], Respo
             if not user.is_anonymous:
                 response.headers["Cache-Control"] = "no-store"
         except ApiError as err:
-            body, media = error_body(err, lang, xml)
-            response = Response(body, status_code=err.status, media_type=media, headers=err.headers)
+            response = refusal(request, err, lang)
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("API error, incident %s", incident)
-            body, media = error_body(ApiError(500, "internal", incident=incident), lang, xml)
-            response = Response(body, status_code=500, media_type=media)
+            response = refusal(request, ApiError(500, "internal", incident=incident), lang)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    async def endpoint(request: Request) -> Response:
+        turn, threads = _limiters()
+        try:
+            with anyio.fail_after(WAIT_SECONDS):
+                await turn.acquire()
+        except TimeoutError:
+            return refusal(request, ApiError(503, "busy", headers={"Retry-After": "10"}), language_or_en(request))
+        try:
+            return await anyio.to_thread.run_sync(run, request, limiter=threads)
+        finally:
+            turn.release()
+
     return endpoint
+
+
+def refusal(request: Request, err: ApiError, lang: str) -> Response:
+    body, media = error_body(err, lang, wants_xml(request.headers.get("accept", "")))
+    return Response(body, status_code=err.status, media_type=media, headers=err.headers)
+
+
+@cache
+def _limiters() -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+    """The API's turns (waited for with a deadline) and its worker threads, as many of each."""
+    return anyio.CapacityLimiter(MAX_RUNNING), anyio.CapacityLimiter(MAX_RUNNING)
 
 
 def _json(payload: object, media: str = JSON) -> Response:
@@ -144,11 +170,8 @@ def sdmx_data(request: Request, s: Store, user: User, lang: str) -> Response:
     at_obs = params.get("dimensionAtObservation", sdmx.TIME)
     if at_obs not in (*sdmx.DIMENSIONS, sdmx.TIME, "AllDimensions"):
         raise ApiError(400, "dimension_at_observation", value=at_obs[:40])
-    query = data.Query(data.parse_flow(request.path_params["flow"]),
-                       data.parse_key(request.path_params.get("key")),
-                       data.period(params.get("startPeriod"), "start"), data.period(params.get("endPeriod"), "end"))
-    if query.start and query.end and query.start > query.end:
-        raise ApiError(400, "period_order")
+    query = data.Query(data.parse_flow(request.path_params["flow"]), data.parse_key(request.path_params.get("key")),
+                       *data.periods(params.get("startPeriod"), params.get("endPeriod")))
     table, rows = data.data(s, user, query, lang, drafts_asked(request))
     fmt = negotiate(request.headers.get("accept", ""), params.get("format"))  # after the 404s
     if fmt == "csv":
@@ -196,7 +219,7 @@ def indicator_data(request: Request, s: Store, user: User, lang: str) -> Respons
     indicator = data.indicator_of(request.path_params["indicator"])
     area = data.area_of(request.path_params["area"])
     params = request.query_params
-    start, end = data.period(params.get("startPeriod"), "start"), data.period(params.get("endPeriod"), "end")
+    start, end = data.periods(params.get("startPeriod"), params.get("endPeriod"))
     drafts = drafts_asked(request)
     ids = data.dataset_ids(s, user, [area], drafts)
     table = data.indicator_table(s, ids, [area], [indicator])
@@ -229,8 +252,7 @@ def openapi(request: Request) -> Response:
 
 def not_found(request: Request) -> Response:
     """Any other path under the API's base: an SDMX error, not the dashboard's page."""
-    body, media = error_body(ApiError(404, "path"), language_or_en(request), wants_xml(request.headers.get("accept", "")))
-    return Response(body, status_code=404, media_type=media)
+    return refusal(request, ApiError(404, "path"), language_or_en(request))
 
 
 def language_or_en(request: Request) -> str:
