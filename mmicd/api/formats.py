@@ -24,9 +24,9 @@ DATA_SCHEMA = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-
 # format= values and the answer they ask for
 FORMAT_PARAM = {"csv": "csv", "sdmx-csv": "csv", "csvfile": "csv", "json": "json", "sdmx-json": "json",
                 "jsondata": "json"}
-# SDMX error codes (SDMX REST, section 'Errors') by HTTP status
-SDMX_CODES = {400: 140, 401: 110, 403: 150, 404: 100, 406: 406, 413: 510, 414: 140, 429: 1429, 500: 500, 501: 501,
-              503: 503}
+# SDMX error codes (SDMX REST, section 'Errors') by HTTP status; 1000 and above: the service's own
+SDMX_CODES = {400: 140, 401: 110, 403: 150, 404: 100, 406: 1406, 413: 510, 414: 140, 429: 1429, 500: 500,
+              501: 501, 503: 503}
 
 
 class ApiError(Exception):
@@ -41,7 +41,7 @@ class ApiError(Exception):
 
 
 def wants_xml(accept: str) -> bool:
-    """The client accepts XML and neither JSON nor anything."""
+    """The client accepts XML, and neither JSON nor ``*/*``."""
     accept = accept.lower()
     return "xml" in accept and "json" not in accept and "*/*" not in accept
 
