@@ -74,6 +74,9 @@ def test_periods_and_dimension_at_observation(api_server):
     assert sorted({r["TIME_PERIOD"] for r in rows}) == expected and {r["SEX"] for r in rows} == {"F", "M"}
     flat = get(url + "&dimensionAtObservation=AllDimensions").json()["data"]
     assert len(flat["dataSets"][0]["observations"]) == len(rows) == 2 * len(expected)
+    assert sdmx_csv(get(url, headers={"Accept": "text/csv"})) == rows
+    xml_only = get(url, headers={"Accept": "application/xml"})  # SDMX-ML data is not offered
+    assert xml_only.status == 406 and ElementTree.fromstring(xml_only.body)[0].get("code") == "1406"
     by_sex = get(url + "&dimensionAtObservation=SEX").json()["data"]
     assert [d["id"] for d in by_sex["structures"][0]["dimensions"]["observation"]] == ["SEX"]
     assert sum(len(s["observations"]) for s in by_sex["dataSets"][0]["series"].values()) == len(rows)
