@@ -68,7 +68,8 @@ def hit(store: Store, key: str, limit: int, window_seconds: int, *, now: datetim
 
 def client_address(peer: str | None, forwarded: str | None, hops: int | None = None) -> str | None:
     """The client's address: the connection's, or behind ``MMICD_PROXY_HOPS`` reverse proxies the one
-    the outermost of them saw, from ``X-Forwarded-For`` (as :func:`mmicd.ui.auth.client_address`)."""
+    the outermost of them saw, from ``X-Forwarded-For`` (also for sign-in throttling:
+    :func:`mmicd.ui.auth.client_address`)."""
     hops = int(os.environ.get("MMICD_PROXY_HOPS", "0") or 0) if hops is None else hops
     if hops:
         chain = [a.strip() for a in forwarded.split(",") if a.strip()] if forwarded else []
