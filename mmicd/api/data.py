@@ -4,13 +4,16 @@ by the engine from the versions the caller may read; the rows selected.
 Published versions for everybody; with ``drafts``, also draft and submitted versions, for a token
 whose account may see drafts of every area asked for (the rule of the pages, :mod:`mmicd.auth`).
 Queries are bounded: at most :data:`MAX_AREAS` areas (REF_AREA must be given), :data:`MAX_CODES`
-codes in a key, :data:`MAX_OBS` observations in an answer.
+codes in a key, :data:`MAX_OBS` observations in an answer, about :data:`COMPUTE_SECONDS` of
+computing per request (areas beyond that are left to the client's retry, by when the first ones are
+cached).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +31,8 @@ from mmicd.store import Store
 
 MAX_AREAS = 10
 MAX_CODES = 60
-MAX_OBS = 100_000
+MAX_OBS = 20_000
+COMPUTE_SECONDS = 15
 CODE = re.compile(r"[A-Za-z0-9_@$\-]{1,40}")
 PERIOD = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?|-Q([1-4])|-S([12])|-A1)?")
 
@@ -168,7 +172,12 @@ def indicator_table(store: Store, ids: tuple[int, ...], areas: Iterable[str],
     """The engine's indicator table of the areas from the versions ``ids`` (cached by them: a new
     publication is a new key)."""
     wanted = tuple(sorted(indicators)) if indicators else None
-    frames = [f for f in (_compute(store, ids, area, wanted) for area in areas) if not f.empty]
+    started, frames = time.monotonic(), []
+    for n, area in enumerate(areas):
+        if n and time.monotonic() - started > COMPUTE_SECONDS:
+            raise ApiError(503, "computing", headers={"Retry-After": "5"})
+        frames.append(_compute(store, ids, area, wanted))
+    frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -183,15 +192,19 @@ def data(store: Store, user: User, query: Query, lang: str, drafts: bool) -> tup
     table = indicator_table(store, dataset_ids(store, user, areas, drafts), areas, indicators)
     if table.empty:
         raise ApiError(404, "no_results")
-    table = table.loc[~table["indicator"].map(lambda i: catalogue()[i].draft)].reset_index(drop=True)
+    drafted = table["indicator"].map(lambda i: catalogue()[i].draft).astype(bool)
+    chosen = ~drafted & within(table["time_period"], query.start, query.end)
+    for dim, column in sdmx.SAME_CODES.items():
+        if query.key[dim]:
+            chosen &= table[column].astype(str).isin(query.key[dim])
+    table = table.loc[chosen].reset_index(drop=True)
+    if len(table) > MAX_OBS:  # before the SDMX rows are made
+        raise ApiError(413, "too_large", n=MAX_OBS)
     rows = sdmx.observations(table, lang)
-    keep = within(rows[sdmx.TIME], query.start, query.end)
-    wanted = {**query.key, "REF_AREA": tuple(sdmx.area(a) for a in areas)}
-    for dim, values in wanted.items():
+    keep = pd.Series(True, index=rows.index)
+    for dim, values in {**query.key, "REF_AREA": tuple(sdmx.area(a) for a in areas)}.items():
         if values:
             keep &= rows[dim].astype(str).isin(values)
     if not keep.any():
         raise ApiError(404, "no_results")
-    if keep.sum() > MAX_OBS:
-        raise ApiError(413, "too_large", n=MAX_OBS)
     return table.loc[keep.to_numpy()], rows.loc[keep]

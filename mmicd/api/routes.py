@@ -175,7 +175,7 @@ def sdmx_data(request: Request, s: Store, user: User, lang: str) -> Response:
     table, rows = data.data(s, user, query, lang, drafts_asked(request))
     fmt = negotiate(request.headers.get("accept", ""), params.get("format"))  # after the 404s
     if fmt == "csv":
-        return Response(sdmx.to_csv(table, lang), media_type=sdmx.CSV_MEDIA_TYPE)
+        return Response(sdmx.to_csv(rows), media_type=sdmx.CSV_MEDIA_TYPE)
     cat = catalogue()
     names = {"INDICATOR": {i: cat[i].name.get(lang) for i in set(table["indicator"])},
              "REF_AREA": {sdmx.area(a): codes.area_name(a, lang) for a in set(table["ref_area"])}}

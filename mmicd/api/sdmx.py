@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mmicd import safe_export
 from mmicd.engine import export
 
 
@@ -32,6 +33,9 @@ FLOWS = (Flow(_agency, _id, _version),)
 # The series key of every flow, in order; then the time dimension and the measure.
 DIMENSIONS = ("INDICATOR", "REF_AREA", "SEX", "AGE", "COMPOSITE_BREAKDOWN", "COUNTERPART_AREA")
 TIME, MEASURE = "TIME_PERIOD", "OBS_VALUE"
+# Dimensions whose codes are the engine table's own (column by dimension): a query's codes select the
+# table's rows before the SDMX rows are made.
+SAME_CODES = {"INDICATOR": "indicator", "SEX": "sex", "AGE": "age", "COMPOSITE_BREAKDOWN": "migrant_status"}
 NOT_ATTRIBUTES = {"DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS, TIME, MEASURE}
 CSV_MEDIA_TYPE = "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8"
 
@@ -45,9 +49,10 @@ def attributes(rows: pd.DataFrame) -> list[str]:
     return [c for c in rows.columns if c not in NOT_ATTRIBUTES]
 
 
-def to_csv(table: pd.DataFrame, lang: str) -> str:
-    """SDMX-CSV of the rows of ``table``, as the download gives it."""
-    return export.to_sdmx_csv(table, lang)
+def to_csv(rows: pd.DataFrame) -> str:
+    """SDMX-CSV of SDMX ``rows`` (:func:`observations`), written as the download
+    (:func:`mmicd.engine.export.to_sdmx_csv`) writes them."""
+    return safe_export.to_csv(rows, lineterminator="\n")
 
 
 def to_records(table: pd.DataFrame, lang: str) -> list[dict]:
