@@ -97,3 +97,29 @@ def test_account_page_creates_shows_once_and_revokes_a_token(app_env):
     at.button(key="api_token_revoke").click().run()
     assert not at.exception, at.exception
     assert token_user(s, shown) is None and "Token revoked." in [m.value for m in at.success]
+
+
+def test_answers_are_bounded_in_rows_and_in_computing_time(seeded_store, monkeypatch):
+    from mmicd.api import data, sdmx
+    from mmicd.api.formats import ApiError
+    from mmicd.auth import ANONYMOUS
+
+    def ask(key: str):
+        return data.data(seeded_store, ANONYMOUS, data.Query(sdmx.FLOWS[0], data.parse_key(key)), "en", False)
+
+    monkeypatch.setattr(data, "MAX_OBS", 10)
+    with pytest.raises(ApiError) as refused:
+        ask("pop_total.NPL....")  # every sex and age group: more than 10 rows
+    assert (refused.value.status, refused.value.reason) == (413, "too_large")
+    table, rows = ask("pop_total.NPL._T._T._T._T")  # the codes choose the rows before the bound
+    assert len(rows) == len(table) == len(set(rows["TIME_PERIOD"])) <= 10
+
+    monkeypatch.setattr(data, "MAX_OBS", 100)
+    monkeypatch.setattr(data, "COMPUTE_SECONDS", 0)  # past the budget after the first area ...
+    before = data._compute.cache_info().currsize
+    with pytest.raises(ApiError) as refused:
+        ask("pop_total.BTN+LKA._T._T._T._T")
+    assert (refused.value.status, refused.value.headers) == (503, {"Retry-After": "5"})
+    assert data._compute.cache_info().currsize == before + 1  # ... which is kept for the retry
+    monkeypatch.setattr(data, "COMPUTE_SECONDS", 15)
+    assert set(ask("pop_total.BTN+LKA._T._T._T._T")[1]["REF_AREA"]) == {"064", "144"}
