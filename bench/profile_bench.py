@@ -62,7 +62,7 @@ def main() -> int:
 
         builtins.open, pd.read_parquet = counting_open, counting_parquet
 
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
         at.session_state["country"] = "NPL"
         at.session_state["year"] = YEAR
         t0 = time.perf_counter()

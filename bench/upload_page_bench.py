@@ -84,7 +84,7 @@ def page_child(path: str, annotate: bool) -> None:
 
     from mmicd.auth import Role, User
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=3600)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=3600)
     at.session_state["_auth"] = {"user": User("ana", Role.ANALYST, id=5),
                                  "expires": datetime.now(UTC) + timedelta(hours=2)}
     at.run()

@@ -1,7 +1,7 @@
 """mmicd: migration profile and joint M&E dashboard.
 
 Data flows one way: io -> clean -> store -> engine -> profile/me -> charts/reports -> pages.
-Only ``mmicd.ui``, ``pages/`` and ``app.py`` import Streamlit.
+Only ``mmicd.ui``, ``pages/``, ``app.py`` and ``dashboard.py`` import Streamlit.
 """
 
 from pathlib import Path

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mmicd.auth.accounts import AccountError, SignInError, change_own_password
-from mmicd.ui import auth, language_picker, store, tr
+from mmicd.ui import api_tokens, auth, language_picker, store, tr
 
 s = store()
 user = auth.current_user(s)
@@ -35,3 +35,4 @@ with st.form("change_password", clear_on_submit=True):
             st.error(auth.refusal_message(err))
         except AccountError as err:
             st.error(tr(f"auth.error.{err.reason}"))
+api_tokens.section(s, user)

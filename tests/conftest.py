@@ -16,6 +16,8 @@ from mmicd.baseline import seed
 from mmicd.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+# The navigation script AppTest runs (app.py, which `streamlit run` starts, serves it with the data API)
+DASHBOARD = "dashboard.py"
 REFERENCE = ROOT.parent / "shared" / "reference"
 PG_URL = os.environ.get("MMICD_TEST_DATABASE_URL")
 

@@ -17,8 +17,9 @@ from mmicd.auth import Role, User
 from mmicd.dataset_export import export_bytes
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 LABELS = {"en": ("Download CSV", "Download JSON"), "fr": ("Télécharger en CSV", "Télécharger en JSON"),
           "es": ("Descargar CSV", "Descargar JSON")}
 

@@ -15,12 +15,13 @@ from mmicd.auth.accounts import create_user
 from mmicd.ingest import commit, prepare
 from mmicd.model import Status
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 from tests.hostile import displayed
 from tests.ingest.conftest import snapshot
 from tests.test_guards import SOURCE, census_upload, totals_only
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / DASHBOARD)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

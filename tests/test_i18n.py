@@ -22,7 +22,7 @@ from mmicd.i18n import (
 from mmicd.model import Kind, Status
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [*ROOT.glob("mmicd/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
+SOURCES = [*ROOT.glob("mmicd/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py", ROOT / "dashboard.py"]
 LITERAL_KEY = re.compile(r"""\b(?:t|tr)\(\s*["']([a-z_][\w.]*)["']""")
 FSTRING_KEY = re.compile(r"""\b(?:t|tr)\(\s*f["']([a-z_][\w.]*)\{""")
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from mmicd.store import Store
 from mmicd.ui.components import plain
+from tests.conftest import DASHBOARD
 from tests.hostile import (
     ADMIN,
     csv_fields,
@@ -26,7 +27,7 @@ from tests.hostile import (
     xlsx_texts,
 )
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 BEACON = "http://127.0.0.1:9"
 TITLE = f"{formula(BEACON)} {markdown(BEACON, 'iv')} {html(BEACON, 'iv')}"
 INDICATOR = f"@SUM(1+1) {markdown(BEACON, 'ind')} {html(BEACON, 'ind')} **bold** _it_"

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.conftest import DASHBOARD
+
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 
 
 def run_app(country: str | None = None, lang: str | None = None, year: str | None = None) -> AppTest:

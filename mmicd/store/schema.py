@@ -136,3 +136,30 @@ signin_throttle = Table(
     Column("window_start", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True)),
 )
+
+# Personal tokens of the data API (mmicd.api.tokens): only the SHA-256 hash of a token is kept; a
+# revoked or expired token is refused. The account's role and countries apply at every request.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+# Requests to the data API counted per client address (``address:<ip>``) and per token
+# (``token:<id>``) in fixed windows, shared by every server of the store (mmicd.api.limits).
+api_rate = Table(
+    "api_rate",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+)

@@ -1,6 +1,6 @@
 """The Streamlit layer: the store as a shared resource, the shared sidebar filters, small renderers.
 
-Only this package, ``pages/`` and ``app.py`` import Streamlit.
+Only this package, ``pages/``, ``app.py`` and ``dashboard.py`` import Streamlit.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ def _store(url: str) -> Store:
 
 
 def through_app() -> None:
-    """Run every page under ``app.py`` (its sidebar, and the navigation built for the user's role).
+    """Run every page under ``dashboard.py`` (its sidebar, and the navigation built for the user's role).
 
     Because the project has a ``pages/`` folder, Streamlit starts in its old multipage mode: until
-    some session has run ``app.py`` (whose ``st.navigation`` switches that mode off), a deep link
+    some session has run ``dashboard.py`` (whose ``st.navigation`` switches that mode off), a deep link
     such as ``/upload`` or ``/account`` — the first request after a restart, a bookmark — runs the
-    page file on its own. Switch the old mode off and rerun: the rerun goes through ``app.py`` to
+    page file on its own. Switch the old mode off and rerun: the rerun goes through ``dashboard.py`` to
     the same page. Called by :func:`store` and :func:`filters`, the first thing every page uses.
     """
     from streamlit.runtime.pages_manager import PagesManager
@@ -53,7 +53,7 @@ def through_app() -> None:
     if pages is not None and pages.intended_page_script_hash and not pages.intended_page_name:
         return  # chosen by hash alone (AppTest's switch_page): a rerun could not carry the page over
     PagesManager.uses_pages_directory = False
-    st.rerun()  # keeps the URL's page name, which app.py's navigation resolves
+    st.rerun()  # keeps the URL's page name, which dashboard.py's navigation resolves
 
 
 def store() -> Store:

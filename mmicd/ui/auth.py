@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from mmicd.api.limits import client_address as forwarded_address
 from mmicd.auth import ANONYMOUS, Role, User
 from mmicd.auth.accounts import SignInError, authenticate, identity_provider_user
 from mmicd.i18n import format_number
@@ -33,12 +34,8 @@ def client_address() -> str | None:
     Behind reverse proxies, ``MMICD_PROXY_HOPS`` (their number) takes the address the outermost
     of them saw from ``X-Forwarded-For``; without it every client would share the proxy's address.
     """
-    hops = int(os.environ.get("MMICD_PROXY_HOPS", "0") or 0)
-    address = st.context.ip_address
-    if hops:
-        forwarded = st.context.headers.get("X-Forwarded-For")
-        chain = [a.strip() for a in forwarded.split(",") if a.strip()] if isinstance(forwarded, str) else []
-        address = chain[-hops] if len(chain) >= hops else address
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    address = forwarded_address(st.context.ip_address, forwarded if isinstance(forwarded, str) else None)
     return address if isinstance(address, str) else None  # (a test run has no connection)
 
 

@@ -15,9 +15,10 @@ from mmicd.auth.accounts import create_user
 from mmicd.i18n import t
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / DASHBOARD)
 ALL_PAGES = ["overview", "data_sources", "review", "audit", "users", "account"]
 EXPECTED = {
     "anonymous": {"overview", "data_sources", "account"},

@@ -12,8 +12,9 @@ from mmicd.engine.synthetic import lfs_microdata
 from mmicd.i18n import t
 from mmicd.model import DatasetMeta, Kind, Status
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / DASHBOARD)
 
 
 def open_page(country: str, indicator: str | None = None, lang: str | None = None, year: str | None = None):

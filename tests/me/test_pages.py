@@ -12,9 +12,10 @@ from mmicd.engine import compute
 from mmicd.me.demo import ensure_demo
 from mmicd.me.progress import format_value
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 from tests.me.test_demo import EXPECTED
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / DASHBOARD)
 LABELS = {"on_track": "● On track", "at_risk": "▲ At risk", "off_track": "■ Off track", "overdue": "◆ Overdue",
           "achieved": "★ Achieved", "no_data": "○ No data"}
 

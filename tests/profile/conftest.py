@@ -9,8 +9,9 @@ import pytest
 
 from mmicd.demo import ensure_demo_uploads
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / DASHBOARD)
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,10 @@ from mmicd.issues import Issue
 from mmicd.model import Status
 from mmicd.store import Store
 from mmicd.templates import build_template
+from tests.conftest import DASHBOARD
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / DASHBOARD)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ANALYST = User("ana", Role.ANALYST, id=5)
 
