@@ -113,3 +113,24 @@ def test_first_start_seeds_an_empty_store(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert (tmp_path / "mmicd.sqlite").exists()
     assert metrics(at)["International migrant stock (2020)"] == "15,762,457"
+
+
+def test_a_link_opens_its_view_and_the_address_follows_the_choices(app_env):
+    """A bookmark, a shared link or a reload (``?lang=fr&country=SEN&year=2020``) opens the same
+    view; the address then names the view shown (a wrong value falls back to the default)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"lang": "fr", "country": "SEN", "year": "2020"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="country").value == "SEN"
+    assert at.sidebar.selectbox(key="lang").value == "fr"
+    assert at.title[0].value == "Vue d'ensemble : Sénégal"
+    assert {k: at.query_params[k] for k in ("lang", "country", "year")} == {"lang": "fr", "country": "SEN",
+                                                                              "year": "2020"}
+    wrong = AppTest.from_file(APP, default_timeout=120)
+    wrong.query_params.update({"country": "<b>XXX</b>", "lang": "de"})
+    wrong.run()
+    assert not wrong.exception, wrong.exception
+    assert wrong.sidebar.selectbox(key="country").value == "NPL"   # the default country
+    assert wrong.sidebar.selectbox(key="lang").value == "en"
+    assert wrong.query_params["country"] == "NPL"

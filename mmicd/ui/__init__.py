@@ -129,12 +129,19 @@ def language_picker() -> str:
 
 
 def _restore(key: str, options, default) -> None:
+    """The widget's value: this session's, else the link's (``?lang=fr&country=SEN&year=2020``, so a
+    bookmark, a shared link or a reload opens the same view), else ``default``."""
     value = st.session_state.get(key, st.session_state.get(f"_keep_{key}"))
+    if value is None:
+        linked = st.query_params.get(key)
+        value = next((o for o in options if str(o) == linked), None)
     st.session_state[key] = value if value in options else default
 
 
 def _keep(key: str) -> None:
+    """Keep the value across pages (session) and in the address bar (the link of this view)."""
     st.session_state[f"_keep_{key}"] = st.session_state[key]
+    st.query_params[key] = str(st.session_state[key])
 
 
 def filters() -> Filters:
