@@ -342,6 +342,10 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         issues.append(Issue("error", t("ingest.issue.unknown_area", lang, value=country, column="--country")))
         return Preparation([], issues)
     country = codes.resolve_area(country) if country else None
+    if store is not None:   # subdivisions: an office's own code list, where one is in force
+        from mmicd import subdivision_lists
+
+        subdivision_lists.apply(store)
     total = max(len(uploads), 1)
     for n, upload in enumerate(uploads):
         def report(phase: str, fraction: float, n: int = n) -> None:
