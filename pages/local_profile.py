@@ -5,7 +5,7 @@ import streamlit as st
 
 from mmicd import codes, subdivision_lists
 from mmicd import subdivisions as sub
-from mmicd.ui import filters, store, tr
+from mmicd.ui import auth, filters, store, tr
 from mmicd.ui import local_profile as view
 
 f = filters()
@@ -27,6 +27,7 @@ if "local_area" not in st.session_state or st.session_state["local_area"] not in
 area = st.selectbox(tr("local.choose", country=codes.area_name(country, f.lang)), options, key="local_area",
                     format_func=lambda c: f"{sub.subdivision_name(c, f.lang)} ({c})")
 st.query_params["area"] = area
+view.code_list_form(s, auth.current_user(s), country, f.lang)
 if not with_data:
     st.info(tr("local.no_data_country", country=codes.area_name(country, f.lang)))
     st.stop()

@@ -4,11 +4,13 @@ plain "no data" for a country without local data, French, the download through s
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mmicd.auth import Role, User
 from mmicd.demo import demo_files
 from mmicd.ingest import Upload, commit, prepare
 from mmicd.store import Store
@@ -44,8 +46,10 @@ def local_env(local_file, tmp_path, monkeypatch):
     monkeypatch.delenv("MMICD_DEFAULT_COUNTRY", raising=False)
 
 
-def open_page(country: str = "NPL", lang: str | None = None, area: str | None = None) -> AppTest:
+def open_page(country: str = "NPL", lang: str | None = None, area: str | None = None, user=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
+    if user is not None:
+        at.session_state["_auth"] = {"user": user, "expires": datetime.now(UTC) + timedelta(minutes=30)}
     at.session_state["country"] = country
     if lang:
         at.session_state["lang"] = lang
@@ -97,3 +101,12 @@ def test_in_french(local_env):
     key = table(at, 0).set_index("Indicateur")
     assert key.loc["Stock de migrants internationaux", "Koshi"] == "136\u202f500"
     assert any("SYNTHÉTIQUES" in w.value for w in at.warning)
+
+
+def test_the_code_list_form_is_for_the_countrys_office_only(local_env):
+    title = "Subdivision codes of Nepal (statistics office)"
+    assert title not in [e.label for e in open_page(area="NP-P2").expander]
+    at = open_page(area="NP-P2", user=User("ana", Role.ANALYST, countries="NPL", id=9))
+    assert title in [e.label for e in at.expander]
+    at = open_page(area="NP-P2", user=User("ana", Role.ANALYST, countries="SEN", id=9))
+    assert title not in [e.label for e in at.expander]

@@ -195,3 +195,37 @@ def download(table: pd.DataFrame, area: str, country: str, lang: str) -> None:
     st.download_button(t("local.download", lang), data=to_csv(rows).encode("utf-8-sig"),
                        file_name=f"mmicd-local-{area}.csv", mime="text/csv", key="local_download",
                        disabled=rows.empty)
+
+
+def code_list_form(s: Store, user, country: str, lang: str) -> None:
+    """For a user who may upload data of ``country`` (its office): upload the office's own subdivision codes (extend or replace the
+    ISO 3166-2 list), stored as a new version, audited; the versions so far."""
+    from mmicd import subdivision_lists as lists
+    from mmicd.auth import Action, can, require
+    from mmicd.issues import IssuesError
+    from mmicd.ui.components import plain
+
+    if not can(user, Action.UPLOAD, country):
+        return
+    with st.expander(t("local.codes.title", lang, country=codes.area_name(country, lang))):
+        st.caption(t("local.codes.help", lang))
+        file = st.file_uploader(t("local.codes.file", lang), type=["csv", "xlsx"], key="local_codes_file")
+        mode = st.radio(t("local.codes.mode", lang), lists.MODES, key="local_codes_mode", horizontal=True,
+                        format_func=lambda m: t(f"local.codes.mode.{m}", lang))
+        note = st.text_input(t("local.codes.note", lang), key="local_codes_note")
+        if st.button(t("local.codes.save", lang), key="local_codes_save", disabled=file is None):
+            require(user, Action.UPLOAD, country)
+            data = file.getvalue()
+            try:
+                rows = lists.read(file.name, data, country, mode, lang=lang)
+            except IssuesError as err:
+                for issue in err.issues:
+                    st.error(plain(issue.message))
+            else:
+                version = lists.save(s, country, rows, mode, actor=user.username, file_name=file.name, data=data,
+                                     note=note)
+                st.success(t("local.codes.saved", lang, version=version, n=len(rows)))
+        versions = lists.versions(s, country)
+        if not versions.empty:
+            st.dataframe(versions[["version", "mode", "file_name", "loaded_by", "created_at", "note"]],
+                         hide_index=True, width="stretch")
