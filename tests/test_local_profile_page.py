@@ -20,10 +20,8 @@ WANTED = ("npl_census_2021_synthetic.xlsx", "npl_census_2021_provinces_synthetic
           "npl_lfs_2023_provinces_synthetic.xlsx", "npl_returns_provinces_synthetic.xlsx")
 
 
-@pytest.fixture(scope="module")
-def local_file(seeded_file, tmp_path_factory) -> Path:
-    """The seeded baseline with the national demo census and the provincial demo data, built once."""
-    path = tmp_path_factory.mktemp("local") / "mmicd.sqlite"
+def with_local_demo(seeded_file: Path, path: Path) -> Path:
+    """A copy of the seeded baseline at ``path`` with the national demo census and the provincial demo data."""
     shutil.copy(seeded_file, path)
     s = Store(f"sqlite:///{path}")
     for demo in [d for d in demo_files() if d.path.name in WANTED]:
@@ -33,6 +31,11 @@ def local_file(seeded_file, tmp_path_factory) -> Path:
         commit(prep, s, actor="test", publish=True)
     s.engine.dispose()
     return path
+
+
+@pytest.fixture(scope="module")
+def local_file(seeded_file, tmp_path_factory) -> Path:
+    return with_local_demo(seeded_file, tmp_path_factory.mktemp("local") / "mmicd.sqlite")
 
 
 @pytest.fixture
