@@ -174,18 +174,12 @@ def in_force(store) -> dict[str, tuple[str, pd.DataFrame]]:
     return {r["country"]: (r["mode"], pd.DataFrame(r["codes"], columns=sub.COLUMNS)) for r in found}
 
 
-_APPLIED: dict[str, tuple] = {}   # store URL -> the (country, version) pairs last put in force
-
-
 def apply(store) -> None:
     """Put the store's lists in force in :mod:`mmicd.subdivisions` (the ISO list elsewhere); a
-    cheap query when nothing changed since the last call."""
+    cheap query when they are in force already."""
     query = select(subdivision_lists.c.country, func.max(subdivision_lists.c.version)).group_by(
         subdivision_lists.c.country)
     with store.engine.connect() as conn:
-        latest = tuple(sorted(tuple(r) for r in conn.execute(query).all()))
-    if _APPLIED.get(store.url) == latest and len(_APPLIED) == 1:
-        return
-    sub.set_office_lists(in_force(store))
-    _APPLIED.clear()
-    _APPLIED[store.url] = latest
+        origin = (store.url, tuple(sorted(tuple(r) for r in conn.execute(query).all())))
+    if sub.office_origin() != origin:
+        sub.set_office_lists(in_force(store), origin)

@@ -75,13 +75,23 @@ def subdivisions() -> pd.DataFrame:
     return frame.set_index("code", drop=False)
 
 
-def set_office_lists(lists: dict[str, tuple[str, pd.DataFrame]]) -> None:
+_IN_FORCE: list[object] = [None]   # what the lists in force were read from (see set_office_lists)
+
+
+def set_office_lists(lists: dict[str, tuple[str, pd.DataFrame]], origin: object = None) -> None:
     """Put offices' code lists in force (country -> (``extend`` or ``replace``, rows with
-    :data:`COLUMNS`)), replacing those in force before; every cached answer is dropped."""
+    :data:`COLUMNS`)), replacing those in force before; every cached answer is dropped.
+    ``origin``: what they were read from (a store and its versions), see :func:`office_origin`."""
     _OFFICE.clear()
     _OFFICE.update(lists)
+    _IN_FORCE[0] = origin
     for fn in (subdivisions, _lookup):
         fn.cache_clear()
+
+
+def office_origin() -> object:
+    """The ``origin`` given with the lists in force (None when set without one)."""
+    return _IN_FORCE[0]
 
 
 def office_mode(country: str) -> str | None:

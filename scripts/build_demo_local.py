@@ -43,16 +43,26 @@ PROVINCES = [f"NP-P{i}" for i in range(1, 8)]
 # shares of the population, of the foreign-born (more in the Terai provinces) and of returned migrants
 POP_SHARE = np.array([17.0, 20.9, 20.9, 8.5, 17.6, 5.8, 9.2])
 MIGRANT_SHARE = np.array([21.0, 31.0, 14.0, 5.0, 21.0, 2.5, 5.5])
+# women are a larger part of the foreign-born in the Terai provinces (marriage migration from India)
+MIGRANT_SEX_TILT = {"F": np.array([1.1, 1.2, 0.75, 0.8, 1.1, 0.7, 0.9]), "M": np.array([0.8, 0.6, 1.6, 1.4, 0.8, 1.6, 1.2])}
 RETURN_SHARE = np.array([16.0, 14.0, 18.0, 14.0, 21.0, 6.0, 11.0])
 RETURNS = {"2021": {"F": 9_800, "M": 86_400}, "2022": {"F": 11_200, "M": 97_900}, "2023": {"F": 12_100, "M": 104_300}}
 STRATA_PER_PROVINCE = [7, 9, 9, 5, 9, 4, 7]   # the 50 strata of the national demo survey
 
 
-def fit(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Non-negative integers with row sums ``rows`` and column sums ``cols`` (equal totals),
-    proportional to rows x cols: floors, then the deficits filled by the north-west corner rule."""
+RNG = np.random.default_rng(20261207)
+
+
+def fit(rows: np.ndarray, cols: np.ndarray, spread: float = 0.25) -> np.ndarray:
+    """Non-negative integers with row sums ``rows`` and column sums ``cols`` (equal totals): a
+    randomly perturbed rows x cols table (so that provinces differ) fitted to both margins by
+    iterative proportional fitting, floored, the deficits filled by the north-west corner rule."""
     assert rows.sum() == cols.sum()
-    out = np.floor(np.outer(rows, cols) / max(rows.sum(), 1)).astype(np.int64)
+    table = np.outer(rows, cols) / max(rows.sum(), 1) * np.exp(RNG.normal(0, spread, (len(rows), len(cols))))
+    for _ in range(200):
+        table *= (rows / np.maximum(table.sum(axis=1), 1e-12))[:, None]
+        table *= (cols / np.maximum(table.sum(axis=0), 1e-12))[None, :]
+    out = np.floor(table).astype(np.int64)
     need_r, need_c = rows - out.sum(axis=1), cols - out.sum(axis=0)
     i = j = 0
     while i < len(rows) and j < len(cols):
@@ -79,7 +89,7 @@ def census() -> tuple[pd.DataFrame, dict]:
         mig = leaf[(leaf["sex"] == sex) & (leaf["migrant_status"] == "MS_MIGRANT")].set_index("age").loc[ages, "value"]
         non = leaf[(leaf["sex"] == sex) & (leaf["migrant_status"] == "MS_NOMIGRANT")].set_index("age").loc[
             ages, "value"]
-        mig_p = national.split(int(mig.sum()), MIGRANT_SHARE)
+        mig_p = national.split(int(mig.sum()), MIGRANT_SHARE * MIGRANT_SEX_TILT[sex])
         non_p = national.split(int(non.sum()), POP_SHARE)
         cells[(sex, "MS_MIGRANT")] = fit(mig.to_numpy(np.int64), mig_p)
         cells[(sex, "MS_NOMIGRANT")] = fit(non.to_numpy(np.int64), non_p)

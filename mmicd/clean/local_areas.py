@@ -100,6 +100,8 @@ def subdivision_sums(frame: pd.DataFrame) -> pd.DataFrame:
     every current subdivision of the parent did (``complete``). Additive units only; a parent's
     children are the subdivisions whose parent it is (old codes included: a split code counts in
     its parent's sum)."""
+    if frame.empty or not any(sub.is_subdivision(a) for a in pd.unique(frame["ref_area"])):
+        return pd.DataFrame(columns=["parent", *DIMS, "sum", "n", "complete"])
     areas = frame["ref_area"].astype(str)
     is_sub = areas.isin(sub.subdivisions().index) & frame["unit_measure"].isin(ADDITIVE_UNITS) & frame["value"].notna()
     parts = frame.loc[is_sub].copy()

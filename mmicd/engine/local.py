@@ -22,7 +22,6 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from mmicd import codes
 from mmicd import subdivisions as sub
 from mmicd.engine import survey
 from mmicd.rules.base import ADDITIVE_UNITS
@@ -170,7 +169,3 @@ def compute_local(observations: pd.DataFrame, microdata=(), *, country: str, ind
         table["note"] = [("; ".join(filter(None, [a, b]))) for a, b in zip(note, extra, strict=True)]
         table["note"] = table["note"].astype("string")
     return Result(table.reset_index(drop=True), result.issues)
-
-
-def is_country_level(code: str) -> bool:
-    return codes.area_kind(code) == "country"
