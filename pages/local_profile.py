@@ -40,7 +40,7 @@ view.section(tr("local.section.sex_age", area=name), view.by_sex_and_age(table, 
              tr("local.no_data_section", area=name))
 view.section(tr("local.section.origins", area=name), view.origins(table, area, country, f.lang),
              tr("local.no_data_section", area=name))
-view.section(tr("local.section.returns", area=name), view.returns(table, area, country, f.lang),
+view.section(tr("local.section.movements", area=name), view.movements(table, area, country, f.lang),
              tr("local.no_data_section", area=name))
 st.caption(tr("local.rules"))
 view.download(table, area, country, f.lang)

@@ -21,7 +21,8 @@ from mmicd.store import Store
 from mmicd.ui import _store
 
 KEY = ["pop_total", "imm_stock", "imm_share", "imm_female_share", "returned_migrants", "lfpr", "unemp_rate"]
-INDICATORS = tuple(KEY)
+MOVEMENTS = ["emigrants", "workers_deployed", "returned_migrants"]
+INDICATORS = tuple(dict.fromkeys([*KEY, *MOVEMENTS]))
 T = codes.TOTAL
 TOTAL_CELL = {"sex": T, "age": T, "migrant_status": T, "counterpart_area": T}
 
@@ -150,22 +151,24 @@ def origins(table: pd.DataFrame, area: str, country: str, lang: str, top: int = 
     })
 
 
-def returns(table: pd.DataFrame, area: str, country: str, lang: str) -> pd.DataFrame:
-    """Returned migrants by year: the area, the nation and the area's share of the national figure."""
-    rows = _cell(table, indicator="returned_migrants", ref_area=area, **TOTAL_CELL)
-    rows = rows.loc[rows["value"].notna()]
-    if rows.empty:
-        return pd.DataFrame()
+def movements(table: pd.DataFrame, area: str, country: str, lang: str) -> pd.DataFrame:
+    """Emigrants, workers deployed abroad and returned migrants by year, where data exist: the
+    area, the nation (same dataset version) and the area's share of the national figure."""
+    defs = catalogue()
     out = []
-    for r in rows.sort_values("time_period").itertuples(index=False):
-        nat = _cell(table, indicator="returned_migrants", ref_area=country, time_period=r.time_period,
-                    dataset_id=r.dataset_id, **TOTAL_CELL)["value"]
-        national = float(nat.iloc[0]) if len(nat) else float("nan")
-        out.append({t("local.col.year", lang): r.time_period,
-                    t("local.col.area", lang, area=sub.subdivision_name(area, lang)): format_number(r.value, lang),
-                    t("local.col.national", lang, area=codes.area_name(country, lang)): format_number(national, lang),
-                    t("local.col.share_of_national", lang): format_value(r.value / national * 100, "percent", lang)
-                    if national else "–"})
+    for ind in MOVEMENTS:
+        rows = _cell(table, indicator=ind, ref_area=area, **TOTAL_CELL)
+        for r in rows.loc[rows["value"].notna()].sort_values("time_period").itertuples(index=False):
+            nat = _cell(table, indicator=ind, ref_area=country, time_period=r.time_period, dataset_id=r.dataset_id,
+                        **TOTAL_CELL)["value"]
+            national = float(nat.iloc[0]) if len(nat) else float("nan")
+            out.append({
+                t("local.col.indicator", lang): defs[ind].name.get(lang) or defs[ind].name["en"],
+                t("local.col.year", lang): r.time_period,
+                t("local.col.area", lang, area=sub.subdivision_name(area, lang)): format_number(r.value, lang),
+                t("local.col.national", lang, area=codes.area_name(country, lang)): format_number(national, lang),
+                t("local.col.share_of_national", lang): format_value(r.value / national * 100, "percent", lang)
+                if national else "–"})
     return pd.DataFrame(out)
 
 
