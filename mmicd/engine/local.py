@@ -35,8 +35,10 @@ CELL = ["dataset_id", "measure", "time_period", "sex", "age", "migrant_status", 
 def designs(md: pd.DataFrame) -> list[survey.Design]:
     """:func:`mmicd.engine.survey.prepare`, and when persons carry subdivision codes: one design for
     the whole country and one domain design per subdivision and parent subdivision."""
-    areas = [str(a) for a in pd.unique(md["ref_area"].astype(str))] if len(md) else []
-    if not any(sub.is_subdivision(a) for a in areas):
+    column = md["ref_area"] if len(md) else pd.Series([], dtype=object)
+    # (canonical microdata: a categorical, whose few categories are read, never its ten million rows)
+    areas = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else pd.unique(column)
+    if not any(sub.is_subdivision(str(a)) for a in areas):
         return survey.prepare(md)
     out = []
     for period, g in md.groupby("time_period", sort=True, observed=True):
