@@ -31,7 +31,7 @@ def census_rows() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def by_hand() -> pd.DataFrame:
     """The demo file's data sheet read with pandas, nothing of mmicd: the leaf cells."""
-    sheet = pd.read_excel(CENSUS, sheet_name="data", dtype={"age": str})
+    sheet = pd.read_excel(CENSUS, sheet_name="data", dtype={"age": str}, engine="openpyxl")
     return sheet[(sheet["sex"] != "_T") & (sheet["age"] != "_T") & (sheet["migrant_status"] != "_T")
                  & (sheet["counterpart_area"] == "_T")]
 
