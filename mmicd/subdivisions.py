@@ -23,6 +23,7 @@ puts them in force here, and every function then answers from them for that coun
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from functools import cache
 
 import pandas as pd
@@ -144,6 +145,25 @@ def to_current(frame: pd.DataFrame, column: str = "ref_area", value: str = "valu
     keys = [c for c in out.columns if c != value]
     summed = out.groupby(keys, dropna=False, sort=False)[value].agg(lambda v: v.sum(min_count=len(v)))
     return summed.reset_index()[list(frame.columns)]
+
+
+def children(parent: str) -> frozenset[str]:
+    """Today's subdivisions directly under ``parent`` (a country's first level, or a subdivision's)."""
+    frame = subdivisions()
+    current = frame[frame["valid_to"] == ""]
+    return frozenset(current.loc[current["parent"].where(current["parent"] != "", current["country"]) == parent,
+                                 "code"])
+
+
+def covers_all(parent: str, codes_: Iterable[str]) -> bool:
+    """Whether ``codes_`` cover every subdivision of today directly under ``parent``: renamed and merged
+    old codes count as their new code, a split old code as the codes that replaced it."""
+    covered = set()
+    for code in codes_:
+        new, rule = current_code(code)
+        covered |= set(changes().at[code, "new_codes"].split("|")) if rule == "split" else {new or code}
+    under = children(parent)
+    return bool(under) and under <= covered
 
 
 def parent_of(code: str) -> str | None:

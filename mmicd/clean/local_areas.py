@@ -111,14 +111,7 @@ def subdivision_sums(frame: pd.DataFrame) -> pd.DataFrame:
     parts["parent"] = parts["ref_area"].map(parents)
     sums = parts.groupby(["parent", *DIMS], sort=False).agg(sum=("value", "sum"), n=("value", "size"),
                                                             children=("ref_area", frozenset)).reset_index()
-    expected = {}
-    for parent in pd.unique(sums["parent"]):
-        table = sub.subdivisions()
-        kids = table[(table["valid_to"] == "") & (table["parent"].where(table["parent"] != "", table["country"])
-                                                  == parent)]
-        expected[parent] = frozenset(kids["code"])
-    sums["complete"] = [expected[p] <= {sub.current_code(c)[0] for c in ch}
-                        for p, ch in zip(sums["parent"], sums["children"], strict=True)]
+    sums["complete"] = [sub.covers_all(p, ch) for p, ch in zip(sums["parent"], sums["children"], strict=True)]
     return sums.drop(columns="children")
 
 

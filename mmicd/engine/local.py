@@ -17,8 +17,6 @@ cut across subdivisions; ``n_obs`` counts the persons inside only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
@@ -90,7 +88,7 @@ def with_parents(obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[int, str],
             value=("value", lambda v: v.sum(min_count=len(v))), n=("value", "size"),
             children=("ref_area", frozenset), statuses=("obs_status", frozenset),
             unit_measure=("unit_measure", "first"), unit_mult=("unit_mult", "max")).reset_index()
-        keep = [(d, p) not in present and _complete(p, ch)
+        keep = [(d, p) not in present and sub.covers_all(p, ch)
                 for d, p, ch in zip(sums["dataset_id"], sums["parent"], sums["children"], strict=True)]
         sums = sums.loc[keep]
         if sums.empty:
@@ -118,19 +116,6 @@ def _carried(obs: pd.DataFrame) -> pd.DataFrame:
         value=("value", lambda v: v.sum(min_count=len(v))),
         obs_status=("obs_status", lambda s: s.iloc[0] if s.nunique() == 1 else "E")).reset_index()
     return pd.concat([obs.loc[~old], summed[obs.columns]], ignore_index=True)
-
-
-def _complete(parent: str, children: Iterable[str]) -> bool:
-    """Every current subdivision of ``parent`` is among ``children`` (a split old code covers the
-    codes that replaced it)."""
-    table = sub.subdivisions()
-    under = table[(table["valid_to"] == "") & (table["parent"].where(table["parent"] != "", table["country"]) == parent)]
-    covered = set()
-    for c in children:
-        covered.add(c)
-        if c in sub.changes().index:
-            covered |= set(sub.changes().at[c, "new_codes"].split("|"))
-    return bool(len(under)) and set(under["code"]) <= covered
 
 
 # ---- the indicators of a country and its subdivisions -------------------------------------------
