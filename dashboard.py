@@ -30,6 +30,8 @@ pages = [
     st.Page("pages/data_sources.py", title=ui.tr("nav.data_sources"), icon=":material/database:",
             url_path="data-sources"),
     st.Page("pages/profile.py", title=ui.tr("nav.profile"), icon=":material/travel_explore:", url_path="profile"),
+    st.Page("pages/local_profile.py", title=ui.tr("nav.local_profile"), icon=":material/location_city:",
+            url_path="local"),
     st.Page("pages/summary.py", title=ui.tr("nav.summary"), icon=":material/compare:", url_path="summary"),
     st.Page("pages/indicators.py", title=ui.tr("nav.indicators"), icon=":material/query_stats:", url_path="indicators"),
     st.Page("pages/local_map.py", title=ui.tr("lmap.nav"), icon=":material/map:", url_path="local-map"),

@@ -44,9 +44,12 @@ class DemoFile:
 
 
 def demo_files(demo_dir: Path = DEMO_DIR) -> list[DemoFile]:
-    """The demo files listed in ``demo.yml``, in loading order."""
-    with open(demo_dir / "demo.yml", encoding="utf-8") as fh:
-        entries = yaml.safe_load(fh) or []
+    """The demo files listed in ``demo.yml``, then ``demo_*.yml`` (the provinces: ``demo_local.yml``,
+    written by ``scripts/build_demo_local.py``), in loading order."""
+    entries = []
+    for listing in [demo_dir / "demo.yml", *sorted(demo_dir.glob("demo_*.yml"))]:
+        with open(listing, encoding="utf-8") as fh:
+            entries += yaml.safe_load(fh) or []
     return [
         DemoFile(path=demo_dir / e["file"], kind=e["kind"], country=e["country"], source=e["source"],
                  edition=str(e.get("edition", "")), title=e.get("title", ""), basis=e.get("basis", ""),

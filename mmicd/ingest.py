@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
+from mmicd.clean import local_areas, validate
 from mmicd.clean import numbers as number_issues
-from mmicd.clean import validate
 from mmicd.clean.mapping import (
     MappingProfile,
     as_written,
@@ -342,6 +342,10 @@ def prepare(uploads: list[Upload], *, kind: str = "auto", country: str | None = 
         issues.append(Issue("error", t("ingest.issue.unknown_area", lang, value=country, column="--country")))
         return Preparation([], issues)
     country = codes.resolve_area(country) if country else None
+    if store is not None:   # subdivisions: an office's own code list, where one is in force
+        from mmicd import subdivision_lists
+
+        subdivision_lists.apply(store)
     total = max(len(uploads), 1)
     for n, upload in enumerate(uploads):
         def report(phase: str, fraction: float, n: int = n) -> None:
@@ -462,6 +466,9 @@ def _prepare_one(upload: Upload, wanted: Kind | None, country: str | None, sourc
             issues.append(Issue("error", t("ingest.issue.bad_meta", lang, error=str(exc).splitlines()[0]),
                                 file=upload.name))
             continue
+        if form == Form.OBSERVATIONS:   # subdivisions against the national figure (warnings)
+            issues += local_areas.check_totals(frame, store=store, country=country or scope, file=upload.name,
+                                               lang=lang)
         diff = _diff(store, meta, frame) if store is not None and form == Form.OBSERVATIONS else None
         used = mapping if mapping is not None and raw.layout in ("generic_table", "microdata") else \
             (MappingProfile(kind=k, columns=dict(raw.columns), sheet=raw.sheet or None, header_row=raw.header_row)
@@ -520,7 +527,7 @@ def detect(book, wanted: Kind | None = None, mapping: MappingProfile | None = No
         found = official.csv_layouts(book) if mapping is None else []
         if found:
             return found
-        if mapping is None and wanted != Kind.LFS and _plain_long_table(book):
+        if mapping is None and wanted != Kind.LFS and (_plain_long_table(book) or _has_subdivisions(book)):
             return _generic(book, wanted, None)
         if wanted != Kind.LFS and not _microdata_like(book):
             explicit = dict(mapping.values) if mapping is not None else {}
@@ -556,6 +563,20 @@ def _plain_long_table(book) -> bool:
         len(found) == len([h for h in head if h]) and "measure" not in found and row == 0
 
 
+def _has_subdivisions(book) -> bool:
+    """A long table with a column of provinces, districts ... (synonyms of ``subdivision``), a period
+    and values: read by the column-mapped reader, which places them within the country
+    (mmicd/clean/local_areas.py)."""
+    for sheet in [s for s in book.sheet_names if not s.startswith("_")][:3]:
+        grid = book.grid(sheet, 60)
+        row = find_header(grid, _header_score) if grid else 0
+        head = [str(c).strip() for c in grid[row]] if grid and row < len(grid) else []
+        found, years = suggest_columns(head), year_columns(head)
+        if "subdivision" in found and ("time_period" in found or years) and ("value" in found or years):
+            return True
+    return False
+
+
 def _microdata_like(book) -> bool:
     """Person records (a weight column and no value column): read as survey microdata."""
     sheets = [s for s in book.sheet_names if not s.startswith("_")]
@@ -576,7 +597,7 @@ def _template(book, kind: str) -> list[Raw]:
     table of that kind (measure.csv, column ``kind``); unknown measures stay with the marker's kind."""
     sheet = "data" if "data" in book.sheet_names else book.sheet_names[0]
     frame, headers = read_table(book, sheet, 0)
-    columns = {h: h for h in headers if h in (*OBS_CANONICAL, *MICRODATA_COLUMNS, "unit_measure")}
+    columns = {h: h for h in headers if h in (*OBS_CANONICAL, *MICRODATA_COLUMNS, "unit_measure", "subdivision")}
     form = "microdata" if kind == Kind.LFS.value else "observations"
     stored = kind if kind in {k.value for k in Kind} else None
 
@@ -722,6 +743,9 @@ def _observations(ctx: validate.Context, raw: Raw, kind: Kind, country: str | No
     src = raw.frame
     present = set(raw.columns) | {c for c in ("ref_area", "time_period", "value", "measure") if c in src}
     if country and "ref_area" not in present:
+        present.add("ref_area")
+    if "subdivision" in src:   # provinces, districts ...: their codes become ref_area
+        local_areas.place(ctx, src, country)
         present.add("ref_area")
     if not validate.check_required(ctx, present, "observations", kind.value):
         return None
@@ -923,6 +947,9 @@ def _microdata(ctx: validate.Context, raw: Raw, country: str | None,
     """
     src = raw.frame
     present = set(raw.columns) | ({"ref_area"} if country else set())
+    if "subdivision" in src:   # each person's province or district becomes their ref_area
+        local_areas.place(ctx, src, country)
+        present.add("ref_area")
     if not validate.check_required(ctx, present, "microdata", Kind.LFS.value):
         return None
     explicit = _explicit_values(raw)

@@ -49,19 +49,22 @@ CODES_SHEET = "codes"
 META_SHEET = "_mmicd"
 MAX_ROW = 1_048_576  # drop-downs cover the whole column
 
+# ``subdivision`` (last: optional): a province, district ... of the country (ISO 3166-2 code or name;
+# blank: the whole country), placed by mmicd/clean/local_areas.py
 OBS_TEMPLATE_COLUMNS = ["ref_area", "time_period", "sex", "age", "migrant_status", "counterpart_area", "value",
-                        "obs_status"]
+                        "obs_status", "subdivision"]
 COLUMNS: dict[str, list[str]] = {
     "census": OBS_TEMPLATE_COLUMNS,
     "stocks": OBS_TEMPLATE_COLUMNS,
     "remittances": ["ref_area", "time_period", "measure", "counterpart_area", "value", "unit_mult", "obs_status"],
-    "lfs": list(MICRODATA_COLUMNS),
+    "lfs": [*MICRODATA_COLUMNS, "subdivision"],
     # administrative data: flows by criterion (breakdown) and coverage (migrant_status: citizens/foreigners)
     "flows": ["ref_area", "time_period", "measure", "sex", "age", "migrant_status", "counterpart_area", "breakdown",
               "value", "obs_status"],
     "refugees": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "breakdown", "value",
                  "obs_status"],
-    "returns": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status"],
+    "returns": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "value", "obs_status",
+                "subdivision"],
     # by destination and sex; no occupation: the project has no occupation code list (ISCO) yet
     "labour": ["ref_area", "time_period", "measure", "sex", "age", "counterpart_area", "breakdown", "value",
                "obs_status"],

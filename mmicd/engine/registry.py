@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mmicd import codes
-from mmicd.engine import aggregate, periods, survey
+from mmicd.engine import aggregate, local, periods, survey
 from mmicd.engine.aggregate import KEY, T
 from mmicd.engine.catalogue import Indicator, catalogue
 from mmicd.engine.config import DEFAULT, EngineConfig
@@ -96,7 +96,7 @@ class Context:
 
     def designs(self, md: Microdata) -> list[survey.Design]:
         if md.dataset_id not in self._designs:
-            self._designs[md.dataset_id] = survey.prepare(md.frame)
+            self._designs[md.dataset_id] = local.designs(md.frame)   # (subdivisions: domains of the survey)
             for d in self._designs[md.dataset_id]:
                 if d.design != "full":  # the same words as the note beside every estimate
                     self.issues.append(Issue(

@@ -42,6 +42,9 @@ def code_rules(form: str, lists: dict[str, str]) -> list[Rule]:
     for col, listname in lists.items():
         def check(frame: pd.DataFrame, p: Params, col: str = col, listname: str = listname) -> np.ndarray:
             allowed = set(codes.codes(listname))
+            if col == "ref_area":   # a subdivision of a country (ISO 3166-2 or an office's code)
+                from mmicd.subdivisions import subdivisions
+                allowed |= set(subdivisions().index)
             if col != "obs_status" and form == OBS:
                 allowed.add(codes.TOTAL)
             if p.unknown_ok:

@@ -213,12 +213,12 @@ def test_a_mapping_profile_gives_header_row_measure_and_unit():
 @pytest.mark.parametrize("header,area", [("District", "Kathmandu"), ("Provincia", "Pichincha"),
                                          ("Département", "Dakar"), ("Município", "Luanda")])
 def test_areas_below_the_country_are_never_taken_as_the_country(header, area):
-    """A table by district (one district only, so that no two rows collide) would otherwise be
-    stored as the upload country's figures: it is refused, naming the column and its first area."""
+    """A table by district is read by subdivision (mmicd/clean/local_areas.py), never stored as the
+    upload country's figures: an area that is no subdivision of the country is an error at its cells."""
     csv = f"Returned migrants by sex, 2021\n{header};Year;Sex;Persons\n{area};2021;Female;15\n{area};2021;Male;14\n"
     prep = prepare([Upload("district.csv", csv.encode())], country="NPL")
-    assert not prep.ok and not prep.datasets
-    issue = next(i for i in prep.issues if i.check == "subnational_areas")
+    assert not prep.ok      # nothing can be stored
+    issue = next(i for i in prep.issues if i.check.startswith("unknown_subdivision"))
     assert (issue.level, issue.row, issue.column, issue.value) == ("error", 3, header, area)
 
 

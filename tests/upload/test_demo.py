@@ -18,13 +18,16 @@ from mmicd.model import Form, Status
 ROOT = Path(__file__).resolve().parents[2]
 
 
+NATIONAL = ("npl_census_2021_synthetic.xlsx", "npl_lfs_2023_synthetic.xlsx")   # (the provinces: tests/engine)
+
+
 def by_kind() -> dict:
-    return {d.kind: d for d in demo_files()}
+    return {d.kind: d for d in demo_files() if d.path.name in NATIONAL}
 
 
 def test_demo_files_are_synthetic_small_and_named_so():
     files = demo_files()
-    assert {d.kind for d in files} == {"census", "lfs"}
+    assert {d.kind for d in files} == {"census", "lfs", "migration_flows"}
     total = sum(p.stat().st_size for p in (ROOT / "data" / "demo").iterdir())
     assert total < 3 * 1024 * 1024
     for d in files:
@@ -71,15 +74,15 @@ def test_lfs_design_and_labour_patterns_are_realistic():
 
 def test_ensure_demo_uploads_stores_the_intended_numbers_once(store):
     versions = ensure_demo_uploads(store)
-    assert {v.kind.value for v in versions} == {"census", "lfs"}
+    assert {v.kind.value for v in versions} == {"census", "lfs", "migration_flows"}
     for v in versions:
         assert v.status == Status.PUBLISHED
         assert v.loaded_by == DEMO_ACTOR
         assert v.scope == "NPL"
         assert "synthetic" in v.source and "synthetic" in v.file_name and "SYNTHETIC" in v.title
         assert v.basis == "country of birth"
-    census = next(v for v in versions if v.kind.value == "census")
-    lfs = next(v for v in versions if v.kind.value == "lfs")
+    census = next(v for v in versions if v.file_name == NATIONAL[0])
+    lfs = next(v for v in versions if v.file_name == NATIONAL[1])
     checks = by_kind()
     obs = store.observations(dataset_ids=[census.id])
     total = obs.query("sex == '_T' and age == '_T' and migrant_status == '_T' and counterpart_area == '_T'")
@@ -96,7 +99,7 @@ def test_ensure_demo_uploads_stores_the_intended_numbers_once(store):
     assert persons["age"].min() >= 15
     # a second start loads nothing: the files are recognised by their SHA-256
     assert ensure_demo_uploads(store) == []
-    assert len(store.datasets()) == 2
+    assert len(store.datasets()) == len(demo_files()) == 5
 
 
 def test_build_script_is_deterministic(tmp_path):
@@ -112,5 +115,5 @@ def test_build_script_is_deterministic(tmp_path):
                                                              f"ROOT = Path({str(ROOT)!r})"), encoding="utf-8")
     subprocess.run([sys.executable, str(copy)], check=True, capture_output=True)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "out").iterdir()}
-    assert set(after) == {"demo.yml", *(d.path.name for d in demo_files())}
+    assert set(after) == {"demo.yml", *NATIONAL}
     assert after == {name: before[name] for name in after}

@@ -63,7 +63,7 @@ def test_code_columns_have_drop_downs_fed_by_the_codes_sheet(kind, lang):
     if kind == "remittances":
         expected = {"ref_area", "measure", "counterpart_area", "unit_mult", "obs_status"}
     elif kind in MEASURES:  # administrative templates: every code column of theirs has a list
-        expected = {c for c in COLUMNS[kind] if c not in ("time_period", "value")}
+        expected = {c for c in COLUMNS[kind] if c not in ("time_period", "value", "subdivision")}
     lists = {col for col, dv in dvs.items() if dv.type == "list"}
     assert expected <= lists
     for col in lists:
@@ -167,7 +167,7 @@ def test_admin_instructions_say_the_areas_periods_and_the_occupation_list(lang):
 
 def test_lfs_template_has_the_microdata_columns_and_numeric_checks():
     wb = open_template("lfs", "en")
-    assert [c.value for c in wb["data"][1]] == MICRODATA_COLUMNS
+    assert [c.value for c in wb["data"][1]] == [*MICRODATA_COLUMNS, "subdivision"]
     dvs = validations(wb["data"])
     assert dvs["age"].type == "whole" and (dvs["age"].formula1, dvs["age"].formula2) == ("0", "130")
     assert dvs["weight"].type == "decimal" and dvs["weight"].operator == "greaterThan"
@@ -185,7 +185,7 @@ def test_filled_template_writes_rows_under_the_header():
                           "migrant_status": ["_T"], "counterpart_area": ["_T"], "value": [15018538]})
     wb = openpyxl.load_workbook(io.BytesIO(build_template("census", "en", frame, notes="SYNTHETIC")))
     data = wb["data"]
-    assert [c.value for c in data[2]] == ["NPL", "2021", "F", "_T", "_T", "_T", 15018538, None]
+    assert [c.value for c in data[2]] == ["NPL", "2021", "F", "_T", "_T", "_T", 15018538, None, None]
     assert wb["instructions"]["A2"].value == "SYNTHETIC"
 
 
