@@ -38,7 +38,7 @@ else:
     ind = cat[indicator]
     boundaries = current_boundaries(s, country, level)
     names = boundaries.names()
-    part = view.headline(view.local_results(s, boundaries.codes, indicator))
+    part = view.headline(view.local_results(s, country, boundaries.codes, indicator))
     if f.year and not part.empty:
         part = part.loc[part["time_period"].str[:4] <= f.year]
     table = part.iloc[0:0]

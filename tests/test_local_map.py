@@ -39,7 +39,7 @@ def test_results_ranked_highest_first_with_names_and_no_ci_columns(store):
     ensure_default_boundaries(store)
     add_subdivision_results(store)
     b = current_boundaries(store, "NPL", 1)
-    table = local_map.headline(local_map._local.__wrapped__(store.url, store.published_ids(), tuple(b.codes),
+    table = local_map.headline(local_map._local.__wrapped__(store.url, store.published_ids(), "NPL", tuple(b.codes),
                                                             "imm_stock"))
     assert sorted(table["ref_area"]) == sorted(PROVINCES)
     ranked = local_map.ranked(table, b.names(), "fr")

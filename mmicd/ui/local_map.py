@@ -4,7 +4,7 @@ indicator has them), a "no data" message, and the data download; and, for admins
 versions with the upload of a new one.
 
 Subdivision results are the engine's output rows whose ``ref_area`` is a subdivision code (e.g.
-NP-P1), computed from the published observations of that area (:func:`local_results`).
+NP-P1), computed by the engine's local level (:func:`local_results`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mmicd.boundaries import (
     read_boundaries,
     versions,
 )
-from mmicd.engine import compute, input_ids
+from mmicd.engine.local import compute_local, read_local_inputs
 from mmicd.i18n import format_number, format_percent, plotly_separators
 from mmicd.issues import IssuesError
 from mmicd.safe_export import to_csv
@@ -66,20 +66,17 @@ def area_name(code: str, names: dict[str, str], lang: str) -> str:
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _local(url: str, published: tuple[int, ...], codes: tuple[str, ...], indicator: str) -> pd.DataFrame:
-    s = _store(url)
-    tables = []
-    for code in codes:
-        ids = input_ids(s, code, indicator, published)
-        if ids:
-            tables.append(compute(s, country=code, indicators=[indicator], dataset_ids=ids).table)
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+def _local(url: str, published: tuple[int, ...], country: str, codes: tuple[str, ...], indicator: str) -> pd.DataFrame:
+    inputs = read_local_inputs(_store(url), country)
+    table = compute_local(inputs.own, inputs.microdata, country=country, indicators=[indicator]).table
+    return table.loc[table["ref_area"].isin(codes)].reset_index(drop=True)
 
 
-def local_results(s: Store, codes: list[str], indicator: str) -> pd.DataFrame:
-    """The indicator's engine rows for each subdivision code (published data), cached by the
-    published versions."""
-    return _local(s.url, s.published_ids(), tuple(codes), indicator)
+def local_results(s: Store, country: str, codes: list[str], indicator: str) -> pd.DataFrame:
+    """The indicator's engine rows for each subdivision code of ``country`` (published data; survey
+    microdata by subdivision as domains of the whole design, :func:`mmicd.engine.local.compute_local`),
+    cached by the published versions."""
+    return _local(s.url, s.published_ids(), country, tuple(codes), indicator)
 
 
 def headline(table: pd.DataFrame, sex: str = T) -> pd.DataFrame:
