@@ -88,6 +88,13 @@ def _value(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
+def _number(text: object) -> float | None:
+    """An OBS_VALUE as the export writes it (text; ``NaN`` when missing) as a JSON number or null."""
+    value = _value(text)
+    number = None if value is None else float(value)
+    return None if number is None or math.isnan(number) else number
+
+
 def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str, dict[str, str]],
                  at_observation: str) -> dict:
     """An SDMX-JSON 2.0 data message of SDMX ``rows`` (:func:`mmicd.api.sdmx.observations`).
@@ -113,7 +120,7 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
         return out
 
     def observation(r) -> list:
-        return [_value(getattr(r, sdmx.MEASURE)),
+        return [_number(getattr(r, sdmx.MEASURE)),
                 *[None if (v := _value(getattr(r, a))) is None else attr_index[a][v] for a in attrs]]
 
     records = list(rows[dims + [sdmx.MEASURE] + attrs].itertuples(index=False))

@@ -9,8 +9,6 @@ one flow is never served under the other.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from mmicd import sdmx as export_sdmx
@@ -65,8 +63,8 @@ def to_csv(rows: pd.DataFrame, f: Flow, version: str = "1.0") -> tuple[str, str]
 
 
 def to_records(table: pd.DataFrame, lang: str) -> list[dict]:
-    """The plain JSON export's rows (a JSON array of objects, empty cells null)."""
-    return json.loads(export.to_json(table, lang))
+    """The plain export's rows as JSON objects (empty cells null), as its data package holds them."""
+    return export.records(table, lang)
 
 
 def area(internal: str) -> str:

@@ -215,7 +215,7 @@ BAD = [
     (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=1850&endPeriod=1860", 404, 100),
     (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=2020-13", 400, 140),
     (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=2020&endPeriod=2010", 400, 140),
-    (f"sdmx/data/{FLOW}/{NPL_POP[1:]}", 400, 140)  # a part short,
+    (f"sdmx/data/{FLOW}/{NPL_POP[1:]}", 400, 140),  # a part short
     (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='N<script>PL')}", 400, 140),
     (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total')}", 400, 140),
     (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='+'.join(['NPL', 'IND', 'BGD', 'PAK', 'LKA', 'BTN', 'CHN', 'DEU', 'FRA', 'USA', 'GBR']))}",
