@@ -92,7 +92,7 @@ def description() -> dict:
                                _param("version", "path", "Version, 'latest' or 'all'"), LANG],
                 "responses": {"200": {"description": "Structure message", "content": {
                     "application/vnd.sdmx.structure+xml;version=2.1": {"schema": {"type": "string"}}}},
-                    "501": {**ERROR, "description": "Not available yet"}, **ERRORS}}},
+                    "501": {**ERROR, "description": "contentconstraint: not served"}, **ERRORS}}},
             "/api/v1/indicators": {"get": {
                 "summary": "The indicators, with their metadata", "operationId": "indicators",
                 "parameters": [LANG],

@@ -16,8 +16,6 @@ from mmicd.engine import export
 from mmicd.sdmx.data import csv_text
 from mmicd.sdmx.structure import Flow, area_code, flow, structure_message, unit_codes
 
-__all__ = ["Flow"]
-
 FLOWS = tuple(flow(key) for key in export_sdmx.FLOWS)
 TIME, MEASURE = "TIME_PERIOD", "OBS_VALUE"
 # Dimensions whose codes are the engine table's own (column by dimension): a query's codes select the
