@@ -15,8 +15,9 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from mmicd import subdivisions
 from mmicd.auth import Action, PermissionDenied, User, can
-from mmicd.i18n import format_number, format_period, language_name
+from mmicd.i18n import format_number, format_period, language_name, t
 from mmicd.issues import IssuesError
 from mmicd.me.config import me_config
 from mmicd.me.model import (
@@ -64,7 +65,7 @@ from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 from mmicd.ui.components import plain
 from mmicd.ui.me_common import issues_frame, today, wide_columns
-from mmicd.ui.me_local import area_label, area_options
+from mmicd.ui.me_local import area_options
 
 FLASH = "_me_forms_flash"
 
@@ -291,9 +292,19 @@ def _list(text: str) -> list[str]:
 def _show_issues(issues: list) -> None:
     """Problems found by the import's own checks, each naming the field and the value given."""
     for issue in issues:
-        named = f"{issue.column}: " if issue.column else ""
-        value = f" ({issue.value})" if issue.value not in (None, "") else ""
-        st.error(plain(f"{named}{issue.message}{value}"))
+        text = tr("forms.issue.value", message=issue.message, value=issue.value) \
+            if issue.value not in (None, "") else issue.message
+        st.error(plain(tr("forms.issue.field", field=issue.column, message=text) if issue.column else text))
+
+
+def _labels(prefix: str, lang: str):
+    """The label of a code in ``lang`` (fixed when the page runs, so that the options keep their labels)."""
+    return lambda code: t(f"{prefix}.{code}", lang)
+
+
+def _area_labels(lang: str):
+    return lambda code: subdivisions.subdivision_name(code, lang) if subdivisions.is_subdivision(code) \
+        else t("lmap.me.national", lang)
 
 
 def _reason(key: str) -> str:
@@ -320,11 +331,11 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
                                       format_func=lambda c: sector_name(c, lang), key=f"{key}_sector")
     values["status"] = right.selectbox(tr("me.xl.col.status"), statuses,
                                        index=statuses.index(str(iv.status)) if iv else 0,
-                                       format_func=lambda s: tr(f"me.iv_status.{s}"), key=f"{key}_status")
+                                       format_func=_labels("me.iv_status", lang), key=f"{key}_status")
     values["lead"] = left.text_input(tr("me.xl.col.lead"), iv.lead if iv else "", key=f"{key}_lead")
     values["lead_type"] = right.selectbox(tr("me.xl.col.lead_type"), org_types,
                                           index=org_types.index(str(iv.lead_type)) if iv else 0,
-                                          format_func=lambda o: tr(f"lmap.org.{o}"), key=f"{key}_lead_type")
+                                          format_func=_labels("lmap.org", lang), key=f"{key}_lead_type")
     values["partners"] = _list(left.text_input(tr("me.xl.col.partners"), "; ".join(iv.partners) if iv else "",
                                                key=f"{key}_partners", help=tr("forms.list_help")))
     values["partner_types"] = _list(right.text_input(
@@ -334,7 +345,7 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
                                               key=f"{key}_funders", help=tr("forms.list_help")))
     values["gmg_stage"] = right.selectbox(tr("me.xl.col.gmg_stage"), stages,
                                           index=stages.index(str(iv.gmg_stage)) if iv else stages.index("implementation"),
-                                          format_func=lambda s: tr(f"me.stage.{s}"), key=f"{key}_stage")
+                                          format_func=_labels("me.stage", lang), key=f"{key}_stage")
     values["ndp_goal"] = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal if iv else "", key=f"{key}_ndp")
     values["sdg_targets"] = _list(right.text_input(tr("me.xl.col.sdg_targets"),
                                                    "; ".join(iv.sdg_targets) if iv else "", key=f"{key}_sdg"))
@@ -342,7 +353,7 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
                                                  iv.geographic_scope if iv else "", key=f"{key}_scope")
     values["scope_areas"] = right.multiselect(tr("me.xl.col.scope_areas"), area_options(country),
                                               default=iv.scope_areas if iv else [],
-                                              format_func=lambda c: area_label(c, lang), key=f"{key}_areas")
+                                              format_func=_area_labels(lang), key=f"{key}_areas")
     values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, key=f"{key}_start")
     values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, key=f"{key}_end")
     values["budget_planned"] = left.number_input(tr("me.xl.col.budget_planned"), min_value=0.0,
@@ -444,7 +455,7 @@ def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User)
     with st.expander(tr("forms.ind.title")):
         chosen = st.selectbox(tr("forms.ind.which"), [NEW, *[i.id for i in indicators]],
                               key=f"forms_ind_which_{intervention_id}",
-                              format_func=lambda i: tr("forms.ind.new") if i == NEW else p.indicator(i).name)
+                              format_func=lambda i: t("forms.ind.new", lang) if i == NEW else p.indicator(i).name)
         ind = None if chosen == NEW else p.indicator(chosen)
         key = f"forms_ind_{intervention_id}_{chosen}"
         levels, units, directions = [x.value for x in Level], [x.value for x in Unit], [x.value for x in Direction]
@@ -456,15 +467,15 @@ def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User)
             left, right = st.columns(2)
             values["level"] = left.selectbox(tr("me.xl.col.level"), levels,
                                              index=levels.index(str(ind.level)) if ind else 0,
-                                             format_func=lambda v: tr(f"me.level.{v}"), key=f"{key}_level")
+                                             format_func=_labels("me.level", lang), key=f"{key}_level")
             values["unit"] = right.selectbox(tr("me.xl.col.unit"), units, index=units.index(str(ind.unit)) if ind else 0,
-                                             format_func=lambda v: tr(f"forms.unit.{v}"), key=f"{key}_unit")
+                                             format_func=_labels("forms.unit", lang), key=f"{key}_unit")
             values["direction"] = left.selectbox(tr("me.xl.col.direction"), directions,
                                                  index=directions.index(str(ind.direction)) if ind else 0,
-                                                 format_func=lambda v: tr(f"forms.direction.{v}"), key=f"{key}_direction")
+                                                 format_func=_labels("forms.direction", lang), key=f"{key}_direction")
             values["period_rule"] = right.selectbox(tr("me.xl.col.period_rule"), rules,
                                                     index=rules.index(str(ind.period_rule)) if ind else rules.index("latest"),
-                                                    format_func=lambda v: tr(f"me.period_rule.{v}"), key=f"{key}_rule")
+                                                    format_func=_labels("me.period_rule", lang), key=f"{key}_rule")
             values["baseline_value"] = left.number_input(tr("me.xl.col.baseline_value"),
                                                          value=float(ind.baseline_value) if ind else None,
                                                          key=f"{key}_baseline")
@@ -477,10 +488,10 @@ def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User)
             values["frequency"] = left.selectbox(tr("me.xl.col.frequency"), frequencies,
                                                  index=frequencies.index(str(ind.frequency)) if ind else
                                                  frequencies.index("annual"),
-                                                 format_func=lambda v: tr(f"me.frequency.{v}"), key=f"{key}_frequency")
+                                                 format_func=_labels("me.frequency", lang), key=f"{key}_frequency")
             values["disaggregation"] = right.multiselect(tr("me.xl.col.disaggregation"), list(DISAGGREGATIONS),
                                                          default=ind.disaggregation if ind else [],
-                                                         format_func=lambda v: tr(f"me.dim.{v}"), key=f"{key}_dis")
+                                                         format_func=_labels("me.dim", lang), key=f"{key}_dis")
             values["data_source"] = left.text_input(tr("me.xl.col.data_source"), ind.data_source if ind else "",
                                                     key=f"{key}_source").strip()
             values["responsible"] = right.text_input(tr("me.xl.col.responsible"), ind.responsible if ind else "",
@@ -528,7 +539,7 @@ def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
     if not can(user, Action.EDIT_TARGETS, country):
         return
     stages, statuses = [s.value for s in GmgStage], [s.value for s in StageStatus]
-    chosen = st.selectbox(tr("me.xl.col.stage"), stages, format_func=lambda s: tr(f"me.stage.{s}"),
+    chosen = st.selectbox(tr("me.xl.col.stage"), stages, format_func=_labels("me.stage", lang),
                           key="forms_stage_which")
     old = next((s for s in p.stages if str(s.stage) == chosen), None)
     key = f"forms_stage_{chosen}"
@@ -537,7 +548,7 @@ def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
         values = {"country": country, "stage": chosen}
         values["status"] = left.selectbox(tr("me.xl.col.status"), statuses,
                                           index=statuses.index(str(old.status)) if old else 0,
-                                          format_func=lambda s: tr(f"me.stage_status.{s}"), key=f"{key}_status")
+                                          format_func=_labels("me.stage_status", lang), key=f"{key}_status")
         values["start"] = right.date_input(tr("me.xl.col.start"), old.start if old else None, key=f"{key}_start")
         values["end"] = left.date_input(tr("me.xl.col.end"), old.end if old else None, key=f"{key}_end")
         values["evidence"] = right.text_input(tr("me.xl.col.evidence"), old.evidence if old else "",
