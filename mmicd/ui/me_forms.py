@@ -527,14 +527,15 @@ def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
     """Where the country stands in each GMG stage, with its evidence (shown as plain text, a link too),
     and the form to record a stage (reviewers of the country)."""
     lang = current_lang()
-    if p.stages:
+    records = sorted(p.stages, key=lambda s: list(GmgStage).index(s.stage))  # in the cycle's order
+    if records:
         st.dataframe(pd.DataFrame({
-            tr("me.col.stage"): [tr(f"me.stage.{s.stage}") for s in p.stages],
-            tr("me.col.stage_status"): [tr(f"me.stage_status.{s.status}") for s in p.stages],
-            tr("me.col.start"): [format_date(s.start, lang) if s.start else "–" for s in p.stages],
-            tr("me.col.end"): [format_date(s.end, lang) if s.end else "–" for s in p.stages],
-            tr("me.col.evidence"): [s.evidence for s in p.stages],
-            tr("me.xl.col.note"): [s.note for s in p.stages]}),
+            tr("me.col.stage"): [f"{list(GmgStage).index(s.stage) + 1}. {tr(f'me.stage.{s.stage}')}" for s in records],
+            tr("me.col.stage_status"): [tr(f"me.stage_status.{s.status}") for s in records],
+            tr("me.col.start"): [format_date(s.start, lang) if s.start else "–" for s in records],
+            tr("me.col.end"): [format_date(s.end, lang) if s.end else "–" for s in records],
+            tr("me.col.evidence"): [s.evidence for s in records],
+            tr("me.xl.col.note"): [s.note for s in records]}),
             hide_index=True, width="stretch", key="forms_stages_table")
     if not can(user, Action.EDIT_TARGETS, country):
         return
