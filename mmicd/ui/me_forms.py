@@ -1,5 +1,6 @@
 """What changes the M&E framework from the Interventions page: the Excel import, the review of reports,
-and the forms to enter a progress report, edit an intervention and change a baseline or target.
+and the forms to enter a progress report, create or edit an intervention, add or edit an indicator with
+its milestones, change a baseline or target, and record a GMG stage with its evidence.
 
 Every write goes through :mod:`mmicd.me.repository` (or the importer), which checks the user's role on
 the server and validates exactly as the Excel path does; the forms only show what the user may do and
@@ -68,6 +69,7 @@ from mmicd.ui.me_common import issues_frame, today, wide_columns
 from mmicd.ui.me_local import area_options
 
 FLASH = "_me_forms_flash"
+DATES = {"min_value": date(1990, 1, 1), "max_value": date(2100, 12, 31)}  # not only ten years around today
 
 
 def flash() -> None:
@@ -354,8 +356,8 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
     values["scope_areas"] = right.multiselect(tr("me.xl.col.scope_areas"), area_options(country),
                                               default=iv.scope_areas if iv else [],
                                               format_func=_area_labels(lang), key=f"{key}_areas")
-    values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, key=f"{key}_start")
-    values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, key=f"{key}_end")
+    values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, **DATES, key=f"{key}_start")
+    values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, **DATES, key=f"{key}_end")
     values["budget_planned"] = left.number_input(tr("me.xl.col.budget_planned"), min_value=0.0,
                                                  value=float(iv.budget_planned) if iv else 0.0, step=1000.0,
                                                  key=f"{key}_planned")
@@ -480,11 +482,11 @@ def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User)
                                                          value=float(ind.baseline_value) if ind else None,
                                                          key=f"{key}_baseline")
             values["baseline_date"] = right.date_input(tr("me.xl.col.baseline_date"), ind.baseline_date if ind else None,
-                                                       key=f"{key}_baseline_date")
+                                                       **DATES, key=f"{key}_baseline_date")
             values["end_target"] = left.number_input(tr("me.xl.col.end_target"),
                                                      value=float(ind.end_target) if ind else None, key=f"{key}_end")
             values["end_date"] = right.date_input(tr("me.xl.col.end_date"), ind.end_date if ind else iv.end,
-                                                  key=f"{key}_end_date")
+                                                  **DATES, key=f"{key}_end_date")
             values["frequency"] = left.selectbox(tr("me.xl.col.frequency"), frequencies,
                                                  index=frequencies.index(str(ind.frequency)) if ind else
                                                  frequencies.index("annual"),
@@ -550,8 +552,8 @@ def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
         values["status"] = left.selectbox(tr("me.xl.col.status"), statuses,
                                           index=statuses.index(str(old.status)) if old else 0,
                                           format_func=_labels("me.stage_status", lang), key=f"{key}_status")
-        values["start"] = right.date_input(tr("me.xl.col.start"), old.start if old else None, key=f"{key}_start")
-        values["end"] = left.date_input(tr("me.xl.col.end"), old.end if old else None, key=f"{key}_end")
+        values["start"] = right.date_input(tr("me.xl.col.start"), old.start if old else None, **DATES, key=f"{key}_start")
+        values["end"] = left.date_input(tr("me.xl.col.end"), old.end if old else None, **DATES, key=f"{key}_end")
         values["evidence"] = right.text_input(tr("me.xl.col.evidence"), old.evidence if old else "",
                                               key=f"{key}_evidence", help=tr("forms.stage.evidence_help")).strip()
         values["note"] = st.text_input(tr("me.xl.col.note"), old.note if old else "", key=f"{key}_note").strip()
