@@ -222,8 +222,7 @@ def indicator_from_values(values: dict, milestones: list[Milestone], interventio
     values = {k: v for k, v in values.items() if v not in ("", None)}
     if isinstance(values.get("position"), float):
         values["position"] = int(values["position"])
-    issues = [Issue("error", message, file=file, sheet="targets", row=row, column=header("due", lang),
-                    value=due.isoformat())
+    issues = [Issue("error", message, file=file, sheet="targets", column=header("due", lang), value=due.isoformat())
               for due, message in milestone_problems(milestones, values.get("baseline_date"),
                                                      values.get("end_date"), intervention, lang)]
     if issues:
@@ -303,7 +302,8 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
             values["link"] = {"indicator": link_id, "selection": {k.strip(): v.strip() for k, v in pairs}}
         ind, found = indicator_from_values(values, milestones.pop(values.get("id", ""), []),
                                            p.intervention(values.get("intervention_id")), lang, file=file, row=row)
-        issues.extend(found)
+        issues.extend(replace(i, row=result.rows.get(("targets", f"{values.get('id')}@{i.value}")))
+                      if i.sheet == "targets" else i for i in found)  # a milestone: at its row of the targets sheet
         if ind is None:
             failed.add(values.get("id", ""))
             continue

@@ -317,6 +317,6 @@ def test_the_forms_and_the_import_store_the_same_objects(me_env, store):
     late = NEW_IV["end"] + timedelta(days=1)
     bad = import_workbook(store, workbook(NEW_IV, NEW_IND | {"id": "MIG-09-2", "end_date": late}, [(late, 5.0)],
                                           STAGE), user=RITA)
-    assert [i.message for i in bad.issues if i.level == "error"] == [
-        f"The milestone date {late.isoformat()} falls outside the dates of intervention NPL-MIG-09 "
-        f"(2026-01-01 to 2028-12-31)."]
+    assert [(i.message, i.sheet, i.row, i.column, i.value) for i in bad.issues if i.level == "error"] == [
+        (f"The milestone date {late.isoformat()} falls outside the dates of intervention NPL-MIG-09 "
+         f"(2026-01-01 to 2028-12-31).", "targets", 2, "Milestone date", late.isoformat())]
