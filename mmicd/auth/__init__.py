@@ -37,7 +37,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
 }
 # Actions whose object belongs to a country: an analyst limited to some countries may act only there.
-SCOPED = frozenset({Action.UPLOAD, Action.SUBMIT, Action.REPORT_PROGRESS, Action.VIEW_DRAFTS})
+SCOPED = frozenset({Action.UPLOAD, Action.SUBMIT, Action.REPORT_PROGRESS, Action.VIEW_DRAFTS,
+                    Action.EDIT_TARGETS})
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,27 @@ class StageRecord(_Model):
     note: str = ""
 
 
+def milestone_problems(milestones: list[Milestone], baseline_date: object, end_date: object,
+                       intervention: Intervention | None, lang: str = "en") -> list[tuple[date, str]]:
+    """(date, message) of each milestone on the same date as another, not after the baseline date, after
+    the end date, or outside the intervention's dates (the rules of the import and of the forms)."""
+    out, seen = [], set()
+    for m in milestones:
+        due = m.due.isoformat()
+        if m.due in seen:
+            out.append((m.due, t("forms.issue.milestone_twice", lang, date=due)))
+        seen.add(m.due)
+        if isinstance(baseline_date, date) and m.due <= baseline_date:
+            out.append((m.due, t("forms.issue.milestone_before_baseline", lang, date=due,
+                                 baseline=baseline_date.isoformat())))
+        if isinstance(end_date, date) and m.due > end_date:
+            out.append((m.due, t("forms.issue.milestone_after_end", lang, date=due, end=end_date.isoformat())))
+        if intervention is not None and not intervention.start <= m.due <= intervention.end:
+            out.append((m.due, t("forms.issue.milestone_outside", lang, date=due, id=intervention.id,
+                                 start=intervention.start.isoformat(), end=intervention.end.isoformat())))
+    return out
+
+
 def check_report(report: Report, indicator: Indicator, *, lang: str = "en", sheet: str | None = None,
                  row: int | None = None, file: str | None = None) -> list[Issue]:
     """Problems of a report: missing values, and a breakdown that does not add up to the total.

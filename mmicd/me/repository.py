@@ -45,6 +45,7 @@ TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
     ReportState.APPROVED: frozenset(),
 }
 TARGET_FIELDS = ("baseline_value", "baseline_date", "end_target", "end_date")
+STAGE_FIELDS = ("status", "start_date", "end_date", "evidence", "note")
 
 
 class MeError(StoreError):
@@ -187,21 +188,27 @@ def _intervention_values(iv: Intervention) -> dict:
     return data
 
 
-def write_intervention(conn: Connection, iv: Intervention, actor: str) -> None:
+def write_intervention(conn: Connection, iv: Intervention, actor: str, reason: str = "") -> None:
+    """Insert or update an intervention (its country never changes: another country's intervention
+    cannot be taken over by reusing its id)."""
     values = _intervention_values(iv)
     old = conn.execute(select(me_interventions).where(me_interventions.c.id == iv.id)).first()
     stamp = {"updated_at": _now(), "updated_by": actor}
     if old is None:
         conn.execute(insert(me_interventions).values(**values, **stamp))
         record_audit(conn, actor=actor, action="me:intervention_created", entity_type="intervention",
-                     entity_id=iv.id, new=_json(values))
+                     entity_id=iv.id, new=_json(values), reason=reason.strip())
         return
+    if old.country != iv.country:
+        raise MeError("forms.error.id_taken", f"intervention {iv.id} belongs to {old.country}", id=iv.id,
+                      country=old.country)
     before = {k: old._mapping[k] for k in values}
     changed = {k: v for k, v in values.items() if before[k] != v}
     if changed:
         conn.execute(update(me_interventions).where(me_interventions.c.id == iv.id).values(**changed, **stamp))
         record_audit(conn, actor=actor, action="me:intervention_updated", entity_type="intervention",
-                     entity_id=iv.id, old=_json({k: before[k] for k in changed}), new=_json(changed))
+                     entity_id=iv.id, old=_json({k: before[k] for k in changed}), new=_json(changed),
+                     reason=reason.strip())
 
 
 def _json(values: dict) -> dict:
@@ -331,7 +338,7 @@ def _same_report(row, values: dict) -> bool:
     return all(row._mapping[k] == v for k, v in values.items() if k not in ("acted_by", "acted_at"))
 
 
-def write_stage(conn: Connection, stage: StageRecord, actor: str) -> None:
+def write_stage(conn: Connection, stage: StageRecord, actor: str, reason: str = "") -> None:
     values = {"status": str(stage.status), "start_date": stage.start, "end_date": stage.end,
               "evidence": stage.evidence, "note": stage.note, "updated_at": _now(), "updated_by": actor}
     where = (me_stages.c.country == stage.country, me_stages.c.stage == str(stage.stage))
@@ -342,7 +349,8 @@ def write_stage(conn: Connection, stage: StageRecord, actor: str) -> None:
         conn.execute(update(me_stages).where(*where).values(**values))
     record_audit(conn, actor=actor, action="me:stage_saved", entity_type="gmg_stage",
                  entity_id=f"{stage.country}:{stage.stage}",
-                 old=None if old is None else {"status": old.status}, new={"status": str(stage.status)})
+                 old=None if old is None else _json({k: old._mapping[k] for k in STAGE_FIELDS}),
+                 new=_json({k: values[k] for k in STAGE_FIELDS}), reason=reason.strip())
 
 
 # ---- public functions: the role checked on the server, then one transaction each ---------------
@@ -358,17 +366,34 @@ def _country_of_indicator(store: Store, indicator_id: str) -> str | None:
             .where(me_indicators.c.id == indicator_id)).scalar_one_or_none()
 
 
-def save_intervention(store: Store, iv: Intervention, *, user: User) -> None:
-    """Create or update an intervention (reviewers)."""
+def _refuse_existing(conn: Connection, table, entity_id: str, key: str) -> None:
+    if conn.execute(select(table.c.id).where(table.c.id == entity_id)).first() is not None:
+        raise MeError(key, f"{entity_id} exists already", id=entity_id)
+
+
+def save_intervention(store: Store, iv: Intervention, *, user: User, reason: str = "", create: bool = False) -> None:
+    """Create or update an intervention (reviewers of its country); ``reason`` goes to the audit trail;
+    ``create``: refused if the id is taken."""
     require(user, Action.EDIT_TARGETS, iv.country)
     with store.engine.begin() as conn:
-        write_intervention(conn, iv, user.label)
+        if create:
+            _refuse_existing(conn, me_interventions, iv.id, "forms.error.iv_exists")
+        write_intervention(conn, iv, user.label, reason)
 
 
-def save_indicator(store: Store, ind: Indicator, *, user: User, reason: str = "") -> list[tuple]:
-    """Create or update an indicator; changing its baseline or targets needs ``reason`` (kept with old/new)."""
-    require(user, Action.EDIT_TARGETS, _country_of_indicator(store, ind.id))
+def save_indicator(store: Store, ind: Indicator, *, user: User, reason: str = "", create: bool = False) -> list[tuple]:
+    """Create or update an indicator; changing its baseline or targets needs ``reason`` (kept with old/new).
+
+    The user needs ``EDIT_TARGETS`` for the country of the intervention it belongs to (and, when it is
+    moved, of the one it belonged to)."""
+    with store.engine.connect() as conn:
+        target = conn.execute(select(me_interventions.c.country)
+                              .where(me_interventions.c.id == ind.intervention_id)).scalar_one_or_none()
+    for country in {target, _country_of_indicator(store, ind.id)}:
+        require(user, Action.EDIT_TARGETS, country)
     with store.engine.begin() as conn:
+        if create:
+            _refuse_existing(conn, me_indicators, ind.id, "forms.error.ind_exists")
         return write_indicator(conn, ind, user.label, reason)
 
 
@@ -428,8 +453,8 @@ def set_report_state(store: Store, report_id: int, state: ReportState | str, *, 
         return _report(conn.execute(select(me_reports).where(me_reports.c.id == report_id)).one())
 
 
-def save_stage(store: Store, stage: StageRecord, *, user: User) -> None:
-    """Record where the country stands in one stage of the GMG cycle (reviewers)."""
+def save_stage(store: Store, stage: StageRecord, *, user: User, reason: str = "") -> None:
+    """Record where the country stands in one stage of the GMG cycle, with its evidence (reviewers)."""
     require(user, Action.EDIT_TARGETS, stage.country)
     with store.engine.begin() as conn:
-        write_stage(conn, stage, user.label)
+        write_stage(conn, stage, user.label, reason)

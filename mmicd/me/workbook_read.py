@@ -29,6 +29,7 @@ from mmicd.me.model import (
     ReportState,
     StageRecord,
     check_report,
+    milestone_problems,
 )
 from mmicd.me.model import Intervention as InterventionModel
 from mmicd.me.repository import (
@@ -69,7 +70,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _date(value: object) -> date | None | str:
+def cell_date(value: object) -> date | None | str:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -82,7 +83,7 @@ def _date(value: object) -> date | None | str:
         return str(value)  # pydantic reports it
 
 
-def _number(value: object) -> float | None | str:
+def cell_number(value: object) -> float | None | str:
     if value is None or value == "":
         return None
     if isinstance(value, int | float):
@@ -95,9 +96,9 @@ def _number(value: object) -> float | None | str:
 
 def _convert(column: str, value: object) -> object:
     if column in DATE_COLUMNS:
-        return _date(value)
+        return cell_date(value)
     if column in NUMBER_COLUMNS:
-        return _number(value)
+        return cell_number(value)
     if column in LIST_COLUMNS:
         return [p.strip() for p in _text(value).replace(",", ";").split(";") if p.strip()]
     if column == "acted_at":
@@ -186,6 +187,61 @@ def _local_level(values: dict, lang: str) -> list[tuple[str, str, str]]:
     return problems
 
 
+# ---- one row to one object: shared by the import and the forms of the Interventions page -------------
+# ``values`` are a row of the sheet as :func:`_convert` reads it (column code -> text, date, number or
+# list); each returns the object (None if it cannot be built) and every problem found (column header and
+# value named): any error refuses the row.
+def intervention_from_values(values: dict, lang: str = "en", *, file: str | None = None,
+                             row: int | None = None) -> tuple[InterventionModel | None, list[Issue]]:
+    values = dict(values)
+    if isinstance(values.get("illustrative"), str):
+        values["illustrative"] = values["illustrative"].lower() in ("yes", "true", "1", "oui", "sí", "si")
+    values = {k: v for k, v in values.items() if v not in ("", None) or k in ("description",)}
+    issues = [Issue("error", message, file=file, sheet="interventions", row=row, column=header(column, lang),
+                    value=value) for column, value, message in _local_level(values, lang)]
+    try:
+        iv = InterventionModel(**values)
+    except ValidationError as err:
+        return None, issues + _validation_issues(err, file, "interventions", row, lang)
+    return iv, issues  # unknown areas left out: the row's indicators are still checked
+
+
+def milestone_from_values(values: dict, lang: str = "en", *, file: str | None = None,
+                          row: int | None = None) -> tuple[Milestone | None, list[Issue]]:
+    try:
+        return Milestone(due=values.get("due"), target=values.get("target")), []
+    except ValidationError as err:
+        return None, _validation_issues(err, file, "targets", row, lang)
+
+
+def indicator_from_values(values: dict, milestones: list[Milestone], intervention: InterventionModel | None,
+                          lang: str = "en", *, file: str | None = None,
+                          row: int | None = None) -> tuple[Indicator | None, list[Issue]]:
+    """An indicator with its milestones; the milestones' dates are checked against the baseline, the end
+    date and the intervention's dates (each one named), then the model's rules apply."""
+    values = {k: v for k, v in values.items() if v not in ("", None)}
+    if isinstance(values.get("position"), float):
+        values["position"] = int(values["position"])
+    issues = [Issue("error", message, file=file, sheet="targets", column=header("due", lang), value=due.isoformat())
+              for due, message in milestone_problems(milestones, values.get("baseline_date"),
+                                                     values.get("end_date"), intervention, lang)]
+    if issues:
+        return None, issues
+    try:
+        return Indicator(**values, milestones=milestones), []
+    except ValidationError as err:
+        return None, _validation_issues(err, file, "indicators", row, lang)
+
+
+def stage_from_values(values: dict, lang: str = "en", *, file: str | None = None,
+                      row: int | None = None) -> tuple[StageRecord | None, list[Issue]]:
+    values = {k: v for k, v in values.items() if v not in ("", None)}
+    try:
+        return StageRecord(**values), []
+    except ValidationError as err:
+        return None, _validation_issues(err, file, "stages", row, lang)
+
+
 def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> ReadResult:
     """Parse a workbook into a portfolio, collecting every problem (nothing is stored)."""
     issues: list[Issue] = []
@@ -205,27 +261,21 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
         return False
 
     for row, values in _sheet_rows(wb, "interventions", file, issues, lang):
-        if "illustrative" in values:
-            values["illustrative"] = values["illustrative"].lower() in ("yes", "true", "1", "oui", "sí", "si")
-        values = {k: v for k, v in values.items() if v not in ("", None) or k in ("description",)}
         if dup("interventions", values.get("id", ""), row, "id"):
             continue
-        issues.extend(Issue("error", message, file=file, sheet="interventions", row=row, column=header(column, lang),
-                            value=value) for column, value, message in _local_level(values, lang))
-        try:
-            p.interventions.append(InterventionModel(**values))
-        except ValidationError as err:
-            issues.extend(_validation_issues(err, file, "interventions", row, lang))
+        iv, found = intervention_from_values(values, lang, file=file, row=row)
+        issues.extend(found)
+        if iv is not None:
+            p.interventions.append(iv)
     iv_ids = {i.id for i in p.interventions}
 
     milestones: dict[str, list[Milestone]] = {}
     for row, values in _sheet_rows(wb, "targets", file, issues, lang):
-        try:
-            milestones.setdefault(values.get("indicator_id", ""), []).append(
-                Milestone(due=values.get("due"), target=values.get("target")))
+        milestone, found = milestone_from_values(values, lang, file=file, row=row)
+        issues.extend(found)
+        if milestone is not None:
+            milestones.setdefault(values.get("indicator_id", ""), []).append(milestone)
             result.rows[("targets", f"{values.get('indicator_id')}@{values.get('due')}")] = row
-        except ValidationError as err:
-            issues.extend(_validation_issues(err, file, "targets", row, lang))
 
     failed: set[str] = set()  # ids of rows already reported: no second issue for what refers to them
     for row, values in _sheet_rows(wb, "indicators", file, issues, lang):
@@ -250,13 +300,11 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
                 failed.add(values.get("id", ""))
                 continue
             values["link"] = {"indicator": link_id, "selection": {k.strip(): v.strip() for k, v in pairs}}
-        values["milestones"] = milestones.pop(values.get("id", ""), [])
-        if "position" in values and isinstance(values["position"], float):
-            values["position"] = int(values["position"])
-        try:
-            ind = Indicator(**values)
-        except ValidationError as err:
-            issues.extend(_validation_issues(err, file, "indicators", row, lang))
+        ind, found = indicator_from_values(values, milestones.pop(values.get("id", ""), []),
+                                           p.intervention(values.get("intervention_id")), lang, file=file, row=row)
+        issues.extend(replace(i, row=result.rows.get(("targets", f"{values.get('id')}@{i.value}")))
+                      if i.sheet == "targets" else i for i in found)  # a milestone: at its row of the targets sheet
+        if ind is None:
             failed.add(values.get("id", ""))
             continue
         if ind.intervention_id not in iv_ids:
@@ -325,11 +373,10 @@ def read_workbook(data: bytes, *, lang: str = "en", file: str | None = None) -> 
         p.reports.append(rep)
 
     for row, values in _sheet_rows(wb, "stages", file, issues, lang):
-        values = {k: v for k, v in values.items() if v not in ("", None)}
-        try:
-            p.stages.append(StageRecord(**values))
-        except ValidationError as err:
-            issues.extend(_validation_issues(err, file, "stages", row, lang))
+        stage, found = stage_from_values(values, lang, file=file, row=row)
+        issues.extend(found)
+        if stage is not None:
+            p.stages.append(stage)
     return result
 
 
@@ -374,6 +421,8 @@ def import_workbook(store: Store, data: bytes, *, user: User, lang: str = "en", 
     countries = tuple(sorted({iv.country for iv in p.interventions}))
     if dry_run or has_errors(issues):
         return ImportResult(issues, False, counts, countries)
+    for country in sorted(set(countries) | {s.country for s in p.stages}):
+        require(user, Action.EDIT_TARGETS, country)  # a reviewer limited to some countries stores only theirs
     try:
         with store.engine.begin() as conn:
             for iv in p.interventions:

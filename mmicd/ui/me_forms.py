@@ -1,5 +1,6 @@
 """What changes the M&E framework from the Interventions page: the Excel import, the review of reports,
-and the forms to enter a progress report, edit an intervention and change a baseline or target.
+and the forms to enter a progress report, create or edit an intervention, add or edit an indicator with
+its milestones, change a baseline or target, and record a GMG stage with its evidence.
 
 Every write goes through :mod:`mmicd.me.repository` (or the importer), which checks the user's role on
 the server and validates exactly as the Excel path does; the forms only show what the user may do and
@@ -8,27 +9,37 @@ translate what comes back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from mmicd import subdivisions
 from mmicd.auth import Action, PermissionDenied, User, can
-from mmicd.i18n import format_number, format_period
+from mmicd.i18n import format_number, format_period, language_name, t
 from mmicd.issues import IssuesError
 from mmicd.me.config import me_config
 from mmicd.me.model import (
+    DISAGGREGATIONS,
     FREQUENCY_MONTHS,
     BreakdownValue,
+    Direction,
+    Frequency,
     GmgStage,
     Indicator,
     Intervention,
     InterventionStatus,
+    Level,
     Milestone,
     OrgType,
+    PeriodRule,
     Report,
     ReportState,
+    StageStatus,
     Unit,
+    languages,
     sector_codes,
     sector_name,
 )
@@ -38,16 +49,27 @@ from mmicd.me.repository import (
     Portfolio,
     change_targets,
     record_report,
+    save_indicator,
     save_intervention,
+    save_stage,
     set_report_state,
+)
+from mmicd.me.workbook_read import (
+    cell_date,
+    cell_number,
+    indicator_from_values,
+    intervention_from_values,
+    milestone_from_values,
+    stage_from_values,
 )
 from mmicd.store import Store
 from mmicd.ui import current_lang, tr
 from mmicd.ui.components import plain
 from mmicd.ui.me_common import issues_frame, today, wide_columns
-from mmicd.ui.me_local import area_label, area_options
+from mmicd.ui.me_local import area_options
 
 FLASH = "_me_forms_flash"
+DATES = {"min_value": date(1990, 1, 1), "max_value": date(2100, 12, 31)}  # not only ten years around today
 
 
 def flash() -> None:
@@ -269,58 +291,289 @@ def _list(text: str) -> list[str]:
     return [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
 
 
-def intervention_form(store: Store, iv: Intervention, user: User) -> None:
-    """Edit an intervention's fields (reviewers), validated as the Excel import validates them."""
-    if not can(user, Action.EDIT_TARGETS, iv.country):
-        return
+def _show_issues(issues: list) -> None:
+    """Problems found by the import's own checks, each naming the field and the value given."""
+    for issue in issues:
+        text = tr("forms.issue.value", message=issue.message, value=issue.value) \
+            if issue.value not in (None, "") else issue.message
+        st.error(plain(tr("forms.issue.field", field=issue.column, message=text) if issue.column else text))
+
+
+def _labels(prefix: str, lang: str):
+    """The label of a code in ``lang`` (fixed when the page runs, so that the options keep their labels)."""
+    return lambda code: t(f"{prefix}.{code}", lang)
+
+
+def _area_labels(lang: str):
+    return lambda code: subdivisions.subdivision_name(code, lang) if subdivisions.is_subdivision(code) \
+        else t("lmap.me.national", lang)
+
+
+def _reason(key: str) -> str:
+    return st.text_input(tr("forms.reason"), key=key, help=tr("forms.reason_help"))
+
+
+def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dict:
+    """The workbook's intervention columns as inputs (inside a form), prefilled from ``iv``; returns the
+    row as the import reads it (column code -> value)."""
     lang = current_lang()
     sectors = sorted(sector_codes())
     statuses = [s.value for s in InterventionStatus]
     stages = [s.value for s in GmgStage]
-    with st.expander(tr("me.form.iv.title")), st.form(key=f"me_form_iv_{iv.id}"):
-        title = st.text_input(tr("me.xl.col.title"), iv.title, key=f"me_form_iv_title_{iv.id}")
-        description = st.text_area(tr("me.xl.col.description"), iv.description, key=f"me_form_iv_description_{iv.id}")
-        left, right = st.columns(2)
-        sector = left.selectbox(tr("me.filter.sector"), sectors, index=sectors.index(iv.sector),
-                                format_func=lambda c: sector_name(c, lang), key=f"me_form_iv_sector_{iv.id}")
-        status = right.selectbox(tr("me.col.iv_status"), statuses, index=statuses.index(str(iv.status)),
-                                 format_func=lambda s: tr(f"me.iv_status.{s}"), key=f"me_form_iv_status_{iv.id}")
-        lead = left.text_input(tr("me.col.lead"), iv.lead, key=f"me_form_iv_lead_{iv.id}")
-        stage = right.selectbox(tr("me.xl.col.gmg_stage"), stages, index=stages.index(str(iv.gmg_stage)),
-                                format_func=lambda s: tr(f"me.stage.{s}"), key=f"me_form_iv_stage_{iv.id}")
-        partners = left.text_input(tr("me.xl.col.partners"), "; ".join(iv.partners), key=f"me_form_iv_partners_{iv.id}")
-        funders = right.text_input(tr("me.xl.col.funders"), "; ".join(iv.funders), key=f"me_form_iv_funders_{iv.id}")
-        ndp_goal = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal, key=f"me_form_iv_ndp_{iv.id}")
-        sdgs = right.text_input(tr("me.xl.col.sdg_targets"), "; ".join(iv.sdg_targets), key=f"me_form_iv_sdg_{iv.id}")
-        scope = left.text_input(tr("me.xl.col.geographic_scope"), iv.geographic_scope, key=f"me_form_iv_scope_{iv.id}")
-        areas = right.multiselect(tr("me.xl.col.scope_areas"), area_options(iv.country), default=iv.scope_areas,
-                                  format_func=lambda c: area_label(c, lang), key=f"me_form_iv_areas_{iv.id}")
-        lead_type = left.selectbox(tr("me.xl.col.lead_type"), list(OrgType), index=list(OrgType).index(iv.lead_type),
-                                   format_func=lambda o: tr(f"lmap.org.{o}"), key=f"me_form_iv_lead_type_{iv.id}")
-        currency = right.text_input(tr("me.col.currency"), iv.currency, max_chars=3, key=f"me_form_iv_currency_{iv.id}")
-        start = left.date_input(tr("me.col.start"), iv.start, key=f"me_form_iv_start_{iv.id}")
-        end = right.date_input(tr("me.col.end"), iv.end, key=f"me_form_iv_end_{iv.id}")
-        planned = left.number_input(tr("me.budget.planned"), min_value=0.0, value=float(iv.budget_planned),
-                                    step=1000.0, key=f"me_form_iv_planned_{iv.id}")
-        disbursed = right.number_input(tr("me.budget.disbursed"), min_value=0.0, value=float(iv.budget_disbursed),
-                                       step=1000.0, key=f"me_form_iv_disbursed_{iv.id}")
-        save = st.form_submit_button(tr("me.form.iv.save"), type="primary", key=f"me_form_iv_save_{iv.id}")
+    org_types = [o.value for o in OrgType]
+    langs = sorted(languages())
+    values = {"country": country}
+    if iv is None:
+        values["id"] = st.text_input(tr("me.xl.col.id"), key=f"{key}_id", help=tr("forms.iv.id_help"))
+    values["title"] = st.text_input(tr("me.xl.col.title"), iv.title if iv else "", key=f"{key}_title")
+    values["description"] = st.text_area(tr("me.xl.col.description"), iv.description if iv else "",
+                                         key=f"{key}_description")
+    left, right = st.columns(2)
+    values["sector"] = left.selectbox(tr("me.xl.col.sector"), sectors, index=sectors.index(iv.sector) if iv else 0,
+                                      format_func=lambda c: sector_name(c, lang), key=f"{key}_sector")
+    values["status"] = right.selectbox(tr("me.xl.col.status"), statuses,
+                                       index=statuses.index(str(iv.status)) if iv else 0,
+                                       format_func=_labels("me.iv_status", lang), key=f"{key}_status")
+    values["lead"] = left.text_input(tr("me.xl.col.lead"), iv.lead if iv else "", key=f"{key}_lead")
+    values["lead_type"] = right.selectbox(tr("me.xl.col.lead_type"), org_types,
+                                          index=org_types.index(str(iv.lead_type)) if iv else 0,
+                                          format_func=_labels("lmap.org", lang), key=f"{key}_lead_type")
+    values["partners"] = _list(left.text_input(tr("me.xl.col.partners"), "; ".join(iv.partners) if iv else "",
+                                               key=f"{key}_partners", help=tr("forms.list_help")))
+    values["partner_types"] = _list(right.text_input(
+        tr("me.xl.col.partner_types"), "; ".join(map(str, iv.partner_types)) if iv else "", key=f"{key}_partner_types",
+        help=tr("forms.iv.partner_types_help", codes=", ".join(org_types))))
+    values["funders"] = _list(left.text_input(tr("me.xl.col.funders"), "; ".join(iv.funders) if iv else "",
+                                              key=f"{key}_funders", help=tr("forms.list_help")))
+    values["gmg_stage"] = right.selectbox(tr("me.xl.col.gmg_stage"), stages,
+                                          index=stages.index(str(iv.gmg_stage)) if iv else stages.index("implementation"),
+                                          format_func=_labels("me.stage", lang), key=f"{key}_stage")
+    values["ndp_goal"] = left.text_input(tr("me.xl.col.ndp_goal"), iv.ndp_goal if iv else "", key=f"{key}_ndp")
+    values["sdg_targets"] = _list(right.text_input(tr("me.xl.col.sdg_targets"),
+                                                   "; ".join(iv.sdg_targets) if iv else "", key=f"{key}_sdg"))
+    values["geographic_scope"] = left.text_input(tr("me.xl.col.geographic_scope"),
+                                                 iv.geographic_scope if iv else "", key=f"{key}_scope")
+    values["scope_areas"] = right.multiselect(tr("me.xl.col.scope_areas"), area_options(country),
+                                              default=iv.scope_areas if iv else [],
+                                              format_func=_area_labels(lang), key=f"{key}_areas")
+    values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, **DATES, key=f"{key}_start")
+    values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, **DATES, key=f"{key}_end")
+    values["budget_planned"] = left.number_input(tr("me.xl.col.budget_planned"), min_value=0.0,
+                                                 value=float(iv.budget_planned) if iv else 0.0, step=1000.0,
+                                                 key=f"{key}_planned")
+    values["budget_disbursed"] = right.number_input(tr("me.xl.col.budget_disbursed"), min_value=0.0,
+                                                    value=float(iv.budget_disbursed) if iv else 0.0, step=1000.0,
+                                                    key=f"{key}_disbursed")
+    values["currency"] = left.text_input(tr("me.xl.col.currency"), iv.currency if iv else "USD", max_chars=3,
+                                         key=f"{key}_currency").strip().upper()
+    values["language"] = right.selectbox(tr("me.xl.col.language"), langs,
+                                         index=langs.index(iv.language if iv else lang if lang in langs else "en"),
+                                         format_func=lambda c: f"{c} · {language_label(c)}", key=f"{key}_language")
+    if iv is not None:
+        values["illustrative"] = iv.illustrative
+    return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+
+
+def language_label(code: str) -> str:
+    try:
+        return language_name(code)
+    except Exception:  # a code CLDR does not name
+        return code
+
+
+def _store_intervention(store: Store, values: dict, user: User, reason: str, key: str, create: bool = False) -> bool:
+    """Check the row as the import does, then store it (role and country checked on the server)."""
+    if not reason.strip():
+        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+        return False
+    iv, issues = intervention_from_values(values, current_lang())
+    if iv is None or issues:
+        _show_issues(issues)
+        return False
+    try:
+        save_intervention(store, iv, user=user, reason=reason, create=create)
+    except (MeError, PermissionDenied, ValidationError) as err:
+        _refused(err)
+        return False
+    _done(tr(key, id=plain(iv.id)))
+    return True
+
+
+def new_intervention_form(store: Store, country: str, user: User) -> None:
+    """Create an intervention of the country (reviewers of the country), with every column of the workbook."""
+    if not can(user, Action.EDIT_TARGETS, country):
+        return
+    with st.expander(tr("forms.iv.new")), st.form(key="forms_new_iv"):
+        values = _intervention_inputs(None, country, "forms_new_iv")
+        reason = _reason("forms_new_iv_reason")
+        save = st.form_submit_button(tr("forms.iv.create"), type="primary", key="forms_new_iv_save")
+    if save:
+        _store_intervention(store, values, user, reason, "forms.iv.created", create=True)
+
+
+def intervention_form(store: Store, iv: Intervention, user: User) -> None:
+    """Edit an intervention's fields (reviewers of its country), validated as the Excel import validates them."""
+    if not can(user, Action.EDIT_TARGETS, iv.country):
+        return
+    key = f"me_form_iv_{iv.id}"
+    with st.expander(tr("me.form.iv.title")), st.form(key=key):
+        values = _intervention_inputs(iv, iv.country, key)
+        reason = _reason(f"{key}_reason")
+        save = st.form_submit_button(tr("me.form.iv.save"), type="primary", key=f"{key}_save")
+    if save:
+        _store_intervention(store, values | {"id": iv.id}, user, reason, "me.form.iv.saved")
+
+
+# ---- results-framework indicators --------------------------------------------------------------
+NEW = "_new"
+
+
+def _milestone_text(ind: Indicator | None) -> str:
+    return "\n".join(f"{m.due.isoformat()}; {m.target:g}" for m in ind.milestones) if ind else ""
+
+
+def parse_milestones(text: str, lang: str) -> tuple[list[Milestone], list]:
+    """Lines "date; target" (ISO date) into milestones, read as the import reads its targets sheet."""
+    milestones, issues = [], []
+    for row, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        due, _, target = line.partition(";")
+        milestone, found = milestone_from_values({"due": cell_date(due), "target": cell_number(target)}, lang, row=row)
+        issues.extend(replace(i, column=tr("forms.ind.milestone_line", line=row)) for i in found)
+        if milestone is not None:
+            milestones.append(milestone)
+    return milestones, issues
+
+
+def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User) -> None:
+    """Add an indicator to the intervention's results framework, or edit one, with its milestones;
+    checked by the import's own rules (the milestones inside the intervention's dates)."""
+    iv = p.intervention(intervention_id)
+    if not can(user, Action.EDIT_TARGETS, iv.country):
+        return
+    lang = current_lang()
+    indicators = p.indicators_of(intervention_id)
+    with st.expander(tr("forms.ind.title")):
+        chosen = st.selectbox(tr("forms.ind.which"), [NEW, *[i.id for i in indicators]],
+                              key=f"forms_ind_which_{intervention_id}",
+                              format_func=lambda i: t("forms.ind.new", lang) if i == NEW else p.indicator(i).name)
+        ind = None if chosen == NEW else p.indicator(chosen)
+        key = f"forms_ind_{intervention_id}_{chosen}"
+        levels, units, directions = [x.value for x in Level], [x.value for x in Unit], [x.value for x in Direction]
+        rules, frequencies = [x.value for x in PeriodRule], [x.value for x in Frequency]
+        with st.form(key=key):
+            values = {"intervention_id": intervention_id}
+            values["id"] = ind.id if ind else st.text_input(tr("me.xl.col.id"), key=f"{key}_id").strip()
+            values["name"] = st.text_input(tr("me.xl.col.name"), ind.name if ind else "", key=f"{key}_name").strip()
+            left, right = st.columns(2)
+            values["level"] = left.selectbox(tr("me.xl.col.level"), levels,
+                                             index=levels.index(str(ind.level)) if ind else 0,
+                                             format_func=_labels("me.level", lang), key=f"{key}_level")
+            values["unit"] = right.selectbox(tr("me.xl.col.unit"), units, index=units.index(str(ind.unit)) if ind else 0,
+                                             format_func=_labels("forms.unit", lang), key=f"{key}_unit")
+            values["direction"] = left.selectbox(tr("me.xl.col.direction"), directions,
+                                                 index=directions.index(str(ind.direction)) if ind else 0,
+                                                 format_func=_labels("forms.direction", lang), key=f"{key}_direction")
+            values["period_rule"] = right.selectbox(tr("me.xl.col.period_rule"), rules,
+                                                    index=rules.index(str(ind.period_rule)) if ind else rules.index("latest"),
+                                                    format_func=_labels("me.period_rule", lang), key=f"{key}_rule")
+            values["baseline_value"] = left.number_input(tr("me.xl.col.baseline_value"),
+                                                         value=float(ind.baseline_value) if ind else None,
+                                                         key=f"{key}_baseline")
+            values["baseline_date"] = right.date_input(tr("me.xl.col.baseline_date"), ind.baseline_date if ind else None,
+                                                       **DATES, key=f"{key}_baseline_date")
+            values["end_target"] = left.number_input(tr("me.xl.col.end_target"),
+                                                     value=float(ind.end_target) if ind else None, key=f"{key}_end")
+            values["end_date"] = right.date_input(tr("me.xl.col.end_date"), ind.end_date if ind else iv.end,
+                                                  **DATES, key=f"{key}_end_date")
+            values["frequency"] = left.selectbox(tr("me.xl.col.frequency"), frequencies,
+                                                 index=frequencies.index(str(ind.frequency)) if ind else
+                                                 frequencies.index("annual"),
+                                                 format_func=_labels("me.frequency", lang), key=f"{key}_frequency")
+            values["disaggregation"] = right.multiselect(tr("me.xl.col.disaggregation"), list(DISAGGREGATIONS),
+                                                         default=ind.disaggregation if ind else [],
+                                                         format_func=_labels("me.dim", lang), key=f"{key}_dis")
+            values["data_source"] = left.text_input(tr("me.xl.col.data_source"), ind.data_source if ind else "",
+                                                    key=f"{key}_source").strip()
+            values["responsible"] = right.text_input(tr("me.xl.col.responsible"), ind.responsible if ind else "",
+                                                     key=f"{key}_responsible").strip()
+            milestones = st.text_area(tr("forms.ind.milestones"), _milestone_text(ind), key=f"{key}_milestones",
+                                      help=tr("forms.ind.milestones_help"), placeholder="2026-12-31; 500")
+            reason = _reason(f"{key}_reason")
+            save = st.form_submit_button(tr("forms.ind.save"), type="primary", key=f"{key}_save")
     if not save:
         return
+    if not reason.strip():
+        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+        return
+    if ind is not None:
+        values |= {"position": ind.position, "link": ind.link}
+    else:
+        values["position"] = len(indicators) + 1
+    path, issues = parse_milestones(milestones, lang)
+    changed, found = indicator_from_values(values, path, iv, lang) if not issues else (None, [])
+    if changed is None:
+        _show_issues(issues + found)
+        return
     try:
-        changed = Intervention.model_validate(iv.model_dump() | {
-            "title": title.strip(), "description": description.strip(), "sector": sector, "status": status,
-            "lead": lead.strip(), "gmg_stage": stage, "partners": _list(partners), "funders": _list(funders),
-            "ndp_goal": ndp_goal.strip(), "sdg_targets": _list(sdgs), "geographic_scope": scope.strip(),
-            "scope_areas": areas, "lead_type": lead_type,
-            "partner_types": iv.partner_types if len(_list(partners)) == len(iv.partners) else [],
-            "currency": currency.strip().upper(), "start": start, "end": end, "budget_planned": planned,
-            "budget_disbursed": disbursed})
-        save_intervention(store, changed, user=user)
+        save_indicator(store, changed, user=user, reason=reason, create=ind is None)
     except (MeError, PermissionDenied, ValidationError) as err:
         _refused(err)
         return
-    _done(tr("me.form.iv.saved", id=plain(iv.id)))
+    _done(tr("forms.ind.saved", id=plain(changed.id)))
+
+
+# ---- GMG stages -----------------------------------------------------------------------------------
+def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
+    """Where the country stands in each GMG stage, with its evidence (shown as plain text, a link too),
+    and the form to record a stage (reviewers of the country)."""
+    lang = current_lang()
+    records = sorted(p.stages, key=lambda s: list(GmgStage).index(s.stage))  # in the cycle's order
+    if records:
+        st.dataframe(pd.DataFrame({
+            tr("me.col.stage"): [f"{list(GmgStage).index(s.stage) + 1}. {tr(f'me.stage.{s.stage}')}" for s in records],
+            tr("me.col.stage_status"): [tr(f"me.stage_status.{s.status}") for s in records],
+            tr("me.col.start"): [format_date(s.start, lang) if s.start else "–" for s in records],
+            tr("me.col.end"): [format_date(s.end, lang) if s.end else "–" for s in records],
+            tr("me.col.evidence"): [s.evidence for s in records],
+            tr("me.xl.col.note"): [s.note for s in records]}),
+            hide_index=True, width="stretch", key="forms_stages_table")
+    if not can(user, Action.EDIT_TARGETS, country):
+        return
+    stages, statuses = [s.value for s in GmgStage], [s.value for s in StageStatus]
+    chosen = st.selectbox(tr("me.xl.col.stage"), stages, format_func=_labels("me.stage", lang),
+                          key="forms_stage_which")
+    old = next((s for s in p.stages if str(s.stage) == chosen), None)
+    key = f"forms_stage_{chosen}"
+    with st.form(key=key):
+        left, right = st.columns(2)
+        values = {"country": country, "stage": chosen}
+        values["status"] = left.selectbox(tr("me.xl.col.status"), statuses,
+                                          index=statuses.index(str(old.status)) if old else 0,
+                                          format_func=_labels("me.stage_status", lang), key=f"{key}_status")
+        values["start"] = right.date_input(tr("me.xl.col.start"), old.start if old else None, **DATES, key=f"{key}_start")
+        values["end"] = left.date_input(tr("me.xl.col.end"), old.end if old else None, **DATES, key=f"{key}_end")
+        values["evidence"] = right.text_input(tr("me.xl.col.evidence"), old.evidence if old else "",
+                                              key=f"{key}_evidence", help=tr("forms.stage.evidence_help")).strip()
+        values["note"] = st.text_input(tr("me.xl.col.note"), old.note if old else "", key=f"{key}_note").strip()
+        reason = _reason(f"{key}_reason")
+        save = st.form_submit_button(tr("forms.stage.save"), type="primary", key=f"{key}_save")
+    if not save:
+        return
+    if not reason.strip():
+        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+        return
+    stage, issues = stage_from_values(values, lang)
+    if stage is None:
+        _show_issues(issues)
+        return
+    try:
+        save_stage(store, stage, user=user, reason=reason)
+    except (MeError, PermissionDenied, ValidationError) as err:
+        _refused(err)
+        return
+    _done(tr("forms.stage.saved", stage=tr(f"me.stage.{chosen}")))
 
 
 # ---- baseline and targets -----------------------------------------------------------------------
@@ -375,9 +628,9 @@ def targets_form(store: Store, p: Portfolio, intervention_id: str, user: User) -
 
 def forms(store: Store, p: Portfolio, intervention_id: str, user: User) -> None:
     """Everything one may change about an intervention, below its detail."""
-    flash()
     st.divider()
     report_form(store, p, intervention_id, user)
     intervention_form(store, p.intervention(intervention_id), user)
+    indicator_form(store, p, intervention_id, user)
     targets_form(store, p, intervention_id, user)
 

@@ -304,11 +304,12 @@ def test_anonymous_visitors_get_no_form_and_a_reviewer_edits_and_changes_targets
 
     at = open_page("pages/me_interventions.py")
     assert any("Entering progress reports needs an analyst account" in c.value for c in at.caption)
-    assert not [b for b in at.button if b.key and b.key.startswith(("me_form_submit", "me_form_iv_save", "me_form_t_save"))]
+    assert not [b for b in at.button if b.key and b.key.startswith(("me_form_submit", "me_form_iv_", "me_form_t_save", "forms_"))]
     at = signed_in(User("rev", Role.REVIEWER, id=3))
     at.selectbox(key="me_detail_iv").set_value("NPL-RUR-01").run()
-    at.number_input(key="me_form_iv_disbursed_NPL-RUR-01").set_value(900000.0)
-    at.button(key="me_form_iv_save_NPL-RUR-01").click().run()
+    at.number_input(key="me_form_iv_NPL-RUR-01_disbursed").set_value(900000.0)
+    at.text_input(key="me_form_iv_NPL-RUR-01_reason").set_value("Second instalment paid")
+    at.button(key="me_form_iv_NPL-RUR-01_save").click().run()
     assert any(s.value.startswith("Intervention NPL-RUR-01 saved") for s in at.success)
     at.selectbox(key="me_form_targets_indicator_NPL-RUR-01").set_value("RUR-01-1").run()
     at.number_input(key="me_form_t_end_RUR-01-1").set_value(4200.0)
