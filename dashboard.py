@@ -40,6 +40,8 @@ pages = [
     st.Page("pages/me_dashboard.py", title=ui.tr("nav.me_dashboard"), icon=":material/monitoring:", url_path="me"),
     st.Page("pages/me_interventions.py", title=ui.tr("nav.me_interventions"), icon=":material/assignment:",
             url_path="interventions"),
+    st.Page("pages/reporting_status.py", title=ui.tr("reporting.nav"), icon=":material/grid_view:",
+            url_path="reporting-status"),
 ]
 if not user.is_anonymous:
     pages.append(st.Page("pages/inbox.py", title=ui.tr("inbox.nav"), icon=":material/inbox:", url_path="inbox"))

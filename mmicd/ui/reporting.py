@@ -1,0 +1,115 @@
+"""The reporting status page: national data / baseline only / none by indicator and year for the
+chosen country (with counts across countries for the chosen year), and the M&E reports on time,
+late or missing per period (:mod:`mmicd.reporting`). Colours always come with a symbol and a text
+legend; each table downloads as CSV (:mod:`mmicd.safe_export`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from mmicd import codes, reporting
+from mmicd.engine.catalogue import catalogue
+from mmicd.i18n import format_month
+from mmicd.reporting import (
+    DATA_COLOURS,
+    DATA_SYMBOLS,
+    REPORT_COLOURS,
+    REPORT_SYMBOLS,
+    DataStatus,
+    ReportStatus,
+)
+from mmicd.safe_export import to_csv
+from mmicd.ui import _store, filters, tr
+
+FIRST_YEAR = 1990
+
+
+@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
+def _data_status(url: str, published: tuple[int, ...], years: tuple[str, ...]) -> pd.DataFrame:
+    s = _store(url)
+    versions = [v for v in s.datasets() if v.id in published]
+    return reporting.data_status(catalogue(), versions, reporting.coverage(s, versions), codes.country_codes(),
+                                 list(years))
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def _report_status(url: str, country: str, today: date) -> pd.DataFrame:
+    from mmicd.me.repository import load_portfolio
+
+    return reporting.report_status(load_portfolio(_store(url), country), today)
+
+
+def _grid(frame: pd.DataFrame, index: str, columns: str, symbols: dict, colours: dict):
+    """A compact grid of symbols, each cell coloured by its status."""
+    grid = frame.pivot(index=index, columns=columns, values="status")
+    by_value = {status.value: symbol for status, symbol in symbols.items()}
+    by_symbol = {symbols[status]: colours[status] for status in symbols}
+    shown = grid.map(lambda value: by_value.get(value, ""))
+    return shown.style.map(lambda v: f"background-color: {by_symbol[v]}; color: #000; text-align: center"
+                           if v in by_symbol else "")
+
+
+def _counts(counts: dict[str, int], kind: str, symbols: dict) -> None:
+    for column, status in zip(st.columns(len(symbols)), symbols, strict=True):
+        column.metric(f"{symbols[status]} {tr(f'reporting.{kind}.{status.value}')}", counts[status.value])
+
+
+def data_section(s, country: str, year: str | None, lang: str) -> None:
+    st.subheader(tr("reporting.data.title", country=codes.area_name(country, lang)))
+    st.caption(tr("reporting.data.rule"))
+    years = tuple(str(y) for y in range(FIRST_YEAR, date.today().year + 1))
+    table = _data_status(s.url, s.published_ids(), years)
+    mine = table[table["country"] == country]
+    held = mine.loc[mine["status"] != DataStatus.NONE, "year"]
+    if held.empty:
+        st.info(tr("reporting.data.nothing"))
+        return
+    mine = mine[mine["year"] >= held.min()]
+    _counts(reporting.counts(mine, DataStatus), "data", DATA_SYMBOLS)
+    st.caption(reporting.legend(DATA_SYMBOLS, "data", lang))
+    names = {i.id: i.name.get(lang) for i in catalogue().values()}
+    named = mine.assign(indicator=mine["indicator"].map(names))
+    st.dataframe(_grid(named, "indicator", "year", DATA_SYMBOLS, DATA_COLOURS), width="stretch")
+    out = named.assign(status=named["status"].map(lambda v: tr(f"reporting.data.{v}")))
+    st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
+                       file_name=f"reporting-status-{country}.csv", mime="text/csv", key="reporting_data_csv")
+    if year:
+        st.subheader(tr("reporting.across.title", year=year))
+        one = table[table["year"] == year]
+        across = one.pivot_table(index="indicator", columns="status", values="country", aggfunc="count",
+                                 fill_value=0).reindex(columns=[s.value for s in DataStatus], fill_value=0)
+        across.index = across.index.map(names)
+        across.columns = [f"{DATA_SYMBOLS[DataStatus(c)]} {tr(f'reporting.data.{c}')}" for c in across.columns]
+        st.dataframe(across, width="stretch")
+
+
+def report_section(s, country: str, lang: str) -> None:
+    st.subheader(tr("reporting.me.title", country=codes.area_name(country, lang)))
+    st.caption(tr("reporting.me.rule"))
+    table = _report_status(s.url, country, date.today())
+    if table.empty:
+        st.info(tr("reporting.me.nothing"))
+        return
+    _counts(reporting.counts(table, ReportStatus), "me", REPORT_SYMBOLS)
+    st.caption(reporting.legend(REPORT_SYMBOLS, "me", lang))
+    rows = table.assign(row=table["intervention"] + " · " + table["name"],
+                        period=table["period_end"].map(lambda d: d.strftime("%Y-%m")))
+    st.dataframe(_grid(rows, "row", "period", REPORT_SYMBOLS, REPORT_COLOURS), width="stretch")
+    out = table.assign(status=table["status"].map(lambda v: tr(f"reporting.me.{v}")),
+                       period_end=table["period_end"].map(lambda d: format_month(d, lang)))
+    st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
+                       file_name=f"reporting-me-{country}.csv", mime="text/csv", key="reporting_me_csv")
+
+
+def page(s) -> None:
+    f = filters()
+    st.title(tr("reporting.title"))
+    st.caption(tr("reporting.caption"))
+    data_tab, me_tab = st.tabs([tr("reporting.tab.data"), tr("reporting.tab.me")])
+    with data_tab:
+        data_section(s, f.country, f.year, f.lang)
+    with me_tab:
+        report_section(s, f.country, f.lang)
