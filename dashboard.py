@@ -43,8 +43,8 @@ pages = [
     st.Page("pages/reporting_status.py", title=ui.tr("reporting.nav"), icon=":material/grid_view:",
             url_path="reporting-status"),
 ]
-if not user.is_anonymous:
-    pages.append(st.Page("pages/inbox.py", title=ui.tr("inbox.nav"), icon=":material/inbox:", url_path="inbox"))
+if not user.is_anonymous:  # what awaits the user, second in the navigation
+    pages.insert(1, st.Page("pages/inbox.py", title=ui.tr("inbox.nav"), icon=":material/inbox:", url_path="inbox"))
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [
     (st.Page("pages/upload.py", title=ui.tr("nav.upload"), icon=":material/upload_file:", url_path="upload"),

@@ -24,7 +24,8 @@ from mmicd.reporting import (
 from mmicd.safe_export import to_csv
 from mmicd.ui import _store, filters, tr
 
-FIRST_YEAR = 1990
+YEARS_SHOWN = 15  # the grid's last years, this one included
+ROW_PX = 35
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
@@ -43,13 +44,15 @@ def _report_status(url: str, country: str, today: date) -> pd.DataFrame:
 
 
 def _grid(frame: pd.DataFrame, index: str, columns: str, symbols: dict, colours: dict):
-    """A compact grid of symbols, each cell coloured by its status."""
-    grid = frame.pivot(index=index, columns=columns, values="status")
+    """Show a compact grid of symbols, each cell coloured by its status."""
+    grid = frame.pivot(index=index, columns=columns, values="status").rename_axis(
+        index=tr("reporting.col.row"), columns=None)
     by_value = {status.value: symbol for status, symbol in symbols.items()}
     by_symbol = {symbols[status]: colours[status] for status in symbols}
     shown = grid.map(lambda value: by_value.get(value, ""))
-    return shown.style.map(lambda v: f"background-color: {by_symbol[v]}; color: #000; text-align: center"
-                           if v in by_symbol else "")
+    styled = shown.style.map(lambda v: f"background-color: {by_symbol[v]}; color: #000; text-align: center"
+                             if v in by_symbol else "")
+    st.dataframe(styled, width="stretch", height=ROW_PX * (len(grid) + 1) + 3)
 
 
 def _counts(counts: dict[str, int], kind: str, symbols: dict) -> None:
@@ -60,19 +63,18 @@ def _counts(counts: dict[str, int], kind: str, symbols: dict) -> None:
 def data_section(s, country: str, year: str | None, lang: str) -> None:
     st.subheader(tr("reporting.data.title", country=codes.area_name(country, lang)))
     st.caption(tr("reporting.data.rule"))
-    years = tuple(str(y) for y in range(FIRST_YEAR, date.today().year + 1))
+    this_year = date.today().year
+    years = tuple(str(y) for y in range(this_year - YEARS_SHOWN + 1, this_year + 1))
     table = _data_status(s.url, s.published_ids(), years)
     mine = table[table["country"] == country]
-    held = mine.loc[mine["status"] != DataStatus.NONE, "year"]
-    if held.empty:
+    if (mine["status"] == DataStatus.NONE).all():
         st.info(tr("reporting.data.nothing"))
         return
-    mine = mine[mine["year"] >= held.min()]
     _counts(reporting.counts(mine, DataStatus), "data", DATA_SYMBOLS)
     st.caption(reporting.legend(DATA_SYMBOLS, "data", lang))
     names = {i.id: i.name.get(lang) for i in catalogue().values()}
     named = mine.assign(indicator=mine["indicator"].map(names))
-    st.dataframe(_grid(named, "indicator", "year", DATA_SYMBOLS, DATA_COLOURS), width="stretch")
+    _grid(named, "indicator", "year", DATA_SYMBOLS, DATA_COLOURS)
     out = named.assign(status=named["status"].map(lambda v: tr(f"reporting.data.{v}")))
     st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
                        file_name=f"reporting-status-{country}.csv", mime="text/csv", key="reporting_data_csv")
@@ -83,7 +85,8 @@ def data_section(s, country: str, year: str | None, lang: str) -> None:
                                  fill_value=0).reindex(columns=[s.value for s in DataStatus], fill_value=0)
         across.index = across.index.map(names)
         across.columns = [f"{DATA_SYMBOLS[DataStatus(c)]} {tr(f'reporting.data.{c}')}" for c in across.columns]
-        st.dataframe(across, width="stretch")
+        st.dataframe(across.rename_axis(tr("reporting.col.row")), width="stretch",
+                     height=ROW_PX * (len(across) + 1) + 3)
 
 
 def report_section(s, country: str, lang: str) -> None:
@@ -97,7 +100,7 @@ def report_section(s, country: str, lang: str) -> None:
     st.caption(reporting.legend(REPORT_SYMBOLS, "me", lang))
     rows = table.assign(row=table["intervention"] + " · " + table["name"],
                         period=table["period_end"].map(lambda d: d.strftime("%Y-%m")))
-    st.dataframe(_grid(rows, "row", "period", REPORT_SYMBOLS, REPORT_COLOURS), width="stretch")
+    _grid(rows, "row", "period", REPORT_SYMBOLS, REPORT_COLOURS)
     out = table.assign(status=table["status"].map(lambda v: tr(f"reporting.me.{v}")),
                        period_end=table["period_end"].map(lambda d: format_month(d, lang)))
     st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
