@@ -16,14 +16,25 @@ from mmicd.ui.components import plain
 PAGE_FILES = {"review": "pages/review.py", "interventions": "pages/me_interventions.py"}
 
 
-@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def _items(url: str, user: User, today: date) -> list[inbox.Item]:
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _items(url: str, user: User, today: date, last_change: int | None) -> list[inbox.Item]:
     return inbox.load(_store(url), user, today)
 
 
+def last_change(store) -> int | None:
+    """The latest entry of the audit trail: every submission, return, approval or report changes it."""
+    from sqlalchemy import func, select
+
+    from mmicd.store.schema import audit
+
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.max(audit.c.id))).scalar_one()
+
+
 def items(store, user: User, today: date | None = None) -> list[inbox.Item]:
-    """What awaits ``user`` (cached a minute per user and day: the sidebar asks on every page)."""
-    return _items(store.url, user, today or date.today())
+    """What awaits ``user``, cached per user and day until the store changes (the sidebar asks on
+    every page)."""
+    return _items(store.url, user, today or date.today(), last_change(store))
 
 
 def sidebar(store, user: User) -> None:

@@ -23,6 +23,7 @@ from mmicd.reporting import (
 )
 from mmicd.safe_export import to_csv
 from mmicd.ui import _store, filters, tr
+from mmicd.ui.inbox import last_change
 
 YEARS_SHOWN = 15  # the grid's last years, this one included
 ROW_PX = 35
@@ -36,8 +37,8 @@ def _data_status(url: str, published: tuple[int, ...], years: tuple[str, ...]) -
                                  list(years))
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def _report_status(url: str, country: str, today: date) -> pd.DataFrame:
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _report_status(url: str, country: str, today: date, last_change: int | None) -> pd.DataFrame:
     from mmicd.me.repository import load_portfolio
 
     return reporting.report_status(load_portfolio(_store(url), country), today)
@@ -92,7 +93,7 @@ def data_section(s, country: str, year: str | None, lang: str) -> None:
 def report_section(s, country: str, lang: str) -> None:
     st.subheader(tr("reporting.me.title", country=codes.area_name(country, lang)))
     st.caption(tr("reporting.me.rule"))
-    table = _report_status(s.url, country, date.today())
+    table = _report_status(s.url, country, date.today(), last_change(s))
     if table.empty:
         st.info(tr("reporting.me.nothing"))
         return
