@@ -44,10 +44,11 @@ def _report_status(url: str, country: str, today: date, last_change: int | None)
     return reporting.report_status(load_portfolio(_store(url), country), today)
 
 
-def _grid(frame: pd.DataFrame, index: str, columns: str, symbols: dict, colours: dict):
-    """Show a compact grid of symbols, each cell coloured by its status."""
-    grid = frame.pivot(index=index, columns=columns, values="status").rename_axis(
-        index=tr("reporting.col.row"), columns=None)
+def _grid(frame: pd.DataFrame, columns: str, labels: dict[str, str], symbols: dict, colours: dict):
+    """Show a compact grid of symbols, one row per indicator (named by ``labels``), each cell coloured
+    by its status."""
+    grid = frame.pivot(index="indicator", columns=columns, values="status")
+    grid = grid.set_axis(grid.index.map(labels), axis=0).rename_axis(index=tr("reporting.col.row"), columns=None)
     by_value = {status.value: symbol for status, symbol in symbols.items()}
     by_symbol = {symbols[status]: colours[status] for status in symbols}
     shown = grid.map(lambda value: by_value.get(value, ""))
@@ -74,8 +75,8 @@ def data_section(s, country: str, year: str | None, lang: str) -> None:
     _counts(reporting.counts(mine, DataStatus), "data", DATA_SYMBOLS)
     st.caption(reporting.legend(DATA_SYMBOLS, "data", lang))
     names = {i.id: i.name.get(lang) for i in catalogue().values()}
+    _grid(mine, "year", names, DATA_SYMBOLS, DATA_COLOURS)
     named = mine.assign(indicator=mine["indicator"].map(names))
-    _grid(named, "indicator", "year", DATA_SYMBOLS, DATA_COLOURS)
     out = named.assign(status=named["status"].map(lambda v: tr(f"reporting.data.{v}")))
     st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
                        file_name=f"reporting-status-{country}.csv", mime="text/csv", key="reporting_data_csv")
@@ -99,9 +100,9 @@ def report_section(s, country: str, lang: str) -> None:
         return
     _counts(reporting.counts(table, ReportStatus), "me", REPORT_SYMBOLS)
     st.caption(reporting.legend(REPORT_SYMBOLS, "me", lang))
-    rows = table.assign(row=table["intervention"] + " · " + table["name"],
-                        period=table["period_end"].map(lambda d: d.strftime("%Y-%m")))
-    _grid(rows, "row", "period", REPORT_SYMBOLS, REPORT_COLOURS)
+    labels = dict(zip(table["indicator"], table["intervention"] + " · " + table["name"], strict=True))
+    _grid(table.assign(period=table["period_end"].map(lambda d: d.strftime("%Y-%m"))), "period", labels,
+          REPORT_SYMBOLS, REPORT_COLOURS)
     out = table.assign(status=table["status"].map(lambda v: tr(f"reporting.me.{v}")),
                        period_end=table["period_end"].map(lambda d: format_month(d, lang)))
     st.download_button(tr("reporting.download"), to_csv(out).encode("utf-8"),
