@@ -10,6 +10,7 @@ import streamlit as st
 from mmicd import ui
 from mmicd.auth import Action, can
 from mmicd.ui import auth
+from mmicd.ui import inbox as inbox_ui
 
 st.set_page_config(page_title="MMICD – Migration & development", page_icon="🌍", layout="wide")
 
@@ -22,6 +23,7 @@ if user.is_anonymous and not auth.anonymous_allowed():
     st.stop()
 ui.sidebar(store)
 auth.sidebar_account(user)
+inbox_ui.sidebar(store, user)
 
 # Pages for everybody who may read published data (viewers, donors, the public).
 pages = [
@@ -38,7 +40,11 @@ pages = [
     st.Page("pages/me_dashboard.py", title=ui.tr("nav.me_dashboard"), icon=":material/monitoring:", url_path="me"),
     st.Page("pages/me_interventions.py", title=ui.tr("nav.me_interventions"), icon=":material/assignment:",
             url_path="interventions"),
+    st.Page("pages/reporting_status.py", title=ui.tr("reporting.nav"), icon=":material/grid_view:",
+            url_path="reporting-status"),
 ]
+if not user.is_anonymous:  # what awaits the user, second in the navigation
+    pages.insert(1, st.Page("pages/inbox.py", title=ui.tr("inbox.nav"), icon=":material/inbox:", url_path="inbox"))
 # Pages that need a role: shown only to users who may do one of the actions.
 restricted = [
     (st.Page("pages/upload.py", title=ui.tr("nav.upload"), icon=":material/upload_file:", url_path="upload"),

@@ -23,7 +23,7 @@ from mmicd.config import LANGUAGES, get_settings
 from mmicd.i18n import t
 
 COMMAND_MODULES = ["mmicd.cli_store", "mmicd.cli_indicators", "mmicd.cli_ingest", "mmicd.cli_profile",
-                   "mmicd.cli_export", "mmicd.cli_iati"]
+                   "mmicd.cli_export", "mmicd.cli_iati", "mmicd.cli_inbox"]
 
 
 def _lang_from(argv: Sequence[str]) -> str:

@@ -5,6 +5,7 @@ import streamlit as st
 from mmicd import codes
 from mmicd.auth import Action, Role, require
 from mmicd.auth.accounts import AccountError, create_user, list_users, update_user
+from mmicd.mail import set_email
 from mmicd.ui import auth, components, filters, store, tr
 
 s = store()
@@ -57,3 +58,11 @@ if not accounts.empty:
                 st.success(tr("users.saved", name=components.plain(name)))
             except AccountError as err:
                 st.error(tr(f"auth.error.{err.reason}"))
+    with st.form(f"email_{name}"):  # the address of the inbox digest (mmicd.mail)
+        email = st.text_input(tr("inbox.email"), value=str(row.get("email") or ""), help=tr("inbox.email_help"))
+        if st.form_submit_button(tr("users.save")):
+            try:
+                set_email(s, admin, name, email)
+                st.success(tr("inbox.email_saved"))
+            except AccountError as err:
+                st.error(tr("inbox.error.email" if err.reason == "email" else f"auth.error.{err.reason}"))

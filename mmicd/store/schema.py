@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -124,6 +125,18 @@ users = Table(
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("locked_until", DateTime(timezone=True)),
     Column("last_login_at", DateTime(timezone=True)),
+    Column("email", String(320), nullable=False, default=""),  # for the inbox digest (mmicd.mail)
+)
+
+# Inbox digests sent (mmicd.mail): one per account and day, never twice.
+inbox_mail = Table(
+    "inbox_mail",
+    metadata,
+    Column("username", String(200), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 
 # Failed sign-ins counted per client address (``address:<ip>``) and per unknown account name
