@@ -126,12 +126,14 @@ def current_session() -> str | None:
 
 
 def _page_path() -> str:
-    """The path of the page shown, for the redirect after ``/auth/session`` (checked there too)."""
+    """The page shown, with its query (language, country, year), for the redirect after
+    ``/auth/session`` (which accepts nothing but a path of this app)."""
     try:
-        path = urlsplit(st.context.url or "").path
-    except Exception:
+        path = urlsplit(st.context.url or "").path or "/"
+        query = urlencode(st.query_params.to_dict())
+    except Exception:  # no connection (a test run)
         return "/"
-    return path or "/"
+    return f"{path}?{query}" if query else path
 
 
 def keep_signed_in() -> None:

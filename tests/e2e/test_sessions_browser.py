@@ -13,11 +13,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from mmicd.auth import SYSTEM, Role
 from mmicd.auth.accounts import create_user
 from mmicd.auth.sessions import COOKIE, load_secret, start, unsign, user_of
 from mmicd.store import Store
+from mmicd.store.schema import web_sessions
 from tests.e2e.test_browser import (
     ADMIN,
     CHROMIUM_ARGS,
@@ -99,7 +101,7 @@ def test_sign_in_survives_a_reload_and_a_new_tab_until_sign_out(seeded_file, tmp
     data.mkdir()
     shutil.copy(seeded_file, data / "mmicd.sqlite")  # seeded already: no first-start load
     blocked: list[str] = []
-    signed_in = f"Signed in as {ADMIN[0]}"
+    signed_in = "Signed in as Administrator"
     with streamlit_server(data, tmp_path / "streamlit.log") as base_url, sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             user_data_dir=str(tmp_path / "chromium-profile"), executable_path=chromium, args=CHROMIUM_ARGS,
@@ -119,10 +121,13 @@ def test_sign_in_survives_a_reload_and_a_new_tab_until_sign_out(seeded_file, tmp
                 page.get_by_role("link", name="Continue").click()
             tab = opened.value
             wait_for_app_idle(tab, PAGE_RUN_TIMEOUT_S)
-            assert urlsplit(tab.url).path == "/account"
+            assert urlsplit(tab.url).path == "/account" and "country=NPL" in tab.url  # the same view
             cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
             assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/"
             _shot(tab, "2_after_continue")
+            with Store(f"sqlite:///{data / 'mmicd.sqlite'}", upgrade=False).engine.connect() as conn:
+                # the code was bound to this browser's XSRF token (a code from elsewhere is refused)
+                assert len(conn.execute(select(web_sessions.c.binding)).scalar_one()) == 64
             assert signed_in in _sidebar(tab)
 
             tab.reload()
