@@ -10,7 +10,9 @@ HttpOnly cookie itself):
 
 from __future__ import annotations
 
+import os
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -30,8 +32,14 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
+@cache
+def _secret(data_dir: Path, from_env: str | None) -> bytes:
+    return sessions.load_secret(data_dir, {"MMICD_SESSION_SECRET": from_env} if from_env else {})
+
+
 def secret() -> bytes:
-    return sessions.load_secret(get_settings().data_dir)
+    """The key signing session cookies (read once per data folder and ``MMICD_SESSION_SECRET``)."""
+    return _secret(get_settings().data_dir, os.environ.get("MMICD_SESSION_SECRET"))
 
 
 def safe_next(value: str | None) -> str:
