@@ -111,14 +111,23 @@ def unsign(secret: bytes, value: str | None) -> str | None:
 
 
 def binding(xsrf_cookie: str | None) -> str:
-    """A hash of the browser's Streamlit XSRF token (constant in that browser, masked differently in
-    each copy of the cookie); "" without one."""
-    if not xsrf_cookie:
+    """A hash of the browser's Streamlit XSRF token, constant in one browser though each copy of the
+    cookie masks it anew (``2|mask|masked token|time``, the token XOR the repeated mask); "" without."""
+    value = (xsrf_cookie or "").strip("\"'")
+    parts = value.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return ""
+        if not mask or not masked:
+            return ""
+        token = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
+    elif value:  # an unmasked token (version 1)
+        token = value.encode()
+    else:
         return ""
-    from streamlit.web.server.starlette.starlette_app_utils import decode_xsrf_token_string
-
-    token, _ = decode_xsrf_token_string(xsrf_cookie)
-    return hashlib.sha256(token).hexdigest() if token else ""
+    return hashlib.sha256(token).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ redirect target (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from mmicd.auth import SYSTEM, Role
 from mmicd.auth.accounts import change_own_password, create_user, update_user
 from mmicd.auth.sessions import (
     SessionPolicy,
+    binding,
     exchange,
     load_secret,
     revoke,
@@ -129,6 +131,20 @@ def test_a_forged_or_altered_cookie_is_refused_without_the_secret():
     assert unsign(SECRET, value[:-1] + ("0" if value[-1] != "0" else "1")) is None
     assert unsign(b"another secret", value) is None
     assert unsign(SECRET, "abc") is None and unsign(SECRET, "") is None and unsign(SECRET, None) is None
+
+
+def test_the_binding_is_the_browsers_xsrf_token_whatever_its_mask():
+    from streamlit.web.server.starlette.starlette_app_utils import (
+        decode_xsrf_token_string,
+        generate_xsrf_token_string,
+    )
+
+    token = bytes(range(16))
+    one, two = generate_xsrf_token_string(token, 1), generate_xsrf_token_string(token, 2)
+    assert one != two and decode_xsrf_token_string(one)[0] == token  # Streamlit's own format
+    assert binding(one) == binding(two) == binding(f'"{one}"') == hashlib.sha256(token).hexdigest()
+    assert binding(generate_xsrf_token_string(bytes(16), 1)) != binding(one)
+    assert binding(None) == binding("") == binding("2|zz|00|1") == ""
 
 
 def test_the_secret_is_made_once_and_kept(tmp_path):
