@@ -5,7 +5,8 @@ HttpOnly cookie itself):
   sets ``mmicd_session`` (HttpOnly, SameSite=Lax, Path=/, Secure over https) and answers 303 to
   ``next``, a path of this app only (anything else goes to ``/``); a refused code goes to
   ``/account`` without a cookie.
-- ``GET /auth/signout?next=/page``: ends the session of the cookie and clears it; 303 to ``next``.
+- ``GET /auth/signout?next=/page``: ends the session of the cookie (unless the browser says another
+  site sent it there) and clears the cookie; 303 to ``next``.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ async def session_endpoint(request: Request) -> Response:
 
 async def signout_endpoint(request: Request) -> Response:
     sid = sessions.unsign(secret(), request.cookies.get(sessions.COOKIE))
-    if sid:
+    if sid and request.headers.get("sec-fetch-site") != "cross-site":  # another site cannot sign you out
         await run_in_threadpool(sessions.revoke, _store(get_settings().database_url), sid)
     response = _redirect(safe_next(request.query_params.get("next")))
     response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="lax", secure=_https(request))

@@ -31,10 +31,13 @@ from tests.e2e.test_browser import (
 )
 
 
-def _get(base_url: str, path: str, cookie: str | None = None) -> http.client.HTTPResponse:
+def _get(base_url: str, path: str, cookie: str | None = None, fetch_site: str | None = None):
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    headers = {"Cookie": cookie} if cookie else {}
+    if fetch_site:
+        headers["Sec-Fetch-Site"] = fetch_site
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
     response.read()
     conn.close()
@@ -75,6 +78,8 @@ def test_the_session_routes_over_http(tmp_path: Path) -> None:
         evil = _get(base_url, "/auth/session?" + urlencode({"code": other.code, "next": "//evil.example/x"}))
         assert evil.status == 303 and evil.headers["Location"] == "/"
 
+        forced = _get(base_url, "/auth/signout", cookie=f"{COOKIE}={value}", fetch_site="cross-site")
+        assert forced.status == 303 and user_of(store, new.sid) is not None  # not from another site
         out = _get(base_url, "/auth/signout?next=/overview", cookie=f"{COOKIE}={value}")
         assert out.status == 303 and out.headers["Location"] == "/overview"
         cleared = _set_cookie(out)[COOKIE]
