@@ -22,7 +22,7 @@ if user.is_anonymous and not auth.anonymous_allowed():
                                          url_path="account", default=True)], position="hidden"))
     st.stop()
 ui.sidebar(store)
-auth.sidebar_account(user)
+auth.sidebar_account(store, user)
 inbox_ui.sidebar(store, user)
 
 # Pages for everybody who may read published data (viewers, donors, the public).

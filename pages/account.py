@@ -18,6 +18,7 @@ if user.is_anonymous:
     st.stop()
 
 st.title(tr("nav.account"))
+auth.keep_signed_in()
 st.table({
     tr("auth.username"): [user.username],
     tr("auth.role"): [auth.role_label(user.role)],
@@ -29,7 +30,8 @@ with st.form("change_password", clear_on_submit=True):
     new = st.text_input(tr("auth.new_password"), type="password", help=tr("auth.password_rule"))
     if st.form_submit_button(tr("auth.change_password")):
         try:
-            change_own_password(s, user, current, new, address=auth.client_address())
+            change_own_password(s, user, current, new, address=auth.client_address(),
+                                keep_session=auth.current_session())
             st.success(tr("auth.password_changed"))
         except SignInError as err:
             st.error(auth.refusal_message(err))

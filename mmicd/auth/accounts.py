@@ -32,6 +32,7 @@ from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mmicd.auth import ALL_COUNTRIES, SYSTEM, Action, Role, User, require
+from mmicd.auth.sessions import revoke_all
 from mmicd.store import Store, record_audit
 from mmicd.store.schema import signin_throttle, users
 
@@ -156,6 +157,8 @@ def update_user(store: Store, actor: User, username: str, *, role: Role | None =
                 raise AccountError("last_admin")
         if changes:
             conn.execute(update(users).where(users.c.id == row.id).values(**changes))
+            if "password_hash" in changes or changes.get("active") is False:
+                revoke_all(conn, row.id)  # signed out everywhere
             record_audit(conn, actor=actor.label, action="user:update", entity_type="user", entity_id=row.id,
                          old=old, new=new)
     return get_user(store, username)
@@ -356,13 +359,16 @@ def ensure_admin(store: Store, env: dict[str, str] | None = None) -> str | None:
     return password
 
 
-def change_own_password(store: Store, user: User, current: str, new: str, **kwargs) -> None:
-    """A signed-in user changes their own password, proving the current one first (audited)."""
+def change_own_password(store: Store, user: User, current: str, new: str, *, keep_session: str | None = None,
+                        **kwargs) -> None:
+    """A signed-in user changes their own password, proving the current one first (audited); every
+    session of the account ends, except ``keep_session`` (the one making the change)."""
     if user.is_anonymous:
         raise AccountError("unknown_user")
     authenticate(store, user.username, current, **kwargs)
     _check_password(new)
     with store.engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hasher.hash(new)))
+        revoke_all(conn, user.id, keep=keep_session)
         record_audit(conn, actor=user.label, action="user:password", entity_type="user", entity_id=user.id,
                      new={"password": "changed"})

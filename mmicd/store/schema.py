@@ -167,6 +167,22 @@ api_tokens = Table(
     Index("ix_api_tokens_user", "user_id"),
 )
 
+# Signed-in browser sessions (mmicd.auth.sessions): only the SHA-256 hash of a session id is kept; a
+# session ends when idle too long, past its lifetime, or revoked (sign-out, password change, disabled).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("code_expires_at", DateTime(timezone=True)),  # the one-time exchange code (None once used)
+    Column("binding", String(64), nullable=False, default=""),  # hash of the browser's XSRF token
+    Index("ix_web_sessions_user", "user_id"),
+)
+
 # Requests to the data API counted per client address (``address:<ip>``) and per token
 # (``token:<id>``) in fixed windows, shared by every server of the store (mmicd.api.limits).
 api_rate = Table(
