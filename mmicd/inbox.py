@@ -110,7 +110,7 @@ def me_items(user: User, portfolio, today: date, config: MeConfig | None = None)
             for r in own:
                 if r.state == ReportState.SUBMITTED and reviews:
                     items.append(Item(Kind.TO_REVIEW, "report", str(r.id), ind.name, country, r.period_end,
-                                      page="interventions", params={**ind_params, "report": str(r.id)}))
+                                      page="review", params={"report": str(r.id)}))
                 elif r.state == ReportState.RETURNED and reports:
                     items.append(Item(Kind.RETURNED, "report", str(r.id), ind.name, country, r.period_end,
                                       note=r.note, page="interventions", params={**ind_params, "report": str(r.id)}))

@@ -187,3 +187,22 @@ def test_an_analyst_cannot_approve_an_me_report(me_report):
     assert {m.label: m.value for m in at.metric}["Status once approved"] == "On track"
     assert not [b for b in at.button if b.label == "Approve"]
     assert any(c.value == "Approving or returning a report needs a reviewer." for c in at.caption)
+
+
+def test_the_inbox_link_opens_the_version_it_names(submitted):
+    """The inbox links to ``review?dataset=<id>``: that version is the one shown, not the first."""
+    s, _, draft, ana = submitted
+    other = prepare([Upload("senegal_stock_2.csv", PUBLISHED)], kind="migrant_stock", source="ANSD regional",
+                    country="SEN", store=s)
+    [second] = workflow.commit_upload(s, ana, other)
+    workflow.submit(s, ana, second.id)
+    for wanted in (draft.id, second.id):
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.session_state["_auth"] = {"user": User("rev", Role.REVIEWER, id=3),
+                                     "expires": datetime.now(UTC) + timedelta(minutes=30)}
+        at.run()
+        at.switch_page("pages/review.py")
+        at.query_params["dataset"] = str(wanted)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="review_pick_submitted").value == wanted

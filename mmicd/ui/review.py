@@ -32,9 +32,16 @@ def reviewable(store: Store, user: User) -> list[DatasetVersion]:
     return [v for v in workflow.visible_datasets(store, user) if v.status != Status.PUBLISHED]
 
 
+def linked_index(options: list, param: str) -> int:
+    """The position of the option the link names (``review?dataset=12``, from the inbox), else 0."""
+    wanted = st.query_params.get(param)
+    return next((i for i, o in enumerate(options) if str(o) == wanted), 0)
+
+
 def pick(rows: list[DatasetVersion], key: str) -> DatasetVersion:
+    ids = [v.id for v in rows]
     chosen = st.selectbox(
-        tr("review.pick"), options=[v.id for v in rows], key=key,
+        tr("review.pick"), options=ids, key=key, index=linked_index(ids, "dataset"),
         format_func=lambda i: next(f"#{v.id} · {v.source} {v.edition} · v{v.version}" for v in rows if v.id == i),
     )
     version = next(v for v in rows if v.id == chosen)
@@ -278,7 +285,8 @@ def me_reports(store: Store, user: User) -> None:
         st.info(tr("rv.me.empty"))
         return
     names = {i.id: i.name for i in p.indicators}
-    chosen = st.selectbox(tr("me.review.report"), [r.id for r in pending], key="rv_me_report",
+    ids = [r.id for r in pending]
+    chosen = st.selectbox(tr("me.review.report"), ids, key="rv_me_report", index=linked_index(ids, "report"),
                           format_func=lambda rid: next(
                               f"{names[r.indicator_id]} · {format_date(r.period_start, lang)} – "
                               f"{format_date(r.period_end, lang)}" for r in pending if r.id == rid))
