@@ -202,8 +202,9 @@ def download(table: pd.DataFrame, area: str, country: str, lang: str) -> None:
 
 def brief_and_exports(s: Store, table: pd.DataFrame, area: str, country: str, lang: str) -> None:
     """The subdivision's brief in the four formats of the country brief (:mod:`mmicd.profile.local`), and its
-    indicator data (with the nation's) as CSV and JSON data packages and SDMX-CSV 1.0/2.0, REF_AREA the
-    subdivision's ISO 3166-2 code."""
+    indicator data as CSV and JSON data packages and SDMX-CSV 1.0/2.0 (:func:`mmicd.ui.indicators.downloads`),
+    REF_AREA the subdivision's ISO 3166-2 code (the national figures are in the CSV above and the country's
+    own exports)."""
     from mmicd.profile.local import local_profile
     from mmicd.ui.components import plain
     from mmicd.ui.indicators import downloads
@@ -213,9 +214,9 @@ def brief_and_exports(s: Store, table: pd.DataFrame, area: str, country: str, la
     versions = {v.id: v for v in s.datasets()}
     brief_download(local_profile(table, area, lang, versions), key="local_brief",
                    title=t("localbrief.download.title", lang, area=name))
-    st.subheader(plain(t("localbrief.exports.title", lang, area=name, country=codes.area_name(country, lang))))
+    st.subheader(plain(t("localbrief.exports.title", lang, area=name)))
     st.caption(t("localbrief.exports.help", lang))
-    downloads(table.loc[table["ref_area"].isin([area, country])].reset_index(drop=True), "indicators", area, lang)
+    downloads(table.loc[table["ref_area"] == area].reset_index(drop=True), "indicators", area, lang)
 
 
 def code_list_form(s: Store, user, country: str, lang: str) -> None:
