@@ -71,8 +71,8 @@ def _key(table: pd.DataFrame, area: str, country: str, lang: str, empty: str, ve
 
 
 def _sex_age(table: pd.DataFrame, area: str, country: str, lang: str, empty: str, versions: dict) -> Block:
-    """Migrants by five-year age group: the area's women, men and both, the share of the area's migrants
-    and the national share (latest year of the area, same dataset version)."""
+    """Migrants by five-year age group: the area's women, men and both sexes, the share of the area's
+    migrants and the national share (latest year of the area, same dataset version)."""
     block = Block(id="local_sex_age", title=t("localbrief.block.sex_age", lang), unit="persons",
                   columns=["age", "F", "M", "total", "pct", "national_pct"], empty_message=empty)
     rows = _cell(table, indicator="imm_stock", ref_area=area, migrant_status=T, counterpart_area=T)
@@ -85,10 +85,11 @@ def _sex_age(table: pd.DataFrame, area: str, country: str, lang: str, empty: str
     for where in (area, country):
         part = _cell(table, indicator="imm_stock", ref_area=where, migrant_status=T, counterpart_area=T,
                      time_period=year, dataset_id=dataset)
-        got[where] = part.loc[part["sex"].isin(["F", "M"]) & part["age"].isin(ages)]
-        wide[where] = got[where].pivot_table(index="age", columns="sex", values="value", aggfunc="sum") \
-            .reindex(index=ages, columns=["F", "M"])
-        wide[where]["total"] = wide[where].sum(axis=1, min_count=1)
+        got[where] = part.loc[part["sex"].isin(["F", "M", T]) & part["age"].isin(ages)]
+        wide[where] = got[where].pivot_table(index="age", columns="sex", values="value", aggfunc="first") \
+            .reindex(index=ages, columns=["F", "M", T])
+        # both sexes as published (a cell suppressed by sex, e.g. 100+, still counts in the total)
+        wide[where]["total"] = wide[where][T].fillna(wide[where][["F", "M"]].sum(axis=1, min_count=1))
     here, nat = wide[area], wide[country]
     out = [{"age": age, "F": _n(r["F"]), "M": _n(r["M"]), "total": _n(r["total"]),
             "pct": r["total"] / here["total"].sum() * 100,
@@ -111,7 +112,7 @@ def _origins(table: pd.DataFrame, area: str, country: str, lang: str, empty: str
     nat = _cell(table, indicator="imm_stock", ref_area=country, sex=T, age=T, migrant_status=T, time_period=year,
                 dataset_id=dataset)
     nat = nat.loc[nat["counterpart_area"] != T]
-    wide = rows.pivot_table(index="counterpart_area", columns="sex", values="value", aggfunc="sum")
+    wide = rows.pivot_table(index="counterpart_area", columns="sex", values="value", aggfunc="first")
     wide = wide.reindex(columns=["F", "M", T])
     wide[T] = wide[T].fillna(wide[["F", "M"]].sum(axis=1, min_count=1))
     national = nat.set_index("counterpart_area")["value"]
