@@ -163,7 +163,8 @@ def test_the_csv_and_json_packages_of_bagmati(local_table):
 def test_the_page_offers_the_brief_and_the_exports(local_env):  # noqa: F811
     at = open_page(area="NP-P3")
     labels = [b.proto.label for b in at.get("download_button")]
-    assert {"CSV", "JSON", "SDMX-CSV 1.0", "SDMX-CSV 2.0"} <= {lb.split(" (")[0] for lb in labels} or labels
+    assert {"CSV + metadata (zip)", "JSON (data package)", "SDMX-CSV 1.0 (zip)", "SDMX-CSV 2.0 (zip)",
+            "SDMX structure (SDMX-ML 2.1)"} <= set(labels), labels
     assert "Download the brief of Bagmati" in [m.value.strip("*") for m in at.markdown]
     at.selectbox(key="local_brief_format").set_value("pdf").run()
     at.button(key="local_brief_prepare").click().run()
