@@ -214,9 +214,10 @@ def brief_and_exports(s: Store, table: pd.DataFrame, area: str, country: str, la
     versions = {v.id: v for v in s.datasets()}
     brief_download(local_profile(table, area, lang, versions), key="local_brief",
                    title=t("localbrief.download.title", lang, area=name))
-    st.subheader(plain(t("localbrief.exports.title", lang, area=name)))
-    st.caption(t("localbrief.exports.help", lang))
-    downloads(table.loc[table["ref_area"] == area].reset_index(drop=True), "indicators", area, lang)
+    with st.container(border=True):
+        st.markdown(f"**{plain(t('localbrief.exports.title', lang, area=name))}**")
+        st.caption(t("localbrief.exports.help", lang))
+        downloads(table.loc[table["ref_area"] == area].reset_index(drop=True), "indicators", area, lang)
 
 
 def code_list_form(s: Store, user, country: str, lang: str) -> None:
