@@ -288,19 +288,20 @@ def format_percent(value: float | None, lang: str = "en", decimals: int = 1) -> 
     return _pattern(lang, "percent", decimals).apply(_decimal(value).scaleb(-2), _locale(lang))
 
 
-def format_compact(value: float | None, lang: str = "en") -> str:
+def format_compact(value: float | None, lang: str = "en", short: bool = False) -> str:
     """Large amounts in words (CLDR compact long forms, plural-aware): 15.8 million, 1,2 million,
-    2,5 millions, 10,8 mil millones; below a million the number in full."""
+    2,5 millions, 10,8 mil millones; ``short``: CLDR's short forms where space is scarce (10.8B,
+    10,8 Md, 10,8 mil M); below a million the number in full."""
     if _missing(value):
         return "–"
     if abs(value) < 1_000_000:
         return format_number(value, lang, 0)
-    return cldr_numbers.format_compact_decimal(_decimal(value), format_type="long", locale=_locale(lang),
-                                               fraction_digits=1)
+    return cldr_numbers.format_compact_decimal(_decimal(value), format_type="short" if short else "long",
+                                               locale=_locale(lang), fraction_digits=1)
 
 
 def format_currency(value: float | None, currency: str, lang: str = "en", decimals: int | None = None,
-                    compact: bool = False) -> str:
+                    compact: bool = False, short: bool = False) -> str:
     """An amount in ``currency`` (ISO 4217) as ``lang`` writes it: $1,234.56, 1 234,56 $US, 1.234,56 US$;
     ``decimals``: the currency's own (2 for USD) unless given; ``compact``: a million and more in
     words ($10.8 billion, 10,8 milliards $US)."""
@@ -311,14 +312,26 @@ def format_currency(value: float | None, currency: str, lang: str = "en", decima
         # the locale's currency pattern around the compact number: its symbol, its side, its sign
         shell = _pattern(lang, "currency", 0).apply(Decimal(-1 if value < 0 else 1), locale,
                                                     currency=currency, currency_digits=False)
-        return shell.replace("1", format_compact(abs(value), lang), 1)
+        return shell.replace("1", format_compact(abs(value), lang, short), 1)
     return _pattern(lang, "currency", decimals or 0).apply(_decimal(value), locale, currency=currency,
                                                            currency_digits=decimals is None)
 
 
-def format_value(value: float | None, unit: str, lang: str = "en", compact: bool = False) -> str:
+def format_value(value: float | None, unit: str, lang: str = "en", compact: bool = False,
+                 fit: int | None = None) -> str:
     """A value as shown to users, by unit: ``percent``, ``points`` (percentage points), ``usd``
-    (compact, e.g. $10.8 billion) or a count of persons (in full, or compact)."""
+    (compact, e.g. US$10.8 billion) or a count of persons (in full, or compact). ``fit``: the most
+    characters the place holds (a metric card); a longer compact form becomes CLDR's short one
+    (2,6 mil millones US$ -> 2,6 mil M US$)."""
+    text = _format_value(value, unit, lang, compact)
+    if fit is not None and len(text) > fit and unit == "usd":
+        return format_currency(value, "USD", lang, decimals=0, compact=True, short=True)
+    if fit is not None and len(text) > fit and compact and unit not in ("percent", "points", "per_1000", "per_100000"):
+        return format_compact(value, lang, short=True)
+    return text
+
+
+def _format_value(value: float | None, unit: str, lang: str, compact: bool) -> str:
     if _missing(value):
         return "–"
     if unit == "percent":

@@ -7,7 +7,7 @@ from mmicd import codes
 from mmicd.auth import Role
 from mmicd.boundaries import countries_with_boundaries, current_boundaries
 from mmicd.engine import catalogue
-from mmicd.ui import auth, filters, store, tr
+from mmicd.ui import auth, filters, store, synthetic_ids, tr
 from mmicd.ui import indicators as ind_view
 from mmicd.ui import local_map as view
 from mmicd.ui.components import plain
@@ -47,7 +47,10 @@ else:
     else:
         periods = sorted(part["time_period"].unique(), reverse=True)
         period = st.selectbox(tr("lmap.period"), periods, key="lmap_period")
-        table = view.ranked(part.loc[part["time_period"] == period], names, f.lang)
+        shown = part.loc[part["time_period"] == period]
+        if set(shown["dataset_id"].dropna().astype(int)) & synthetic_ids(s):
+            st.warning(tr("local.synthetic"), icon=":material/science:")
+        table = view.ranked(shown, names, f.lang)
     st.plotly_chart(view.figure(boundaries, table, names, ind.unit, ind.name.get(f.lang), f.lang),
                     key="lmap_chart", width="stretch", config=view.MAP_CONFIG)
     st.caption(tr("lmap.boundaries_source", source=plain(boundaries.source or boundaries.file_name),

@@ -117,7 +117,7 @@ def test_language_names_and_chart_separators():
 
 
 # --- no hand-written tables ----------------------------------------------------------------------
-CODE = [*ROOT.glob("mmicd/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
+CODE = [*ROOT.glob("mmicd/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py", ROOT / "dashboard.py"]
 SHOWN = [p for p in CODE if re.match(r"(mmicd/(ui|profile|me)/|pages/|app\.py|mmicd/charts\.py)",
                                      p.relative_to(ROOT).as_posix())]
 
@@ -212,3 +212,13 @@ def test_the_language_picker_offers_the_new_language_in_its_own_name(with_portug
     box.set_value("pt").run()
     assert at.selectbox(key="lang").value == "pt"
     assert not at.exception
+
+
+@pytest.mark.parametrize(("lang", "fits"), [("en", "US$10.8 billion"), ("fr", f"10,8{NBSP}Md{NBSP}$US"),
+                                            ("es", f"10,8{NBSP}mil{NBSP}M{NBSP}US$")])
+def test_a_card_too_narrow_for_the_long_form_gets_cldr_short_form(lang, fits):
+    """A metric card holds about 16 characters: "2,6 mil millones US$" was cut to "2,6 mil millones…"."""
+    assert format_value(10.8e9, "usd", lang, fit=16) == fits
+    assert len(format_value(10.8e9, "usd", lang, fit=16)) <= 16
+    assert format_value(471_060, "usd", lang, fit=16) == format_value(471_060, "usd", lang)   # short already
+    assert format_value(18.8, "percent", lang, fit=3) == format_value(18.8, "percent", lang)  # never a percent

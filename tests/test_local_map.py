@@ -14,8 +14,9 @@ from mmicd.boundaries import current_boundaries, ensure_default_boundaries
 from mmicd.model import DatasetMeta, Kind, Status, normalise_observations
 from mmicd.store import Store, _bulk_insert
 from mmicd.ui import local_map
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 # migrants by province (invented): Bagmati highest, Karnali lowest, Sudurpashchim without data
 PROVINCES = {"NP-P1": 41_000.0, "NP-P2": 23_500.0, "NP-P3": 96_250.0, "NP-P4": 18_000.0, "NP-P5": 30_000.0,
              "NP-P6": 2_400.0}
@@ -117,6 +118,7 @@ def test_page_ranks_the_provinces_restores_the_url_and_downloads(map_env):
     assert table["Valor"].tolist()[0] == 96_250.0
     spec = at.get("plotly_chart")[0].proto.spec
     assert "NP-P7" in spec and "sin datos" in spec  # Sudurpashchim drawn grey, said to have no data
+    assert not at.warning   # invented test data, not the demo's: no SYNTHETIC warning
     [button] = [b for b in at.get("download_button") if "CSV" in b.proto.label]
     # the URL's indicator is restored: another one there is another page
     other = run_page({"country": "NPL", "indicator": "pop_total"})
@@ -155,3 +157,18 @@ def test_admin_sees_the_versions_and_makes_an_earlier_one_current(map_env):
     assert current_boundaries(store, "NPL", 1).id == first.id
     assert store.audit(action="boundaries_current")["reason"].tolist() == ["the official file is back"]
     store.engine.dispose()
+
+
+def test_synthetic_demo_figures_are_labelled_on_the_map(map_env):
+    from sqlalchemy import text
+
+    from mmicd.demo import DEMO_ACTOR
+
+    store = Store(map_env)
+    version = add_subdivision_results(store)
+    with store.engine.begin() as conn:   # as if the demo had loaded it
+        conn.execute(text("UPDATE datasets SET loaded_by = :actor WHERE id = :id"), {"actor": DEMO_ACTOR, "id": version})
+    store.engine.dispose()
+    at = run_page({"country": "NPL", "indicator": "imm_stock"}, lang="fr")
+    assert [w.value for w in at.warning] == ["Ces chiffres sont des données de démonstration SYNTHÉTIQUES, pas des "
+                                             "statistiques officielles : ne les citez pas."]

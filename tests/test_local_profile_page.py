@@ -14,8 +14,9 @@ from mmicd.auth import Role, User
 from mmicd.demo import demo_files
 from mmicd.ingest import Upload, commit, prepare
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 WANTED = ("npl_census_2021_synthetic.xlsx", "npl_census_2021_provinces_synthetic.xlsx",
           "npl_lfs_2023_provinces_synthetic.xlsx", "npl_returns_provinces_synthetic.xlsx")
 

@@ -24,8 +24,9 @@ from mmicd.me.repository import (
 )
 from mmicd.model import Status
 from mmicd.store import Store
+from tests.conftest import DASHBOARD
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / DASHBOARD)
 NOTES = "Census 2023, preliminary count; the 2020 figure is revised."
 PUBLISHED = b"ref_area,time_period,migrant_status,value\nSEN,2015,MS_MIGRANT,250000\nSEN,2020,MS_MIGRANT,260000\n"
 # 2020 revised to 272,556; parts by sex added that do not add up to the total (a warning)

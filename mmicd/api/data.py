@@ -27,6 +27,7 @@ from mmicd.api.formats import ApiError
 from mmicd.auth import Action, User, can
 from mmicd.engine import catalogue, compute
 from mmicd.engine.inputs import WITH_DRAFTS
+from mmicd.sdmx import scopes_of
 from mmicd.store import Store
 
 MAX_AREAS = 10
@@ -60,16 +61,17 @@ def parse_flow(text: str) -> sdmx.Flow:
     raise ApiError(404, "flow_unknown", flow=text[:60])
 
 
-def parse_key(text: str | None) -> dict[str, tuple[str, ...]]:
-    """An SDMX key: one part per dimension separated by ``.``, codes joined by ``+``, an empty part
-    (or ``*``) for any code; ``all`` (or none) for any code in every dimension."""
+def parse_key(text: str | None, flow: sdmx.Flow) -> dict[str, tuple[str, ...]]:
+    """An SDMX key of ``flow``: one part per dimension of the flow separated by ``.``, codes joined by
+    ``+``, an empty part (or ``*``) for any code; ``all`` (or none) for any code in every dimension."""
+    dims = sdmx.dimensions(flow)
     if text in (None, "", "all", "ALL", "*"):
-        return {d: () for d in sdmx.DIMENSIONS}
+        return {d: () for d in dims}
     parts = text.split(".")
-    if len(parts) != len(sdmx.DIMENSIONS):
-        raise ApiError(400, "key_length", n=len(sdmx.DIMENSIONS), dimensions=".".join(sdmx.DIMENSIONS))
+    if len(parts) != len(dims):
+        raise ApiError(400, "key_length", n=len(dims), dimensions=".".join(dims))
     key, count = {}, 0
-    for dim, part in zip(sdmx.DIMENSIONS, parts, strict=True):
+    for dim, part in zip(dims, parts, strict=True):
         values = [] if part in ("", "*") else part.split("+")
         bad = [v for v in values if not CODE.fullmatch(v)]
         if bad:
@@ -140,9 +142,12 @@ def area_of(code: str) -> str:
     return found
 
 
-def indicator_of(code: str) -> str:
-    found = sdmx.indicator(code)
-    if found is None or catalogue()[found].draft:
+def indicator_of(code: str, flow: sdmx.Flow | None = None) -> list[str]:
+    """The catalogue ids behind an indicator code (of ``flow``'s INDICATOR or SERIES dimension; without
+    a flow, a catalogue id); 404 when unknown or a draft indicator."""
+    found = sdmx.indicators(flow, code) if flow is not None else [code] if code in catalogue() else []
+    found = [i for i in found if not catalogue()[i].draft]
+    if not found:
         raise ApiError(404, "indicator_unknown", code=code[:40])
     return found
 
@@ -181,30 +186,31 @@ def indicator_table(store: Store, ids: tuple[int, ...], areas: Iterable[str],
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def data(store: Store, user: User, query: Query, lang: str, drafts: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(engine rows, their SDMX rows) answering ``query``; 404 when none."""
+def data(store: Store, user: User, query: Query, lang: str, drafts: bool) -> pd.DataFrame:
+    """The SDMX rows of ``query.flow`` answering ``query``; 404 when none."""
     if not query.key["REF_AREA"]:
         raise ApiError(400, "area_needed", n=MAX_AREAS)
     if len(query.key["REF_AREA"]) > MAX_AREAS:
         raise ApiError(400, "too_many_areas", n=MAX_AREAS)
     areas = list(dict.fromkeys(area_of(c) for c in query.key["REF_AREA"]))
-    indicators = [indicator_of(c) for c in query.key["INDICATOR"]]
+    asked = query.key[sdmx.indicator_dimension(query.flow)]
+    indicators = [i for c in asked for i in indicator_of(c, query.flow)]
     table = indicator_table(store, dataset_ids(store, user, areas, drafts), areas, indicators)
     if table.empty:
         raise ApiError(404, "no_results")
     drafted = table["indicator"].map(lambda i: catalogue()[i].draft).astype(bool)
     chosen = ~drafted & within(table["time_period"], query.start, query.end)
     for dim, column in sdmx.SAME_CODES.items():
-        if query.key[dim]:
+        if query.key.get(dim):
             chosen &= table[column].astype(str).isin(query.key[dim])
     table = table.loc[chosen].reset_index(drop=True)
     if len(table) > MAX_OBS:  # before the SDMX rows are made
         raise ApiError(413, "too_large", n=MAX_OBS)
-    rows = sdmx.observations(table, lang)
+    rows = sdmx.observations(table, lang, scopes_of(store, table), query.flow)
     keep = pd.Series(True, index=rows.index)
     for dim, values in {**query.key, "REF_AREA": tuple(sdmx.area(a) for a in areas)}.items():
         if values:
             keep &= rows[dim].astype(str).isin(values)
     if not keep.any():
         raise ApiError(404, "no_results")
-    return table.loc[keep.to_numpy()], rows.loc[keep]
+    return rows.loc[keep].reset_index(drop=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
@@ -17,13 +18,12 @@ from mmicd.api import sdmx
 from mmicd.i18n import t
 
 JSON_DATA = "application/vnd.sdmx.data+json; version=2.0.0; charset=utf-8"
-JSON_STRUCTURE = "application/vnd.sdmx.structure+json; version=2.0.0; charset=utf-8"
 XML_ERROR = "application/vnd.sdmx.error+xml; version=3.0.0; charset=utf-8"
 JSON_ERROR = "application/json; charset=utf-8"
 DATA_SCHEMA = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json"
 # format= values and the answer they ask for
-FORMAT_PARAM = {"csv": "csv", "sdmx-csv": "csv", "csvfile": "csv", "json": "json", "sdmx-json": "json",
-                "jsondata": "json"}
+FORMAT_PARAM = {"csv": "csv", "sdmx-csv": "csv", "csvfile": "csv", "csv-2.0": "csv-2.0", "sdmx-csv-2.0": "csv-2.0",
+                "json": "json", "sdmx-json": "json", "jsondata": "json"}
 # SDMX error codes (SDMX REST, section 'Errors') by HTTP status; 1000 and above: the service's own
 SDMX_CODES = {400: 140, 401: 110, 403: 150, 404: 100, 406: 1406, 413: 510, 414: 140, 429: 1429, 500: 500,
               501: 501, 503: 503}
@@ -47,14 +47,15 @@ def wants_xml(accept: str) -> bool:
 
 
 def negotiate(accept: str, fmt: str | None) -> str:
-    """``csv`` or ``json`` for a data request: ``format=`` wins, then the Accept header, else JSON."""
+    """``csv`` (SDMX-CSV 1.0), ``csv-2.0`` or ``json`` for a data request: ``format=`` wins, then the
+    Accept header (``application/vnd.sdmx.data+csv;version=2.0.0`` for SDMX-CSV 2.0), else JSON."""
     if fmt is not None:
         if fmt.lower() not in FORMAT_PARAM:
             raise ApiError(400, "format", value=fmt[:40], allowed=", ".join(FORMAT_PARAM))
         return FORMAT_PARAM[fmt.lower()]
     accept = accept.lower()
     if "csv" in accept and "json" not in accept:
-        return "csv"
+        return "csv-2.0" if re.search(r"data\+csv\s*;\s*version\s*=\s*2", accept) else "csv"
     if "json" in accept or "*/*" in accept or not accept.strip():
         return "json"
     raise ApiError(406, "not_acceptable", accepted=accept[:80])
@@ -87,6 +88,13 @@ def _value(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
+def _number(text: object) -> float | None:
+    """An OBS_VALUE as the export writes it (text; ``NaN`` when missing) as a JSON number or null."""
+    value = _value(text)
+    number = None if value is None else float(value)
+    return None if number is None or math.isnan(number) else number
+
+
 def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str, dict[str, str]],
                  at_observation: str) -> dict:
     """An SDMX-JSON 2.0 data message of SDMX ``rows`` (:func:`mmicd.api.sdmx.observations`).
@@ -94,8 +102,8 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
     ``at_observation``: the dimension at observation level (``TIME_PERIOD``, any other dimension)
     or ``AllDimensions`` (flat observations); ``names``: labels of codes by dimension.
     """
-    dims = [*sdmx.DIMENSIONS, sdmx.TIME]
-    attrs = sdmx.attributes(rows)
+    dims = [*sdmx.dimensions(flow), sdmx.TIME]
+    attrs = sdmx.attributes(rows, flow)
     if at_observation == "AllDimensions":
         series_dims, obs_dims = [], dims
     else:
@@ -112,7 +120,7 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
         return out
 
     def observation(r) -> list:
-        return [_value(getattr(r, sdmx.MEASURE)),
+        return [_number(getattr(r, sdmx.MEASURE)),
                 *[None if (v := _value(getattr(r, a))) is None else attr_index[a][v] for a in attrs]]
 
     records = list(rows[dims + [sdmx.MEASURE] + attrs].itertuples(index=False))
@@ -128,7 +136,7 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
                     "observations": {":".join(str(index[d][str(getattr(r, d))]) for d in dims): observation(r)
                                      for r in records}}
     structure = {
-        "links": [{"rel": "dataflow", "urn": f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={flow.urn}"}],
+        "links": [{"rel": "dataflow", "urn": f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={flow.ref}"}],
         "dimensions": {"dataSet": [],
                        "series": [component(d, dims.index(d)) for d in series_dims],
                        "observation": [component(d, dims.index(d) if d != sdmx.TIME else None) for d in obs_dims]},
@@ -140,9 +148,3 @@ def data_message(rows: pd.DataFrame, flow: sdmx.Flow, lang: str, names: dict[str
     return {"meta": _meta(lang, schema=DATA_SCHEMA),
             "data": {"structures": [structure], "dataSets": [data_set]}}
 
-
-def dataflows_message(flows, lang: str) -> dict:
-    """An SDMX-JSON 2.0 structure message listing the dataflows."""
-    return {"meta": _meta(lang),
-            "data": {"dataflows": [{"id": f.id, "agencyID": f.agency, "version": f.version, "name": t("api.flow.name", lang),
-                                    "names": {lang: t("api.flow.name", lang)}, "isFinal": True} for f in flows]}}

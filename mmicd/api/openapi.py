@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from mmicd.api import data, sdmx
+from mmicd.api.formats import FORMAT_PARAM
 from mmicd.api.limits import Limits
 
 
@@ -36,8 +37,8 @@ ERRORS = {str(code): {**ERROR, "description": what} for code, what in (
 @cache
 def description() -> dict:
     limits = Limits.from_env()
-    flow_ids = ", ".join(f.urn for f in sdmx.FLOWS)
-    key = ".".join(sdmx.DIMENSIONS)
+    flow_ids = ", ".join(f.ref for f in sdmx.FLOWS)
+    keys = "; ".join(f"{f.id}: {'.'.join(sdmx.dimensions(f))}" for f in sdmx.FLOWS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "MMICD data API", "version": "1.0.0",
@@ -65,29 +66,33 @@ def description() -> dict:
                 "operationId": "sdmxData",
                 "parameters": [
                     _param("flow", "path", f"Dataflow: ID, AGENCY,ID or AGENCY,ID,VERSION ({flow_ids})"),
-                    _param("key", "path", f"Series key {key}: codes joined by '+', an empty part for any; "
-                           f"REF_AREA (ISO3 or M49) is required, at most {data.MAX_AREAS} areas"),
+                    _param("key", "path", f"Series key, the flow's own dimensions in order ({keys}): codes "
+                           "joined by '+', an empty part for any; REF_AREA (ISO3 or M49) is required, at most "
+                           f"{data.MAX_AREAS} areas. SDG series (SERIES code, e.g. SL_TLF_UEM) are in "
+                           "DF_SDG_GLH, every other indicator (INDICATOR: the catalogue id) in "
+                           "DF_MIGRATION_INDICATORS"),
                     START, END,
                     _param("dimensionAtObservation", "query", "TIME_PERIOD (default), another dimension, "
                            "or AllDimensions (SDMX-JSON)"),
-                    _param("format", "query", "Overrides the Accept header",
-                           schema={"type": "string", "enum": ["csv", "sdmx-csv", "csvfile", "json", "sdmx-json",
-                                                              "jsondata"]}),
+                    _param("format", "query", "Overrides the Accept header (csv: SDMX-CSV 1.0, csv-2.0: "
+                           "SDMX-CSV 2.0)", schema={"type": "string", "enum": sorted(FORMAT_PARAM)}),
                     LANG, DRAFTS],
                 "responses": {"200": {"description": "The observations", "content": {
                     "application/vnd.sdmx.data+json;version=2.0.0": {"schema": {"type": "object"}},
-                    "application/vnd.sdmx.data+csv;version=1.0.0": {"schema": {"type": "string"}}}}, **ERRORS}}},
+                    "application/vnd.sdmx.data+csv;version=1.0.0": {"schema": {"type": "string"}},
+                    "application/vnd.sdmx.data+csv;version=2.0.0": {"schema": {"type": "string"}}}}, **ERRORS}}},
             "/api/sdmx/structure/{resource}/{agency}/{id}/{version}": {"get": {
-                "summary": "SDMX structure query: the dataflows (SDMX-JSON); other resources 501 until "
-                           "the export ships them",
+                "summary": "SDMX structure query: the SDMX-ML 2.1 structure message of the flows asked for "
+                           "(dataflows, data structures, code lists, concept schemes; the one the SDMX "
+                           "downloads ship); contentconstraint 501",
                 "operationId": "sdmxStructure",
                 "parameters": [_param("resource", "path", "dataflow, datastructure, codelist, conceptscheme, "
                                       "contentconstraint"),
                                _param("agency", "path", "Agency or 'all'"), _param("id", "path", "Id or 'all'"),
                                _param("version", "path", "Version, 'latest' or 'all'"), LANG],
                 "responses": {"200": {"description": "Structure message", "content": {
-                    "application/vnd.sdmx.structure+json;version=2.0.0": {"schema": {"type": "object"}}}},
-                    "501": {**ERROR, "description": "Not available yet"}, **ERRORS}}},
+                    "application/vnd.sdmx.structure+xml;version=2.1": {"schema": {"type": "string"}}}},
+                    "501": {**ERROR, "description": "contentconstraint: not served"}, **ERRORS}}},
             "/api/v1/indicators": {"get": {
                 "summary": "The indicators, with their metadata", "operationId": "indicators",
                 "parameters": [LANG],

@@ -25,10 +25,8 @@ from mmicd import codes
 from mmicd.api import data, sdmx
 from mmicd.api.formats import (
     JSON_DATA,
-    JSON_STRUCTURE,
     ApiError,
     data_message,
-    dataflows_message,
     error_body,
     negotiate,
     now_iso,
@@ -167,24 +165,24 @@ def _json(payload: object, media: str = JSON) -> Response:
 
 def sdmx_data(request: Request, s: Store, user: User, lang: str) -> Response:
     params = request.query_params
+    flow = data.parse_flow(request.path_params["flow"])
     at_obs = params.get("dimensionAtObservation", sdmx.TIME)
-    if at_obs not in (*sdmx.DIMENSIONS, sdmx.TIME, "AllDimensions"):
+    if at_obs not in (*sdmx.dimensions(flow), sdmx.TIME, "AllDimensions"):
         raise ApiError(400, "dimension_at_observation", value=at_obs[:40])
-    query = data.Query(data.parse_flow(request.path_params["flow"]), data.parse_key(request.path_params.get("key")),
+    query = data.Query(flow, data.parse_key(request.path_params.get("key"), flow),
                        *data.periods(params.get("startPeriod"), params.get("endPeriod")))
-    table, rows = data.data(s, user, query, lang, drafts_asked(request))
+    rows = data.data(s, user, query, lang, drafts_asked(request))
     fmt = negotiate(request.headers.get("accept", ""), params.get("format"))  # after the 404s
-    if fmt == "csv":
-        return Response(sdmx.to_csv(rows), media_type=sdmx.CSV_MEDIA_TYPE)
-    cat = catalogue()
-    names = {"INDICATOR": {i: cat[i].name.get(lang) for i in set(table["indicator"])},
-             "REF_AREA": {sdmx.area(a): codes.area_name(a, lang) for a in set(table["ref_area"])}}
-    return _json(data_message(rows, query.flow, lang, names, at_obs), JSON_DATA)
+    if fmt != "json":
+        body, media = sdmx.to_csv(rows, flow, "2.0" if fmt == "csv-2.0" else "1.0")
+        return Response(body, media_type=media)
+    names = {d: sdmx.code_names(flow, d, lang) for d in sdmx.dimensions(flow)}
+    return _json(data_message(rows, flow, lang, names, at_obs), JSON_DATA)
 
 
 def sdmx_structure(request: Request, s: Store, user: User, lang: str) -> Response:
     """``/structure/{resource}[/{agency}[/{id}[/{version}]]]``, ``all`` (or ``*``, ``latest``, ``~``)
-    for any."""
+    for any: the SDMX-ML 2.1 structure message of the flows asked for."""
     params = request.path_params
     resource = params["resource"]
     if resource not in STRUCTURE_RESOURCES:
@@ -195,11 +193,9 @@ def sdmx_structure(request: Request, s: Store, user: User, lang: str) -> Respons
     if not flows:
         raise ApiError(404, "flow_unknown", flow=",".join((agency, rid, version))[:60])
     found = sdmx.structure(resource, flows)
-    if found is not None:
-        return Response(found[0], media_type=found[1])
-    if resource == "dataflow":
-        return _json(dataflows_message(flows, lang), JSON_STRUCTURE)
-    raise ApiError(501, "structure_missing", resource=resource)
+    if found is None:
+        raise ApiError(501, "structure_missing", resource=resource)
+    return Response(found[0], media_type=found[1])
 
 
 def indicator_meta(indicator_id: str, lang: str) -> dict:
@@ -216,7 +212,7 @@ def indicators_list(request: Request, s: Store, user: User, lang: str) -> Respon
 
 
 def indicator_data(request: Request, s: Store, user: User, lang: str) -> Response:
-    indicator = data.indicator_of(request.path_params["indicator"])
+    (indicator,) = data.indicator_of(request.path_params["indicator"])
     area = data.area_of(request.path_params["area"])
     params = request.query_params
     start, end = data.periods(params.get("startPeriod"), params.get("endPeriod"))

@@ -163,14 +163,19 @@ def covering_ids(s: Store, country: str) -> tuple[int, ...]:
     return _covering(s.url, s.published_ids(), country)
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _key_figures(url: str, covering: tuple[int, ...], country: str, year: str | None) -> dict[str, KeyFigure]:
+def synthetic_ids(s: Store, among: tuple[int, ...] | None = None) -> frozenset[int]:
+    """Dataset versions that are synthetic demo data (loaded by the demo), of ``among`` or all:
+    every figure drawn from them carries the SYNTHETIC marker."""
     from mmicd.demo import DEMO_ACTOR
 
+    return frozenset(v.id for v in s.datasets() if v.loaded_by == DEMO_ACTOR and (among is None or v.id in among))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _key_figures(url: str, covering: tuple[int, ...], country: str, year: str | None) -> dict[str, KeyFigure]:
     s = _store(url)
     inp = read_inputs(s, country, dataset_ids=covering, microdata=False)
-    synthetic = frozenset(v.id for v in s.datasets() if v.id in covering and v.loaded_by == DEMO_ACTOR)
-    return key_figures(inp.own, inp.abroad, year, synthetic=synthetic)
+    return key_figures(inp.own, inp.abroad, year, synthetic=synthetic_ids(s, covering))
 
 
 def country_key_figures(s: Store, country: str, year: str | None) -> dict[str, KeyFigure]:

@@ -48,6 +48,9 @@ def demo_marked(fig: KeyFigure, text: str) -> str:
     return f"{tr('rv.demo.marker')} {text}" if fig.synthetic else text
 
 
+METRIC_CHARACTERS = 16   # what a card of three per row shows whole at 1400 px ("US$10.8 billion")
+
+
 def metric(fig: KeyFigure, lang: str) -> None:
     """One key figure as a metric card: value, reference year, change since the previous year."""
     label = tr(f"figure.{fig.id}")
@@ -72,7 +75,7 @@ def metric(fig: KeyFigure, lang: str) -> None:
             if fig.alternative is not None else "")
     st.metric(
         demo_marked(fig, f"{label} ({fig.year})"),
-        format_value(fig.value, fig.unit, lang),
+        format_value(fig.value, fig.unit, lang, fit=METRIC_CHARACTERS),
         delta=delta,
         delta_color="off",
         delta_arrow=arrow,

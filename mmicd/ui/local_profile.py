@@ -190,7 +190,10 @@ def section(title: str, frame: pd.DataFrame, empty: str) -> None:
     if frame.empty:
         st.info(empty)
     else:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        # every column at least medium: a value with its interval ("9,4 % (IC à 95 % 8,1 % – 10,7 %)")
+        # must show whole under a short header such as the area's name
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.Column(width="medium") for c in frame.columns})
 
 
 def download(table: pd.DataFrame, area: str, country: str, lang: str) -> None:

@@ -14,12 +14,26 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
+from mmicd.sdmx import data_csv, flow, scopes_of
 from mmicd.store.schema import api_tokens
 from tests.api.conftest import DRAFT_POP, RATE, TOKEN_RATE, get
 from tests.conftest import ROOT
 from tests.e2e.test_browser import streamlit_server
 
-FLOW = "MMICD,DF_MIGRATION_INDICATORS,1.0"
+MMICD, SDG = flow("MMICD"), flow("SDG")
+FLOW = f"{MMICD.agency},{MMICD.id},{MMICD.version}"
+SDG_FLOW = f"{SDG.agency},{SDG.id},{SDG.version}"
+
+
+def key(f=MMICD, **codes: str) -> str:
+    """The series key of flow ``f`` (its own dimensions, in its order): the codes given, any elsewhere."""
+    assert set(codes) <= set(f.dimensions), set(codes) - set(f.dimensions)
+    return ".".join(codes.get(d, "") for d in f.dimensions)
+
+
+NPL_POP = key(INDICATOR="pop_total", REF_AREA="NPL")
+NPL_POP_TOTAL = key(INDICATOR="pop_total", REF_AREA="NPL", SEX="_T", AGE="_T", COMPOSITE_BREAKDOWN="_T",
+                    COUNTERPART_AREA="_T")
 
 
 def published_population(store, year: str) -> tuple[float, str, str]:
@@ -35,29 +49,42 @@ def sdmx_csv(answer) -> list[dict]:
 
 def test_published_values_are_the_stores_in_sdmx_csv_sdmx_json_and_plain_json(api_server):
     value, source, licence = published_population(api_server.store, "2020")
-    key = "pop_total.NPL._T._T._T._T"
-    answer = get(f"{api_server.url}/api/sdmx/data/{FLOW}/{key}?startPeriod=2020&endPeriod=2020",
+    answer = get(f"{api_server.url}/api/sdmx/data/{FLOW}/{NPL_POP_TOTAL}?startPeriod=2020&endPeriod=2020",
                  headers={"Accept": "application/vnd.sdmx.data+csv;version=1.0.0"})
     assert answer.status == 200, answer.text
-    assert answer.headers["content-type"].startswith("application/vnd.sdmx.data+csv")
+    assert answer.headers["content-type"].startswith("application/vnd.sdmx.data+csv; version=1.0.0")
     rows = sdmx_csv(answer)
-    assert [(r["INDICATOR"], r["REF_AREA"], r["TIME_PERIOD"]) for r in rows] == [("pop_total", "524", "2020")]
-    assert float(rows[0]["OBS_VALUE"]) == value and rows[0]["UNIT_MEASURE"] == "PS"
-    assert rows[0]["SOURCE_DETAIL"].startswith(source)
+    assert list(rows[0]) == ["DATAFLOW", *MMICD.dimensions, "TIME_PERIOD", "OBS_VALUE", *MMICD.attributes]
+    assert [(r["DATAFLOW"], r["INDICATOR"], r["REF_AREA"], r["TIME_PERIOD"]) for r in rows] == [
+        ("MMICD:DF_MIGRATION_INDICATORS(1.0)", "pop_total", "524", "2020")]
+    assert float(rows[0]["OBS_VALUE"]) == value and (rows[0]["UNIT_MEASURE"], rows[0]["UNIT_MULT"]) == ("NUMBER", "0")
+    assert rows[0]["SOURCE_DETAIL"].startswith(source) and rows[0]["REPORTING_TYPE"] == "G"
+
+    # SDMX-CSV 2.0, by Accept or format=
+    for extra, headers in (("", {"Accept": "application/vnd.sdmx.data+csv;version=2.0.0"}), ("&format=csv-2.0", {})):
+        v2 = get(f"{api_server.url}/api/sdmx/data/{FLOW}/{NPL_POP_TOTAL}?startPeriod=2020&endPeriod=2020{extra}",
+                 headers=headers)
+        assert v2.headers["content-type"].startswith("application/vnd.sdmx.data+csv; version=2.0.0")
+        (row,) = sdmx_csv(v2)
+        assert (row["STRUCTURE"], row["STRUCTURE_ID"], row["ACTION"]) == ("dataflow", MMICD.ref, "I")
+        assert {k: v for k, v in row.items() if k not in ("STRUCTURE", "STRUCTURE_ID", "ACTION")} == {
+            k: v for k, v in rows[0].items() if k != "DATAFLOW"}
 
     # the same through SDMX-JSON, asked by format= (M49 code for the area this time)
-    message = get(f"{api_server.url}/api/sdmx/data/DF_MIGRATION_INDICATORS/pop_total.524._T._T._T._T"
+    m49_key = NPL_POP_TOTAL.replace(".NPL.", ".524.")
+    message = get(f"{api_server.url}/api/sdmx/data/DF_MIGRATION_INDICATORS/{m49_key}"
                   "?startPeriod=2020&endPeriod=2020&format=sdmx-json").json()
     structure, data_set = message["data"]["structures"][0], message["data"]["dataSets"][0]
-    assert [d["id"] for d in structure["dimensions"]["series"]][:2] == ["INDICATOR", "REF_AREA"]
-    assert structure["dimensions"]["series"][1]["values"] == [{"id": "524", "name": "Nepal"}]
+    assert [d["id"] for d in structure["dimensions"]["series"]] == list(MMICD.dimensions)
+    area = next(d for d in structure["dimensions"]["series"] if d["id"] == "REF_AREA")
+    assert area["values"] == [{"id": "524", "name": "Nepal"}]
     assert structure["dimensions"]["observation"][0]["values"] == [{"id": "2020", "name": "2020"}]
     (series,) = data_set["series"].values()
     assert series["observations"]["0"][0] == value
 
     # plain JSON with the metadata
     body = get(f"{api_server.url}/api/v1/indicators/pop_total/NPL?startPeriod=2020&endPeriod=2020&lang=fr").json()
-    assert body["indicator"]["name"] == "Population totale" and body["indicator"]["unit_measure"] == "PS"
+    assert body["indicator"]["name"] == "Population totale" and body["indicator"]["unit_measure"] == "NUMBER"
     assert body["indicator"]["unit_mult"] == 0 and body["area"] == {"code": "NPL", "ref_area": "524", "name": "Népal"}
     total = [o for o in body["observations"] if o["sex"] == "_T" and o["age"] == "_T"]
     assert [o["value"] for o in total] == [value]
@@ -66,10 +93,69 @@ def test_published_values_are_the_stores_in_sdmx_csv_sdmx_json_and_plain_json(ap
     assert abs((datetime.fromisoformat(body["generated_at"]) - datetime.now().astimezone()).total_seconds()) < 120
 
 
+def test_the_api_answers_what_the_download_holds(api_server):
+    """All of Nepal's population rows, through the API and through the export the downloads use."""
+    from mmicd.engine import compute
+
+    store = api_server.store
+    table = compute(store, country="NPL", indicators=["pop_total"], dataset_ids=store.published_ids()).table
+    for version, fmt in (("1.0", "csv"), ("2.0", "csv-2.0")):
+        answer = get(f"{api_server.url}/api/sdmx/data/{FLOW}/{NPL_POP}?format={fmt}")
+        assert answer.status == 200, answer.text[:300]
+        assert answer.text == data_csv(table, "MMICD", version, scopes=scopes_of(store, table))
+        assert len(sdmx_csv(answer)) > 100
+
+
+def test_an_sdg_series_comes_from_the_sdg_flow_with_its_series_code(api_server):
+    """Remittances as a share of GDP (SDG series BX_TRF_PWKR): in DF_SDG_GLH, keyed by SERIES; the
+    project's flow does not serve it."""
+    from mmicd.engine import compute
+
+    store = api_server.store
+    table = compute(store, country="NPL", indicators=["rem_in_gdp"], dataset_ids=store.published_ids()).table
+    expected = table.loc[(table.time_period == "2020") & (table.sex == "_T")].value.tolist()
+    assert len(expected) == 1
+    answer = get(f"{api_server.url}/api/sdmx/data/{SDG_FLOW}/{key(SDG, SERIES='BX_TRF_PWKR', REF_AREA='NPL')}"
+                 "?startPeriod=2020&endPeriod=2020&format=csv")
+    assert answer.status == 200, answer.text[:300]
+    (row,) = sdmx_csv(answer)
+    assert list(row) == ["DATAFLOW", *SDG.dimensions, "TIME_PERIOD", "OBS_VALUE", *SDG.attributes]
+    assert "INDICATOR" not in row and "COUNTERPART_AREA" not in row
+    assert (row["DATAFLOW"], row["SERIES"], row["REF_AREA"], row["URBANISATION"], row["UNIT_MEASURE"]) == (
+        "IAEG-SDGs:DF_SDG_GLH(1.0)", "BX_TRF_PWKR", "524", "_T", "PT")
+    assert float(row["OBS_VALUE"]) == round(expected[0], 3)
+    # the series' name in SDMX-JSON comes from the SDG code list
+    message = get(f"{api_server.url}/api/sdmx/data/DF_SDG_GLH/{key(SDG, SERIES='BX_TRF_PWKR', REF_AREA='524')}"
+                  "?startPeriod=2020&endPeriod=2020&lang=fr").json()
+    series = next(d for d in message["data"]["structures"][0]["dimensions"]["series"] if d["id"] == "SERIES")
+    assert series["values"] == [{"id": "BX_TRF_PWKR", "name": SDG.codelist("SERIES").codes["BX_TRF_PWKR"]["fr"]}]
+    # not under the project's flow, by its catalogue id
+    refused = get(f"{api_server.url}/api/sdmx/data/{FLOW}/{key(INDICATOR='rem_in_gdp', REF_AREA='NPL')}")
+    assert refused.status == 404 and refused.json()["errors"][0]["code"] == 100
+
+
+def test_structure_is_an_sdmx_ml_message_with_both_dataflows(api_server):
+    import sdmx as sdmx1
+
+    answer = get(f"{api_server.url}/api/sdmx/structure/dataflow")
+    assert answer.status == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.sdmx.structure+xml; version=2.1")
+    message = sdmx1.read_sdmx(io.BytesIO(answer.body))
+    assert set(message.dataflow) == {"DF_SDG_GLH", "DF_MIGRATION_INDICATORS"}
+    for f in (SDG, MMICD):
+        dsd = message.dataflow[f.id].structure
+        assert [d.id for d in message.structure[dsd.id].dimensions.components] == [*f.dimensions, "TIME_PERIOD"]
+    # one flow asked for: its structures only
+    sdg_only = sdmx1.read_sdmx(io.BytesIO(get(f"{api_server.url}/api/sdmx/structure/datastructure/IAEG-SDGs/"
+                                              "DF_SDG_GLH/latest").body))
+    assert list(sdg_only.dataflow) == ["DF_SDG_GLH"] and "BX_TRF_PWKR" in sdg_only.codelist["CL_SERIES"]
+
+
 def test_periods_and_dimension_at_observation(api_server):
     obs = api_server.store.observations(ref_areas=["NPL"], kinds=["population"], measures=["POP"])
     expected = sorted({p for p in obs.time_period if "2000" <= p <= "2015"})
-    url = f"{api_server.url}/api/sdmx/data/{FLOW}/pop_total.NPL.F+M.Y0T4.._T?startPeriod=2000-Q1&endPeriod=2015-12"
+    npl_young = key(INDICATOR="pop_total", REF_AREA="NPL", SEX="F+M", AGE="Y0T4", COUNTERPART_AREA="_T")
+    url = f"{api_server.url}/api/sdmx/data/{FLOW}/{npl_young}?startPeriod=2000-Q1&endPeriod=2015-12"
     rows = sdmx_csv(get(url + "&format=csv"))
     assert sorted({r["TIME_PERIOD"] for r in rows}) == expected and {r["SEX"] for r in rows} == {"F", "M"}
     flat = get(url + "&dimensionAtObservation=AllDimensions").json()["data"]
@@ -93,9 +179,11 @@ def test_drafts_only_with_a_token_whose_account_may_see_them(api_server):
     assert totals(get(url)) == []  # published only: no 2021 figure for Nepal
     assert totals(get(url, token=tokens["ana"])) == []  # a token alone does not bring drafts
     assert totals(get(url + "&drafts=true", token=tokens["ana"])) == [(DRAFT_POP, "Nepal NSO census")]
-    rows = sdmx_csv(get(f"{base}/api/sdmx/data/{FLOW}/pop_total.NPL._T._T._T._T?startPeriod=2021&drafts=1&format=csv",
+    rows = sdmx_csv(get(f"{base}/api/sdmx/data/{FLOW}/{NPL_POP_TOTAL}?startPeriod=2021&drafts=1&format=csv",
                         token=tokens["ana"]))
-    assert [float(r["OBS_VALUE"]) for r in rows] == [DRAFT_POP]
+    # a national dataset (scope: Nepal): REPORTING_TYPE N, its own DATASET code
+    assert [(float(r["OBS_VALUE"]), r["REPORTING_TYPE"], r["DATASET"]) for r in rows] == [
+        (DRAFT_POP, "N", str(api_server.draft_ids["NPL"]))]
 
     anonymous = get(url + "&drafts=true")
     assert anonymous.status == 401 and anonymous.json()["errors"][0]["code"] == 110
@@ -120,26 +208,30 @@ def test_drafts_only_with_a_token_whose_account_may_see_them(api_server):
 
 
 BAD = [
-    ("sdmx/data/NO_SUCH_FLOW/pop_total.NPL....", 404, 100),
-    (f"sdmx/data/{FLOW}/no_such_indicator.NPL....", 404, 100),
-    (f"sdmx/data/{FLOW}/pop_total.XYZ....", 404, 100),
-    (f"sdmx/data/{FLOW}/pop_total.NPL.Q_NOPE...", 404, 100),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?startPeriod=1850&endPeriod=1860", 404, 100),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?startPeriod=2020-13", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?startPeriod=2020&endPeriod=2010", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL...", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.N<script>PL....", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.....", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.{'+'.join(['NPL', 'IND', 'BGD', 'PAK', 'LKA', 'BTN', 'CHN', 'DEU', 'FRA', 'USA', 'GBR'])}....",
+    ("sdmx/data/NO_SUCH_FLOW/" + NPL_POP, 404, 100),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='no_such_indicator', REF_AREA='NPL')}", 404, 100),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='XYZ')}", 404, 100),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='NPL', SEX='Q_NOPE')}", 404, 100),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=1850&endPeriod=1860", 404, 100),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=2020-13", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod=2020&endPeriod=2010", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP[1:]}", 400, 140),  # a part short
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='N<script>PL')}", 400, 140),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total')}", 400, 140),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='pop_total', REF_AREA='+'.join(['NPL', 'IND', 'BGD', 'PAK', 'LKA', 'BTN', 'CHN', 'DEU', 'FRA', 'USA', 'GBR']))}",
      400, 140),
-    (f"sdmx/data/{FLOW}/{'+'.join(['pop_total'] * 61)}.NPL....", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?detail=full", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?format=xlsx", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?dimensionAtObservation=NOPE", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?drafts=maybe", 400, 140),
-    (f"sdmx/data/{FLOW}/pop_total.NPL....?startPeriod={'9' * 3000}", 414, 140),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='+'.join(['pop_total'] * 61), REF_AREA='NPL')}", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?detail=full", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?format=xlsx", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?dimensionAtObservation=NOPE", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?drafts=maybe", 400, 140),
+    (f"sdmx/data/{FLOW}/{NPL_POP}?startPeriod={'9' * 3000}", 414, 140),
     ("sdmx/structure/nonsense", 404, 100),
-    ("sdmx/structure/datastructure/MMICD/DF_MIGRATION_INDICATORS/1.0", 501, 501),
+    ("sdmx/structure/contentconstraint/MMICD/DF_MIGRATION_INDICATORS/1.0", 501, 501),
+    ("sdmx/structure/dataflow/MMICD/DF_SDG_GLH/1.0", 404, 100),
+    (f"sdmx/data/{FLOW}/{key(INDICATOR='rem_in_gdp', REF_AREA='NPL')}", 404, 100),  # the SDG flow holds it
+    (f"sdmx/data/{SDG_FLOW}/{key(SDG, SERIES='pop_total', REF_AREA='NPL')}", 404, 100),  # not an SDG series
+    (f"sdmx/data/{SDG_FLOW}/{NPL_POP}", 400, 140),  # a key of the other flow
     ("v1/indicators/no_such/NPL", 404, 100),
     ("v1/indicators/pop_total/Atlantis", 404, 100),
     ("v1/indicators?lang=de", 400, 140),
@@ -200,7 +292,7 @@ def test_openapi_description_is_valid_and_matches_the_routes(api_server):
     for path, item in spec["paths"].items():
         declared = {p["name"] for p in item["get"].get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"\{(\w+)\}", path)), path
-        example = path.format(flow=FLOW, key="pop_total.NPL....", resource="dataflow", agency="MMICD",
+        example = path.format(flow=FLOW, key=NPL_POP, resource="dataflow", agency="MMICD",
                               id="DF_MIGRATION_INDICATORS", version="1.0", indicator="pop_total", area="NPL")
         assert get(api_server.url + example, address="192.0.2.60").status == 200, path
 
