@@ -44,3 +44,4 @@ view.section(tr("local.section.movements", area=name), view.movements(table, are
              tr("local.no_data_section", area=name))
 st.caption(tr("local.rules"))
 view.download(table, area, country, f.lang)
+view.brief_and_exports(s, table, area, country, f.lang)

@@ -25,6 +25,11 @@ PDF_COLUMNS = 8  # columns of a table the PDF's page width holds (the HTML print
 Progress = Callable[[float, str], None]
 
 
+def title(profile: CountryProfile) -> str:
+    """'Country brief: Nepal', or for a subdivision 'Local brief: Bagmati, Nepal'."""
+    return t("localbrief.title" if profile.parent else "profile.brief.title", profile.lang, area=profile.name)
+
+
 def _year(profile: CountryProfile) -> str:
     return profile.year or t("profile.brief.latest", profile.lang)
 
@@ -163,12 +168,13 @@ def _html(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
     lang = profile.lang
     esc = html.escape
     parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">",
-             f"<title>{esc(t('profile.brief.title', lang, area=profile.name))}</title><style>{CSS}</style></head><body>",
-             f"<h1>{esc(t('profile.brief.title', lang, area=profile.name))}</h1>",
-             f"<p class=\"note\">{esc(t('profile.brief.subtitle', lang, year=_year(profile), date=profile.generated_at))}</p>",
-             f"<h2>{esc(t('profile.brief.key_figures', lang))}</h2>"]
-    header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
-    parts.append(_html_table(pd.DataFrame(key_figure_rows(profile), columns=header), lang))
+             f"<title>{esc(title(profile))}</title><style>{CSS}</style></head><body>",
+             f"<h1>{esc(title(profile))}</h1>",
+             f"<p class=\"note\">{esc(t('profile.brief.subtitle', lang, year=_year(profile), date=profile.generated_at))}</p>"]
+    if profile.key_figures:   # a subdivision's key figures are its first section, beside the national ones
+        header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
+        parts += [f"<h2>{esc(t('profile.brief.key_figures', lang))}</h2>",
+                  _html_table(pd.DataFrame(key_figure_rows(profile), columns=header), lang)]
     for section in _sections(profile):
         parts.append(f"<section><h2>{esc(section.title)}</h2>")
         for b in section.blocks:
@@ -204,7 +210,7 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(t("profile.brief.title", lang, area=profile.name))
+    pdf.set_title(title(profile))
     pdf.set_creator("MMICD")
     pdf.add_page()
     width = pdf.epw
@@ -228,12 +234,13 @@ def _pdf(profile: CountryProfile, images: dict[str, bytes]) -> bytes:
             text(cut, 7, h=3.5)
         pdf.ln(1)
 
-    text(t("profile.brief.title", lang, area=profile.name), 16, "B", 8)
+    text(title(profile), 16, "B", 8)
     text(t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), 8)
     pdf.ln(2)
-    text(t("profile.brief.key_figures", lang), 12, "B", 7)
-    header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
-    table(pd.DataFrame(key_figure_rows(profile), columns=header))
+    if profile.key_figures:
+        text(t("profile.brief.key_figures", lang), 12, "B", 7)
+        header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
+        table(pd.DataFrame(key_figure_rows(profile), columns=header))
     for section in _sections(profile):
         pdf.ln(2)
         text(section.title, 12, "B", 7)
@@ -282,10 +289,11 @@ def _xlsx(profile: CountryProfile, step: Progress) -> bytes:
     used: set[str] = set()
 
     ws = wb.add_worksheet(_sheet_name(t("profile.brief.key_figures", lang), used))
-    cells.write(ws, 0, 0, t("profile.brief.title", lang, area=profile.name), "title")
+    cells.write(ws, 0, 0, title(profile), "title")
     cells.write(ws, 1, 0, t("profile.brief.subtitle", lang, year=_year(profile), date=profile.generated_at), "note")
-    header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
-    cells.write_row(ws, 3, 0, header, "head")
+    if profile.key_figures:
+        header = [t(f"profile.brief.{k}", lang) for k in ("figure", "value", "year", "change", "source")]
+        cells.write_row(ws, 3, 0, header, "head")
     for i, f in enumerate(profile.key_figures, start=4):
         cells.write_row(ws, i, 0, [f.title, f.value, f.year, f.change,
                                    "; ".join(f"{s.source} {s.edition}" for s in f.sources)])

@@ -130,6 +130,7 @@ class CountryProfile(BaseModel):
     country: str
     name: str
     year: str | None
+    parent: str = Field("", description="for a subdivision's brief (country = NP-P3): its country (NPL)")
     lang: str
     generated_at: str
     region: str = ""

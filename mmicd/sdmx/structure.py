@@ -6,7 +6,8 @@ Two dataflows (``data/vocabulary/sdmx.yml`` ``export.flows``):
   SDG series (catalogue key ``series``). Its code lists hold the SDG codes the project can write
   (``isPartial``): REF_AREA as UN M49 (World ``001``), SERIES, SEX, AGE, COMPOSITE_BREAKDOWN, UNIT_MEASURE…
 * ``MMICD`` — ``MMICD:DF_MIGRATION_INDICATORS``, the project's own DSD: every catalogue indicator, by
-  reference area and counterpart area (M49; an aggregate without an M49 code keeps the project's code),
+  reference area and counterpart area (M49; an aggregate without an M49 code keeps the project's code;
+  a subdivision its ISO 3166-2 code, e.g. ``NP-P3``),
   sex, age, migratory status and the dataset version the value comes from.
 
 :func:`structure_message` writes both (code lists, concept schemes, DSDs, dataflows) as an SDMX-ML 2.1
@@ -100,6 +101,20 @@ def area_code(code: str) -> str:
     return area_codes().get(code, code)
 
 
+def subdivision_codes() -> dict[str, dict[str, str]]:
+    """ISO 3166-2 subdivision codes (today's and retired ones) -> names by language (a French or Spanish
+    name only where it differs from the English one, which SDMX readers fall back to). An office's own
+    codes (:mod:`mmicd.subdivision_lists`) are not in the published structure."""
+    from mmicd.subdivisions import _default_list
+
+    out = {}
+    for row in _default_list().itertuples(index=False):
+        en = row.name_en or row.code
+        out[row.code] = {"en": en, **{lang: getattr(row, f"name_{lang}") for lang in LANGS[1:]
+                                      if getattr(row, f"name_{lang}") not in ("", en)}}
+    return out
+
+
 @cache
 def unit_codes() -> dict[str, str]:
     """Catalogue unit (``persons``, ``percent``…) -> SDMX unit code (``NUMBER``, ``PT``…)."""
@@ -140,6 +155,8 @@ def _codelists(key: str) -> dict[str, Codelist]:
     m49 = area_codes()
     area = {area_code(row.code): _names(row) for row in areas.itertuples(index=False)
             if row.code in m49 or not sdg}
+    if not sdg:   # subdivisions keep their ISO 3166-2 code (NP-P3): the project's flow only
+        area.update(subdivision_codes())
     add("CL_AREA", area if sdg else {**area, **_total()}, export["concepts"]["REF_AREA"])
     add("CL_SEX", _from_codelist("sex"))
     add("CL_AGE", _from_codelist("age"))
@@ -179,7 +196,9 @@ def _el(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
 
 
 def _name(parent: ET.Element, names: dict[str, str]) -> None:
-    for lang in LANGS:
+    """A name per language; a language absent from ``names`` (a subdivision's name that is the same in
+    every language) is left out, empty ones fall back to English."""
+    for lang in [lang for lang in LANGS if lang == "en" or lang in names]:
         _el(parent, "com:Name").text = names.get(lang) or names["en"]
         parent[-1].set(XML_LANG, lang)
 

@@ -203,6 +203,26 @@ def download(table: pd.DataFrame, area: str, country: str, lang: str) -> None:
                        disabled=rows.empty)
 
 
+def brief_and_exports(s: Store, table: pd.DataFrame, area: str, country: str, lang: str) -> None:
+    """The subdivision's brief in the four formats of the country brief (:mod:`mmicd.profile.local`), and its
+    indicator data as CSV and JSON data packages and SDMX-CSV 1.0/2.0 (:func:`mmicd.ui.indicators.downloads`),
+    REF_AREA the subdivision's ISO 3166-2 code (the national figures are in the CSV above and the country's
+    own exports)."""
+    from mmicd.profile.local import local_profile
+    from mmicd.ui.components import plain
+    from mmicd.ui.indicators import downloads
+    from mmicd.ui.profile import download as brief_download
+
+    name = sub.subdivision_name(area, lang)
+    versions = {v.id: v for v in s.datasets()}
+    brief_download(local_profile(table, area, lang, versions), key="local_brief",
+                   title=t("localbrief.download.title", lang, area=name))
+    with st.container(border=True):
+        st.markdown(f"**{plain(t('localbrief.exports.title', lang, area=name))}**")
+        st.caption(t("localbrief.exports.help", lang))
+        downloads(table.loc[table["ref_area"] == area].reset_index(drop=True), "indicators", area, lang)
+
+
 def code_list_form(s: Store, user, country: str, lang: str) -> None:
     """For a user who may upload data of ``country`` (its office): upload the office's own subdivision codes (extend or replace the
     ISO 3166-2 list), stored as a new version, audited; the versions so far."""

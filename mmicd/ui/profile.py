@@ -147,12 +147,12 @@ def key_figures(profile: CountryProfile) -> None:
         st.caption("  \n".join(notes))
 
 
-def download(profile: CountryProfile, key: str) -> None:
+def download(profile: CountryProfile, key: str, title: str | None = None) -> None:
     """Choose a format, prepare the brief with visible progress, then download it."""
     from mmicd.profile import brief
 
     with st.container(border=True):
-        st.markdown(f"**{tr('profile.download.title')}**")
+        st.markdown(f"**{plain(title or tr('profile.download.title'))}**")
         left, right = st.columns([1, 2])
         fmt_choice = left.selectbox(tr("profile.download.format"), FORMATS, key=f"{key}_format",
                                     format_func=str.upper)
