@@ -59,4 +59,5 @@ restricted = [
 pages += [page for page, actions in restricted if any(can(user, a) for a in actions)]
 account = st.Page("pages/account.py", title=ui.tr("nav.sign_in" if user.is_anonymous else "nav.account"),
                   icon=":material/person:", url_path="account")
-auth.run_page(st.navigation([*pages, account]))
+# every entry shown (an admin has 16; Streamlit folds a list of more than 12 behind "View more")
+auth.run_page(st.navigation([*pages, account], expanded=True))

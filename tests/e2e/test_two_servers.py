@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +59,10 @@ def unemployment_csv(context, base_url: str) -> pd.DataFrame:
     assert not page.locator('[data-testid="stException"]').count(), page.locator('[data-testid="stException"]')
     assert page.get_by_text("Indicators: Nepal").count()
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
-    data = Path(download.value.path()).read_bytes()
+        page.get_by_role("button", name="CSV + metadata (zip)").click()
+    with zipfile.ZipFile(download.value.path()) as bundle:   # the CSV beside its datapackage.json
+        [name] = [n for n in bundle.namelist() if n.endswith(".csv")]
+        data = bundle.read(name)
     page.close()
     return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
 
