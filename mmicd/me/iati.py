@@ -11,10 +11,10 @@ Standard Ruleset 2.03 with no error and no warning (``tests/me/test_iati_rules.p
 - **Language**: ``xml:lang`` of each activity is the intervention's ``language`` (ISO 639-1).
 - **Dates and status** (ActivityStatus 1 pipeline, 2 implementation, 4 closed, 5 cancelled,
   6 suspended; ActivityDateType 1/3 planned start/end, 2/4 actual start/end), as of the generation
-  day: an ongoing or suspended intervention has started (actual start = its start date); a completed
-  one has ended (actual start and end = its dates); a cancelled one has the actual dates that have
-  passed. An ongoing, suspended or completed intervention whose dates have not been reached
-  contradicts its status: the export is refused with the intervention named.
+  day. The actual dates are the intervention's recorded ``actual_start`` / ``actual_end``, never its
+  planned dates: an ongoing, suspended or completed intervention without an actual start, a
+  completed one without an actual end, or an actual date after today, refuses the export with the
+  intervention and the field named.
 - **Budgets**: one ``budget`` per budget year (``iati.budget_year_start``, calendar years by
   default), each at most a year long; the planned budget is prorated by days in whole cents, the
   cents left over going to the periods with the largest remainders (the earlier one on a tie), so
@@ -180,20 +180,22 @@ def dac_sectors(sector: str) -> list[tuple[str, int]]:
 
 # ---- dates and status ---------------------------------------------------------------------------
 def activity_dates(iv: Intervention, today: date) -> tuple[str, date | None, date | None]:
-    """The IATI activity status and the actual start and end dates as of ``today``."""
+    """The IATI activity status and the actual start and end dates as of ``today``: the recorded ones,
+    never the planned dates; :class:`IatiError` when the status needs one that is not recorded (an
+    ongoing, suspended or completed intervention has started, a completed one has ended) or when one
+    is after ``today``."""
     status = InterventionStatus(iv.status)
-    started, ended = iv.start <= today, iv.end <= today
-    if status in (InterventionStatus.ONGOING, InterventionStatus.SUSPENDED, InterventionStatus.COMPLETED) \
-            and not started:
-        raise IatiError("iati.error.not_started", id=iv.id, status=status.value, start=iv.start.isoformat())
-    if status == InterventionStatus.COMPLETED and not ended:
-        raise IatiError("iati.error.not_ended", id=iv.id, end=iv.end.isoformat())
+    needed = {InterventionStatus.ONGOING: ("actual_start",), InterventionStatus.SUSPENDED: ("actual_start",),
+              InterventionStatus.COMPLETED: ("actual_start", "actual_end")}.get(status, ())
+    for field in ("actual_start", "actual_end"):
+        day = getattr(iv, field)
+        if day is None and field in needed:
+            raise IatiError(f"iati.error.missing.{field}", id=iv.id, status=status.value)
+        if day is not None and day > today:
+            raise IatiError(f"iati.error.future.{field}", id=iv.id, date=day.isoformat())
     code = {InterventionStatus.PIPELINE: "1", InterventionStatus.ONGOING: "2", InterventionStatus.COMPLETED: "4",
             InterventionStatus.CANCELLED: "5", InterventionStatus.SUSPENDED: "6"}[status]
-    if status == InterventionStatus.PIPELINE:
-        return code, None, None
-    closed = status in (InterventionStatus.COMPLETED, InterventionStatus.CANCELLED)
-    return code, iv.start if started else None, iv.end if closed and ended else None
+    return code, iv.actual_start, iv.actual_end
 
 
 # ---- results ------------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ def _activity(root: ET.Element, iv: Intervention, p: Portfolio, config: MeConfig
 def iati_xml(portfolio: Portfolio, *, config: MeConfig | None = None, env: Mapping[str, str] | None = None,
              generated: datetime | None = None) -> bytes:
     """The portfolio as an ``iati-activities`` document (UTF-8 bytes); :class:`IatiError` (nothing
-    produced) when the reporting organisation, a language or an intervention's status is wrong."""
+    produced) when the reporting organisation, a language, or an intervention's status or actual dates are wrong."""
     config = config or me_config()
     org = reporting_org(config, env)
     generated = generated or generation_time(env)

@@ -146,6 +146,9 @@ class Intervention(_Model):
     partner_types: list[OrgType] = []  # one per partner, in their order (empty: not stated)
     start: date
     end: date
+    # when it really started and ended (IATI actual dates); empty: not recorded (never guessed from start/end)
+    actual_start: date | None = None
+    actual_end: date | None = None
     budget_planned: float = Field(default=0.0, ge=0)
     budget_disbursed: float = Field(default=0.0, ge=0)
     currency: str = Field(default="USD", min_length=3, max_length=3)
@@ -171,6 +174,8 @@ class Intervention(_Model):
     def _check(self) -> Intervention:
         if self.end < self.start:
             raise ValueError("end date before start date")
+        if self.actual_end is not None and (self.actual_start is None or self.actual_end < self.actual_start):
+            raise ValueError("actual end date without an actual start date, or before it")
         unknown = [a for a in self.scope_areas if a != self.country and subdivisions.country_of(a) != self.country]
         if unknown:
             raise ValueError(f"not a subdivision of {self.country}: {', '.join(unknown)}")

@@ -115,6 +115,7 @@ def _intervention(row) -> Intervention:
         ndp_goal=m["ndp_goal"], sdg_targets=list(m["sdg_targets"] or []), gmg_stage=m["gmg_stage"],
         geographic_scope=m["geographic_scope"], scope_areas=list(m["scope_areas"] or []), lead_type=m["lead_type"],
         partner_types=list(m["partner_types"] or []), start=_as_date(m["start_date"]), end=_as_date(m["end_date"]),
+        actual_start=_as_date(m["actual_start"]), actual_end=_as_date(m["actual_end"]),
         budget_planned=m["budget_planned"], budget_disbursed=m["budget_disbursed"], currency=m["currency"],
         status=m["status"], illustrative=bool(m["illustrative"]), language=m["language"],
     )

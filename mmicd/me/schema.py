@@ -44,6 +44,8 @@ me_interventions = Table(
     Column("partner_types", JSON, nullable=False, default=list),  # OrgType of each partner, in their order
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=False),
+    Column("actual_start", Date),  # actual dates, when recorded (0013)
+    Column("actual_end", Date),
     Column("budget_planned", Float, nullable=False),
     Column("budget_disbursed", Float, nullable=False),
     Column("currency", String(3), nullable=False),

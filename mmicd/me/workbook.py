@@ -30,7 +30,7 @@ from mmicd.me.model import (
 SHEETS: dict[str, list[str]] = {
     "interventions": ["id", "country", "title", "description", "sector", "lead", "lead_type", "partners",
                       "partner_types", "funders", "ndp_goal", "sdg_targets", "gmg_stage", "geographic_scope",
-                      "scope_areas", "start", "end", "budget_planned",
+                      "scope_areas", "start", "end", "actual_start", "actual_end", "budget_planned",
                       "budget_disbursed", "currency", "status", "illustrative", "language"],
     "indicators": ["id", "intervention_id", "position", "name", "level", "unit", "direction", "baseline_value",
                    "baseline_date", "end_target", "end_date", "period_rule", "disaggregation", "data_source",
@@ -41,7 +41,7 @@ SHEETS: dict[str, list[str]] = {
     "stages": ["country", "stage", "status", "start", "end", "evidence", "note"],
 }
 LIST_SEPARATOR = "; "
-DATE_COLUMNS = {"start", "end", "baseline_date", "end_date", "due", "period_start", "period_end"}
+DATE_COLUMNS = {"start", "end", "actual_start", "actual_end", "baseline_date", "end_date", "due", "period_start", "period_end"}
 NUMBER_COLUMNS = {"budget_planned", "budget_disbursed", "baseline_value", "end_target", "target", "value",
                   "numerator", "denominator", "position"}
 LIST_COLUMNS = {"partners", "partner_types", "funders", "sdg_targets", "disaggregation", "scope_areas"}

@@ -358,6 +358,10 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
                                               format_func=_area_labels(lang), key=f"{key}_areas")
     values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, **DATES, key=f"{key}_start")
     values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, **DATES, key=f"{key}_end")
+    values["actual_start"] = left.date_input(tr("me.xl.col.actual_start"), iv.actual_start if iv else None, **DATES,
+                                             key=f"{key}_actual_start", help=tr("me.xl.help.actual_start"))
+    values["actual_end"] = right.date_input(tr("me.xl.col.actual_end"), iv.actual_end if iv else None, **DATES,
+                                            key=f"{key}_actual_end", help=tr("me.xl.help.actual_end"))
     values["budget_planned"] = left.number_input(tr("me.xl.col.budget_planned"), min_value=0.0,
                                                  value=float(iv.budget_planned) if iv else 0.0, step=1000.0,
                                                  key=f"{key}_planned")

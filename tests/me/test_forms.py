@@ -35,11 +35,12 @@ SEN_REVIEWER = User("sadio", Role.REVIEWER, countries="SEN", id=12)
 
 # one input, entered through the forms and written in a workbook
 NEW_IV = {"id": "NPL-MIG-09", "title": "Safe migration desks", "description": "Information desks <b>in</b> 3 districts",
-          "sector": "employment", "status": "pipeline", "lead": "Ministry of Labour", "lead_type": "government",
+          "sector": "employment", "status": "cancelled", "lead": "Ministry of Labour", "lead_type": "government",
           "partners": "ILO; Pourakhi", "partner_types": "international; civil_society", "funders": "Donor A",
           "gmg_stage": "action_plan", "ndp_goal": "Goal 7", "sdg_targets": "10.7", "geographic_scope": "Koshi",
-          "scope_areas": ["NP-P1"], "start": date(2026, 1, 1), "end": date(2028, 12, 31), "budget_planned": 250000.0,
-          "budget_disbursed": 10000.0, "currency": "EUR", "language": "ne"}
+          "scope_areas": ["NP-P1"], "start": date(2026, 1, 1), "end": date(2028, 12, 31),
+          "actual_start": date(2026, 1, 12), "actual_end": date(2026, 10, 30),  # cancelled after it started
+          "budget_planned": 250000.0, "budget_disbursed": 10000.0, "currency": "EUR", "language": "ne"}
 NEW_IND = {"id": "MIG-09-1", "name": "Migrants counselled", "level": "output", "unit": "number",
            "direction": "increase", "period_rule": "cumulative", "baseline_value": 0.0,
            "baseline_date": date(2025, 12, 31), "end_target": 3000.0, "end_date": date(2028, 12, 31),
@@ -84,6 +85,8 @@ def create_intervention(at: AppTest, reason: str = "New programme approved by th
     at.multiselect(key=f"{k}_areas").set_value(NEW_IV["scope_areas"])
     at.date_input(key=f"{k}_start").set_value(NEW_IV["start"])
     at.date_input(key=f"{k}_end").set_value(NEW_IV["end"])
+    at.date_input(key=f"{k}_actual_start").set_value(NEW_IV["actual_start"])
+    at.date_input(key=f"{k}_actual_end").set_value(NEW_IV["actual_end"])
     at.number_input(key=f"{k}_planned").set_value(NEW_IV["budget_planned"])
     at.number_input(key=f"{k}_disbursed").set_value(NEW_IV["budget_disbursed"])
     at.text_input(key=f"{k}_reason").set_value(reason)

@@ -182,33 +182,42 @@ def test_no_reporting_organisation_at_all_is_refused():
 
 
 # ---- dates and status ---------------------------------------------------------------------------
-def test_actual_dates_once_started_or_ended_and_a_consistent_status():
+def test_actual_dates_are_the_recorded_ones_and_the_status_consistent():
     portfolio, _ = demo_portfolio(TODAY)
     doc = document(portfolio)
     found = {iv.id: (activity(doc, iv.id).find("activity-status").get("code"),
                      {d.get("type"): d.get("iso-date") for d in activity(doc, iv.id).findall("activity-date")})
              for iv in portfolio.interventions}
     assert found["NPL-URB-01"] == ("1", {"1": "2027-01-01", "3": "2030-12-31"})  # pipeline: planned only
-    assert found["NPL-EMP-01"] == ("2", {"1": "2024-07-01", "2": "2024-07-01", "3": "2028-06-30"})
-    assert found["NPL-ENV-01"] == ("6", {"1": "2024-04-01", "2": "2024-04-01", "3": "2027-03-31"})  # suspended
-    assert found["NPL-EDU-01"] == ("4", {"1": "2022-07-01", "2": "2022-07-01", "3": "2025-12-31",
-                                         "4": "2025-12-31"})  # completed
-    assert found["NPL-PSD-01"] == ("5", {"1": "2024-07-01", "2": "2024-07-01", "3": "2026-06-30",
-                                         "4": "2026-06-30"})  # cancelled, after its planned end
-    # every started or closed intervention (all but the pipeline one) has its actual start
+    assert found["NPL-EMP-01"] == ("2", {"1": "2024-07-01", "2": "2024-07-15", "3": "2028-06-30"})
+    assert found["NPL-ENV-01"] == ("6", {"1": "2024-04-01", "2": "2024-04-22", "3": "2027-03-31"})  # suspended
+    assert found["NPL-EDU-01"] == ("4", {"1": "2022-07-01", "2": "2022-08-01", "3": "2025-12-31",
+                                         "4": "2025-12-19"})  # completed
+    assert found["NPL-PSD-01"] == ("5", {"1": "2024-07-01", "2": "2024-08-05", "3": "2026-06-30",
+                                         "4": "2025-09-30"})  # cancelled before its planned end
+    # every started or closed intervention (all but the pipeline one) has its actual start, none a copy
+    # of a planned date (before issue #14's fix, the planned dates were written as actual ones)
     assert sum("2" in dates for _, dates in found.values()) == 11
+    assert not [i for i, (_, d) in found.items() if "2" in d and d["2"] == d["1"] or "4" in d and d["4"] == d["3"]]
 
 
-def test_a_status_that_contradicts_the_dates_is_refused():
+def test_a_status_without_its_actual_dates_or_an_actual_date_to_come_is_refused():
     portfolio, _ = demo_portfolio(TODAY)
-    urb = next(i for i in portfolio.interventions if i.id == "NPL-URB-01")  # starts 2027-01-01
+    urb = next(i for i in portfolio.interventions if i.id == "NPL-URB-01")  # pipeline, nothing recorded
     assert activity_dates(urb.model_copy(update={"status": "cancelled"}), TODAY) == ("5", None, None)
     with pytest.raises(IatiError) as err:
         activity_dates(urb.model_copy(update={"status": "ongoing"}), TODAY)
-    assert err.value.message("en").startswith("Intervention NPL-URB-01 is 'ongoing' but starts on 2027-01-01")
-    emp = next(i for i in portfolio.interventions if i.id == "NPL-EMP-01")
-    with pytest.raises(IatiError, match="ends on 2028-06-30"):
+    assert err.value.message("en").startswith(
+        "Intervention NPL-URB-01 is 'ongoing' but has no actual start date (actual_start)")
+    with pytest.raises(IatiError, match="NPL-URB-01 is 'suspended' but has no actual start date"):
+        activity_dates(urb.model_copy(update={"status": "suspended"}), TODAY)
+    emp = next(i for i in portfolio.interventions if i.id == "NPL-EMP-01")  # ongoing, started 2024-07-15
+    with pytest.raises(IatiError, match="NPL-EMP-01 is 'completed' but has no actual end date"):
         activity_dates(emp.model_copy(update={"status": "completed"}), TODAY)
+    assert activity_dates(emp.model_copy(update={"status": "completed", "actual_end": TODAY}), TODAY) == (
+        "4", date(2024, 7, 15), TODAY)
+    with pytest.raises(IatiError, match="the actual end date \\(actual_end\\) 2026-11-25 is after today"):
+        activity_dates(emp.model_copy(update={"actual_end": TODAY + timedelta(days=1)}), TODAY)
 
 
 # ---- results ------------------------------------------------------------------------------------
