@@ -26,7 +26,8 @@ from mmicd.me.repository import (
 from mmicd.store import Store
 
 DEMO_FILE = ME_DATA / "demo_portfolio.yml"
-DATE_FIELDS = {"start", "end", "actual_start", "actual_end", "baseline_date", "end_date", "due", "period_start", "period_end"}
+DATE_FIELDS = {"start", "end", "actual_start", "actual_end", "baseline_date", "end_date", "due", "period_start",
+               "period_end"}
 
 
 def _shift(node: object, months: int) -> object:

@@ -351,7 +351,8 @@ def _activity(root: ET.Element, iv: Intervention, p: Portfolio, config: MeConfig
 def iati_xml(portfolio: Portfolio, *, config: MeConfig | None = None, env: Mapping[str, str] | None = None,
              generated: datetime | None = None) -> bytes:
     """The portfolio as an ``iati-activities`` document (UTF-8 bytes); :class:`IatiError` (nothing
-    produced) when the reporting organisation, a language, or an intervention's status or actual dates are wrong."""
+    produced) when the reporting organisation, a language, or an intervention's status or actual dates
+    are wrong."""
     config = config or me_config()
     org = reporting_org(config, env)
     generated = generated or generation_time(env)

@@ -41,7 +41,8 @@ SHEETS: dict[str, list[str]] = {
     "stages": ["country", "stage", "status", "start", "end", "evidence", "note"],
 }
 LIST_SEPARATOR = "; "
-DATE_COLUMNS = {"start", "end", "actual_start", "actual_end", "baseline_date", "end_date", "due", "period_start", "period_end"}
+DATE_COLUMNS = {"start", "end", "actual_start", "actual_end", "baseline_date", "end_date", "due", "period_start",
+                "period_end"}
 NUMBER_COLUMNS = {"budget_planned", "budget_disbursed", "baseline_value", "end_target", "target", "value",
                   "numerator", "denominator", "position"}
 LIST_COLUMNS = {"partners", "partner_types", "funders", "sdg_targets", "disaggregation", "scope_areas"}

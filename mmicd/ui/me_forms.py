@@ -358,10 +358,9 @@ def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dic
                                               format_func=_area_labels(lang), key=f"{key}_areas")
     values["start"] = left.date_input(tr("me.xl.col.start"), iv.start if iv else None, **DATES, key=f"{key}_start")
     values["end"] = right.date_input(tr("me.xl.col.end"), iv.end if iv else None, **DATES, key=f"{key}_end")
-    values["actual_start"] = left.date_input(tr("me.xl.col.actual_start"), iv.actual_start if iv else None, **DATES,
-                                             key=f"{key}_actual_start", help=tr("me.xl.help.actual_start"))
-    values["actual_end"] = right.date_input(tr("me.xl.col.actual_end"), iv.actual_end if iv else None, **DATES,
-                                            key=f"{key}_actual_end", help=tr("me.xl.help.actual_end"))
+    for column, side in (("actual_start", left), ("actual_end", right)):  # when recorded; IATI's actual dates
+        values[column] = side.date_input(tr(f"me.xl.col.{column}"), getattr(iv, column) if iv else None, **DATES,
+                                         key=f"{key}_{column}", help=tr(f"me.xl.help.{column}"))
     values["budget_planned"] = left.number_input(tr("me.xl.col.budget_planned"), min_value=0.0,
                                                  value=float(iv.budget_planned) if iv else 0.0, step=1000.0,
                                                  key=f"{key}_planned")

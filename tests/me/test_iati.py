@@ -198,7 +198,8 @@ def test_actual_dates_are_the_recorded_ones_and_the_status_consistent():
     # every started or closed intervention (all but the pipeline one) has its actual start, none a copy
     # of a planned date (before issue #14's fix, the planned dates were written as actual ones)
     assert sum("2" in dates for _, dates in found.values()) == 11
-    assert not [i for i, (_, d) in found.items() if "2" in d and d["2"] == d["1"] or "4" in d and d["4"] == d["3"]]
+    assert not [i for i, (_, d) in found.items()
+                if d.get("2") == d["1"] or d.get("4") == d["3"]]
 
 
 def test_a_status_without_its_actual_dates_or_an_actual_date_to_come_is_refused():
