@@ -110,7 +110,7 @@ def subdivision_codes() -> dict[str, dict[str, str]]:
     out = {}
     for row in _default_list().itertuples(index=False):
         en = row.name_en or row.code
-        out[row.code] = {"en": en, **{lang: getattr(row, f"name_{lang}") for lang in LANGS[1:]
+        out[row.code] = {LANGS[0]: en, **{lang: getattr(row, f"name_{lang}") for lang in LANGS[1:]
                                       if getattr(row, f"name_{lang}") not in ("", en)}}
     return out
 
