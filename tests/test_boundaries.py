@@ -273,4 +273,5 @@ def test_shipped_nepal_boundaries_loaded_once(store):
     assert (loaded.country, loaded.level, loaded.codes[0], loaded.loaded_by) == ("NPL", 1, "NP-P1", "system")
     assert "MIT" in loaded.licence
     assert ensure_default_boundaries(store) == []
-    assert Path(__file__).resolve().parents[1].joinpath("data/boundaries/LICENSE-acesmndr-nepal-geojson.txt").is_file()
+    notice = Path(__file__).resolve().parents[1].joinpath("data/boundaries/README.md").read_text(encoding="utf-8")
+    assert "Copyright (c) 2018 Aashish Manandhar" in notice and "MIT License" in notice

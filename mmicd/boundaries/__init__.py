@@ -41,7 +41,7 @@ BOUNDARY_DIR = DATA_DIR / "boundaries"
 DEFAULTS = [
     ("NPL", 1, "NPL_1.geojson",
      "Aashish Manandhar, nepal-geojson (npm), from the Survey Department of Nepal's district shapes; "
-     "simplified (scripts/build_boundaries.py)", "MIT (data/boundaries/LICENSE-acesmndr-nepal-geojson.txt)"),
+     "simplified (scripts/build_boundaries.py)", "MIT (data/boundaries/README.md)"),
 ]
 
 def ensure_default_boundaries(store, *, directory: Path = BOUNDARY_DIR) -> list[Boundaries]:
