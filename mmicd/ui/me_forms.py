@@ -313,6 +313,14 @@ def _reason(key: str) -> str:
     return st.text_input(tr("forms.reason"), key=key, help=tr("forms.reason_help"))
 
 
+def _reason_given(reason: str) -> bool:
+    """Every change needs its reason (as the import's change_reason); without one, say so."""
+    if not reason.strip():
+        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+        return False
+    return True
+
+
 def _intervention_inputs(iv: Intervention | None, country: str, key: str) -> dict:
     """The workbook's intervention columns as inputs (inside a form), prefilled from ``iv``; returns the
     row as the import reads it (column code -> value)."""
@@ -386,8 +394,7 @@ def language_label(code: str) -> str:
 
 def _store_intervention(store: Store, values: dict, user: User, reason: str, key: str, create: bool = False) -> bool:
     """Check the row as the import does, then store it (role and country checked on the server)."""
-    if not reason.strip():
-        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+    if not _reason_given(reason):
         return False
     iv, issues = intervention_from_values(values, current_lang())
     if iv is None or issues:
@@ -507,8 +514,7 @@ def indicator_form(store: Store, p: Portfolio, intervention_id: str, user: User)
             save = st.form_submit_button(tr("forms.ind.save"), type="primary", key=f"{key}_save")
     if not save:
         return
-    if not reason.strip():
-        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+    if not _reason_given(reason):
         return
     if ind is not None:
         values |= {"position": ind.position, "link": ind.link}
@@ -564,8 +570,7 @@ def stage_form(store: Store, p: Portfolio, country: str, user: User) -> None:
         save = st.form_submit_button(tr("forms.stage.save"), type="primary", key=f"{key}_save")
     if not save:
         return
-    if not reason.strip():
-        st.error(tr("forms.error.reason", field=tr("forms.reason")))
+    if not _reason_given(reason):
         return
     stage, issues = stage_from_values(values, lang)
     if stage is None:
